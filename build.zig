@@ -1,0 +1,33 @@
+// Builds denocat's native libraries with zig 0.11 (the API of that release):
+//   libdenocat.so                  the trampoline catalogue (c/denocat.c)
+//   libdenocat_host.so             the native ABI test host (c/host.c)
+//   libdenocat_reference_abi6.so   hand-written C mechanisms, ABI 0.6 layout (c/reference.c)
+//   libdenocat_reference_abi7.so   the same, ABI 0.7 layout
+// `deno task build` runs `zig build -Doptimize=ReleaseFast`; output lands in zig-out/lib.
+const std = @import("std");
+
+// -ffp-contract=off: Arbor's release builds target baseline x86-64 (no FMA), so a contracted
+// a*b+c would round differently from Arbor; we keep every operation separately rounded.
+const c_flags = [_][]const u8{ "-std=c11", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-fno-fast-math" };
+
+pub fn build(b: *std.Build) void {
+    const target = b.standardTargetOptions(.{});
+    const optimize = b.standardOptimizeOption(.{});
+
+    const catalogue = b.addSharedLibrary(.{ .name = "denocat", .target = target, .optimize = optimize });
+    catalogue.addCSourceFiles(&.{"c/denocat.c"}, &c_flags);
+    catalogue.linkLibC();
+    b.installArtifact(catalogue);
+
+    const host = b.addSharedLibrary(.{ .name = "denocat_host", .target = target, .optimize = optimize });
+    host.addCSourceFiles(&.{"c/host.c"}, &c_flags);
+    host.linkLibC();
+    b.installArtifact(host);
+
+    inline for (.{ "6", "7" }) |abi| {
+        const reference = b.addSharedLibrary(.{ .name = "denocat_reference_abi" ++ abi, .target = target, .optimize = optimize });
+        reference.addCSourceFiles(&.{"c/reference.c"}, &(c_flags ++ [_][]const u8{"-DDENOCAT_REFERENCE_ABI=" ++ abi}));
+        reference.linkLibC();
+        b.installArtifact(reference);
+    }
+}

@@ -1,0 +1,110 @@
+/*
+ * denocat.h — the trampoline catalogue's own interface, used by the Deno side (ffi/symbols.ts).
+ *
+ * Arbor sees only get_catalogue() and the ABI of arbor_abi.h. Everything declared here is how
+ * TypeScript fills the catalogue before Arbor loads it, and how calls get back to TypeScript:
+ *
+ *   1. denocat_set_abi(6 or 7)                 choose the layout family (before get_catalogue)
+ *   2. denocat_add_mechanism / _field / _ion / _random     declare mechanisms (validated here)
+ *   3. denocat_install(dispatch)               the one JS callback; the calling thread becomes
+ *                                              the only thread allowed to run JS
+ *   4. get_catalogue()                         freezes the catalogue and hands it to Arbor
+ *   5. Arbor calls slot k's interface functions; each forwards to
+ *      dispatch(slot, hook, instance, count), unless the hook is undefined, the call comes from
+ *      another thread, or an earlier call failed.
+ */
+#ifndef DENOCAT_H
+#define DENOCAT_H
+
+#include <stdint.h>
+
+#include "arbor_abi.h"
+
+/* Limits. Names longer than DENOCAT_MAX_NAME are refused rather than truncated. */
+#define DENOCAT_MAX_MECHANISMS 64
+#define DENOCAT_MAX_FIELDS 128 /* per section */
+#define DENOCAT_MAX_IONS 16
+#define DENOCAT_MAX_RANDOM 16
+#define DENOCAT_MAX_NAME 63
+#define DENOCAT_MAX_UNIT 63
+#define DENOCAT_EVENT_CHUNK 1024 /* events handed to JS per dispatch call */
+
+/* Layout families (the numbers are what denocat_set_abi takes). */
+#define DENOCAT_ABI_0_6 6
+#define DENOCAT_ABI_0_7 7
+
+/* Hooks, in arb_mechanism_interface order of meaning; bit (1 << hook) in a hook mask. */
+#define DENOCAT_HOOK_INIT 0
+#define DENOCAT_HOOK_COMPUTE_CURRENTS 1
+#define DENOCAT_HOOK_APPLY_EVENTS 2
+#define DENOCAT_HOOK_ADVANCE_STATE 3
+#define DENOCAT_HOOK_WRITE_IONS 4
+#define DENOCAT_HOOK_POST_EVENT 5
+#define DENOCAT_HOOK_COUNT 6
+
+/* Field sections. */
+#define DENOCAT_SECTION_GLOBAL 0
+#define DENOCAT_SECTION_STATE 1
+#define DENOCAT_SECTION_PARAMETER 2
+
+/* Mechanism flags. */
+#define DENOCAT_MECH_IS_LINEAR (1u << 0)
+#define DENOCAT_MECH_HAS_POST_EVENTS (1u << 1)
+
+/* Ion flags: one bit per bool of arb_ion_info (read_* exist in ABI 0.7 only). */
+#define DENOCAT_ION_WRITE_INT (1u << 0)
+#define DENOCAT_ION_WRITE_EXT (1u << 1)
+#define DENOCAT_ION_READ_INT (1u << 2)
+#define DENOCAT_ION_READ_EXT (1u << 3)
+#define DENOCAT_ION_USE_DIFF (1u << 4)
+#define DENOCAT_ION_WRITE_REV (1u << 5)
+#define DENOCAT_ION_READ_REV (1u << 6)
+#define DENOCAT_ION_READ_VALENCE (1u << 7)
+#define DENOCAT_ION_VERIFY_VALENCE (1u << 8)
+#define DENOCAT_ION_ALL_FLAGS 0x1ffu
+
+/* Why calls are being skipped (denocat_failure). */
+#define DENOCAT_FAILURE_NONE 0
+#define DENOCAT_FAILURE_HOOK_THREW 1     /* the JS error is held by the TS side */
+#define DENOCAT_FAILURE_FOREIGN_THREAD 2 /* message in denocat_failure_message() */
+#define DENOCAT_FAILURE_NOT_INSTALLED 3  /* a call arrived before denocat_install */
+
+/* The single JS entry point. Returns 0 on success; anything else marks the catalogue failed. */
+typedef int32_t (*denocat_dispatch_fn)(uint32_t slot, uint32_t hook, uint32_t instance,
+                                       uint32_t count);
+
+/* A name/value pair of the layout table; the list ends with name == NULL. */
+typedef struct denocat_layout_entry {
+  const char* name;
+  uint32_t value;
+} denocat_layout_entry;
+
+#define DENOCAT_EXPORT __attribute__((visibility("default")))
+
+DENOCAT_EXPORT const denocat_layout_entry* denocat_layout_table(void);
+
+DENOCAT_EXPORT int32_t denocat_set_abi(uint32_t abi);
+DENOCAT_EXPORT uint32_t denocat_abi(void);
+
+DENOCAT_EXPORT int32_t denocat_add_mechanism(const char* name, uint32_t kind, uint32_t flags,
+                                             uint32_t hook_mask);
+DENOCAT_EXPORT int32_t denocat_add_field(uint32_t slot, uint32_t section, const char* name,
+                                         const char* unit, double default_value,
+                                         double range_low, double range_high);
+DENOCAT_EXPORT int32_t denocat_add_ion(uint32_t slot, const char* name, uint32_t flags,
+                                       int32_t expected_valence);
+DENOCAT_EXPORT int32_t denocat_add_random(uint32_t slot, const char* name);
+DENOCAT_EXPORT const char* denocat_error_message(void);
+
+DENOCAT_EXPORT int32_t denocat_install(denocat_dispatch_fn dispatch);
+DENOCAT_EXPORT arb_mechanism_ppack* denocat_instance_ppack(uint32_t instance);
+DENOCAT_EXPORT uint32_t* denocat_event_mech_index(void);
+DENOCAT_EXPORT float* denocat_event_weight(void);
+
+DENOCAT_EXPORT uint32_t denocat_failure(void);
+DENOCAT_EXPORT const char* denocat_failure_message(void);
+DENOCAT_EXPORT void denocat_clear_failure(void);
+
+DENOCAT_EXPORT void* get_catalogue(int* count);
+
+#endif

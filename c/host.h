@@ -1,0 +1,124 @@
+/*
+ * host.h — a native test host that drives any Arbor mechanism catalogue the way Arbor's CPU
+ * ("multicore") backend does, for one cell group on one thread, without Arbor.
+ *
+ * It follows shared/docs/arbor-abi.md: allocation and padding (3.3), ppack contents (3.4), ion
+ * support and ion indices (3.5), initialisation (4.1) and the per-step order (4.2). Every CV is
+ * its own compartment: there is no axial coupling, so a CV's voltage follows
+ *   (C/dt + A*g) * V_new = (C/dt + A*g) * V_old - A*i
+ * with C = cm * A (pF), A in um^2, i = vec_i (A/m^2), g = vec_g (kS/m^2).
+ *
+ * Usage: host_create -> host_load_catalogue (one or more) -> host_set_cvs -> host_add_ion ...
+ * -> host_place ... -> host_set_parameter/host_set_global ... -> stimuli, detectors, probes,
+ * events -> host_instantiate -> host_run (which resets first when needed) -> read results.
+ * Every function returning int32_t returns >= 0 on success and -1 on error, with the reason in
+ * host_error(). A host never writes outside the arrays it allocated; bad indices are errors.
+ */
+#ifndef DENOCAT_HOST_H
+#define DENOCAT_HOST_H
+
+#include <stdint.h>
+
+#define HOST_EXPORT __attribute__((visibility("default")))
+
+typedef struct denocat_host denocat_host;
+
+/* Probe kinds for host_add_probe. */
+#define HOST_PROBE_VOLTAGE 0 /* target = CV; value vec_v (mV) */
+#define HOST_PROBE_STATE 1   /* target = instance; name = state variable; placement given */
+#define HOST_PROBE_ION 2     /* target = CV; name = "<ion>.<field>", field i, e, int, ext, diff, g */
+#define HOST_PROBE_CURRENT 3 /* target = CV; value vec_i (A/m^2) before the solve */
+
+/* Hooks for host_call_hook_on_thread (same numbering as denocat.h). */
+#define HOST_HOOK_INIT 0
+#define HOST_HOOK_COMPUTE_CURRENTS 1
+#define HOST_HOOK_APPLY_EVENTS 2
+#define HOST_HOOK_ADVANCE_STATE 3
+#define HOST_HOOK_WRITE_IONS 4
+#define HOST_HOOK_POST_EVENT 5
+
+/* abi: 6 for Arbor 0.9/0.10 layouts, 7 for 0.11/0.12 (ion states without conductivity and with
+ * Xi/Xo/eX allocated only when some mechanism's flags ask for them, as 0.11 does). */
+HOST_EXPORT denocat_host* host_create(uint32_t abi);
+HOST_EXPORT void host_destroy(denocat_host* host);
+HOST_EXPORT const char* host_error(const denocat_host* host);
+
+/* dlopen(path) + get_catalogue(), checked as Arbor checks it; returns the number of mechanisms
+ * added. Names must be unique across all catalogues loaded into one host. If the library exports
+ * `uint32_t denocat_abi(void)`, its family must equal the host's. */
+HOST_EXPORT int32_t host_load_catalogue(denocat_host* host, const char* path);
+HOST_EXPORT int32_t host_mechanism_count(const denocat_host* host);
+HOST_EXPORT const char* host_mechanism_name(const denocat_host* host, uint32_t index);
+HOST_EXPORT int32_t host_mechanism_kind(const denocat_host* host, uint32_t index);
+
+/* The group's CVs; every array has n_cv entries. cm in F/m^2, temperature in degC. */
+HOST_EXPORT int32_t host_set_cvs(denocat_host* host, uint32_t n_cv, const double* area_um2,
+                                 const double* diam_um, const double* cm_F_per_m2,
+                                 const double* temperature_degC, const double* v_init_mV);
+
+/* An ion species with its initial concentrations (mM) and reversal potential (mV). */
+HOST_EXPORT int32_t host_add_ion(denocat_host* host, const char* name, int32_t valence,
+                                 double internal_mM, double external_mM, double reversal_mV);
+
+/* Places a mechanism and returns a placement id. `name` may carry Arbor's derivations:
+ * "nernst/na" (rebind the single ion) or "pas/e=-70" (override globals).
+ *  - density, voltage: `cvs` strictly ascending, one instance each; `weights` = covered fraction
+ *    (NULL means 1).
+ *  - point: one instance per entry, any order; instances are sorted by CV (stable), and
+ *    `instance` numbers elsewhere refer to the order given here. weight = 1000/area.
+ *  - gap junction: one instance per entry; `peers[k]` is the peer CV; weights[k] the connection
+ *    weight (weight = w * 1000/area).
+ *  - reversal potential: `cvs` must be NULL and n 0; one instance per CV of the ion's support.
+ * A mechanism name may be placed once per host. */
+HOST_EXPORT int32_t host_place(denocat_host* host, const char* name, uint32_t n,
+                               const uint32_t* cvs, const double* weights, const uint32_t* peers);
+/* Per-instance values (n of them, in placement order) for a parameter. */
+HOST_EXPORT int32_t host_set_parameter(denocat_host* host, int32_t placement, const char* name,
+                                       const double* values);
+HOST_EXPORT int32_t host_set_global(denocat_host* host, int32_t placement, const char* name,
+                                    double value);
+
+/* Stimuli: a current clamp injects amplitude_nA (positive = depolarising) while
+ * t_start <= t < t_start + duration, evaluated at the step's start time; a voltage clamp
+ * holds vec_v at v_mV over the same window (set after every solve and at reset). */
+HOST_EXPORT int32_t host_add_iclamp(denocat_host* host, uint32_t cv, double t_start_ms,
+                                    double duration_ms, double amplitude_nA);
+HOST_EXPORT int32_t host_add_vclamp(denocat_host* host, uint32_t cv, double t_start_ms,
+                                    double duration_ms, double v_mV);
+
+/* A threshold detector on a CV (upward crossing, time by linear interpolation). */
+HOST_EXPORT int32_t host_add_detector(denocat_host* host, uint32_t cv, double threshold_mV);
+
+/* An event for a point mechanism instance (placement order), delivered at the start of the
+ * step that contains t. */
+HOST_EXPORT int32_t host_add_event(denocat_host* host, int32_t placement, uint32_t instance,
+                                   double t_ms, float weight);
+
+/* Returns the column of the probe in each sample row (column 0 is time). */
+HOST_EXPORT int32_t host_add_probe(denocat_host* host, uint32_t kind, int32_t placement,
+                                   const char* name, uint32_t target);
+
+/* Allocates and fills every mechanism as Arbor does at instantiation (defaults, overrides,
+ * globals, indices, padding), then initialises (4.1). No placements after this. */
+HOST_EXPORT int32_t host_instantiate(denocat_host* host);
+/* Arbor's reset (4.1): shared state back to initial values, both init rounds. */
+HOST_EXPORT int32_t host_reset(denocat_host* host);
+
+/* Advances from the current time to t_end in steps of dt (4.2). One sample row per step,
+ * taken before the solve: [t, probe 1, probe 2, ...], written to samples (row-major) while
+ * rows < capacity_rows. Returns the number of steps taken. */
+HOST_EXPORT int32_t host_run(denocat_host* host, double t_end, double dt, double* samples,
+                             uint32_t capacity_rows);
+HOST_EXPORT double host_time(const denocat_host* host);
+HOST_EXPORT uint32_t host_probe_count(const denocat_host* host);
+
+/* Spikes seen by detectors since the last reset. */
+HOST_EXPORT uint32_t host_spike_count(const denocat_host* host);
+HOST_EXPORT int32_t host_spikes(const denocat_host* host, double* times_ms, uint32_t* detectors,
+                                uint32_t capacity);
+
+/* Test support: calls one hook of a placement from a fresh thread and joins it, to show that a
+ * catalogue refuses calls from foreign threads. */
+HOST_EXPORT int32_t host_call_hook_on_thread(denocat_host* host, int32_t placement, uint32_t hook);
+
+#endif

@@ -1,0 +1,247 @@
+/**
+ * A live trampoline catalogue: one private copy of `libdenocat`, filled with mechanism specs,
+ * whose Arbor calls run TypeScript hooks.
+ *
+ * Every catalogue gets its own copy of the library file, so several catalogues can live in one
+ * process: `dlopen` shares static data between loads of the same path, and each copy has its own.
+ * Arbor (`arbor.load_catalogue(path)`) and the native host open that same path and therefore
+ * reach the same registrations and callbacks.
+ *
+ * @module
+ */
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { ABI_CODE, type AbiFamily, FAILURE, HOOK, HOOK_NAMES, type HookName, ION_FLAG, KIND, LIMIT,
+  MECHANISM_FLAG, SECTION } from "./layout.ts";
+import { cString, openLibrary, readCString, resolveLibrary, sharedLibraryName } from "./library.ts";
+import { buildPPack, type EventBatch } from "./ppack.ts";
+import type { MechanismSpec } from "./spec.ts";
+import { CATALOGUE_SYMBOLS, type CatalogueLibrary } from "./symbols.ts";
+
+/** A hook implementation: called with the mechanism object as `this`. */
+export type HookFunction = (pp: never, events?: never) => void;
+
+/** A mechanism ready to be registered: its spec, the object its hooks run on, and the hooks. */
+export interface LiveMechanism {
+  /** Declarative description. */
+  spec: MechanismSpec;
+  /** `this` of every hook call. */
+  target: object;
+  /** Hooks the mechanism defines; undefined ones never cross into JS. */
+  hooks: Partial<Record<HookName, HookFunction>>;
+}
+
+let temporaryFolder: string | undefined;
+let copies = 0;
+const liveCatalogues = new Set<LiveCatalogue>();
+
+function privateCopyOfLibrary(source: string): string {
+  if (temporaryFolder === undefined) {
+    temporaryFolder = Deno.makeTempDirSync({ prefix: "denocat-" });
+    const folder = temporaryFolder;
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(folder, { recursive: true });
+      } catch {
+        // best effort: the folder is in the system temp dir
+      }
+    });
+  }
+  const path = join(temporaryFolder, `${copies++}-${sharedLibraryName("denocat")}`);
+  copyFileSync(source, path);
+  return path;
+}
+
+/**
+ * Throws the first pending hook failure of any live catalogue (and clears it). Called at the
+ * start and end of every public entry point that can drive a simulation.
+ */
+export function throwPendingFailures(): void {
+  for (const catalogue of liveCatalogues) catalogue.throwIfFailed();
+}
+
+/** The native side of a catalogue; see module documentation. */
+export class LiveCatalogue {
+  /** Path of this catalogue's library file: give it to `arbor.load_catalogue` or the host. */
+  readonly path: string;
+  /** Mechanism names, in slot order. */
+  readonly names: readonly string[];
+  #library: CatalogueLibrary;
+  #callback: Deno.UnsafeCallback<{ readonly parameters: readonly ["u32", "u32", "u32", "u32"]; readonly result: "i32" }>;
+  #abi: AbiFamily;
+  #pendingError: unknown = undefined;
+  #hasPendingError = false;
+  #closed = false;
+
+  private constructor(path: string, library: CatalogueLibrary, mechanisms: LiveMechanism[], abi: AbiFamily) {
+    this.path = path;
+    this.#library = library;
+    this.#abi = abi;
+    this.names = mechanisms.map((m) => m.spec.name);
+    this.#setAbiNative(abi);
+    for (const mechanism of mechanisms) this.#register(mechanism);
+    this.#callback = this.#install(mechanisms);
+    liveCatalogues.add(this);
+  }
+
+  /** Creates a catalogue holding `mechanisms`, laid out for `abi`. */
+  static async create(mechanisms: LiveMechanism[], abi: AbiFamily): Promise<LiveCatalogue> {
+    if (mechanisms.length === 0) throw new Error("a catalogue needs at least one mechanism");
+    const source = await resolveLibrary("denocat", "DENOCAT_LIB");
+    const path = privateCopyOfLibrary(source);
+    const library = openLibrary(path, CATALOGUE_SYMBOLS);
+    try {
+      return new LiveCatalogue(path, library, mechanisms, abi);
+    } catch (error) {
+      library.close();
+      throw error;
+    }
+  }
+
+  /** The ABI layout family the catalogue presents to Arbor. */
+  get abi(): AbiFamily {
+    return this.#abi;
+  }
+
+  /** Changes the layout family; refused once Arbor or the host has called `get_catalogue`. */
+  setAbi(abi: AbiFamily): void {
+    this.#checkOpen();
+    this.#setAbiNative(abi);
+    this.#abi = abi;
+  }
+
+  #setAbiNative(abi: AbiFamily): void {
+    const code = ABI_CODE[abi];
+    if (code === undefined) throw new Error(`unknown ABI '${abi}': use "0.6" (Arbor 0.9/0.10) or "0.7" (Arbor 0.11+)`);
+    if (this.#library.symbols.denocat_set_abi(code) !== 0) throw new Error(this.#nativeError());
+  }
+
+  #nativeError(): string {
+    return readCString(this.#library.symbols.denocat_error_message());
+  }
+
+  #check(result: number, context: string): void {
+    if (result < 0) throw new Error(`${context}: ${this.#nativeError()}`);
+  }
+
+  #register({ spec, hooks }: LiveMechanism): void {
+    const s = this.#library.symbols;
+    const context = `cannot add mechanism '${spec.name}' to the catalogue`;
+    const flags = (spec.isLinear ? MECHANISM_FLAG.isLinear : 0) |
+      (spec.hasPostEvents ? MECHANISM_FLAG.hasPostEvents : 0);
+    const kind = KIND[spec.kind];
+    if (kind === undefined) throw new Error(`${context}: unknown kind '${spec.kind}'`);
+    const slot = s.denocat_add_mechanism(cString(spec.name), kind, flags, hookMask(hooks));
+    this.#check(slot, context);
+    for (const [section, fields] of [
+      [SECTION.global, spec.globals],
+      [SECTION.state, spec.states],
+      [SECTION.parameter, spec.parameters],
+    ] as const) {
+      for (const field of fields) {
+        this.#check(
+          s.denocat_add_field(slot, section, cString(field.name), cString(field.unit), field.defaultValue,
+            field.range[0], field.range[1]),
+          context,
+        );
+      }
+    }
+    for (const ion of spec.ions) {
+      this.#check(s.denocat_add_ion(slot, cString(ion.name), ion.flags, ion.expectedValence), context);
+    }
+    for (const name of spec.randoms) this.#check(s.denocat_add_random(slot, cString(name)), context);
+  }
+
+  #install(mechanisms: LiveMechanism[]) {
+    const s = this.#library.symbols;
+    const abi = () => this.#abi;
+    const specs = mechanisms.map((m) => m.spec);
+    const hooks: (((pp: unknown, events?: EventBatch) => void) | undefined)[][] = mechanisms.map((m) =>
+      HOOK_NAMES.map((name) => m.hooks[name]?.bind(m.target) as ((pp: unknown, events?: EventBatch) => void) | undefined)
+    );
+    const instances: Record<string, unknown>[] = [];
+    const instanceSlot: number[] = [];
+    const mechIndex = new Uint32Array(
+      Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_mech_index()!, LIMIT.eventChunk * 4),
+    );
+    const weight = new Float32Array(Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_weight()!, LIMIT.eventChunk * 4));
+    const dispatch = (slot: number, hook: number, instance: number, count: number): number => {
+      try {
+        let pp = instances[instance];
+        if (hook === HOOK.init || pp === undefined || instanceSlot[instance] !== slot) {
+          const pointer = s.denocat_instance_ppack(instance);
+          if (pointer === null) throw new Error(`denocat: unknown instance ${instance}`);
+          pp = buildPPack(specs[slot], pointer, abi());
+          instances[instance] = pp;
+          instanceSlot[instance] = slot;
+        }
+        const fn = hooks[slot][hook]!;
+        if (hook === HOOK.applyEvents) {
+          fn(pp, { length: count, mechIndex: mechIndex.subarray(0, count), weight: weight.subarray(0, count) });
+        } else fn(pp);
+        return 0;
+      } catch (error) {
+        if (!this.#hasPendingError) {
+          this.#pendingError = error;
+          this.#hasPendingError = true;
+        }
+        return 1;
+      }
+    };
+    const callback = new Deno.UnsafeCallback(
+      { parameters: ["u32", "u32", "u32", "u32"], result: "i32" } as const,
+      dispatch,
+    );
+    this.#check(s.denocat_install(callback.pointer), "cannot install the dispatch callback");
+    return callback;
+  }
+
+  /** Rethrows a failure recorded during Arbor's calls (a hook's own error, or a thread error). */
+  throwIfFailed(): void {
+    if (this.#closed) return;
+    const s = this.#library.symbols;
+    const failure = s.denocat_failure();
+    if (failure === FAILURE.none && !this.#hasPendingError) return;
+    const message = readCString(s.denocat_failure_message());
+    const error = this.#hasPendingError ? this.#pendingError : new Error(`denocat: ${message}`);
+    this.#pendingError = undefined;
+    this.#hasPendingError = false;
+    s.denocat_clear_failure();
+    throw error;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error("this catalogue was closed");
+  }
+
+  /**
+   * Releases the callback and the library. Only call it when no simulation can call the
+   * catalogue again: Arbor never unloads a catalogue.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    liveCatalogues.delete(this);
+    this.#callback.close();
+    this.#library.close();
+    try {
+      Deno.removeSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Hook bit mask of a mechanism, for `denocat_add_mechanism`. */
+export function hookMask(hooks: Partial<Record<HookName, unknown>>): number {
+  let mask = 0;
+  for (const name of HOOK_NAMES) if (typeof hooks[name] === "function") mask |= 1 << HOOK[name];
+  return mask;
+}
+
+/** Ion flags of an `@ion` declaration, as `denocat_add_ion` takes them. */
+export function ionFlags(options: Partial<Record<keyof typeof ION_FLAG, boolean>>): number {
+  let flags = 0;
+  for (const [name, bit] of Object.entries(ION_FLAG)) if (options[name as keyof typeof ION_FLAG]) flags |= bit;
+  return flags;
+}

@@ -1,0 +1,173 @@
+/**
+ * Turning declarations (decorators or plain objects) into validated mechanism specs.
+ *
+ * Checks that belong to TypeScript live here: option types, names that would clash with the
+ * ppack object, and hooks that the mechanism's kind never receives. Everything Arbor itself
+ * cares about (identifiers, duplicates, NaN defaults, ranges, limits) is checked once, in C,
+ * when the catalogue is built.
+ *
+ * @module
+ */
+import { HOOK_NAMES, type HookName, ION_FLAG, KIND, type MechanismKind } from "./layout.ts";
+import { ionViewNames, RESERVED_PPACK_NAMES } from "./ppack.ts";
+import type { FieldSpec, IonSpec, MechanismSpec } from "./spec.ts";
+
+/** Options of `@state`, `@parameter` and `@global`. */
+export interface FieldOptions {
+  /**
+   * Name Arbor sees, when it differs from the field name: for example Arbor's `pas` has a
+   * parameter `g`, which would hide `pp.g`, so declare `@parameter({ name: "g" }) gbar`.
+   */
+  name?: string;
+  /** Unit text, e.g. `"mV"`; default `""`. */
+  unit?: string;
+  /** Default value; default 0. */
+  default?: number;
+  /** Inclusive range; default unbounded. */
+  range?: [number, number];
+}
+
+/** Options of `@ion`: every flag of Arbor's `arb_ion_info`. Unset flags are false. */
+export interface IonOptions {
+  /** Species name; defaults to the field name. */
+  name?: string;
+  /** Writes Xi (in `writeIons`). */
+  writeIntConcentration?: boolean;
+  /** Writes Xo (in `writeIons`). */
+  writeExtConcentration?: boolean;
+  /** Reads Xi (needed on ABI 0.7 to have the array at all). */
+  readIntConcentration?: boolean;
+  /** Reads Xo (needed on ABI 0.7 to have the array at all). */
+  readExtConcentration?: boolean;
+  /** Uses the diffusive concentration Xd. */
+  useDiffConcentration?: boolean;
+  /** Writes eX (reversal-potential mechanisms). */
+  writeRevPotential?: boolean;
+  /** Reads eX. Default **true**, since most channels read their reversal potential. */
+  readRevPotential?: boolean;
+  /** Reads the valence. */
+  readValence?: boolean;
+  /** Asks Arbor to check the species valence against `expectedValence`. */
+  verifyValence?: boolean;
+  /** Valence checked when `verifyValence` is set. */
+  expectedValence?: number;
+}
+
+/** Kind names users may write, mapped to the ABI kind. */
+const KIND_ALIASES: Record<string, MechanismKind> = {
+  density: "density",
+  point: "point",
+  reversalPotential: "reversal_potential",
+  reversal_potential: "reversal_potential",
+  gapJunction: "gap_junction",
+  gap_junction: "gap_junction",
+  voltage: "voltage",
+};
+
+/** Resolves a kind name, with an error listing the valid ones. */
+export function resolveKind(kind: string, mechanism: string): MechanismKind {
+  const resolved = Object.hasOwn(KIND_ALIASES, kind) ? KIND_ALIASES[kind] : undefined;
+  if (resolved === undefined || !(resolved in KIND)) {
+    throw new TypeError(
+      `mechanism '${mechanism}': unknown kind '${kind}'; use one of density, point, reversalPotential, ` +
+        `gapJunction, voltage`,
+    );
+  }
+  return resolved;
+}
+
+/** Hooks Arbor calls for each kind (arbor-abi.md 4.2). */
+const HOOKS_OF_KIND: Record<MechanismKind, readonly HookName[]> = {
+  density: ["init", "computeCurrents", "advanceState", "writeIons", "postEvent"],
+  gap_junction: ["init", "computeCurrents", "advanceState", "writeIons", "postEvent"],
+  point: ["init", "computeCurrents", "applyEvents", "advanceState", "writeIons", "postEvent"],
+  reversal_potential: ["init", "computeCurrents"],
+  voltage: ["init", "computeCurrents", "advanceState"],
+};
+
+/** Makes a field spec from decorator options, checking their types. */
+export function fieldSpec(mechanism: string, what: string, key: string, options: FieldOptions = {}): FieldSpec {
+  const name = options.name ?? key;
+  const where = `mechanism '${mechanism}': ${what} '${name}'`;
+  if (typeof name !== "string") throw new TypeError(`${where}: name must be a string`);
+  const unit = options.unit ?? "";
+  if (typeof unit !== "string") throw new TypeError(`${where}: unit must be a string`);
+  const defaultValue = options.default ?? 0;
+  if (typeof defaultValue !== "number") throw new TypeError(`${where}: default must be a number`);
+  const range = options.range ?? [-Infinity, Infinity];
+  if (!Array.isArray(range) || range.length !== 2 || range.some((x) => typeof x !== "number")) {
+    throw new TypeError(`${where}: range must be [low, high] numbers`);
+  }
+  return { name, key, unit, defaultValue, range: [range[0], range[1]] };
+}
+
+/** Makes an ion spec from decorator options. */
+export function ionSpec(mechanism: string, fieldName: string, options: IonOptions = {}): IonSpec {
+  const name = options.name ?? fieldName;
+  const flagOptions: Record<string, unknown> = { readRevPotential: true, ...options };
+  let flags = 0;
+  for (const [flag, bit] of Object.entries(ION_FLAG)) {
+    const value = flagOptions[flag];
+    if (value === undefined) continue;
+    if (typeof value !== "boolean") {
+      throw new TypeError(`mechanism '${mechanism}': ion '${name}': ${flag} must be true or false`);
+    }
+    if (value) flags |= bit;
+  }
+  const expectedValence = options.expectedValence ?? 0;
+  if (!Number.isInteger(expectedValence)) {
+    throw new TypeError(`mechanism '${mechanism}': ion '${name}': expectedValence must be an integer`);
+  }
+  if (options.verifyValence && options.expectedValence === undefined) {
+    throw new TypeError(`mechanism '${mechanism}': ion '${name}': verifyValence needs expectedValence`);
+  }
+  return { name, flags, expectedValence };
+}
+
+/**
+ * Final TypeScript-side checks of a complete spec and the hooks it defines.
+ * Throws a `TypeError` naming the mechanism and the offending member.
+ */
+export function checkSpec(spec: MechanismSpec, hooks: readonly HookName[]): void {
+  const where = `mechanism '${spec.name}'`;
+  const allowed = HOOKS_OF_KIND[spec.kind];
+  for (const hook of hooks) {
+    if (!allowed.includes(hook)) {
+      throw new TypeError(
+        `${where}: hook ${hook} does not fit kind '${spec.kind}': Arbor never calls it for that kind ` +
+          `(it calls ${allowed.join(", ")})`,
+      );
+    }
+  }
+  if (spec.hasPostEvents && spec.kind !== "point") {
+    throw new TypeError(`${where}: hasPostEvents is only meaningful for point mechanisms`);
+  }
+  if (spec.hasPostEvents && !hooks.includes("postEvent")) {
+    throw new TypeError(`${where}: hasPostEvents is set but the mechanism defines no postEvent hook`);
+  }
+  const members = [...spec.globals, ...spec.states, ...spec.parameters].map((f) => f.key).concat(spec.randoms);
+  const ionNames = new Map<string, string>();
+  for (const ion of spec.ions) {
+    for (const generated of Object.values(ionViewNames(ion.name))) ionNames.set(generated, ion.name);
+  }
+  const seen = new Set<string>();
+  for (const name of members) {
+    if (seen.has(name)) throw new TypeError(`${where}: member '${name}' is declared twice`);
+    seen.add(name);
+    if (RESERVED_PPACK_NAMES.has(name)) {
+      throw new TypeError(
+        `${where}: member '${name}' clashes with pp.${name} of the ppack object; rename the field ` +
+          `(keep Arbor's name with the option name: "${name}")`,
+      );
+    }
+    const ion = ionNames.get(name);
+    if (ion !== undefined) {
+      throw new TypeError(`${where}: member '${name}' clashes with pp.${name} of ion '${ion}'; rename it`);
+    }
+  }
+}
+
+/** The hooks an object defines, in hook order. */
+export function definedHooks(target: object): HookName[] {
+  return HOOK_NAMES.filter((name) => typeof (target as Record<string, unknown>)[name] === "function");
+}

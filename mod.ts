@@ -1,0 +1,474 @@
+/**
+ * denocat: write Arbor mechanisms (ion channels, synapses, ion dynamics) in TypeScript.
+ *
+ * Declare a mechanism as a class with decorators, build a catalogue, and hand its path to
+ * Arbor's `load_catalogue`, or run it on denocat's native test host without Arbor.
+ *
+ * @example
+ * ```ts
+ * import { catalogue, CustomMechanism, Host, mechanism, parameter, type PPack } from "./mod.ts";
+ *
+ * @mechanism({ name: "leak", kind: "density" })
+ * class Leak extends CustomMechanism {
+ *   @parameter({ unit: "S/cm2", default: 0.001 }) gbar!: Float64Array;
+ *   @parameter({ unit: "mV", default: -70 }) erev!: Float64Array;
+ *
+ *   override computeCurrents(pp: PPack<Leak>) {
+ *     for (let k = 0; k < pp.width; k++) {
+ *       const node = pp.nodeIndex[k];
+ *       const current = pp.gbar[k] * (pp.v[node] - pp.erev[k]); // mA/cm2
+ *       pp.i[node] += 10 * pp.weight[k] * current; // accumulate, never assign
+ *       pp.g[node] += 10 * pp.weight[k] * pp.gbar[k];
+ *     }
+ *   }
+ * }
+ *
+ * const cat = await catalogue();
+ * const host = await Host.create({ catalogues: [cat] });
+ * ```
+ *
+ * @module
+ */
+import { type HookFunction, LiveCatalogue, type LiveMechanism, throwPendingFailures } from "./ffi/catalogue.ts";
+import {
+  checkSpec,
+  definedHooks,
+  type FieldOptions,
+  fieldSpec,
+  type IonOptions,
+  ionSpec,
+  resolveKind,
+} from "./ffi/declare.ts";
+import type { AbiFamily, HookName } from "./ffi/layout.ts";
+import type { EventBatch, IonViews } from "./ffi/ppack.ts";
+import type { FieldSpec, IonSpec, MechanismSpec } from "./ffi/spec.ts";
+
+export type { AbiFamily, EventBatch, FieldOptions, FieldSpec, HookName, IonOptions, IonSpec, IonViews, MechanismSpec };
+export { Host, type HostOptions, type PlaceOptions, type RunOptions, type RunResult } from "./ffi/host.ts";
+
+/** Marker type of an `@ion` field: the field's name is the ion's name. */
+export type Ion = { readonly ion: unique symbol };
+
+/** What every ppack object has, whatever the mechanism. */
+export interface BasePPack {
+  /** Number of instances of this mechanism in the cell group. */
+  readonly width: number;
+  /** Step length in ms, read fresh from Arbor at every access (meaningless during `init`). */
+  readonly dt: number;
+  /** Arbor's id of this mechanism within its cell group. */
+  readonly mechanismId: number;
+  /** Number of spike detectors per cell (post-event mechanisms only). */
+  readonly nDetectors: number;
+  /** Membrane voltage per CV (mV); index with `nodeIndex[k]`. */
+  readonly v: Float64Array;
+  /** Membrane current density per CV (A/m²): accumulate with `+=`. */
+  readonly i: Float64Array;
+  /** Membrane conductance per CV (kS/m²), the derivative dI/dV: accumulate with `+=`. */
+  readonly g: Float64Array;
+  /** Temperature per CV (°C). */
+  readonly temperatureDegC: Float64Array;
+  /** Diameter per CV (µm). */
+  readonly diamUm: Float64Array;
+  /** Lateral area per CV (µm²). */
+  readonly areaUm2: Float64Array;
+  /** CV of each instance. */
+  readonly nodeIndex: Int32Array;
+  /** Weight of each instance (density: covered fraction; point: 1000/area). */
+  readonly weight: Float64Array;
+  /** Merged synapse count per instance (coalesced point mechanisms only; else throws). */
+  readonly multiplicity: Int32Array;
+  /** Peer CV per instance (gap junctions only; else throws). */
+  readonly peerIndex: Int32Array;
+  /** Voltage array indexed by `peerIndex[k]` (gap junctions only; else throws). */
+  readonly vPeer: Float64Array;
+  /** Cell index per CV (post-event groups only; else throws). */
+  readonly vecCi: Int32Array;
+  /** Per cell and detector: ms since a spike in this step, or -1 (post-event groups only). */
+  readonly timeSinceSpike: Float64Array;
+  /** The views of every ion by species name. */
+  readonly ions: Readonly<Record<string, IonViews>>;
+}
+
+type KeysOfType<M, T> = { [K in keyof M]-?: M[K] extends T ? K : never }[keyof M] & string;
+type IonNamedViews<X extends string> =
+  & { readonly [K in `i${X}` | `g${X}` | `e${X}` | `${X}i` | `${X}o` | `${X}d`]: Float64Array }
+  & { readonly [K in `valence${Capitalize<X>}`]: Float64Array }
+  & { readonly [K in `index${Capitalize<X>}`]: Int32Array };
+
+/**
+ * The ppack object a hook receives for mechanism class `M`: the base views, plus one
+ * `Float64Array` per state, parameter and random variable, one number per global, and the named
+ * views of every ion (for ion `ca`: `ica`, `gca`, `eca`, `cai`, `cao`, `cad`, `valenceCa`, `indexCa`).
+ */
+export type PPack<M = unknown> =
+  & BasePPack
+  & { readonly [K in KeysOfType<M, Float64Array>]: Float64Array }
+  & { readonly [K in KeysOfType<M, number>]: number }
+  & IonNamedViews<KeysOfType<M, Ion>>;
+
+/**
+ * Base class of mechanisms. Define only the hooks you need: hooks left undefined are never
+ * called, and cost nothing. Hook names follow arbor_pycat's, in camelCase.
+ */
+export abstract class CustomMechanism {
+  /** `init_mechanism`: runs twice per reset; set every state here. */
+  init?(pp: PPack): void;
+  /** `advance_state`: integrate states over `pp.dt`. */
+  advanceState?(pp: PPack): void;
+  /** `compute_currents`: add currents into `pp.i` and conductances into `pp.g` (and ion currents). */
+  computeCurrents?(pp: PPack): void;
+  /** `write_ions`: add concentrations into `Xi`/`Xo`. */
+  writeIons?(pp: PPack): void;
+  /** `apply_events` (point mechanisms): the events of this step. */
+  applyEvents?(pp: PPack, events: EventBatch): void;
+  /** `post_event` (point mechanisms with `hasPostEvents`). */
+  postEvent?(pp: PPack): void;
+}
+
+/** Options of `@mechanism`. */
+export interface MechanismOptions {
+  /** Catalogue name; defaults to the class name. */
+  name?: string;
+  /** `density` (default), `point`, `reversalPotential`, `gapJunction` or `voltage`. */
+  kind?: string;
+  /** Allows Arbor to coalesce point instances (then state must be scaled by `multiplicity`). Default false. */
+  isLinear?: boolean;
+  /** Asks Arbor to call `postEvent` (point mechanisms). Default false. */
+  hasPostEvents?: boolean;
+}
+
+/** A class that `@mechanism` can decorate. */
+export type MechanismClass = new () => CustomMechanism;
+
+/** A declared mechanism: its spec and how to make the object its hooks run on. */
+export interface DeclaredMechanism {
+  /** The validated description. */
+  readonly spec: MechanismSpec;
+  /** Makes a fresh hook target (one per catalogue, so catalogues share no state). */
+  readonly instantiate: () => { target: object; hooks: Partial<Record<HookName, HookFunction>> };
+}
+
+type Member =
+  | { section: "global" | "state" | "parameter"; name: string; options: FieldOptions }
+  | { section: "ion"; name: string; options: IonOptions }
+  | { section: "random"; name: string };
+
+const MEMBERS = Symbol("denocat.members");
+const declaredClasses = new WeakMap<object, DeclaredMechanism>();
+const defaultRegistry: DeclaredMechanism[] = [];
+let defaultCatalogue: Promise<LiveCatalogue> | undefined;
+
+function membersOf(metadata: DecoratorMetadataObject): Member[] {
+  // Metadata objects inherit from the superclass's: copy on first own write.
+  if (!Object.hasOwn(metadata, MEMBERS)) metadata[MEMBERS] = [...((metadata[MEMBERS] as Member[]) ?? [])];
+  return metadata[MEMBERS] as Member[];
+}
+
+function fieldDecorator(section: "global" | "state" | "parameter", options: FieldOptions | undefined) {
+  return (_value: undefined, context: ClassFieldDecoratorContext): void => {
+    if (context.static || context.private || typeof context.name !== "string") {
+      throw new TypeError(`@${section} needs a public, non-static field with a string name`);
+    }
+    membersOf(context.metadata).push({ section, name: context.name, options: options ?? {} });
+  };
+}
+
+/**
+ * Declares a state variable: one `Float64Array` entry per instance, `pp.<name>`.
+ *
+ * @example
+ * ```ts
+ * import { CustomMechanism, mechanism, state } from "./mod.ts";
+ * @mechanism({ name: "gate" })
+ * class Gate extends CustomMechanism {
+ *   @state({ unit: "1", default: 0 }) m!: Float64Array;
+ * }
+ * ```
+ */
+export function state(options?: FieldOptions): (value: undefined, context: ClassFieldDecoratorContext) => void {
+  return fieldDecorator("state", options);
+}
+
+/**
+ * Declares a parameter: set per location by Arbor users (`arbor.density("m", {name: value})`).
+ *
+ * @example
+ * ```ts
+ * import { CustomMechanism, mechanism, parameter } from "./mod.ts";
+ * @mechanism({ name: "leak2" })
+ * class Leak2 extends CustomMechanism {
+ *   @parameter({ unit: "S/cm2", default: 0.001, range: [0, Infinity] }) gbar!: Float64Array;
+ * }
+ * ```
+ */
+export function parameter(options?: FieldOptions): (value: undefined, context: ClassFieldDecoratorContext) => void {
+  return fieldDecorator("parameter", options);
+}
+
+/**
+ * Declares a global: one read-only number per mechanism, `pp.<name>`, overridable in Arbor with
+ * a derived name (`"m/name=value"`).
+ *
+ * @example
+ * ```ts
+ * import { CustomMechanism, global, mechanism } from "./mod.ts";
+ * @mechanism({ name: "scaled" })
+ * class Scaled extends CustomMechanism {
+ *   @global({ unit: "1", default: 3 }) q10!: number;
+ * }
+ * ```
+ */
+export function global(options?: FieldOptions): (value: undefined, context: ClassFieldDecoratorContext) => void {
+  return fieldDecorator("global", options);
+}
+
+/**
+ * Declares an ion the mechanism uses; the field name is the species name (or `options.name`).
+ * Gives `pp.iX`, `pp.eX`, `pp.Xi`, `pp.Xo`, `pp.Xd`, `pp.gX` (ABI 0.6), `pp.valenceX`, `pp.indexX`.
+ *
+ * @example
+ * ```ts
+ * import { CustomMechanism, type Ion, ion, mechanism } from "./mod.ts";
+ * @mechanism({ name: "capump" })
+ * class CaPump extends CustomMechanism {
+ *   @ion({ writeIntConcentration: true, verifyValence: true, expectedValence: 2 }) ca!: Ion;
+ * }
+ * ```
+ */
+export function ion(options?: IonOptions): (value: undefined, context: ClassFieldDecoratorContext) => void {
+  return (_value, context) => {
+    if (context.static || context.private || typeof context.name !== "string") {
+      throw new TypeError("@ion needs a public, non-static field with a string name");
+    }
+    membersOf(context.metadata).push({ section: "ion", name: context.name, options: options ?? {} });
+  };
+}
+
+/**
+ * Declares a random variable: `pp.<name>` holds one standard-normal draw per instance, renewed
+ * by Arbor before every `advanceState` (scale it by √dt yourself).
+ *
+ * @example
+ * ```ts
+ * import { CustomMechanism, mechanism, random } from "./mod.ts";
+ * @mechanism({ name: "noisy" })
+ * class Noisy extends CustomMechanism {
+ *   @random() noise!: Float64Array;
+ * }
+ * ```
+ */
+export function random(): (value: undefined, context: ClassFieldDecoratorContext) => void {
+  return (_value, context) => {
+    if (context.static || context.private || typeof context.name !== "string") {
+      throw new TypeError("@random needs a public, non-static field with a string name");
+    }
+    membersOf(context.metadata).push({ section: "random", name: context.name });
+  };
+}
+
+function specFromMembers(name: string, options: MechanismOptions, members: readonly Member[]): MechanismSpec {
+  const spec: MechanismSpec = {
+    name,
+    kind: resolveKind(options.kind ?? "density", name),
+    isLinear: options.isLinear ?? false,
+    hasPostEvents: options.hasPostEvents ?? false,
+    globals: [],
+    states: [],
+    parameters: [],
+    ions: [],
+    randoms: [],
+  };
+  for (const member of members) {
+    if (member.section === "ion") spec.ions.push(ionSpec(name, member.name, member.options));
+    else if (member.section === "random") spec.randoms.push(member.name);
+    else {
+      const list = member.section === "global" ? spec.globals : member.section === "state" ? spec.states : spec.parameters;
+      list.push(fieldSpec(name, member.section === "state" ? "state variable" : member.section, member.name, member.options));
+    }
+  }
+  return spec;
+}
+
+function checkDefaultRegistryOpen(name: string): void {
+  if (defaultCatalogue !== undefined) {
+    throw new Error(
+      `mechanism '${name}' was declared after catalogue() or build() built the default catalogue; ` +
+        `declare every mechanism first, or pass it explicitly: catalogue({ mechanisms: [...] })`,
+    );
+  }
+}
+
+/**
+ * Class decorator: declares a mechanism and adds it to the default catalogue.
+ *
+ * @example
+ * ```ts
+ * import { CustomMechanism, mechanism, type PPack } from "./mod.ts";
+ * @mechanism({ name: "passive_example", kind: "density" })
+ * class PassiveExample extends CustomMechanism {
+ *   override computeCurrents(pp: PPack<PassiveExample>) {
+ *     for (let k = 0; k < pp.width; k++) pp.i[pp.nodeIndex[k]] += 10 * pp.weight[k] * 1e-3;
+ *   }
+ * }
+ * ```
+ */
+export function mechanism(options: MechanismOptions = {}) {
+  return <C extends MechanismClass>(target: C, context: ClassDecoratorContext<C>): void => {
+    const name = options.name ?? String(context.name);
+    checkDefaultRegistryOpen(name);
+    const spec = specFromMembers(name, options, (context.metadata[MEMBERS] as Member[] | undefined) ?? []);
+    const hooks = definedHooks(target.prototype);
+    checkSpec(spec, hooks);
+    const declared: DeclaredMechanism = {
+      spec,
+      instantiate: () => {
+        const object = new target();
+        return { target: object, hooks: hooksOf(object) };
+      },
+    };
+    declaredClasses.set(target, declared);
+    defaultRegistry.push(declared);
+  };
+}
+
+function hooksOf(object: object): Partial<Record<HookName, HookFunction>> {
+  const hooks: Partial<Record<HookName, HookFunction>> = {};
+  for (const name of definedHooks(object)) hooks[name] = (object as Record<HookName, HookFunction>)[name];
+  return hooks;
+}
+
+/** A plain-object mechanism declaration, for `defineMechanism`. */
+export interface MechanismDefinition extends MechanismOptions {
+  /** Catalogue name. */
+  name: string;
+  /** Globals by name. */
+  globals?: Record<string, FieldOptions>;
+  /** State variables by name. */
+  states?: Record<string, FieldOptions>;
+  /** Parameters by name. */
+  parameters?: Record<string, FieldOptions>;
+  /** Ions by species name. */
+  ions?: Record<string, IonOptions>;
+  /** Random variable names. */
+  randoms?: string[];
+}
+
+/** Hooks of a plain-object mechanism; `pp` is untyped beyond the base views. */
+export interface MechanismHooks {
+  /** `init_mechanism`. */
+  init?(pp: PPack & Record<string, unknown>): void;
+  /** `advance_state`. */
+  advanceState?(pp: PPack & Record<string, unknown>): void;
+  /** `compute_currents`. */
+  computeCurrents?(pp: PPack & Record<string, unknown>): void;
+  /** `write_ions`. */
+  writeIons?(pp: PPack & Record<string, unknown>): void;
+  /** `apply_events`. */
+  applyEvents?(pp: PPack & Record<string, unknown>, events: EventBatch): void;
+  /** `post_event`. */
+  postEvent?(pp: PPack & Record<string, unknown>): void;
+}
+
+/**
+ * Declares a mechanism from a plain object and hook functions, without decorators and without
+ * adding it to the default catalogue. Pass the result to `catalogue({ mechanisms })`.
+ *
+ * @example
+ * ```ts
+ * import { catalogue, defineMechanism } from "./mod.ts";
+ * const leak = defineMechanism({ name: "leak3", parameters: { gbar: { default: 1e-3 } } }, {
+ *   computeCurrents(pp) {
+ *     const gbar = pp.gbar as Float64Array;
+ *     for (let k = 0; k < pp.width; k++) {
+ *       const node = pp.nodeIndex[k];
+ *       pp.i[node] += 10 * pp.weight[k] * gbar[k] * (pp.v[node] + 70);
+ *     }
+ *   },
+ * });
+ * const cat = await catalogue({ mechanisms: [leak] });
+ * ```
+ */
+export function defineMechanism(definition: MechanismDefinition, hooks: MechanismHooks = {}): DeclaredMechanism {
+  const members: Member[] = [];
+  for (const section of ["global", "state", "parameter"] as const) {
+    const table = definition[section === "global" ? "globals" : section === "state" ? "states" : "parameters"] ?? {};
+    for (const [name, options] of Object.entries(table)) members.push({ section, name, options });
+  }
+  for (const [name, options] of Object.entries(definition.ions ?? {})) members.push({ section: "ion", name, options });
+  for (const name of definition.randoms ?? []) members.push({ section: "random", name });
+  const spec = specFromMembers(definition.name, definition, members);
+  checkSpec(spec, definedHooks(hooks));
+  return {
+    spec,
+    instantiate: () => ({ target: hooks, hooks: hooksOf(hooks) }),
+  };
+}
+
+/** Options of `catalogue()` and `build()`. */
+export interface CatalogueOptions {
+  /**
+   * Mechanisms to include: declared classes or `defineMechanism` results. When omitted, the
+   * default catalogue of every `@mechanism` class is built (once; later calls return it).
+   */
+  mechanisms?: (MechanismClass | DeclaredMechanism)[];
+  /** Layout family: "0.6" for Arbor 0.9/0.10, "0.7" (default) for Arbor 0.11/0.12. */
+  abi?: AbiFamily;
+}
+
+/** A built catalogue: pass `path` to `arbor.load_catalogue` or to the host. */
+export type Catalogue = LiveCatalogue;
+
+function declaredOf(entry: MechanismClass | DeclaredMechanism): DeclaredMechanism {
+  if (typeof entry === "function") {
+    const declared = declaredClasses.get(entry);
+    if (declared === undefined) {
+      throw new TypeError(`class ${entry.name} is not a mechanism: decorate it with @mechanism(...)`);
+    }
+    return declared;
+  }
+  return entry;
+}
+
+function live(declared: readonly DeclaredMechanism[]): LiveMechanism[] {
+  return declared.map((d) => ({ spec: d.spec, ...d.instantiate() }));
+}
+
+/**
+ * Builds a catalogue: a private copy of denocat's library holding the mechanisms.
+ *
+ * @example
+ * ```ts
+ * import { catalogue } from "./mod.ts";
+ * const cat = await catalogue({ abi: "0.7" }); // every @mechanism class declared so far
+ * console.log(cat.path); // arbor.load_catalogue(cat.path)
+ * ```
+ */
+export async function catalogue(options: CatalogueOptions = {}): Promise<Catalogue> {
+  throwPendingFailures();
+  const abi = options.abi ?? "0.7";
+  if (options.mechanisms !== undefined) {
+    return await LiveCatalogue.create(live(options.mechanisms.map(declaredOf)), abi);
+  }
+  if (defaultCatalogue === undefined) {
+    if (defaultRegistry.length === 0) {
+      throw new Error("no mechanism was declared: decorate a class with @mechanism(...) first");
+    }
+    defaultCatalogue = LiveCatalogue.create(live(defaultRegistry), abi);
+  }
+  const cat = await defaultCatalogue;
+  if (options.abi !== undefined && cat.abi !== options.abi) cat.setAbi(options.abi);
+  return cat;
+}
+
+/**
+ * Builds the catalogue (as `catalogue()`) and returns the path of its library.
+ *
+ * @example
+ * ```ts
+ * import { build } from "./mod.ts";
+ * const path = await build(); // for arbor.load_catalogue(path)
+ * ```
+ */
+export async function build(options: CatalogueOptions = {}): Promise<string> {
+  return (await catalogue(options)).path;
+}
