@@ -1324,3 +1324,941 @@ int32_t host_add_probe(denocat_host* host, uint32_t kind, int32_t placement_id, 
   host->probes[host->n_probes++] = pr;
   return (int32_t)host->n_probes; /* column 0 is time */
 }
+
+/* ============================================================================================ */
+/* Random numbers (3.8)                                                                          */
+/*
+ * Arbor draws one standard normal per (variable, instance) from a Threefry-4x64-12 counter
+ * generator keyed by the simulation seed, mechanism_id, variable, step counter, gid and index.
+ * Reproducing its values is not the point of this host, so it uses its own, documented stream:
+ *
+ *  - every (mechanism_id, random variable index k) pair owns one xoshiro256** generator whose
+ *    four state words are four successive splitmix64 outputs, starting from
+ *        HOST_RANDOM_SEED ^ (mechanism_id << 32) ^ k          (HOST_RANDOM_SEED = 0x5eed);
+ *  - a uniform u in [0, 1) is (x >> 11) * 2^-53 of one 64-bit output x; one normal is
+ *        sqrt(-2 ln(1 - u1)) * cos(2 pi u2)
+ *    from two consecutive uniforms (Box-Muller, cosine branch only; 1 - u1 is in (0, 1]);
+ *  - the 4-slot cache works as in Arbor: before each advance_state the mechanism's counter c
+ *    (starting at 0, never reset, not even by host_reset) selects slot c mod 4, and when
+ *    c mod 4 == 0 all four slots are regenerated first: for each variable k in index order, slots
+ *    0..3 in order, instances 0..width-1 in order. Padding entries stay 0.
+ *  - at instantiation every slot is 0, and random_numbers points at slot 0 during init.
+ * Slot s of variable k is the array at (s * n_random + k) * wv in the random part of the value
+ * block; random_numbers[k] points at it while slot s is current.
+ */
+
+static uint64_t splitmix64(uint64_t* x) {
+  uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static uint64_t rotate_left(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t xoshiro256starstar(uint64_t s[4]) {
+  uint64_t result = rotate_left(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotate_left(s[3], 45);
+  return result;
+}
+
+static void seed_stream(uint64_t s[4], uint32_t mechanism_id, uint32_t variable) {
+  uint64_t x = HOST_RANDOM_SEED ^ ((uint64_t)mechanism_id << 32) ^ (uint64_t)variable;
+  for (int k = 0; k < 4; ++k) s[k] = splitmix64(&x);
+}
+
+static double standard_normal(uint64_t s[4]) {
+  double u1 = (double)(xoshiro256starstar(s) >> 11) * 0x1.0p-53;
+  double u2 = (double)(xoshiro256starstar(s) >> 11) * 0x1.0p-53;
+  return sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * HOST_PI * u2);
+}
+
+static double* random_base(const denocat_host* host, const placement* p) {
+  const arb_mechanism_type* type = type_of(host, p);
+  return p->value_block + (size_t)(1 + type->n_parameters + type->n_state_vars) * p->width_values;
+}
+
+/* Before advance_state: select the next cache slot, regenerating all four every fourth call. */
+static void refresh_random_numbers(const denocat_host* host, placement* p) {
+  uint32_t n_random = type_of(host, p)->n_random_variables;
+  if (n_random == 0) return;
+  uint32_t slot = (uint32_t)(p->random_counter++ % 4);
+  if (slot == 0) {
+    double* base = random_base(host, p);
+    for (uint32_t k = 0; k < n_random; ++k)
+      for (uint32_t s = 0; s < 4; ++s) {
+        double* values = base + (size_t)(s * n_random + k) * p->width_values;
+        for (uint32_t i = 0; i < p->width; ++i) values[i] = standard_normal(p->random_streams[k]);
+      }
+  }
+  p->pp.random_numbers = p->random_slots + (size_t)slot * n_random;
+}
+
+/* ============================================================================================ */
+/* Instantiation (section 3)                                                                     */
+
+typedef struct cv_order {
+  uint32_t cv, given;
+} cv_order;
+
+static int compare_cv_order(const void* a, const void* b) {
+  const cv_order* x = a;
+  const cv_order* y = b;
+  if (x->cv != y->cv) return x->cv < y->cv ? -1 : 1;
+  return x->given < y->given ? -1 : x->given > y->given; /* stable: placement order breaks ties */
+}
+
+/* Binds each ion entry of every placement to a declared species and checks it like Arbor. */
+static int32_t resolve_ions(denocat_host* host) {
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    placement* p = &host->placements[k];
+    const arb_mechanism_type* type = type_of(host, p);
+    if (type->n_ions == 0) continue;
+    if ((p->species_of = calloc(type->n_ions, sizeof *p->species_of)) == NULL)
+      return fail(host, "out of memory");
+    for (uint32_t j = 0; j < type->n_ions; ++j) {
+      ion_use use = ion_use_at(host, type, j);
+      int64_t s = ion_species_index(host, p->ion_binding[j]);
+      if (s < 0) {
+        fail(host, "'%s' uses ion '%s', which is not declared with host_add_ion", p->name,
+             p->ion_binding[j]);
+        if (host->n_ions == 0) append_error(host, " (no ion is declared)");
+        for (uint32_t m = 0; m < host->n_ions; ++m)
+          append_error(host, "%s%s", m ? ", " : "; declared: ", host->ions[m].name);
+        return -1;
+      }
+      if (use.verify_valence && use.expected_valence != host->ions[s].valence)
+        return fail(host, "'%s' expects ion '%s' to have valence %d, but it was declared with "
+                    "valence %d", p->name, p->ion_binding[j], use.expected_valence,
+                    host->ions[s].valence);
+      if (use.write_rev && (use.write_int || use.write_ext))
+        return fail(host, "'%s' writes both the reversal potential and a concentration of ion '%s'; "
+                    "Arbor forbids this", p->name, p->ion_binding[j]);
+      p->species_of[j] = (uint32_t)s;
+    }
+  }
+  return 0;
+}
+
+/* Instance order and CVs of every placement except reversal potentials (3.2). */
+static int32_t order_instances(denocat_host* host) {
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    placement* p = &host->placements[k];
+    if (p->kind == arb_mechanism_kind_reversal_potential) continue;
+    p->instance_of = malloc((size_t)p->n * sizeof *p->instance_of);
+    p->given_of = malloc((size_t)p->n * sizeof *p->given_of);
+    p->instance_cv = malloc((size_t)p->n * sizeof *p->instance_cv);
+    cv_order* order = malloc((size_t)p->n * sizeof *order);
+    if (!p->instance_of || !p->given_of || !p->instance_cv || !order) {
+      free(order);
+      return fail(host, "out of memory");
+    }
+    for (uint32_t j = 0; j < p->n; ++j) order[j] = (cv_order){.cv = p->cvs[j], .given = j};
+    /* Point and gap-junction instances are sorted by CV; density and voltage CVs already are. */
+    if (p->kind == arb_mechanism_kind_point || p->kind == arb_mechanism_kind_gap_junction)
+      qsort(order, p->n, sizeof *order, compare_cv_order);
+    for (uint32_t i = 0; i < p->n; ++i) {
+      p->given_of[i] = order[i].given;
+      p->instance_of[order[i].given] = i;
+      p->instance_cv[i] = order[i].cv;
+    }
+    free(order);
+    p->width = p->n;
+    p->in_group = true;
+  }
+  return 0;
+}
+
+/* Ion support: the sorted union of the CVs of the mechanisms that use the ion (3.1). Reversal
+ * potential mechanisms do not extend it; voltage mechanisms (which rarely use ions) do, like
+ * density mechanisms. */
+static int32_t build_supports(denocat_host* host) {
+  uint8_t* present = malloc(host->n_cv);
+  if (present == NULL) return fail(host, "out of memory");
+  for (uint32_t s = 0; s < host->n_ions; ++s) {
+    memset(present, 0, host->n_cv);
+    uint32_t count = 0;
+    for (uint32_t k = 0; k < host->n_placements; ++k) {
+      const placement* p = &host->placements[k];
+      if (p->kind == arb_mechanism_kind_reversal_potential) continue;
+      const arb_mechanism_type* type = type_of(host, p);
+      for (uint32_t j = 0; j < type->n_ions; ++j) {
+        if (p->species_of[j] != s) continue;
+        for (uint32_t i = 0; i < p->width; ++i)
+          if (!present[p->instance_cv[i]]) {
+            present[p->instance_cv[i]] = 1;
+            ++count;
+          }
+      }
+    }
+    ion_species* ion = &host->ions[s];
+    ion->n_support = count;
+    if (count == 0) continue;
+    if ((ion->support = malloc((size_t)count * sizeof *ion->support)) == NULL) {
+      free(present);
+      return fail(host, "out of memory");
+    }
+    uint32_t next = 0;
+    for (uint32_t cv = 0; cv < host->n_cv; ++cv)
+      if (present[cv]) ion->support[next++] = cv;
+  }
+  free(present);
+  return 0;
+}
+
+/* Reversal-potential mechanisms: one instance per CV of the support of the ions whose reversal
+ * potential they write (union when several), weight 0 (3.6). None: not in the group. */
+static int32_t place_reversal_potentials(denocat_host* host) {
+  uint8_t* present = malloc(host->n_cv);
+  if (present == NULL) return fail(host, "out of memory");
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    placement* p = &host->placements[k];
+    if (p->kind != arb_mechanism_kind_reversal_potential) continue;
+    const arb_mechanism_type* type = type_of(host, p);
+    memset(present, 0, host->n_cv);
+    bool serves_an_ion = false;
+    uint32_t count = 0;
+    for (uint32_t j = 0; j < type->n_ions; ++j) {
+      if (!ion_use_at(host, type, j).write_rev) continue;
+      serves_an_ion = true;
+      const ion_species* ion = &host->ions[p->species_of[j]];
+      for (uint32_t c = 0; c < ion->n_support; ++c)
+        if (!present[ion->support[c]]) {
+          present[ion->support[c]] = 1;
+          ++count;
+        }
+    }
+    if (!serves_an_ion) {
+      free(present);
+      return fail(host, "'%s' is a reversal-potential mechanism but declares write_rev_potential "
+                  "for none of its ions; it must write the reversal potential of the ion it serves",
+                  p->name);
+    }
+    p->width = count;
+    p->in_group = count > 0; /* its ion is used by no mechanism: Arbor instantiates nothing */
+    if (count == 0) continue;
+    if ((p->instance_cv = malloc((size_t)count * sizeof *p->instance_cv)) == NULL) {
+      free(present);
+      return fail(host, "out of memory");
+    }
+    uint32_t next = 0;
+    for (uint32_t cv = 0; cv < host->n_cv; ++cv)
+      if (present[cv]) p->instance_cv[next++] = cv;
+  }
+  free(present);
+  return 0;
+}
+
+/* Arbor rejects at most one voltage process per CV (one per cable in Arbor; a CV here). */
+static int32_t check_voltage_overlap(denocat_host* host) {
+  int64_t* owner = malloc((size_t)host->n_cv * sizeof *owner);
+  if (owner == NULL) return fail(host, "out of memory");
+  for (uint32_t cv = 0; cv < host->n_cv; ++cv) owner[cv] = -1;
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    const placement* p = &host->placements[k];
+    if (p->kind != arb_mechanism_kind_voltage) continue;
+    for (uint32_t i = 0; i < p->width; ++i) {
+      uint32_t cv = p->instance_cv[i];
+      if (owner[cv] >= 0) {
+        int32_t status = fail(host, "voltage processes '%s' and '%s' both cover CV %u; at most one "
+                              "voltage process is allowed", host->placements[owner[cv]].name,
+                              p->name, cv);
+        free(owner);
+        return status;
+      }
+      owner[cv] = k;
+    }
+  }
+  free(owner);
+  return 0;
+}
+
+/* Flags over the group, allocation of the ion arrays with their initial values, and the masked
+ * concentrations of 5.4. */
+static int32_t build_ion_arrays(denocat_host* host) {
+  for (uint32_t s = 0; s < host->n_ions; ++s) {
+    ion_species* ion = &host->ions[s];
+    bool reads_Xi = false, reads_Xo = false, uses_eX = false, uses_Xd = false;
+    for (uint32_t k = 0; k < host->n_placements; ++k) {
+      const placement* p = &host->placements[k];
+      if (!p->in_group) continue;
+      const arb_mechanism_type* type = type_of(host, p);
+      for (uint32_t j = 0; j < type->n_ions; ++j) {
+        if (p->species_of[j] != s) continue;
+        ion_use use = ion_use_at(host, type, j);
+        ion->writes_Xi |= use.write_int;
+        ion->writes_Xo |= use.write_ext;
+        ion->writes_eX |= use.write_rev;
+        reads_Xi |= use.read_int;
+        reads_Xo |= use.read_ext;
+        uses_eX |= use.read_rev;
+        uses_Xd |= use.use_diff;
+      }
+    }
+    if (ion->n_support == 0) continue;
+    size_t n = ion->n_support, a = host->shared_alignment;
+    /* ABI 0.6 allocates everything; 0.7 only what some declared flag asks for (3.5). */
+    bool all = host->abi == 6;
+    bool ok = (ion->iX = allocate_values(a, n, 0.0)) != NULL &&
+              (ion->charge = allocate_values(a, 1, (double)ion->valence)) != NULL;
+    if (ok && all) ok = (ion->gX = allocate_values(a, n, 0.0)) != NULL;
+    if (ok && (all || uses_eX || ion->writes_eX))
+      ok = (ion->eX = allocate_values(a, n, ion->reversal_mV)) != NULL;
+    if (ok && (all || reads_Xi || ion->writes_Xi))
+      ok = (ion->Xi = allocate_values(a, n, ion->internal_mM)) != NULL;
+    if (ok && (all || reads_Xo || ion->writes_Xo))
+      ok = (ion->Xo = allocate_values(a, n, ion->external_mM)) != NULL;
+    /* The diffusive concentration starts at the internal concentration. */
+    if (ok && (all || uses_Xd)) ok = (ion->Xd = allocate_values(a, n, ion->internal_mM)) != NULL;
+    if (ok && ion->writes_Xi) ok = (ion->Xi_masked = allocate_values(a, n, 0.0)) != NULL;
+    if (ok && ion->writes_Xo) ok = (ion->Xo_masked = allocate_values(a, n, 0.0)) != NULL;
+    if (!ok) return fail(host, "out of memory allocating the arrays of ion '%s'", ion->name);
+
+    /* Masked initial values: the host knows coverage only through density weights, so the
+     * value at a CV is initial * (1 - fraction covered by density writers), 0 when covered. */
+    for (int external = 0; external < 2; ++external) {
+      double* masked = external ? ion->Xo_masked : ion->Xi_masked;
+      if (masked == NULL) continue;
+      double* covered = masked; /* accumulate coverage in place, then convert */
+      int64_t* writer = malloc(n * sizeof *writer);
+      if (writer == NULL) return fail(host, "out of memory");
+      for (size_t c = 0; c < n; ++c) writer[c] = -1;
+      for (uint32_t k = 0; k < host->n_placements; ++k) {
+        const placement* p = &host->placements[k];
+        if (!p->in_group || p->kind != arb_mechanism_kind_density) continue;
+        const arb_mechanism_type* type = type_of(host, p);
+        for (uint32_t j = 0; j < type->n_ions; ++j) {
+          if (p->species_of[j] != s) continue;
+          ion_use use = ion_use_at(host, type, j);
+          if (!(external ? use.write_ext : use.write_int)) continue;
+          for (uint32_t i = 0; i < p->width; ++i) {
+            int64_t c = support_position(ion, p->instance_cv[i]);
+            if (writer[c] >= 0) {
+              int32_t status = fail(host, "density mechanisms '%s' and '%s' both write the %s "
+                                    "concentration of ion '%s' at CV %u; writers must not overlap",
+                                    host->placements[writer[c]].name, p->name,
+                                    external ? "external" : "internal", ion->name,
+                                    p->instance_cv[i]);
+              free(writer);
+              return status;
+            }
+            writer[c] = k;
+            covered[c] += p->weights[p->given_of[i]];
+          }
+        }
+      }
+      free(writer);
+      double initial = external ? ion->external_mM : ion->internal_mM;
+      for (size_t c = 0; c < n; ++c) {
+        double uncovered = 1.0 - covered[c];
+        masked[c] = uncovered > 0 ? initial * uncovered : 0.0;
+      }
+    }
+  }
+  return 0;
+}
+
+/* Sorts placement indices by name (insertion sort: a group has few mechanisms). */
+static void sort_by_name(const denocat_host* host, uint32_t* list, uint32_t n) {
+  for (uint32_t k = 1; k < n; ++k) {
+    uint32_t item = list[k];
+    uint32_t j = k;
+    while (j > 0 && strcmp(host->placements[list[j - 1]].name, host->placements[item].name) > 0) {
+      list[j] = list[j - 1];
+      --j;
+    }
+    list[j] = item;
+  }
+}
+
+static int32_t build_lists(denocat_host* host) {
+  uint32_t n = host->n_placements ? host->n_placements : 1;
+  host->list_m = malloc(n * sizeof *host->list_m);
+  host->list_r = malloc(n * sizeof *host->list_r);
+  host->list_v = malloc(n * sizeof *host->list_v);
+  if (!host->list_m || !host->list_r || !host->list_v) return fail(host, "out of memory");
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    const placement* p = &host->placements[k];
+    if (!p->in_group) continue;
+    if (p->kind == arb_mechanism_kind_reversal_potential)
+      host->list_r[host->n_r++] = k;
+    else if (p->kind == arb_mechanism_kind_voltage)
+      host->list_v[host->n_v++] = k;
+    else
+      host->list_m[host->n_m++] = k;
+  }
+  sort_by_name(host, host->list_m, host->n_m);
+  sort_by_name(host, host->list_r, host->n_r);
+  sort_by_name(host, host->list_v, host->n_v);
+  return 0;
+}
+
+/* mechanism_id: rank of the name among all the group's mechanism names (3.1). */
+static uint32_t mechanism_id_of(const denocat_host* host, const placement* p) {
+  uint32_t rank = 0;
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    const placement* other = &host->placements[k];
+    if (other->in_group && strcmp(other->name, p->name) < 0) ++rank;
+  }
+  return rank;
+}
+
+/* One mechanism: value block, index block, ion states, random slots and the ppack (3.3, 3.4). */
+static int32_t build_mechanism(denocat_host* host, placement* p) {
+  const arb_mechanism_type* type = type_of(host, p);
+  const arb_mechanism_interface* iface = interface_of(host, p);
+  uint64_t alignment = iface->alignment, partition = iface->partition_width;
+  uint64_t width_values = round_up(p->width, least_common_multiple(alignment, 8 * partition) / 8);
+  uint64_t width_indices = round_up(p->width, least_common_multiple(alignment, 4 * partition) / 4);
+  if (width_values > UINT32_MAX || width_indices > UINT32_MAX)
+    return fail(host, "'%s': padded width does not fit in 32 bits", p->name);
+  size_t wv = (size_t)width_values, wi = (size_t)width_indices;
+  p->width_values = (uint32_t)wv;
+  p->width_indices = (uint32_t)wi;
+  uint32_t n_parameters = type->n_parameters, n_states = type->n_state_vars;
+  uint32_t n_random = type->n_random_variables, n_globals = type->n_globals, n_ions = type->n_ions;
+  bool is_gap_junction = p->kind == arb_mechanism_kind_gap_junction;
+
+  /* Value block: weight, parameters, state variables, 4 * n_random slots, globals; NaN first. */
+  size_t n_value_arrays = 1 + (size_t)n_parameters + n_states + 4 * (size_t)n_random;
+  p->value_block = allocate_values(alignment, n_value_arrays * wv + n_globals, NAN);
+  size_t n_index_arrays = 1 + (size_t)n_ions + (is_gap_junction ? 1 : 0);
+  p->index_block = aligned_allocate(alignment, n_index_arrays * wi * sizeof(arb_index_type));
+  if (n_parameters) p->parameter_arrays = malloc(n_parameters * sizeof *p->parameter_arrays);
+  if (n_states) p->state_arrays = malloc(n_states * sizeof *p->state_arrays);
+  if (n_random) {
+    p->random_slots = malloc(4 * (size_t)n_random * sizeof *p->random_slots);
+    p->random_streams = malloc(n_random * sizeof *p->random_streams);
+  }
+  size_t ion_state_size = host->abi == 6 ? sizeof(arb_ion_state_v06) : sizeof(arb_ion_state_v07);
+  if (n_ions) p->ion_states = calloc(n_ions, ion_state_size);
+  if (!p->value_block || !p->index_block || (n_parameters && !p->parameter_arrays) ||
+      (n_states && !p->state_arrays) || (n_random && (!p->random_slots || !p->random_streams)) ||
+      (n_ions && !p->ion_states))
+    return fail(host, "out of memory building '%s'", p->name);
+
+  double* weight = p->value_block;
+  for (size_t i = 0; i < wv; ++i) weight[i] = 0.0; /* padding weight is 0 */
+  for (uint32_t i = 0; i < p->width; ++i) {
+    uint32_t cv = p->instance_cv[i];
+    switch (p->kind) {
+      case arb_mechanism_kind_density:
+      case arb_mechanism_kind_voltage: weight[i] = p->weights[p->given_of[i]]; break;
+      case arb_mechanism_kind_point: weight[i] = 1000.0 / host->cv_area[cv]; break;
+      case arb_mechanism_kind_gap_junction:
+        weight[i] = p->weights[p->given_of[i]] * 1000.0 / host->cv_area[cv];
+        break;
+      default: weight[i] = 0.0; break; /* reversal potential */
+    }
+  }
+  for (uint32_t k = 0; k < n_parameters; ++k) {
+    double* values = p->value_block + (1 + (size_t)k) * wv;
+    p->parameter_arrays[k] = values;
+    fill(values, wv, type->parameters[k].default_value); /* padding keeps the default */
+    const double* given = p->parameter_values[k];
+    if (given == NULL) continue;
+    if (p->kind == arb_mechanism_kind_reversal_potential)
+      fill(values, p->width, given[0]);
+    else
+      for (uint32_t j = 0; j < p->n; ++j) values[p->instance_of[j]] = given[j];
+  }
+  for (uint32_t k = 0; k < n_states; ++k) {
+    double* values = p->value_block + (1 + (size_t)n_parameters + k) * wv;
+    p->state_arrays[k] = values;
+    fill(values, wv, type->state_vars[k].default_value);
+  }
+  double* randoms = p->value_block + (1 + (size_t)n_parameters + n_states) * wv;
+  fill(randoms, 4 * (size_t)n_random * wv, 0.0);
+  double* globals = p->value_block + n_value_arrays * wv;
+  for (uint32_t k = 0; k < n_globals; ++k) globals[k] = p->globals[k];
+
+  /* Index block: node_index, one index per ion, [multiplicity: never], peer_index. Padding
+   * repeats the last real entry. */
+  arb_index_type* node_index = p->index_block;
+  for (uint32_t i = 0; i < p->width; ++i) node_index[i] = (arb_index_type)p->instance_cv[i];
+  for (size_t i = p->width; i < wi; ++i) node_index[i] = node_index[p->width - 1];
+  for (uint32_t j = 0; j < n_ions; ++j) {
+    arb_index_type* ion_index = p->index_block + (1 + (size_t)j) * wi;
+    const ion_species* ion = &host->ions[p->species_of[j]];
+    for (uint32_t i = 0; i < p->width; ++i) {
+      int64_t position = support_position(ion, p->instance_cv[i]);
+      if (position < 0)
+        return fail(host, "'%s' uses ion '%s' at CV %u, which is outside that ion's support (only "
+                    "mechanisms other than reversal potentials define the support)", p->name,
+                    ion->name, p->instance_cv[i]);
+      ion_index[i] = (arb_index_type)position;
+    }
+    for (size_t i = p->width; i < wi; ++i) ion_index[i] = ion_index[p->width - 1];
+    arb_value_type* gX = host->abi == 6 ? ion->gX : NULL;
+    if (host->abi == 6)
+      ((arb_ion_state_v06*)p->ion_states)[j] = (arb_ion_state_v06){
+          .current_density = ion->iX,
+          .conductivity = gX,
+          .reversal_potential = ion->eX,
+          .internal_concentration = ion->Xi,
+          .external_concentration = ion->Xo,
+          .diffusive_concentration = ion->Xd,
+          .ionic_charge = ion->charge,
+          .index = ion_index,
+      };
+    else
+      ((arb_ion_state_v07*)p->ion_states)[j] = (arb_ion_state_v07){
+          .current_density = ion->iX,
+          .reversal_potential = ion->eX,
+          .internal_concentration = ion->Xi,
+          .external_concentration = ion->Xo,
+          .diffusive_concentration = ion->Xd,
+          .ionic_charge = ion->charge,
+          .index = ion_index,
+      };
+  }
+  arb_index_type* peer_index = NULL;
+  if (is_gap_junction) {
+    peer_index = p->index_block + (1 + (size_t)n_ions) * wi;
+    for (uint32_t i = 0; i < p->width; ++i) peer_index[i] = (arb_index_type)p->peers[p->given_of[i]];
+    for (size_t i = p->width; i < wi; ++i) peer_index[i] = peer_index[p->width - 1];
+  }
+
+  uint32_t mechanism_id = mechanism_id_of(host, p);
+  for (uint32_t k = 0; k < n_random; ++k) {
+    for (uint32_t s = 0; s < 4; ++s)
+      p->random_slots[(size_t)s * n_random + k] = randoms + ((size_t)s * n_random + k) * wv;
+    seed_stream(p->random_streams[k], mechanism_id, k);
+  }
+  p->random_counter = 0;
+
+  arb_mechanism_ppack* pp = &p->pp;
+  memset(pp, 0, sizeof *pp); /* index_constraints stay empty: scalar catalogues ignore them */
+  pp->width = p->width;
+  pp->n_detectors = host->post_events ? (arb_index_type)host->n_detectors : 0;
+  pp->vec_ci = host->vec_ci;
+  pp->dt = 0.0; /* as Arbor 0.11+ on a first build */
+  pp->vec_v = host->vec_v;
+  pp->vec_i = host->vec_i;
+  pp->vec_g = host->vec_g;
+  pp->temperature_degC = host->temperature_degC;
+  pp->diam_um = host->diam_um;
+  pp->area_um2 = host->area_um2;
+  pp->time_since_spike = host->time_since_spike;
+  pp->node_index = node_index;
+  pp->peer_index = peer_index;
+  pp->multiplicity = NULL; /* the host never coalesces synapses */
+  pp->weight = weight;
+  pp->mechanism_id = mechanism_id;
+  pp->events = (arb_deliverable_event_stream){NULL, NULL};
+  pp->parameters = p->parameter_arrays;
+  pp->state_vars = p->state_arrays;
+  pp->globals = globals;
+  pp->ion_states = p->ion_states;
+  pp->random_numbers = n_random ? p->random_slots : NULL; /* slot 0 during init */
+  return 0;
+}
+
+static int32_t build_group(denocat_host* host) {
+  if (resolve_ions(host) || order_instances(host) || build_supports(host) ||
+      place_reversal_potentials(host) || check_voltage_overlap(host))
+    return -1;
+
+  /* Shared state, aligned like Arbor's: a power of two covering every mechanism's alignment and
+   * a 64-byte SIMD line. */
+  size_t alignment = 64;
+  for (uint32_t k = 0; k < host->n_placements; ++k)
+    if (host->placements[k].in_group && interface_of(host, &host->placements[k])->alignment > alignment)
+      alignment = interface_of(host, &host->placements[k])->alignment;
+  host->shared_alignment = alignment; /* interface alignments are powers of two */
+  size_t n = host->n_cv;
+  host->vec_v = allocate_values(alignment, n, 0.0);
+  host->vec_i = allocate_values(alignment, n, 0.0);
+  host->vec_g = allocate_values(alignment, n, 0.0);
+  host->temperature_degC = allocate_values(alignment, n, 0.0);
+  host->diam_um = allocate_values(alignment, n, 0.0);
+  host->area_um2 = allocate_values(alignment, n, 0.0);
+  if (!host->vec_v || !host->vec_i || !host->vec_g || !host->temperature_degC || !host->diam_um ||
+      !host->area_um2)
+    return fail(host, "out of memory allocating the shared state");
+  memcpy(host->temperature_degC, host->cv_temperature, n * sizeof(double));
+  memcpy(host->diam_um, host->cv_diam, n * sizeof(double));
+  memcpy(host->area_um2, host->cv_area, n * sizeof(double));
+
+  if (build_ion_arrays(host)) return -1;
+
+  /* Post-event support exists only when a point mechanism asks for it (3.4). One cell: every
+   * CV belongs to cell 0, and time_since_spike has one entry per detector. */
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    const placement* p = &host->placements[k];
+    if (p->in_group && p->kind == arb_mechanism_kind_point && type_of(host, p)->has_post_events)
+      host->post_events = true;
+  }
+  if (host->post_events) {
+    host->vec_ci = aligned_allocate(alignment, n * sizeof(arb_index_type));
+    host->time_since_spike =
+        allocate_values(alignment, host->n_detectors ? host->n_detectors : 1, -1.0);
+    if (!host->vec_ci || !host->time_since_spike) return fail(host, "out of memory");
+    memset(host->vec_ci, 0, n * sizeof(arb_index_type));
+  }
+
+  if (build_lists(host)) return -1;
+  for (uint32_t k = 0; k < host->n_placements; ++k)
+    if (host->placements[k].in_group && build_mechanism(host, &host->placements[k])) return -1;
+  for (uint32_t k = 0; k < host->n_probes; ++k)
+    if (resolve_probe(host, &host->probes[k], k + 1)) return -1;
+  return 0;
+}
+
+/* ============================================================================================ */
+/* Reset (4.1) and stepping (4.2)                                                                */
+
+typedef enum method {
+  METHOD_INIT,
+  METHOD_COMPUTE_CURRENTS,
+  METHOD_ADVANCE_STATE,
+  METHOD_WRITE_IONS,
+  METHOD_POST_EVENT,
+} method;
+
+static void call(denocat_host* host, placement* p, method m) {
+  const arb_mechanism_interface* iface = interface_of(host, p);
+  switch (m) {
+    case METHOD_INIT: iface->init_mechanism(&p->pp); break;
+    case METHOD_COMPUTE_CURRENTS: iface->compute_currents(&p->pp); break;
+    case METHOD_ADVANCE_STATE:
+      refresh_random_numbers(host, p);
+      iface->advance_state(&p->pp);
+      break;
+    case METHOD_WRITE_IONS: iface->write_ions(&p->pp); break;
+    case METHOD_POST_EVENT: iface->post_event(&p->pp); break;
+  }
+}
+
+static void call_each(denocat_host* host, const uint32_t* list, uint32_t n, method m) {
+  for (uint32_t k = 0; k < n; ++k) call(host, &host->placements[list[k]], m);
+}
+
+static void zero_currents(denocat_host* host) {
+  fill(host->vec_i, host->n_cv, 0.0);
+  fill(host->vec_g, host->n_cv, 0.0);
+  for (uint32_t s = 0; s < host->n_ions; ++s) {
+    ion_species* ion = &host->ions[s];
+    if (ion->iX) fill(ion->iX, ion->n_support, 0.0);
+    if (ion->gX) fill(ion->gX, ion->n_support, 0.0);
+  }
+}
+
+/* Xi and Xo of written ions back to their masked initial values, before write_ions (5.4). */
+static void reset_written_concentrations(denocat_host* host) {
+  for (uint32_t s = 0; s < host->n_ions; ++s) {
+    ion_species* ion = &host->ions[s];
+    if (ion->Xi_masked && ion->Xi) memcpy(ion->Xi, ion->Xi_masked, ion->n_support * sizeof(double));
+    if (ion->Xo_masked && ion->Xo) memcpy(ion->Xo, ion->Xo_masked, ion->n_support * sizeof(double));
+  }
+}
+
+static bool window_contains(const clamp* c, double t) {
+  return c->t_start <= t && t < c->t_start + c->duration;
+}
+
+static void apply_voltage_clamps(denocat_host* host, double t) {
+  for (uint32_t k = 0; k < host->n_vclamps; ++k)
+    if (window_contains(&host->vclamps[k], t)) host->vec_v[host->vclamps[k].cv] = host->vclamps[k].value;
+}
+
+static void reset_group(denocat_host* host) {
+  /* 1. Shared state. */
+  memcpy(host->vec_v, host->cv_v_init, host->n_cv * sizeof(double));
+  fill(host->vec_i, host->n_cv, 0.0);
+  fill(host->vec_g, host->n_cv, 0.0);
+  host->time = 0.0;
+  if (host->time_since_spike)
+    fill(host->time_since_spike, host->n_detectors ? host->n_detectors : 1, -1.0);
+  for (uint32_t s = 0; s < host->n_ions; ++s) {
+    ion_species* ion = &host->ions[s];
+    size_t n = ion->n_support;
+    if (n == 0) continue;
+    fill(ion->iX, n, 0.0);
+    if (ion->gX) fill(ion->gX, n, 0.0);
+    if (ion->writes_Xi && ion->Xi) fill(ion->Xi, n, ion->internal_mM);
+    if (ion->writes_Xo && ion->Xo) fill(ion->Xo, n, ion->external_mM);
+    if (ion->writes_eX && ion->eX) fill(ion->eX, n, ion->reversal_mV);
+    if (ion->Xd) fill(ion->Xd, n, ion->internal_mM);
+  }
+  host->n_spikes = 0;
+  apply_voltage_clamps(host, 0.0);
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    placement* p = &host->placements[k];
+    if (p->in_group && p->random_slots) p->pp.random_numbers = p->random_slots; /* slot 0 */
+  }
+
+  /* 2. First init round: V, R, M. */
+  call_each(host, host->list_v, host->n_v, METHOD_INIT);
+  call_each(host, host->list_r, host->n_r, METHOD_INIT);
+  call_each(host, host->list_m, host->n_m, METHOD_INIT);
+  /* 3. Ion update. */
+  reset_written_concentrations(host);
+  call_each(host, host->list_m, host->n_m, METHOD_WRITE_IONS);
+  /* 4. Zero currents. */
+  zero_currents(host);
+  /* 5. Second init round: R, M, V. */
+  call_each(host, host->list_r, host->n_r, METHOD_INIT);
+  call_each(host, host->list_m, host->n_m, METHOD_INIT);
+  call_each(host, host->list_v, host->n_v, METHOD_INIT);
+  /* 6. Arm the detectors (after any clamp holds the voltage). */
+  apply_voltage_clamps(host, 0.0);
+  for (uint32_t d = 0; d < host->n_detectors; ++d)
+    host->detectors[d].v_previous = host->vec_v[host->detectors[d].cv];
+}
+
+static int compare_event_time(const void* a, const void* b) {
+  const host_event* x = a;
+  const host_event* y = b;
+  if (x->t != y->t) return x->t < y->t ? -1 : 1;
+  return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
+}
+
+static int compare_due(const void* a, const void* b) {
+  const due_event* x = a;
+  const due_event* y = b;
+  if (x->instance != y->instance) return x->instance < y->instance ? -1 : 1;
+  if (x->t != y->t) return x->t < y->t ? -1 : 1;
+  if (x->weight != y->weight) return x->weight < y->weight ? -1 : 1;
+  return 0;
+}
+
+/* Delivers the events of [t_begin, t_end) to one point mechanism, sorted by (instance, time,
+ * weight) as Arbor 0.11 does, only if there is at least one (4.2 step 6). */
+static int32_t deliver_events(denocat_host* host, placement* p, double t_begin, double t_end) {
+  if (p->n_events == 0) return 0;
+  uint32_t low = 0, high = p->n_events; /* first event with t >= t_begin */
+  while (low < high) {
+    uint32_t middle = low + (high - low) / 2;
+    if (p->events[middle].t < t_begin)
+      low = middle + 1;
+    else
+      high = middle;
+  }
+  uint32_t count = 0;
+  while (low + count < p->n_events && p->events[low + count].t < t_end) ++count;
+  if (count == 0) return 0;
+  if (count > host->due_capacity) {
+    due_event* due = realloc(host->due, (size_t)count * sizeof *due);
+    if (due) host->due = due;
+    arb_deliverable_event_data* deliverable =
+        realloc(host->deliverable, (size_t)count * sizeof *deliverable);
+    if (deliverable) host->deliverable = deliverable;
+    if (!due || !deliverable) return fail(host, "out of memory delivering events");
+    host->due_capacity = count;
+  }
+  for (uint32_t k = 0; k < count; ++k) {
+    const host_event* e = &p->events[low + k];
+    host->due[k] = (due_event){.instance = p->instance_of[e->instance], .weight = e->weight, .t = e->t};
+  }
+  qsort(host->due, count, sizeof *host->due, compare_due);
+  for (uint32_t k = 0; k < count; ++k)
+    host->deliverable[k] = (arb_deliverable_event_data){
+        .mech_index = host->due[k].instance, .weight = host->due[k].weight};
+  /* A temporary stream, valid only during the call. */
+  arb_deliverable_event_stream stream = {host->deliverable, host->deliverable + count};
+  interface_of(host, p)->apply_events(&p->pp, &stream);
+  return 0;
+}
+
+static int32_t record_spike(denocat_host* host, double t, uint32_t detector_index) {
+  if (RESERVE(host->spikes, host->spikes_capacity, (uint64_t)host->n_spikes + 1))
+    return fail(host, "out of memory recording spikes");
+  host->spikes[host->n_spikes++] = (spike){.t = t, .detector = detector_index};
+  return 0;
+}
+
+/* One step [t_begin, t_end) in the order of 4.2. `row` receives the sample, or is NULL. */
+static int32_t step(denocat_host* host, double t_begin, double t_end, double* row) {
+  double dt = t_end - t_begin;
+  /* 1-2. dt into every mechanism. */
+  for (uint32_t k = 0; k < host->n_placements; ++k)
+    if (host->placements[k].in_group) host->placements[k].pp.dt = dt;
+  /* 3. Reversal potentials, before the currents are zeroed. */
+  call_each(host, host->list_r, host->n_r, METHOD_COMPUTE_CURRENTS);
+  /* 4. Zero currents. */
+  zero_currents(host);
+  /* 5-6. Events, then currents, mechanism by mechanism. */
+  for (uint32_t k = 0; k < host->n_m; ++k) {
+    placement* p = &host->placements[host->list_m[k]];
+    if (deliver_events(host, p, t_begin, t_end)) return -1;
+    call(host, p, METHOD_COMPUTE_CURRENTS);
+  }
+  /* 7. Current clamps (nA over the CV area, in A/m^2; depolarising is negative current), then
+   *    the sample. */
+  for (uint32_t k = 0; k < host->n_iclamps; ++k) {
+    const clamp* c = &host->iclamps[k];
+    if (window_contains(c, t_begin)) host->vec_i[c->cv] -= c->value * 1000.0 / host->area_um2[c->cv];
+  }
+  if (row) {
+    row[0] = t_begin;
+    for (uint32_t k = 0; k < host->n_probes; ++k) row[k + 1] = *host->probes[k].source;
+  }
+  /* 8. Cable solve, one isolated compartment per CV (linearised implicit Euler). */
+  for (uint32_t cv = 0; cv < host->n_cv; ++cv) {
+    double area = host->area_um2[cv];
+    double capacitance = host->cv_cm[cv] * area; /* pF */
+    double diagonal = capacitance / dt + area * host->vec_g[cv];
+    host->vec_v[cv] = (diagonal * host->vec_v[cv] - area * host->vec_i[cv]) / diagonal;
+  }
+  /* 9. State updates. */
+  call_each(host, host->list_m, host->n_m, METHOD_ADVANCE_STATE);
+  /* 10. Ion update. */
+  reset_written_concentrations(host);
+  call_each(host, host->list_m, host->n_m, METHOD_WRITE_IONS);
+  /* 11. Voltage processes; then voltage clamps hold their CVs. */
+  call_each(host, host->list_v, host->n_v, METHOD_COMPUTE_CURRENTS);
+  call_each(host, host->list_v, host->n_v, METHOD_ADVANCE_STATE);
+  apply_voltage_clamps(host, t_begin);
+  /* 12. Threshold detection: upward crossings, timed by linear interpolation. */
+  if (host->time_since_spike) fill(host->time_since_spike, host->n_detectors, -1.0);
+  for (uint32_t d = 0; d < host->n_detectors; ++d) {
+    detector* det = &host->detectors[d];
+    double v_before = det->v_previous, v_after = host->vec_v[det->cv];
+    if (v_before < det->threshold && v_after >= det->threshold) {
+      double t_cross = t_begin + dt * (det->threshold - v_before) / (v_after - v_before);
+      if (host->time_since_spike) host->time_since_spike[d] = t_end - t_cross;
+      if (record_spike(host, t_cross, d)) return -1;
+    }
+    det->v_previous = v_after;
+  }
+  /* 13. Post events, for every M, only when a point mechanism asked for them. */
+  if (host->post_events) call_each(host, host->list_m, host->n_m, METHOD_POST_EVENT);
+  /* 14. */
+  host->time = t_end;
+  return 0;
+}
+
+/* ============================================================================================ */
+/* Public driving functions                                                                      */
+
+int32_t host_instantiate(denocat_host* host) {
+  if (host == NULL) return -1;
+  if (host->instantiated) return fail(host, "host_instantiate: the group is already built");
+  if (!host->cvs_set) return fail(host, "host_instantiate: call host_set_cvs first");
+  if (build_group(host)) {
+    free_instantiation(host); /* leaves the error message alone */
+    return -1;
+  }
+  host->instantiated = true;
+  reset_group(host);
+  return 0;
+}
+
+int32_t host_reset(denocat_host* host) {
+  if (host == NULL) return -1;
+  if (!host->instantiated) return fail(host, "host_reset: call host_instantiate first");
+  reset_group(host);
+  return 0;
+}
+
+int32_t host_run(denocat_host* host, double t_end, double dt, double* samples,
+                 uint32_t capacity_rows) {
+  if (host == NULL) return -1;
+  if (!isfinite(dt) || !(dt > 0)) return fail(host, "host_run: dt = %g ms must be positive", dt);
+  if (!isfinite(t_end)) return fail(host, "host_run: t_end = %g ms is not finite", t_end);
+  if (capacity_rows > 0 && samples == NULL)
+    return fail(host, "host_run: samples is NULL but capacity_rows is %u", capacity_rows);
+  /* "Resets first when needed": a group that was never built is built (and so initialised). */
+  if (!host->instantiated && host_instantiate(host)) return -1;
+  if (t_end < host->time)
+    return fail(host, "host_run: t_end = %g ms is before the current time %g ms (host_reset starts "
+                "over at 0)", t_end, host->time);
+  if ((t_end - host->time) / dt > (double)INT32_MAX - 2)
+    return fail(host, "host_run: %g ms in steps of %g ms is more than %d steps", t_end - host->time,
+                dt, INT32_MAX - 2);
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    placement* p = &host->placements[k];
+    if (!p->events_sorted) {
+      qsort(p->events, p->n_events, sizeof *p->events, compare_event_time);
+      p->events_sorted = true;
+    }
+  }
+  size_t columns = 1 + (size_t)host->n_probes;
+  int32_t steps = 0;
+  while (host->time < t_end) {
+    double t_begin = host->time;
+    double t_next = t_begin + dt;
+    /* The last step ends exactly at t_end, absorbing a remainder below 1e-9 dt. */
+    if (t_next >= t_end - 1e-9 * dt) t_next = t_end;
+    if (!(t_next > t_begin))
+      return fail(host, "host_run: dt = %g ms is too small to advance time at t = %g ms", dt, t_begin);
+    double* row = (uint32_t)steps < capacity_rows ? samples + (size_t)steps * columns : NULL;
+    if (step(host, t_begin, t_next, row)) return -1;
+    ++steps;
+  }
+  return steps;
+}
+
+double host_time(const denocat_host* host) { return host ? host->time : NAN; }
+
+uint32_t host_probe_count(const denocat_host* host) { return host ? host->n_probes : 0; }
+
+uint32_t host_spike_count(const denocat_host* host) { return host ? host->n_spikes : 0; }
+
+/* Copies up to `capacity` spikes in detection order (step by step; within a step by detector);
+ * either output array may be NULL. Returns the number copied. */
+int32_t host_spikes(const denocat_host* host, double* times_ms, uint32_t* detectors,
+                    uint32_t capacity) {
+  if (host == NULL) return -1;
+  uint32_t count = host->n_spikes < capacity ? host->n_spikes : capacity;
+  if (count > INT32_MAX) count = INT32_MAX;
+  for (uint32_t k = 0; k < count; ++k) {
+    if (times_ms) times_ms[k] = host->spikes[k].t;
+    if (detectors) detectors[k] = host->spikes[k].detector;
+  }
+  return (int32_t)count;
+}
+
+/* ============================================================================================ */
+/* Calling a hook from a foreign thread                                                          */
+
+typedef struct hook_call {
+  const arb_mechanism_interface* iface;
+  arb_mechanism_ppack* pp;
+  uint32_t hook;
+} hook_call;
+
+static void* run_hook(void* argument) {
+  const hook_call* c = argument;
+  /* apply_events gets an empty but valid stream (begin == end, pointing at a real record). */
+  static const arb_deliverable_event_data no_event = {0, 0.0f};
+  arb_deliverable_event_stream empty = {&no_event, &no_event};
+  switch (c->hook) {
+    case HOST_HOOK_INIT: c->iface->init_mechanism(c->pp); break;
+    case HOST_HOOK_COMPUTE_CURRENTS: c->iface->compute_currents(c->pp); break;
+    case HOST_HOOK_APPLY_EVENTS: c->iface->apply_events(c->pp, &empty); break;
+    case HOST_HOOK_ADVANCE_STATE: c->iface->advance_state(c->pp); break;
+    case HOST_HOOK_WRITE_IONS: c->iface->write_ions(c->pp); break;
+    case HOST_HOOK_POST_EVENT: c->iface->post_event(c->pp); break;
+    default: break;
+  }
+  return NULL;
+}
+
+int32_t host_call_hook_on_thread(denocat_host* host, int32_t placement_id, uint32_t hook) {
+  if (host == NULL) return -1;
+  if (check_placement(host, placement_id, "host_call_hook_on_thread")) return -1;
+  if (hook > HOST_HOOK_POST_EVENT)
+    return fail(host, "host_call_hook_on_thread: unknown hook %u (0 init .. 5 post_event)", hook);
+  if (!host->instantiated)
+    return fail(host, "host_call_hook_on_thread: call host_instantiate first");
+  placement* p = &host->placements[placement_id];
+  if (!p->in_group)
+    return fail(host, "host_call_hook_on_thread: '%s' has no instances in this group", p->name);
+  hook_call c = {.iface = interface_of(host, p), .pp = &p->pp, .hook = hook};
+  pthread_t thread;
+  int error = pthread_create(&thread, NULL, run_hook, &c);
+  if (error != 0)
+    return fail(host, "host_call_hook_on_thread: pthread_create failed: %s", strerror(error));
+  error = pthread_join(thread, NULL);
+  if (error != 0)
+    return fail(host, "host_call_hook_on_thread: pthread_join failed: %s", strerror(error));
+  return 0;
+}

@@ -175,7 +175,9 @@ export class LiveCatalogue {
           instances[instance] = pp;
           instanceSlot[instance] = slot;
         }
-        const fn = hooks[slot][hook]!;
+        const fn = hooks[slot][hook];
+        // The C side filters undefined hooks; reaching here without one is a bug worth reporting.
+        if (fn === undefined) throw new Error(`denocat: undefined hook ${HOOK_NAMES[hook]} crossed into JS`);
         if (hook === HOOK.applyEvents) {
           fn(pp, { length: count, mechIndex: mechIndex.subarray(0, count), weight: weight.subarray(0, count) });
         } else fn(pp);

@@ -1,0 +1,70 @@
+/**
+ * `deno task bench`: cost of live TypeScript hooks against hand-written C mechanisms, both run
+ * by the same native host in the same process. Reports ns per step, ns per hook call, and the
+ * TS/C ratio. Not a test: nothing here asserts a time.
+ *
+ * @module
+ */
+import { catalogue, defineMechanism, Host } from "../mod.ts";
+import { resolveLibrary } from "../ffi/library.ts";
+import { HH } from "../examples/hh.ts";
+
+const area = 2 * Math.PI * 3 * 6;
+const dt = 0.025;
+
+// The three hooks Arbor calls every step for a density mechanism, each empty.
+const emptyTs = defineMechanism({ name: "empty" }, {
+  computeCurrents() {},
+  advanceState() {},
+  writeIons() {},
+});
+
+interface Case {
+  label: string;
+  mechanism: string;
+  cvs: number;
+  steps: number;
+  /** Hook calls per step that cross into JS for the TS version. */
+  hooksPerStep: number;
+}
+
+const cases: Case[] = [
+  { label: "empty hooks, 1 CV", mechanism: "empty", cvs: 1, steps: 100_000, hooksPerStep: 3 },
+  { label: "hh, 1 CV", mechanism: "hh", cvs: 1, steps: 40_000, hooksPerStep: 2 },
+  { label: "hh, 1024 CVs", mechanism: "hh", cvs: 1024, steps: 1_000, hooksPerStep: 2 },
+];
+
+async function timeRun(catalogues: (string | { path: string })[], c: Case): Promise<number> {
+  using host = await Host.create({ catalogues, abi: "0.7" });
+  host.setCvs({ count: c.cvs, areaUm2: area, vInit: -65 }).addNeuronIons();
+  host.place(c.mechanism, { cvs: Array.from({ length: c.cvs }, (_, k) => k) });
+  host.iclamp(0, { start: 0, duration: 1e9, amplitude: 0.05 }); // keep hh spiking
+  host.run({ until: (c.steps / 10) * dt, dt }); // warm up the JIT and the caches
+  const best: number[] = [];
+  for (let repeat = 0; repeat < 3; repeat++) {
+    const start = performance.now();
+    host.run({ until: host.time + c.steps * dt, dt });
+    best.push((performance.now() - start) * 1e6 / c.steps);
+  }
+  return Math.min(...best); // ns per step
+}
+
+const live = await catalogue({ mechanisms: [HH, emptyTs], abi: "0.7" });
+const native = await resolveLibrary("denocat_reference_abi7");
+
+console.log(`denocat bench: live TypeScript hooks vs hand-written C, same host, dt ${dt} ms (best of 3)`);
+console.log(
+  "case".padEnd(20) + "TS ns/step".padStart(13) + "C ns/step".padStart(12) + "TS ns/hook".padStart(12) +
+    "overhead ns/hook".padStart(18) + "TS/C".padStart(9),
+);
+for (const c of cases) {
+  const ts = await timeRun([live], c);
+  const cRef = await timeRun([native], c);
+  const perHook = ts / c.hooksPerStep;
+  const overhead = (ts - cRef) / c.hooksPerStep;
+  console.log(
+    c.label.padEnd(20) + ts.toFixed(0).padStart(13) + cRef.toFixed(0).padStart(12) + perHook.toFixed(0).padStart(12) +
+      overhead.toFixed(0).padStart(18) + `${(ts / cRef).toFixed(2)}x`.padStart(9),
+  );
+}
+console.log("TS ns/hook: TS time per step / JS-crossing hooks per step; overhead: (TS - C) per crossing hook.");
