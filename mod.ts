@@ -29,7 +29,12 @@
  *
  * @module
  */
-import { type HookFunction, LiveCatalogue, type LiveMechanism, throwPendingFailures } from "./ffi/catalogue.ts";
+import {
+  type HookFunction,
+  LiveCatalogue,
+  type LiveMechanism,
+  throwPendingFailures,
+} from "./ffi/catalogue.ts";
 import {
   checkSpec,
   definedHooks,
@@ -39,12 +44,35 @@ import {
   ionSpec,
   resolveKind,
 } from "./ffi/declare.ts";
-import type { AbiFamily, HookName } from "./ffi/layout.ts";
+import type { AbiFamily, HookName, MechanismKind } from "./ffi/layout.ts";
 import type { EventBatch, IonViews } from "./ffi/ppack.ts";
 import type { FieldSpec, IonSpec, MechanismSpec } from "./ffi/spec.ts";
 
-export type { AbiFamily, EventBatch, FieldOptions, FieldSpec, HookName, IonOptions, IonSpec, IonViews, MechanismSpec };
-export { Host, type HostOptions, type PlaceOptions, type RunOptions, type RunResult } from "./ffi/host.ts";
+export type {
+  AbiFamily,
+  EventBatch,
+  FieldOptions,
+  FieldSpec,
+  HookFunction,
+  HookName,
+  IonOptions,
+  IonSpec,
+  IonViews,
+};
+export type { MechanismKind, MechanismSpec };
+export {
+  type CatalogueSource,
+  type CvOptions,
+  Host,
+  type HostOptions,
+  type IonSpecies,
+  NEURON_IONS,
+  type PerCv,
+  type Placement,
+  type PlaceOptions,
+  type RunOptions,
+  type RunResult,
+} from "./ffi/host.ts";
 
 /** Marker type of an `@ion` field: the field's name is the ion's name. */
 export type Ion = { readonly ion: unique symbol };
@@ -89,8 +117,10 @@ export interface BasePPack {
   readonly ions: Readonly<Record<string, IonViews>>;
 }
 
-type KeysOfType<M, T> = { [K in keyof M]-?: M[K] extends T ? K : never }[keyof M] & string;
-type IonNamedViews<X extends string> =
+/** Names of the members of `M` whose type is `T` (used to derive `PPack<M>`). */
+export type KeysOfType<M, T> = { [K in keyof M]-?: M[K] extends T ? K : never }[keyof M] & string;
+/** The ppack views of ion species `X`, named as arbor_pycat names them (`iX`, `eX`, `Xi`, ...). */
+export type IonNamedViews<X extends string> =
   & { readonly [K in `i${X}` | `g${X}` | `e${X}` | `${X}i` | `${X}o` | `${X}d`]: Float64Array }
   & { readonly [K in `valence${Capitalize<X>}`]: Float64Array }
   & { readonly [K in `index${Capitalize<X>}`]: Int32Array };
@@ -185,7 +215,9 @@ function fieldDecorator(section: "global" | "state" | "parameter", options: Fiel
  * }
  * ```
  */
-export function state(options?: FieldOptions): (value: undefined, context: ClassFieldDecoratorContext) => void {
+export function state(
+  options?: FieldOptions,
+): (value: undefined, context: ClassFieldDecoratorContext) => void {
   return fieldDecorator("state", options);
 }
 
@@ -201,7 +233,9 @@ export function state(options?: FieldOptions): (value: undefined, context: Class
  * }
  * ```
  */
-export function parameter(options?: FieldOptions): (value: undefined, context: ClassFieldDecoratorContext) => void {
+export function parameter(
+  options?: FieldOptions,
+): (value: undefined, context: ClassFieldDecoratorContext) => void {
   return fieldDecorator("parameter", options);
 }
 
@@ -218,7 +252,9 @@ export function parameter(options?: FieldOptions): (value: undefined, context: C
  * }
  * ```
  */
-export function global(options?: FieldOptions): (value: undefined, context: ClassFieldDecoratorContext) => void {
+export function global(
+  options?: FieldOptions,
+): (value: undefined, context: ClassFieldDecoratorContext) => void {
   return fieldDecorator("global", options);
 }
 
@@ -282,8 +318,19 @@ function specFromMembers(name: string, options: MechanismOptions, members: reado
     if (member.section === "ion") spec.ions.push(ionSpec(name, member.name, member.options));
     else if (member.section === "random") spec.randoms.push(member.name);
     else {
-      const list = member.section === "global" ? spec.globals : member.section === "state" ? spec.states : spec.parameters;
-      list.push(fieldSpec(name, member.section === "state" ? "state variable" : member.section, member.name, member.options));
+      const list = member.section === "global"
+        ? spec.globals
+        : member.section === "state"
+        ? spec.states
+        : spec.parameters;
+      list.push(
+        fieldSpec(
+          name,
+          member.section === "state" ? "state variable" : member.section,
+          member.name,
+          member.options,
+        ),
+      );
     }
   }
   return spec;
@@ -312,7 +359,9 @@ function checkDefaultRegistryOpen(name: string): void {
  * }
  * ```
  */
-export function mechanism(options: MechanismOptions = {}) {
+export function mechanism(
+  options: MechanismOptions = {},
+): <C extends MechanismClass>(target: C, context: ClassDecoratorContext<C>) => void {
   return <C extends MechanismClass>(target: C, context: ClassDecoratorContext<C>): void => {
     const name = options.name ?? String(context.name);
     checkDefaultRegistryOpen(name);
@@ -388,13 +437,19 @@ export interface MechanismHooks {
  * const cat = await catalogue({ mechanisms: [leak] });
  * ```
  */
-export function defineMechanism(definition: MechanismDefinition, hooks: MechanismHooks = {}): DeclaredMechanism {
+export function defineMechanism(
+  definition: MechanismDefinition,
+  hooks: MechanismHooks = {},
+): DeclaredMechanism {
   const members: Member[] = [];
   for (const section of ["global", "state", "parameter"] as const) {
-    const table = definition[section === "global" ? "globals" : section === "state" ? "states" : "parameters"] ?? {};
+    const table =
+      definition[section === "global" ? "globals" : section === "state" ? "states" : "parameters"] ?? {};
     for (const [name, options] of Object.entries(table)) members.push({ section, name, options });
   }
-  for (const [name, options] of Object.entries(definition.ions ?? {})) members.push({ section: "ion", name, options });
+  for (const [name, options] of Object.entries(definition.ions ?? {})) {
+    members.push({ section: "ion", name, options });
+  }
   for (const name of definition.randoms ?? []) members.push({ section: "random", name });
   const spec = specFromMembers(definition.name, definition, members);
   checkSpec(spec, definedHooks(hooks));

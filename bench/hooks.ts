@@ -63,8 +63,11 @@ for (const c of cases) {
   const perHook = ts / c.hooksPerStep;
   const overhead = (ts - cRef) / c.hooksPerStep;
   console.log(
-    c.label.padEnd(20) + ts.toFixed(0).padStart(13) + cRef.toFixed(0).padStart(12) + perHook.toFixed(0).padStart(12) +
+    c.label.padEnd(20) + ts.toFixed(0).padStart(13) + cRef.toFixed(0).padStart(12) +
+      perHook.toFixed(0).padStart(12) +
       overhead.toFixed(0).padStart(18) + `${(ts / cRef).toFixed(2)}x`.padStart(9),
   );
 }
-console.log("TS ns/hook: TS time per step / JS-crossing hooks per step; overhead: (TS - C) per crossing hook.");
+console.log(
+  "TS ns/hook: TS time per step / JS-crossing hooks per step; overhead: (TS - C) per crossing hook.",
+);

@@ -476,9 +476,6 @@ static void free_instantiation(denocat_host* host) {
 void host_destroy(denocat_host* host) {
   if (host == NULL) return;
   free_instantiation(host);
-  /* Catalogue libraries are never dlclose'd, as in Arbor: their tables must outlive us. */
-  for (uint32_t k = 0; k < host->n_mechanisms; ++k) free(host->mechanisms[k].catalogue_path);
-  free(host->mechanisms);
   free(host->cv_area);
   free(host->cv_diam);
   free(host->cv_cm);
@@ -503,6 +500,9 @@ void host_destroy(denocat_host* host) {
     free(p->events);
   }
   free(host->placements);
+  /* Catalogue libraries are never dlclose'd, as in Arbor: their tables must outlive us. */
+  for (uint32_t k = 0; k < host->n_mechanisms; ++k) free(host->mechanisms[k].catalogue_path);
+  free(host->mechanisms);
   free(host->iclamps);
   free(host->vclamps);
   free(host->detectors);

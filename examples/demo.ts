@@ -36,9 +36,21 @@ for (const value of v) peak = Math.max(peak, value);
 console.log(`denocat demo: TypeScript hh on the native host`);
 console.log(`  cell: one CV, area ${area.toFixed(3)} µm², cm 0.01 F/m², 6.3 °C, neuron ions`);
 console.log(`  clamp: ${clamp.amplitude} nA from ${clamp.start} ms for ${clamp.duration} ms; dt ${dt} ms`);
-console.log(`  steps: ${result.steps} in ${elapsed.toFixed(1)} ms (${(elapsed * 1e3 / result.steps).toFixed(2)} µs/step)`);
-console.log(`  spikes (-10 mV): ${spikes.length}${spikes.length ? ` at ${[...spikes].map((t) => t.toFixed(2)).join(", ")} ms` : ""}`);
-console.log(`  peak ${peak.toFixed(2)} mV; v at ${result.time[0]} ms ${v[0].toFixed(3)} mV; final ${v[v.length - 1].toFixed(3)} mV`);
+console.log(
+  `  steps: ${result.steps} in ${elapsed.toFixed(1)} ms (${
+    (elapsed * 1e3 / result.steps).toFixed(2)
+  } µs/step)`,
+);
+console.log(
+  `  spikes (-10 mV): ${spikes.length}${
+    spikes.length ? ` at ${[...spikes].map((t) => t.toFixed(2)).join(", ")} ms` : ""
+  }`,
+);
+console.log(
+  `  peak ${peak.toFixed(2)} mV; v at ${result.time[0]} ms ${v[0].toFixed(3)} mV; final ${
+    v[v.length - 1].toFixed(3)
+  } mV`,
+);
 console.log(`  m at rest ${result.probes[mColumn][0].toFixed(5)}`);
 
 const output = join(dirname(dirname(fileURLToPath(import.meta.url))), "out", "hh_demo.svg");

@@ -36,7 +36,9 @@ function niceTicks(low: number, high: number, count: number): number[] {
   const magnitude = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 5, 10].map((f) => f * magnitude).find((s) => s >= rough)!;
   const ticks = [];
-  for (let t = Math.ceil(low / step) * step; t <= high + step * 1e-9; t += step) ticks.push(Number(t.toFixed(10)));
+  for (let t = Math.ceil(low / step) * step; t <= high + step * 1e-9; t += step) {
+    ticks.push(Number(t.toFixed(10)));
+  }
   return ticks;
 }
 
@@ -78,16 +80,22 @@ export function lineChart(series: Series[], options: ChartOptions): string {
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="15">${escape(options.title)}</text>`,
   ];
   for (const t of niceTicks(xMin, xMax, 8)) {
-    parts.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#eee"/>`);
+    parts.push(
+      `<line x1="${px(t)}" x2="${px(t)}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#eee"/>`,
+    );
     parts.push(`<text x="${px(t)}" y="${margin.top + plotHeight + 16}" text-anchor="middle">${t}</text>`);
   }
   for (const t of niceTicks(yMin, yMax, 6)) {
-    parts.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${py(t)}" y2="${py(t)}" stroke="#eee"/>`);
+    parts.push(
+      `<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${py(t)}" y2="${py(t)}" stroke="#eee"/>`,
+    );
     parts.push(`<text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end">${t}</text>`);
   }
   parts.push(
     `<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#333"/>`,
-    `<text x="${margin.left + plotWidth / 2}" y="${height - 10}" text-anchor="middle">${escape(options.xLabel)}</text>`,
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 10}" text-anchor="middle">${
+      escape(options.xLabel)
+    }</text>`,
     `<text x="16" y="${margin.top + plotHeight / 2}" text-anchor="middle" transform="rotate(-90 16 ${
       margin.top + plotHeight / 2
     })">${escape(options.yLabel)}</text>`,
@@ -97,7 +105,9 @@ export function lineChart(series: Series[], options: ChartOptions): string {
     for (let k = 0; k < s.x.length; k++) points.push(`${px(s.x[k]).toFixed(2)},${py(s.y[k]).toFixed(2)}`);
     parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.3" points="${points.join(" ")}"/>`);
     parts.push(
-      `<text x="${margin.left + 10}" y="${margin.top + 16 + 14 * index}" fill="${s.color}">${escape(s.label)}</text>`,
+      `<text x="${margin.left + 10}" y="${margin.top + 16 + 14 * index}" fill="${s.color}">${
+        escape(s.label)
+      }</text>`,
     );
   });
   parts.push("</svg>");

@@ -11,8 +11,19 @@
  */
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { ABI_CODE, type AbiFamily, FAILURE, HOOK, HOOK_NAMES, type HookName, ION_FLAG, KIND, LIMIT,
-  MECHANISM_FLAG, SECTION } from "./layout.ts";
+import {
+  ABI_CODE,
+  type AbiFamily,
+  FAILURE,
+  HOOK,
+  HOOK_NAMES,
+  type HookName,
+  ION_FLAG,
+  KIND,
+  LIMIT,
+  MECHANISM_FLAG,
+  SECTION,
+} from "./layout.ts";
 import { cString, openLibrary, readCString, resolveLibrary, sharedLibraryName } from "./library.ts";
 import { buildPPack, type EventBatch } from "./ppack.ts";
 import type { MechanismSpec } from "./spec.ts";
@@ -67,7 +78,9 @@ export class LiveCatalogue {
   /** Mechanism names, in slot order. */
   readonly names: readonly string[];
   #library: CatalogueLibrary;
-  #callback: Deno.UnsafeCallback<{ readonly parameters: readonly ["u32", "u32", "u32", "u32"]; readonly result: "i32" }>;
+  #callback: Deno.UnsafeCallback<
+    { readonly parameters: readonly ["u32", "u32", "u32", "u32"]; readonly result: "i32" }
+  >;
   #abi: AbiFamily;
   #pendingError: unknown = undefined;
   #hasPendingError = false;
@@ -112,7 +125,9 @@ export class LiveCatalogue {
 
   #setAbiNative(abi: AbiFamily): void {
     const code = ABI_CODE[abi];
-    if (code === undefined) throw new Error(`unknown ABI '${abi}': use "0.6" (Arbor 0.9/0.10) or "0.7" (Arbor 0.11+)`);
+    if (code === undefined) {
+      throw new Error(`unknown ABI '${abi}': use "0.6" (Arbor 0.9/0.10) or "0.7" (Arbor 0.11+)`);
+    }
     if (this.#library.symbols.denocat_set_abi(code) !== 0) throw new Error(this.#nativeError());
   }
 
@@ -133,15 +148,24 @@ export class LiveCatalogue {
     if (kind === undefined) throw new Error(`${context}: unknown kind '${spec.kind}'`);
     const slot = s.denocat_add_mechanism(cString(spec.name), kind, flags, hookMask(hooks));
     this.#check(slot, context);
-    for (const [section, fields] of [
-      [SECTION.global, spec.globals],
-      [SECTION.state, spec.states],
-      [SECTION.parameter, spec.parameters],
-    ] as const) {
+    for (
+      const [section, fields] of [
+        [SECTION.global, spec.globals],
+        [SECTION.state, spec.states],
+        [SECTION.parameter, spec.parameters],
+      ] as const
+    ) {
       for (const field of fields) {
         this.#check(
-          s.denocat_add_field(slot, section, cString(field.name), cString(field.unit), field.defaultValue,
-            field.range[0], field.range[1]),
+          s.denocat_add_field(
+            slot,
+            section,
+            cString(field.name),
+            cString(field.unit),
+            field.defaultValue,
+            field.range[0],
+            field.range[1],
+          ),
           context,
         );
       }
@@ -157,14 +181,18 @@ export class LiveCatalogue {
     const abi = () => this.#abi;
     const specs = mechanisms.map((m) => m.spec);
     const hooks: (((pp: unknown, events?: EventBatch) => void) | undefined)[][] = mechanisms.map((m) =>
-      HOOK_NAMES.map((name) => m.hooks[name]?.bind(m.target) as ((pp: unknown, events?: EventBatch) => void) | undefined)
+      HOOK_NAMES.map((name) =>
+        m.hooks[name]?.bind(m.target) as ((pp: unknown, events?: EventBatch) => void) | undefined
+      )
     );
     const instances: Record<string, unknown>[] = [];
     const instanceSlot: number[] = [];
     const mechIndex = new Uint32Array(
       Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_mech_index()!, LIMIT.eventChunk * 4),
     );
-    const weight = new Float32Array(Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_weight()!, LIMIT.eventChunk * 4));
+    const weight = new Float32Array(
+      Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_weight()!, LIMIT.eventChunk * 4),
+    );
     const dispatch = (slot: number, hook: number, instance: number, count: number): number => {
       try {
         let pp = instances[instance];
@@ -179,7 +207,11 @@ export class LiveCatalogue {
         // The C side filters undefined hooks; reaching here without one is a bug worth reporting.
         if (fn === undefined) throw new Error(`denocat: undefined hook ${HOOK_NAMES[hook]} crossed into JS`);
         if (hook === HOOK.applyEvents) {
-          fn(pp, { length: count, mechIndex: mechIndex.subarray(0, count), weight: weight.subarray(0, count) });
+          fn(pp, {
+            length: count,
+            mechIndex: mechIndex.subarray(0, count),
+            weight: weight.subarray(0, count),
+          });
         } else fn(pp);
         return 0;
       } catch (error) {
@@ -244,6 +276,8 @@ export function hookMask(hooks: Partial<Record<HookName, unknown>>): number {
 /** Ion flags of an `@ion` declaration, as `denocat_add_ion` takes them. */
 export function ionFlags(options: Partial<Record<keyof typeof ION_FLAG, boolean>>): number {
   let flags = 0;
-  for (const [name, bit] of Object.entries(ION_FLAG)) if (options[name as keyof typeof ION_FLAG]) flags |= bit;
+  for (const [name, bit] of Object.entries(ION_FLAG)) {
+    if (options[name as keyof typeof ION_FLAG]) flags |= bit;
+  }
   return flags;
 }

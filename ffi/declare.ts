@@ -86,7 +86,12 @@ const HOOKS_OF_KIND: Record<MechanismKind, readonly HookName[]> = {
 };
 
 /** Makes a field spec from decorator options, checking their types. */
-export function fieldSpec(mechanism: string, what: string, key: string, options: FieldOptions = {}): FieldSpec {
+export function fieldSpec(
+  mechanism: string,
+  what: string,
+  key: string,
+  options: FieldOptions = {},
+): FieldSpec {
   const name = options.name ?? key;
   const where = `mechanism '${mechanism}': ${what} '${name}'`;
   if (typeof name !== "string") throw new TypeError(`${where}: name must be a string`);
@@ -145,7 +150,9 @@ export function checkSpec(spec: MechanismSpec, hooks: readonly HookName[]): void
   if (spec.hasPostEvents && !hooks.includes("postEvent")) {
     throw new TypeError(`${where}: hasPostEvents is set but the mechanism defines no postEvent hook`);
   }
-  const members = [...spec.globals, ...spec.states, ...spec.parameters].map((f) => f.key).concat(spec.randoms);
+  const members = [...spec.globals, ...spec.states, ...spec.parameters].map((f) => f.key).concat(
+    spec.randoms,
+  );
   const ionNames = new Map<string, string>();
   for (const ion of spec.ions) {
     for (const generated of Object.values(ionViewNames(ion.name))) ionNames.set(generated, ion.name);

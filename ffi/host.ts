@@ -47,7 +47,7 @@ export interface CvOptions {
 }
 
 /** Initial values of an ion species. */
-export interface IonOptions {
+export interface IonSpecies {
   /** Charge of the species. */
   valence: number;
   /** Xi in mM. */
@@ -59,7 +59,7 @@ export interface IonOptions {
 }
 
 /** The ion defaults of Arbor's `neuron_cable_properties`. */
-export const NEURON_IONS: Readonly<Record<string, IonOptions>> = {
+export const NEURON_IONS: Readonly<Record<string, IonSpecies>> = {
   na: { valence: 1, internal: 10, external: 140, reversal: 50 },
   k: { valence: 1, internal: 54.4, external: 2.5, reversal: -77 },
   ca: { valence: 2, internal: 5e-5, external: 2, reversal: 12.5 * Math.log(2 / 5e-5) },
@@ -109,11 +109,18 @@ export interface Placement {
 
 const PROBE = { voltage: 0, state: 1, ion: 2, current: 3 } as const;
 
-function perCv(value: PerCv | undefined, fallback: number, count: number, what: string): Float64Array<ArrayBuffer> {
+function perCv(
+  value: PerCv | undefined,
+  fallback: number,
+  count: number,
+  what: string,
+): Float64Array<ArrayBuffer> {
   const values = new Float64Array(count);
   if (value === undefined || typeof value === "number") values.fill(value ?? fallback);
   else {
-    if (value.length !== count) throw new RangeError(`${what}: expected ${count} values (one per CV), got ${value.length}`);
+    if (value.length !== count) {
+      throw new RangeError(`${what}: expected ${count} values (one per CV), got ${value.length}`);
+    }
     values.set(value);
   }
   return values;
@@ -209,9 +216,16 @@ export class Host {
   }
 
   /** Declares an ion species with its initial values. */
-  addIon(name: string, ion: IonOptions): this {
+  addIon(name: string, ion: IonSpecies): this {
     this.#call(
-      this.#lib.symbols.host_add_ion(this.#h, cString(name), ion.valence, ion.internal, ion.external, ion.reversal),
+      this.#lib.symbols.host_add_ion(
+        this.#h,
+        cString(name),
+        ion.valence,
+        ion.internal,
+        ion.external,
+        ion.reversal,
+      ),
       `adding ion '${name}'`,
     );
     return this;
@@ -249,7 +263,10 @@ export class Host {
       this.setParameter(placement, parameter, value);
     }
     for (const [global, value] of Object.entries(options.globals ?? {})) {
-      this.#call(this.#lib.symbols.host_set_global(this.#h, id, cString(global), value), `${what}: global '${global}'`);
+      this.#call(
+        this.#lib.symbols.host_set_global(this.#h, id, cString(global), value),
+        `${what}: global '${global}'`,
+      );
     }
     return placement;
   }
@@ -307,7 +324,10 @@ export class Host {
   }
 
   #probe(kind: number, placement: number, name: string, target: number, what: string): number {
-    const column = this.#call(this.#lib.symbols.host_add_probe(this.#h, kind, placement, cString(name), target), what);
+    const column = this.#call(
+      this.#lib.symbols.host_add_probe(this.#h, kind, placement, cString(name), target),
+      what,
+    );
     this.#probeCount++;
     return column - 1;
   }
@@ -382,7 +402,10 @@ export class Host {
 
   /** Test support: calls one hook of a placement from a new native thread. */
   callHookOnForeignThread(placement: Placement, hook: number): void {
-    this.#call(this.#lib.symbols.host_call_hook_on_thread(this.#h, placement.id, hook), "calling from a thread");
+    this.#call(
+      this.#lib.symbols.host_call_hook_on_thread(this.#h, placement.id, hook),
+      "calling from a thread",
+    );
   }
 
   /** Frees the host. The catalogues stay loaded (as in Arbor). */

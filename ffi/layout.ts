@@ -102,7 +102,8 @@ export function expectedLayout(): Record<string, number> {
   for (const [family, suffix] of [["0.6", "v06"], ["0.7", "v07"]] as const) {
     for (const [field, offset] of Object.entries(ION_STATE[family])) {
       if (offset === undefined) continue;
-      table[field === "size" ? `sizeof.arb_ion_state_${suffix}` : `arb_ion_state_${suffix}.${field}`] = offset;
+      table[field === "size" ? `sizeof.arb_ion_state_${suffix}` : `arb_ion_state_${suffix}.${field}`] =
+        offset;
     }
   }
   for (const [name, value] of Object.entries(CONSTANTS)) table[name] = value;
@@ -110,17 +111,23 @@ export function expectedLayout(): Record<string, number> {
 }
 
 /** Hook numbers shared with `c/denocat.h` (bit `1 << hook` in a hook mask). */
-export const HOOK = {
+export const HOOK: Readonly<Record<HookName, number>> = {
   init: 0,
   computeCurrents: 1,
   applyEvents: 2,
   advanceState: 3,
   writeIons: 4,
   postEvent: 5,
-} as const;
+};
 
 /** Name of a hook as users write it on a mechanism class. */
-export type HookName = keyof typeof HOOK;
+export type HookName =
+  | "init"
+  | "computeCurrents"
+  | "applyEvents"
+  | "advanceState"
+  | "writeIons"
+  | "postEvent";
 
 /** Hook names indexed by hook number. */
 export const HOOK_NAMES: readonly HookName[] = [
@@ -152,16 +159,16 @@ export const ION_FLAG = {
 } as const;
 
 /** `arb_mechanism_kind` values. */
-export const KIND = {
+export const KIND: Readonly<Record<MechanismKind, number>> = {
   point: 1,
   density: 2,
   reversal_potential: 3,
   gap_junction: 4,
   voltage: 5,
-} as const;
+};
 
-/** Name of a mechanism kind. */
-export type MechanismKind = keyof typeof KIND;
+/** Name of a mechanism kind, as the ABI spells it. */
+export type MechanismKind = "point" | "density" | "reversal_potential" | "gap_junction" | "voltage";
 
 /** Reasons `denocat_failure()` reports. */
 export const FAILURE = { none: 0, hookThrew: 1, foreignThread: 2, notInstalled: 3 } as const;

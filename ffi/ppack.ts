@@ -199,13 +199,18 @@ export function buildPPack(
 
   const multiplicity = raw.getPointer(PPACK.multiplicity);
   if (multiplicity === null) {
-    unavailable(pp, "multiplicity", `mechanism '${spec.name}': pp.multiplicity is NULL: Arbor sets it only for ` +
-      `coalesced point mechanisms (isLinear true, no random variables)`);
+    unavailable(
+      pp,
+      "multiplicity",
+      `mechanism '${spec.name}': pp.multiplicity is NULL: Arbor sets it only for ` +
+        `coalesced point mechanisms (isLinear true, no random variables)`,
+    );
   } else value(pp, "multiplicity", i32(multiplicity, width));
 
   const peerPointer = raw.getPointer(PPACK.peer_index);
   if (peerPointer === null) {
-    const message = `mechanism '${spec.name}': pp.peerIndex and pp.vPeer exist only for gap-junction mechanisms`;
+    const message =
+      `mechanism '${spec.name}': pp.peerIndex and pp.vPeer exist only for gap-junction mechanisms`;
     unavailable(pp, "peerIndex", message);
     unavailable(pp, "vPeer", message);
   } else {

@@ -60,7 +60,10 @@ export const HOST_SYMBOLS = {
   host_mechanism_kind: { parameters: ["pointer", "u32"], result: "i32" },
   // int32_t host_set_cvs(denocat_host* host, uint32_t n_cv, const double* area_um2, const double* diam_um,
   //                      const double* cm_F_per_m2, const double* temperature_degC, const double* v_init_mV)
-  host_set_cvs: { parameters: ["pointer", "u32", "buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  host_set_cvs: {
+    parameters: ["pointer", "u32", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
   // int32_t host_add_ion(denocat_host* host, const char* name, int32_t valence, double internal_mM,
   //                      double external_mM, double reversal_mV)
   host_add_ion: { parameters: ["pointer", "buffer", "i32", "f64", "f64", "f64"], result: "i32" },

@@ -78,8 +78,15 @@ export async function findZig(): Promise<string> {
     let installed = false;
     try {
       const npm = await new Deno.Command("npm", {
-        args: ["install", "--prefix", join(REPOSITORY_ROOT, ".tools"), "--no-save", "--no-audit", "--no-fund",
-          `${ZIG_NPM_PACKAGE}@${ZIG_VERSION}`],
+        args: [
+          "install",
+          "--prefix",
+          join(REPOSITORY_ROOT, ".tools"),
+          "--no-save",
+          "--no-audit",
+          "--no-fund",
+          `${ZIG_NPM_PACKAGE}@${ZIG_VERSION}`,
+        ],
         stdout: "inherit",
         stderr: "inherit",
       }).output();

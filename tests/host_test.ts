@@ -27,10 +27,17 @@ Deno.test("hooks are called in Arbor's order (arbor-abi.md 4.1 and 4.2)", async 
         recorder(log, "syn", [...all, "applyEvents"]),
       ),
       defineMechanism(
-        { name: "rev", kind: "reversalPotential", ions: { na: { writeRevPotential: true, readRevPotential: false } } },
+        {
+          name: "rev",
+          kind: "reversalPotential",
+          ions: { na: { writeRevPotential: true, readRevPotential: false } },
+        },
         recorder(log, "rev", ["init", "computeCurrents"]),
       ),
-      defineMechanism({ name: "volt", kind: "voltage" }, recorder(log, "volt", ["init", "computeCurrents", "advanceState"])),
+      defineMechanism(
+        { name: "volt", kind: "voltage" },
+        recorder(log, "volt", ["init", "computeCurrents", "advanceState"]),
+      ),
     ],
   });
   using host = await Host.create({ catalogues: [cat] });
@@ -45,19 +52,26 @@ Deno.test("hooks are called in Arbor's order (arbor-abi.md 4.1 and 4.2)", async 
   host.instantiate();
   const M = (hook: string) => ["density_a", "density_b", "syn"].map((m) => `${m}.${hook}`);
   assert.deepEqual(log, [
-    "volt.init", "rev.init", ...M("init"), // V, R, M
+    "volt.init",
+    "rev.init",
+    ...M("init"), // V, R, M
     ...M("writeIons"),
-    "rev.init", ...M("init"), "volt.init", // R, M, V
+    "rev.init",
+    ...M("init"),
+    "volt.init", // R, M, V
   ]);
   log.length = 0;
   host.run({ until: 0.05, dt: 0.025 });
   const step = (events: boolean) => [
     "rev.computeCurrents",
-    "density_a.computeCurrents", "density_b.computeCurrents",
-    ...(events ? ["syn.applyEvents"] : []), "syn.computeCurrents",
+    "density_a.computeCurrents",
+    "density_b.computeCurrents",
+    ...(events ? ["syn.applyEvents"] : []),
+    "syn.computeCurrents",
     ...M("advanceState"),
     ...M("writeIons"),
-    "volt.computeCurrents", "volt.advanceState",
+    "volt.computeCurrents",
+    "volt.advanceState",
     ...M("postEvent"),
   ];
   assert.deepEqual(log, [...step(false), ...step(true)]);
@@ -92,7 +106,22 @@ Deno.test("views have exactly the lengths Arbor allocates", async () => {
         ions: { ca: { readIntConcentration: true } },
       }, {
         init(pp) {
-          for (const key of ["v", "i", "g", "areaUm2", "nodeIndex", "weight", "s", "p", "cai", "ica", "indexCa", "valenceCa"]) {
+          for (
+            const key of [
+              "v",
+              "i",
+              "g",
+              "areaUm2",
+              "nodeIndex",
+              "weight",
+              "s",
+              "p",
+              "cai",
+              "ica",
+              "indexCa",
+              "valenceCa",
+            ]
+          ) {
             seen[key] = (pp[key as keyof typeof pp] as ArrayLike<number>).length;
           }
           seen.width = pp.width;
@@ -111,10 +140,22 @@ Deno.test("views have exactly the lengths Arbor allocates", async () => {
   host.place("sizes", { cvs: [1, 3] });
   host.instantiate();
   assert.deepEqual(seen, {
-    v: 4, i: 4, g: 4, areaUm2: 4, // max(node_index) + 1 = 3 + 1
-    nodeIndex: 2, weight: 2, s: 2, p: 2, width: 2, q: 7,
-    cai: 3, ica: 3, indexCa: 2, maxIndexCa: 2, // support {0,1,3,5}: CVs 1 and 3 sit at 1 and 2
-    valenceCa: 1, valence: 2,
+    v: 4,
+    i: 4,
+    g: 4,
+    areaUm2: 4, // max(node_index) + 1 = 3 + 1
+    nodeIndex: 2,
+    weight: 2,
+    s: 2,
+    p: 2,
+    width: 2,
+    q: 7,
+    cai: 3,
+    ica: 3,
+    indexCa: 2,
+    maxIndexCa: 2, // support {0,1,3,5}: CVs 1 and 3 sit at 1 and 2
+    valenceCa: 1,
+    valence: 2,
   });
   cat.close();
 });
@@ -138,12 +179,17 @@ Deno.test("on ABI 0.7 an ion array the flags did not ask for is a clear error, a
   host.setCvs({ count: 1, areaUm2: area }).addNeuronIons();
   host.place("reads_cai", { cvs: [0] });
   host.instantiate();
-  assert.match(errors[0], /pp.cai of ion 'ca' is not allocated by Arbor 0.11\+ unless the ion declares readIntConcentration/);
+  assert.match(
+    errors[0],
+    /pp.cai of ion 'ca' is not allocated by Arbor 0.11\+ unless the ion declares readIntConcentration/,
+  );
   assert.match(errors[1], /pp.gca \(ion conductivity\) does not exist in ABI 0.7/);
   cat.close();
 });
 
-for (const hook of ["init", "computeCurrents", "advanceState", "writeIons", "applyEvents", "postEvent"] as const) {
+for (
+  const hook of ["init", "computeCurrents", "advanceState", "writeIons", "applyEvents", "postEvent"] as const
+) {
   Deno.test(`an error thrown in ${hook} surfaces as that error, and later calls are skipped`, async () => {
     const thrown = new Error(`boom in ${hook}`);
     let callsAfter = 0;
@@ -157,7 +203,13 @@ for (const hook of ["init", "computeCurrents", "advanceState", "writeIons", "app
     };
     const point = hook === "applyEvents" || hook === "postEvent";
     const cat = await catalogue({
-      mechanisms: [defineMechanism({ name: "faulty", kind: point ? "point" : "density", hasPostEvents: hook === "postEvent" }, hooks)],
+      mechanisms: [
+        defineMechanism({
+          name: "faulty",
+          kind: point ? "point" : "density",
+          hasPostEvents: hook === "postEvent",
+        }, hooks),
+      ],
     });
     using host = await Host.create({ catalogues: [cat] });
     host.setCvs({ count: 1, areaUm2: area });

@@ -24,7 +24,10 @@ async function nativeLayout(): Promise<Map<string, number>> {
 Deno.test("every TypeScript offset and constant equals the C library's", async () => {
   const native = await nativeLayout();
   const expected = expectedLayout();
-  assert.ok(Object.keys(expected).length > 60, "the TS table covers the ppack, both ion states and constants");
+  assert.ok(
+    Object.keys(expected).length > 60,
+    "the TS table covers the ppack, both ion states and constants",
+  );
   for (const [name, value] of Object.entries(expected)) {
     assert.ok(native.has(name), `C does not export ${name}`);
     assert.equal(value, native.get(name), `${name}: TS says ${value}, C says ${native.get(name)}`);
@@ -34,7 +37,14 @@ Deno.test("every TypeScript offset and constant equals the C library's", async (
 Deno.test("every C field of the structs TS reads is in the TS table", async () => {
   const native = await nativeLayout();
   const expected = expectedLayout();
-  const mirrored = ["arb_mechanism_ppack.", "arb_ion_state_v06.", "arb_ion_state_v07.", "const.", "hook.", "ion."];
+  const mirrored = [
+    "arb_mechanism_ppack.",
+    "arb_ion_state_v06.",
+    "arb_ion_state_v07.",
+    "const.",
+    "hook.",
+    "ion.",
+  ];
   for (const name of native.keys()) {
     if (mirrored.some((prefix) => name.startsWith(prefix))) {
       assert.ok(name in expected, `ffi/layout.ts lacks ${name}`);

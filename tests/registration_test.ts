@@ -1,6 +1,17 @@
 // Declaring mechanisms, what Arbor reads back, and every validation error.
 import assert from "node:assert/strict";
-import { catalogue, CustomMechanism, defineMechanism, global, type Ion, ion, mechanism, parameter, random, state } from "../mod.ts";
+import {
+  catalogue,
+  CustomMechanism,
+  defineMechanism,
+  global,
+  type Ion,
+  ion,
+  mechanism,
+  parameter,
+  random,
+  state,
+} from "../mod.ts";
 import { ION_FLAG, KIND } from "../ffi/layout.ts";
 import { readCatalogueAsArbor } from "./support/arbor_view.ts";
 
@@ -16,7 +27,13 @@ class Channel extends CustomMechanism {
   gAlias!: Float64Array;
   @ion({ readRevPotential: true })
   na!: Ion;
-  @ion({ writeIntConcentration: true, readExtConcentration: true, verifyValence: true, expectedValence: 2, readRevPotential: false })
+  @ion({
+    writeIntConcentration: true,
+    readExtConcentration: true,
+    verifyValence: true,
+    expectedValence: 2,
+    readRevPotential: false,
+  })
   ca!: Ion;
   @random()
   noise!: Float64Array;
@@ -37,7 +54,13 @@ for (const abi of ["0.6", "0.7"] as const) {
     assert.equal(channel.name, "channel");
     assert.equal(channel.kind, KIND.density);
     assert.notEqual(channel.fingerprint, "<NULL>");
-    assert.deepEqual(channel.globals, [{ name: "q10", unit: "1", defaultValue: 3, low: -Number.MAX_VALUE, high: Number.MAX_VALUE }]);
+    assert.deepEqual(channel.globals, [{
+      name: "q10",
+      unit: "1",
+      defaultValue: 3,
+      low: -Number.MAX_VALUE,
+      high: Number.MAX_VALUE,
+    }]);
     assert.deepEqual(channel.states, [{ name: "m", unit: "1", defaultValue: 0.25, low: 0, high: 1 }]);
     assert.deepEqual(channel.parameters.map((p) => [p.name, p.defaultValue, p.low, p.high]), [
       ["gbar", 0.001, 0, Number.MAX_VALUE],
@@ -50,7 +73,12 @@ for (const abi of ["0.6", "0.7"] as const) {
       { name: "ca", flags: expectedCaFlags, expectedValence: 2 },
     ]);
     assert.deepEqual(channel.randoms, [{ name: "noise", index: 0 }]);
-    assert.deepEqual(channel.cpu, { backend: 1, partitionWidth: 1, alignment: 8, methods: [true, true, true, true, true, true] });
+    assert.deepEqual(channel.cpu, {
+      backend: 1,
+      partitionWidth: 1,
+      alignment: 8,
+      methods: [true, true, true, true, true, true],
+    });
     assert.ok(channel.gpuIsNull);
     assert.equal(synapse.kind, KIND.point);
     assert.ok(synapse.hasPostEvents);
@@ -98,14 +126,45 @@ const refused: [string, Parameters<typeof defineMechanism>[0], RegExp][] = [
   ["a name starting with a digit", { name: "3hh" }, /'3hh' is not a valid identifier/],
   ["a name over 63 characters", { name: "x".repeat(64) }, /is longer than 63 characters/],
   ["a NaN default", { name: "m", states: { s: { default: NaN } } }, /state variable 's' has a NaN default/],
-  ["a range with low > high", { name: "m", parameters: { p: { range: [2, 1], default: 1.5 } } }, /parameter 'p' has range low 2 > high 1/],
-  ["a default outside its range", { name: "m", parameters: { p: { range: [0, 1], default: 2 } } }, /default 2 lies outside its range \[0, 1\]/],
-  ["a NaN range bound", { name: "m", globals: { q: { range: [NaN, 1] } } }, /global 'q' has a NaN range bound/],
-  ["a field name that is not an identifier", { name: "m", states: { "x y": {} } }, /state variable name 'x y' is not a valid identifier/],
-  ["two fields with one Arbor name", { name: "m", states: { a: { name: "x" } }, parameters: { b: { name: "x" } } }, /parameter 'x' clashes with the state variable of the same name/],
-  ["an ion declared twice", { name: "m", ions: { calcium: { name: "ca" }, ca2: { name: "ca" } } }, /ion 'ca' is declared twice/],
-  ["an ion that writes eX and Xi", { name: "m", ions: { ca: { writeRevPotential: true, writeIntConcentration: true } } }, /may not write both the reversal potential and a concentration/],
-  ["a unit over 63 characters", { name: "m", states: { s: { unit: "u".repeat(64) } } }, /unit of state variable 's' is longer than 63 characters/],
+  [
+    "a range with low > high",
+    { name: "m", parameters: { p: { range: [2, 1], default: 1.5 } } },
+    /parameter 'p' has range low 2 > high 1/,
+  ],
+  [
+    "a default outside its range",
+    { name: "m", parameters: { p: { range: [0, 1], default: 2 } } },
+    /default 2 lies outside its range \[0, 1\]/,
+  ],
+  [
+    "a NaN range bound",
+    { name: "m", globals: { q: { range: [NaN, 1] } } },
+    /global 'q' has a NaN range bound/,
+  ],
+  [
+    "a field name that is not an identifier",
+    { name: "m", states: { "x y": {} } },
+    /state variable name 'x y' is not a valid identifier/,
+  ],
+  ["two fields with one Arbor name", {
+    name: "m",
+    states: { a: { name: "x" } },
+    parameters: { b: { name: "x" } },
+  }, /parameter 'x' clashes with the state variable of the same name/],
+  [
+    "an ion declared twice",
+    { name: "m", ions: { calcium: { name: "ca" }, ca2: { name: "ca" } } },
+    /ion 'ca' is declared twice/,
+  ],
+  ["an ion that writes eX and Xi", {
+    name: "m",
+    ions: { ca: { writeRevPotential: true, writeIntConcentration: true } },
+  }, /may not write both the reversal potential and a concentration/],
+  [
+    "a unit over 63 characters",
+    { name: "m", states: { s: { unit: "u".repeat(64) } } },
+    /unit of state variable 's' is longer than 63 characters/,
+  ],
 ];
 
 for (const [what, definition, message] of refused) {
@@ -122,14 +181,20 @@ Deno.test("the catalogue refuses duplicate mechanism names", async () => {
 
 Deno.test("the catalogue refuses more than 64 mechanisms", async () => {
   const many = Array.from({ length: 65 }, (_, k) => defineMechanism({ name: `m${k}` }, { init() {} }));
-  await assert.rejects(catalogue({ mechanisms: many }), /too many mechanisms: a catalogue holds at most 64 \(while adding 'm64'\)/);
+  await assert.rejects(
+    catalogue({ mechanisms: many }),
+    /too many mechanisms: a catalogue holds at most 64 \(while adding 'm64'\)/,
+  );
   const cat = await catalogue({ mechanisms: many.slice(0, 64) });
   assert.equal(readCatalogueAsArbor(cat.path, "0.7").length, 64);
   cat.close();
 });
 
 Deno.test("declarations are checked for kind, hooks and names", () => {
-  assert.throws(() => defineMechanism({ name: "m", kind: "membrane" }), /unknown kind 'membrane'; use one of density, point/);
+  assert.throws(
+    () => defineMechanism({ name: "m", kind: "membrane" }),
+    /unknown kind 'membrane'; use one of density, point/,
+  );
   assert.throws(
     () => defineMechanism({ name: "m", kind: "density" }, { applyEvents() {} }),
     /hook applyEvents does not fit kind 'density'/,
@@ -139,17 +204,26 @@ Deno.test("declarations are checked for kind, hooks and names", () => {
     /hook advanceState does not fit kind 'reversal_potential'/,
   );
   assert.throws(() => defineMechanism({ name: "m", parameters: { v: {} } }), /member 'v' clashes with pp.v/);
-  assert.throws(() => defineMechanism({ name: "m", states: { weight: {} } }), /member 'weight' clashes with pp.weight/);
+  assert.throws(
+    () => defineMechanism({ name: "m", states: { weight: {} } }),
+    /member 'weight' clashes with pp.weight/,
+  );
   assert.throws(
     () => defineMechanism({ name: "m", states: { ina: {} }, ions: { na: {} } }),
     /member 'ina' clashes with pp.ina of ion 'na'/,
   );
-  assert.throws(() => defineMechanism({ name: "m", hasPostEvents: true }), /hasPostEvents is only meaningful for point/);
+  assert.throws(
+    () => defineMechanism({ name: "m", hasPostEvents: true }),
+    /hasPostEvents is only meaningful for point/,
+  );
   assert.throws(
     () => defineMechanism({ name: "m", kind: "point", hasPostEvents: true }),
     /hasPostEvents is set but the mechanism defines no postEvent hook/,
   );
-  assert.throws(() => defineMechanism({ name: "m", ions: { ca: { verifyValence: true } } }), /verifyValence needs expectedValence/);
+  assert.throws(
+    () => defineMechanism({ name: "m", ions: { ca: { verifyValence: true } } }),
+    /verifyValence needs expectedValence/,
+  );
   assert.throws(
     () => defineMechanism({ name: "m", states: { s: { default: "1" as unknown as number } } }),
     /default must be a number/,
@@ -158,12 +232,17 @@ Deno.test("declarations are checked for kind, hooks and names", () => {
 
 Deno.test("a class without @mechanism is refused by catalogue()", async () => {
   class Plain extends CustomMechanism {}
-  await assert.rejects(catalogue({ mechanisms: [Plain] }), /class Plain is not a mechanism: decorate it with @mechanism/);
+  await assert.rejects(
+    catalogue({ mechanisms: [Plain] }),
+    /class Plain is not a mechanism: decorate it with @mechanism/,
+  );
 });
 
 Deno.test("declaring after the default catalogue was built is a clear error", async () => {
   const script = `
-    import { build, CustomMechanism, mechanism } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+    import { build, CustomMechanism, mechanism } from ${
+    JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+  };
     @mechanism({ name: "first" }) class First extends CustomMechanism { init() {} }
     const path = await build();
     const again = await build();

@@ -3,8 +3,24 @@
 import { ION_FLAG } from "../../ffi/layout.ts";
 
 const TYPE_STRUCT = {
-  struct: ["u64", "pointer", "pointer", "u32", "u8", "u8", "pointer", "u32", "pointer", "u32", "pointer", "u32",
-    "pointer", "u32", "pointer", "u32"],
+  struct: [
+    "u64",
+    "pointer",
+    "pointer",
+    "u32",
+    "u8",
+    "u8",
+    "pointer",
+    "u32",
+    "pointer",
+    "u32",
+    "pointer",
+    "u32",
+    "pointer",
+    "u32",
+    "pointer",
+    "u32",
+  ],
 } as const;
 
 export interface ArborField {
@@ -47,11 +63,26 @@ function fields(base: Deno.PointerValue, count: number): ArborField[] {
 
 // Byte offsets of each flag inside arb_ion_info, per family (arbor-abi.md 1.3).
 const ION_INFO_OFFSETS: Record<"0.6" | "0.7", [keyof typeof ION_FLAG, number][]> = {
-  "0.6": [["writeIntConcentration", 8], ["writeExtConcentration", 9], ["useDiffConcentration", 10],
-    ["writeRevPotential", 11], ["readRevPotential", 12], ["readValence", 13], ["verifyValence", 14]],
-  "0.7": [["writeIntConcentration", 8], ["writeExtConcentration", 9], ["readIntConcentration", 10],
-    ["readExtConcentration", 11], ["useDiffConcentration", 12], ["writeRevPotential", 13], ["readRevPotential", 14],
-    ["readValence", 15], ["verifyValence", 16]],
+  "0.6": [
+    ["writeIntConcentration", 8],
+    ["writeExtConcentration", 9],
+    ["useDiffConcentration", 10],
+    ["writeRevPotential", 11],
+    ["readRevPotential", 12],
+    ["readValence", 13],
+    ["verifyValence", 14],
+  ],
+  "0.7": [
+    ["writeIntConcentration", 8],
+    ["writeExtConcentration", 9],
+    ["readIntConcentration", 10],
+    ["readExtConcentration", 11],
+    ["useDiffConcentration", 12],
+    ["writeRevPotential", 13],
+    ["readRevPotential", 14],
+    ["readValence", 15],
+    ["verifyValence", 16],
+  ],
 };
 
 /** Loads `path` with dlopen and reads every record as Arbor would, interpreting ions as `abi`. */
@@ -63,9 +94,18 @@ export function readCatalogueAsArbor(path: string, abi: "0.6" | "0.7"): ArborMec
   const table = new Deno.UnsafePointerView(records);
   const result: ArborMechanism[] = [];
   for (let r = 0; r < count[0]; r++) {
-    const typeFn = new Deno.UnsafeFnPointer(table.getPointer(r * 24)!, { parameters: [], result: TYPE_STRUCT });
-    const cpuFn = new Deno.UnsafeFnPointer(table.getPointer(r * 24 + 8)!, { parameters: [], result: "pointer" });
-    const gpuFn = new Deno.UnsafeFnPointer(table.getPointer(r * 24 + 16)!, { parameters: [], result: "pointer" });
+    const typeFn = new Deno.UnsafeFnPointer(table.getPointer(r * 24)!, {
+      parameters: [],
+      result: TYPE_STRUCT,
+    });
+    const cpuFn = new Deno.UnsafeFnPointer(table.getPointer(r * 24 + 8)!, {
+      parameters: [],
+      result: "pointer",
+    });
+    const gpuFn = new Deno.UnsafeFnPointer(table.getPointer(r * 24 + 16)!, {
+      parameters: [],
+      result: "pointer",
+    });
     const bytes = typeFn.call() as Uint8Array;
     const type = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const pointer = (offset: number) => Deno.UnsafePointer.create(type.getBigUint64(offset, true));
@@ -75,7 +115,9 @@ export function readCatalogueAsArbor(path: string, abi: "0.6" | "0.7"): ArborMec
       const ionView = new Deno.UnsafePointerView(pointer(80)!);
       for (let k = 0; k < ionCount; k++) {
         let flags = 0;
-        for (const [flag, offset] of ION_INFO_OFFSETS[abi]) if (ionView.getUint8(k * 24 + offset)) flags |= ION_FLAG[flag];
+        for (const [flag, offset] of ION_INFO_OFFSETS[abi]) {
+          if (ionView.getUint8(k * 24 + offset)) flags |= ION_FLAG[flag];
+        }
         ions.push({
           name: cstr(ionView.getPointer(k * 24)),
           flags,
@@ -87,7 +129,9 @@ export function readCatalogueAsArbor(path: string, abi: "0.6" | "0.7"): ArborMec
     const randoms = [];
     if (randomCount > 0) {
       const view = new Deno.UnsafePointerView(pointer(96)!);
-      for (let k = 0; k < randomCount; k++) randoms.push({ name: cstr(view.getPointer(k * 16)), index: view.getUint32(k * 16 + 8) });
+      for (let k = 0; k < randomCount; k++) {
+        randoms.push({ name: cstr(view.getPointer(k * 16)), index: view.getUint32(k * 16 + 8) });
+      }
     }
     const cpu = cpuFn.call() as Deno.PointerValue;
     const gpu = gpuFn.call() as Deno.PointerValue;
