@@ -30,7 +30,8 @@
 #include "arbor_abi.h"
 
 /* A function pointer is read out of dlsym's void* with memcpy, which needs equal sizes. */
-_Static_assert(sizeof(void*) == sizeof(void (*)(void)), "function and object pointers differ in size");
+_Static_assert(sizeof(void*) == sizeof(void (*)(void)),
+               "function and object pointers differ in size");
 
 /* Sanity bounds on interface numbers. Arbor does not bound them, but absurd values would make the
  * padding computation (3.3) overflow or allocate gigabytes per instance. */
@@ -204,7 +205,8 @@ struct denocat_host {
 /* ============================================================================================ */
 /* Small helpers                                                                                 */
 
-static int32_t fail(denocat_host* host, const char* format, ...) __attribute__((format(printf, 2, 3)));
+static int32_t fail(denocat_host* host, const char* format, ...)
+    __attribute__((format(printf, 2, 3)));
 static int32_t fail(denocat_host* host, const char* format, ...) {
   va_list args;
   va_start(args, format);
@@ -214,7 +216,8 @@ static int32_t fail(denocat_host* host, const char* format, ...) {
 }
 
 /* Appends to the error message (used for lists of names); silently truncates. */
-static void append_error(denocat_host* host, const char* format, ...) __attribute__((format(printf, 2, 3)));
+static void append_error(denocat_host* host, const char* format, ...)
+    __attribute__((format(printf, 2, 3)));
 static void append_error(denocat_host* host, const char* format, ...) {
   size_t used = strlen(host->error);
   if (used + 1 >= sizeof host->error) return;
@@ -237,7 +240,8 @@ static int reserve(void** items, uint32_t* capacity, uint64_t needed, size_t ite
   *capacity = (uint32_t)grown;
   return 0;
 }
-#define RESERVE(array, capacity, needed) reserve((void**)&(array), &(capacity), (needed), sizeof *(array))
+#define RESERVE(array, capacity, needed) \
+  reserve((void**)&(array), &(capacity), (needed), sizeof *(array))
 
 static char* copy_string(const char* text) {
   size_t length = strlen(text);
@@ -558,7 +562,8 @@ static int32_t check_type(denocat_host* host, const arb_mechanism_type* type) {
   for (uint32_t k = 0; k < type->n_ions; ++k) {
     ion_use use = ion_use_at(host, type, k);
     if (use.name == NULL || use.name[0] == 0)
-      return fail(host, "mechanism '%s': ion %u has a %s name", name, k, use.name ? "empty" : "NULL");
+      return fail(host, "mechanism '%s': ion %u has a %s name", name, k,
+                  use.name ? "empty" : "NULL");
     for (uint32_t j = 0; j < k; ++j)
       if (strcmp(ion_use_at(host, type, j).name, use.name) == 0)
         return fail(host, "mechanism '%s': ion '%s' is declared twice", name, use.name);
@@ -588,7 +593,8 @@ static int32_t check_interface(denocat_host* host, const char* name,
     return fail(host, "mechanism '%s': i_cpu() returned NULL; the host needs a CPU implementation "
                 "(Arbor: no_such_implementation)", name);
   if (iface->backend != arb_backend_kind_cpu)
-    return fail(host, "mechanism '%s': the interface from i_cpu() has backend %u, expected 1 (cpu); "
+    return fail(host, "mechanism '%s': the interface from i_cpu() has backend %u, expected 1 "
+                "(cpu); "
                 "Arbor registers an interface under its backend field", name, iface->backend);
   if (!is_power_of_two(iface->alignment) || iface->alignment > HOST_MAX_ALIGNMENT)
     return fail(host, "mechanism '%s': alignment %u is not a power of two in [1, %u] (use 8)", name,
@@ -604,15 +610,16 @@ static int32_t check_interface(denocat_host* host, const char* name,
                         : !iface->post_event       ? "post_event"
                                                    : NULL;
   if (missing)
-    return fail(host, "mechanism '%s': method %s is NULL; Arbor calls all six methods, so provide a "
-                "no-op function", name, missing);
+    return fail(host, "mechanism '%s': method %s is NULL; Arbor calls all six methods, so "
+                "provide a no-op function", name, missing);
   return 0;
 }
 
 int32_t host_load_catalogue(denocat_host* host, const char* path) {
   if (host == NULL) return -1;
   if (path == NULL || path[0] == 0) return fail(host, "host_load_catalogue: the path is empty");
-  if (check_not_instantiated(host, "host_load_catalogue")) return -1;
+  /* Loading after host_instantiate is harmless (placements refer to mechanisms by index), but
+   * the new mechanisms cannot join the already built group. */
 
   /* Like Arbor: local scope, lazy binding. A path without '/' is searched along the library path
    * (LD_LIBRARY_PATH, the cache, default directories), not in the current directory. */
@@ -652,9 +659,11 @@ int32_t host_load_catalogue(denocat_host* host, const char* path) {
   int count = -1; /* Arbor presets -1 so a function that never writes it is caught */
   const arb_mechanism* records = get_catalogue(&count);
   if (count <= 0)
-    return fail(host, "Error while opening catalogue '%s': invalid mechanism count %d", path, count);
+    return fail(host, "Error while opening catalogue '%s': invalid mechanism count %d", path,
+                count);
   if (records == NULL)
-    return fail(host, "Error while opening catalogue '%s': get_catalogue returned NULL with count %d",
+    return fail(host, "Error while opening catalogue '%s': get_catalogue returned NULL with "
+                "count %d",
                 path, count);
 
   /* Everything is checked before anything is added: a failed load adds nothing (like Arbor). */
@@ -664,8 +673,8 @@ int32_t host_load_catalogue(denocat_host* host, const char* path) {
   for (int index = 0; index < count && status == 0; ++index) {
     arb_mechanism record = records[index];
     if (record.type == NULL || record.i_cpu == NULL || record.i_gpu == NULL) {
-      status = fail(host, "catalogue '%s': record %d has a NULL %s getter; Arbor calls type(), i_cpu() "
-                    "and i_gpu() unconditionally", path, index,
+      status = fail(host, "catalogue '%s': record %d has a NULL %s getter; Arbor calls type(), "
+                    "i_cpu() and i_gpu() unconditionally", path, index,
                     record.type == NULL ? "type" : record.i_cpu == NULL ? "i_cpu" : "i_gpu");
       break;
     }
@@ -757,13 +766,14 @@ int32_t host_set_cvs(denocat_host* host, uint32_t n_cv, const double* area_um2,
                 "or probes; set them once, first");
   for (uint32_t cv = 0; cv < n_cv; ++cv) {
     if (!isfinite(area_um2[cv]) || area_um2[cv] <= 0)
-      return fail(host, "host_set_cvs: CV %u has area %g um^2; it must be positive", cv, area_um2[cv]);
+      return fail(host, "host_set_cvs: CV %u has area %g um^2; it must be positive", cv,
+                  area_um2[cv]);
     if (!isfinite(diam_um[cv]) || diam_um[cv] < 0)
       return fail(host, "host_set_cvs: CV %u has diameter %g um; it must be finite and >= 0", cv,
                   diam_um[cv]);
     if (!isfinite(cm_F_per_m2[cv]) || cm_F_per_m2[cv] <= 0)
-      return fail(host, "host_set_cvs: CV %u has membrane capacitance %g F/m^2; it must be positive",
-                  cv, cm_F_per_m2[cv]);
+      return fail(host, "host_set_cvs: CV %u has membrane capacitance %g F/m^2; it must be "
+                  "positive", cv, cm_F_per_m2[cv]);
     if (!isfinite(temperature_degC[cv]) || temperature_degC[cv] < -273.15)
       return fail(host, "host_set_cvs: CV %u has temperature %g degC", cv, temperature_degC[cv]);
     if (!isfinite(v_init_mV[cv]))
@@ -977,8 +987,8 @@ int32_t host_place(denocat_host* host, const char* name, uint32_t n, const uint3
   if (!host->cvs_set) return fail(host, "host_place('%s'): call host_set_cvs first", name);
   for (uint32_t k = 0; k < host->n_placements; ++k)
     if (strcmp(host->placements[k].name, name) == 0)
-      return fail(host, "host_place: '%s' is already placed (placement %u); a mechanism name may be "
-                  "placed once per host", name, k);
+      return fail(host, "host_place: '%s' is already placed (placement %u); a mechanism name may "
+                  "be placed once per host", name, k);
 
   /* Split "base/derivation". */
   const char* slash = strchr(name, '/');
@@ -1014,8 +1024,8 @@ int32_t host_place(denocat_host* host, const char* name, uint32_t n, const uint3
       if (peers == NULL) return fail(host, "host_place('%s'): a gap junction needs peer CVs", name);
       for (uint32_t k = 0; k < n; ++k)
         if (peers[k] >= host->n_cv)
-          return fail(host, "host_place('%s'): connection %u: peer CV %u is out of range (the group "
-                      "has %u CVs)", name, k, peers[k], host->n_cv);
+          return fail(host, "host_place('%s'): connection %u: peer CV %u is out of range (the "
+                      "group has %u CVs)", name, k, peers[k], host->n_cv);
     } else if (peers != NULL) {
       return fail(host, "host_place('%s'): peer CVs are for gap junctions only, but '%s' is a %s "
                   "mechanism", name, type->name, kind_name(kind));
@@ -1052,7 +1062,8 @@ int32_t host_place(denocat_host* host, const char* name, uint32_t n, const uint3
          (p->weights = malloc((size_t)n * sizeof *p->weights)) != NULL;
     if (ok) {
       memcpy(p->cvs, cvs, (size_t)n * sizeof *cvs);
-      for (uint32_t k = 0; k < n; ++k) p->weights[k] = weights && kind != arb_mechanism_kind_point ? weights[k] : 1.0;
+      bool given = weights != NULL && kind != arb_mechanism_kind_point;
+      for (uint32_t k = 0; k < n; ++k) p->weights[k] = given ? weights[k] : 1.0;
     }
     if (ok && kind == arb_mechanism_kind_gap_junction) {
       ok = (p->peers = malloc((size_t)n * sizeof *p->peers)) != NULL;
@@ -1066,7 +1077,8 @@ int32_t host_place(denocat_host* host, const char* name, uint32_t n, const uint3
   }
   if (ok && type->n_globals) {
     ok = (p->globals = malloc(type->n_globals * sizeof *p->globals)) != NULL;
-    for (uint32_t k = 0; ok && k < type->n_globals; ++k) p->globals[k] = type->globals[k].default_value;
+    for (uint32_t k = 0; ok && k < type->n_globals; ++k)
+      p->globals[k] = type->globals[k].default_value;
   }
   if (ok && type->n_parameters)
     ok = (p->parameter_values = calloc(type->n_parameters, sizeof *p->parameter_values)) != NULL;
@@ -1088,7 +1100,8 @@ int32_t host_set_parameter(denocat_host* host, int32_t placement_id, const char*
   if (check_placement(host, placement_id, "host_set_parameter")) return -1;
   placement* p = &host->placements[placement_id];
   const arb_mechanism_type* type = type_of(host, p);
-  if (name == NULL) return fail(host, "host_set_parameter('%s'): the parameter name is NULL", p->name);
+  if (name == NULL)
+    return fail(host, "host_set_parameter('%s'): the parameter name is NULL", p->name);
   int64_t k = field_index(type->parameters, type->n_parameters, name);
   if (k < 0) {
     if (field_index(type->globals, type->n_globals, name) >= 0)
@@ -1243,7 +1256,8 @@ static int32_t resolve_probe(denocat_host* host, probe* pr, uint32_t column) {
       ion_field field = parse_ion_probe(pr->name, &length);
       ion_species* ion = NULL;
       for (uint32_t k = 0; k < host->n_ions; ++k)
-        if (strlen(host->ions[k].name) == length && strncmp(host->ions[k].name, pr->name, length) == 0)
+        if (strlen(host->ions[k].name) == length &&
+            strncmp(host->ions[k].name, pr->name, length) == 0)
           ion = &host->ions[k];
       if (ion == NULL)
         return fail(host, "probe %u ('%s'): ion '%.*s' is not declared (host_add_ion)", column,
@@ -1303,8 +1317,8 @@ int32_t host_add_probe(denocat_host* host, uint32_t kind, int32_t placement_id, 
     case HOST_PROBE_ION: {
       size_t length = 0;
       if (name == NULL || parse_ion_probe(name, &length) == ION_UNKNOWN)
-        return fail(host, "host_add_probe: ion probe name '%s' is not '<ion>.<field>' with field i, "
-                    "e, int, ext, diff or g", name ? name : "(NULL)");
+        return fail(host, "host_add_probe: ion probe name '%s' is not '<ion>.<field>' with field "
+                    "i, e, int, ext, diff or g", name ? name : "(NULL)");
       if (check_cv(host, target, "host_add_probe")) return -1;
       break;
     }
@@ -1438,8 +1452,8 @@ static int32_t resolve_ions(denocat_host* host) {
                     "valence %d", p->name, p->ion_binding[j], use.expected_valence,
                     host->ions[s].valence);
       if (use.write_rev && (use.write_int || use.write_ext))
-        return fail(host, "'%s' writes both the reversal potential and a concentration of ion '%s'; "
-                    "Arbor forbids this", p->name, p->ion_binding[j]);
+        return fail(host, "'%s' writes both the reversal potential and a concentration of ion "
+                    "'%s'; Arbor forbids this", p->name, p->ion_binding[j]);
       p->species_of[j] = (uint32_t)s;
     }
   }
@@ -1821,7 +1835,8 @@ static int32_t build_mechanism(denocat_host* host, placement* p) {
   arb_index_type* peer_index = NULL;
   if (is_gap_junction) {
     peer_index = p->index_block + (1 + (size_t)n_ions) * wi;
-    for (uint32_t i = 0; i < p->width; ++i) peer_index[i] = (arb_index_type)p->peers[p->given_of[i]];
+    for (uint32_t i = 0; i < p->width; ++i)
+      peer_index[i] = (arb_index_type)p->peers[p->given_of[i]];
     for (size_t i = p->width; i < wi; ++i) peer_index[i] = peer_index[p->width - 1];
   }
 
@@ -1868,9 +1883,11 @@ static int32_t build_group(denocat_host* host) {
   /* Shared state, aligned like Arbor's: a power of two covering every mechanism's alignment and
    * a 64-byte SIMD line. */
   size_t alignment = 64;
-  for (uint32_t k = 0; k < host->n_placements; ++k)
-    if (host->placements[k].in_group && interface_of(host, &host->placements[k])->alignment > alignment)
-      alignment = interface_of(host, &host->placements[k])->alignment;
+  for (uint32_t k = 0; k < host->n_placements; ++k) {
+    const placement* p = &host->placements[k];
+    if (p->in_group && interface_of(host, p)->alignment > alignment)
+      alignment = interface_of(host, p)->alignment;
+  }
   host->shared_alignment = alignment; /* interface alignments are powers of two */
   size_t n = host->n_cv;
   host->vec_v = allocate_values(alignment, n, 0.0);
@@ -1965,7 +1982,8 @@ static bool window_contains(const clamp* c, double t) {
 
 static void apply_voltage_clamps(denocat_host* host, double t) {
   for (uint32_t k = 0; k < host->n_vclamps; ++k)
-    if (window_contains(&host->vclamps[k], t)) host->vec_v[host->vclamps[k].cv] = host->vclamps[k].value;
+    if (window_contains(&host->vclamps[k], t))
+      host->vec_v[host->vclamps[k].cv] = host->vclamps[k].value;
 }
 
 static void reset_group(denocat_host* host) {
@@ -2055,7 +2073,8 @@ static int32_t deliver_events(denocat_host* host, placement* p, double t_begin, 
   }
   for (uint32_t k = 0; k < count; ++k) {
     const host_event* e = &p->events[low + k];
-    host->due[k] = (due_event){.instance = p->instance_of[e->instance], .weight = e->weight, .t = e->t};
+    host->due[k] =
+        (due_event){.instance = p->instance_of[e->instance], .weight = e->weight, .t = e->t};
   }
   qsort(host->due, count, sizeof *host->due, compare_due);
   for (uint32_t k = 0; k < count; ++k)
@@ -2094,7 +2113,8 @@ static int32_t step(denocat_host* host, double t_begin, double t_end, double* ro
    *    the sample. */
   for (uint32_t k = 0; k < host->n_iclamps; ++k) {
     const clamp* c = &host->iclamps[k];
-    if (window_contains(c, t_begin)) host->vec_i[c->cv] -= c->value * 1000.0 / host->area_um2[c->cv];
+    if (window_contains(c, t_begin))
+      host->vec_i[c->cv] -= c->value * 1000.0 / host->area_um2[c->cv];
   }
   if (row) {
     row[0] = t_begin;
@@ -2188,7 +2208,8 @@ int32_t host_run(denocat_host* host, double t_end, double dt, double* samples,
     /* The last step ends exactly at t_end, absorbing a remainder below 1e-9 dt. */
     if (t_next >= t_end - 1e-9 * dt) t_next = t_end;
     if (!(t_next > t_begin))
-      return fail(host, "host_run: dt = %g ms is too small to advance time at t = %g ms", dt, t_begin);
+      return fail(host, "host_run: dt = %g ms is too small to advance time at t = %g ms", dt,
+                  t_begin);
     double* row = (uint32_t)steps < capacity_rows ? samples + (size_t)steps * columns : NULL;
     if (step(host, t_begin, t_next, row)) return -1;
     ++steps;

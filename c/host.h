@@ -39,13 +39,17 @@ typedef struct denocat_host denocat_host;
 
 /* abi: 6 for Arbor 0.9/0.10 layouts, 7 for 0.11/0.12 (ion states without conductivity and with
  * Xi/Xo/eX allocated only when some mechanism's flags ask for them, as 0.11 does). */
+/* Returns NULL for any other abi (or when out of memory). */
 HOST_EXPORT denocat_host* host_create(uint32_t abi);
 HOST_EXPORT void host_destroy(denocat_host* host);
 HOST_EXPORT const char* host_error(const denocat_host* host);
 
 /* dlopen(path) + get_catalogue(), checked as Arbor checks it; returns the number of mechanisms
  * added. Names must be unique across all catalogues loaded into one host. If the library exports
- * `uint32_t denocat_abi(void)`, its family must equal the host's. */
+ * `uint32_t denocat_abi(void)`, its family must equal the host's. The path goes to dlopen as
+ * given: a name without '/' is looked up on the library search path (LD_LIBRARY_PATH etc.), not
+ * in the current directory. Libraries are never unloaded (as in Arbor). A failed load adds
+ * nothing. */
 HOST_EXPORT int32_t host_load_catalogue(denocat_host* host, const char* path);
 HOST_EXPORT int32_t host_mechanism_count(const denocat_host* host);
 HOST_EXPORT const char* host_mechanism_name(const denocat_host* host, uint32_t index);
@@ -61,20 +65,25 @@ HOST_EXPORT int32_t host_add_ion(denocat_host* host, const char* name, int32_t v
                                  double internal_mM, double external_mM, double reversal_mV);
 
 /* Places a mechanism and returns a placement id. `name` may carry Arbor's derivations:
- * "nernst/na" (rebind the single ion) or "pas/e=-70" (override globals).
+ * "nernst/na" (rebind the single ion) or "pas/e=-70" (override globals); items are separated
+ * by commas, and "<ion>=<new ion>" rebinds one ion of a mechanism with several.
+ * The full name (with derivations) orders the mechanism lists and mechanism_id.
  *  - density, voltage: `cvs` strictly ascending, one instance each; `weights` = covered fraction
  *    (NULL means 1).
  *  - point: one instance per entry, any order; instances are sorted by CV (stable), and
- *    `instance` numbers elsewhere refer to the order given here. weight = 1000/area.
+ *    `instance` numbers elsewhere refer to the order given here. weight = 1000/area; `weights`
+ *    is ignored.
  *  - gap junction: one instance per entry; `peers[k]` is the peer CV; weights[k] the connection
- *    weight (weight = w * 1000/area).
+ *    weight (weight = w * 1000/area; NULL means 1). Sorted by CV like point instances.
  *  - reversal potential: `cvs` must be NULL and n 0; one instance per CV of the ion's support.
  * A mechanism name may be placed once per host. */
 HOST_EXPORT int32_t host_place(denocat_host* host, const char* name, uint32_t n,
                                const uint32_t* cvs, const double* weights, const uint32_t* peers);
-/* Per-instance values (n of them, in placement order) for a parameter. */
+/* Per-instance values (n of them, in placement order) for a parameter. A reversal-potential
+ * placement (n = 0) takes one value, values[0], used on every CV, as in Arbor. */
 HOST_EXPORT int32_t host_set_parameter(denocat_host* host, int32_t placement, const char* name,
                                        const double* values);
+/* Overrides a global of one placement; applied after (so over) a derived-name value. */
 HOST_EXPORT int32_t host_set_global(denocat_host* host, int32_t placement, const char* name,
                                     double value);
 
@@ -90,11 +99,15 @@ HOST_EXPORT int32_t host_add_vclamp(denocat_host* host, uint32_t cv, double t_st
 HOST_EXPORT int32_t host_add_detector(denocat_host* host, uint32_t cv, double threshold_mV);
 
 /* An event for a point mechanism instance (placement order), delivered at the start of the
- * step that contains t. */
+ * step that contains t. Events stay after a reset and are delivered again on the next run. */
 HOST_EXPORT int32_t host_add_event(denocat_host* host, int32_t placement, uint32_t instance,
                                    double t_ms, float weight);
 
-/* Returns the column of the probe in each sample row (column 0 is time). */
+/* Returns the column of the probe in each sample row (column 0 is time). `placement` is used by
+ * HOST_PROBE_STATE only and `name` by STATE and ION only. For a reversal-potential placement the
+ * STATE target is the Arbor instance (position in the ion's support). Ion probes are checked
+ * against the built group (array present in this ABI, CV in the support) at host_instantiate,
+ * or at once when added after it. */
 HOST_EXPORT int32_t host_add_probe(denocat_host* host, uint32_t kind, int32_t placement,
                                    const char* name, uint32_t target);
 
@@ -106,13 +119,15 @@ HOST_EXPORT int32_t host_reset(denocat_host* host);
 
 /* Advances from the current time to t_end in steps of dt (4.2). One sample row per step,
  * taken before the solve: [t, probe 1, probe 2, ...], written to samples (row-major) while
- * rows < capacity_rows. Returns the number of steps taken. */
+ * rows < capacity_rows. Returns the number of steps taken. Builds the group first
+ * (host_instantiate) if that was not done; samples may be NULL when capacity_rows is 0. */
 HOST_EXPORT int32_t host_run(denocat_host* host, double t_end, double dt, double* samples,
                              uint32_t capacity_rows);
 HOST_EXPORT double host_time(const denocat_host* host);
 HOST_EXPORT uint32_t host_probe_count(const denocat_host* host);
 
-/* Spikes seen by detectors since the last reset. */
+/* Spikes seen by detectors since the last reset, in detection order. host_spikes copies up to
+ * `capacity` of them (either array may be NULL) and returns how many it copied. */
 HOST_EXPORT uint32_t host_spike_count(const denocat_host* host);
 HOST_EXPORT int32_t host_spikes(const denocat_host* host, double* times_ms, uint32_t* detectors,
                                 uint32_t capacity);

@@ -95,11 +95,13 @@ static void test_loading(uint32_t abi, const char* same, const char* other, cons
   if (!host) return;
 
   char expected[128];
-  snprintf(expected, sizeof expected, "was built for ABI 0.%u but the host runs 0.%u", abi == 6 ? 7 : 6, abi);
+  snprintf(expected, sizeof expected, "was built for ABI 0.%u but the host runs 0.%u",
+           abi == 6 ? 7 : 6, abi);
   REFUSED(host_load_catalogue(host, other), expected);
   REFUSED(host_load_catalogue(host, "/nonexistent/libnothing.so"), "Error while opening catalogue");
   REFUSED(host_load_catalogue(host, broken), "write_ions");
-  CHECK(host_mechanism_count(host) == 0, "failed loads must add nothing, have %d", host_mechanism_count(host));
+  CHECK(host_mechanism_count(host) == 0, "failed loads must add nothing, have %d",
+        host_mechanism_count(host));
 
   CHECK(host_load_catalogue(host, same) == 8, "load: %s", host_error(host));
   CHECK(host_mechanism_count(host) == 8, "count %d", host_mechanism_count(host));
@@ -246,10 +248,10 @@ static void test_leak_and_synapse(uint32_t abi, const char* path) {
   int32_t n_spikes = host_spikes(host, times, detectors, 8);
   CHECK(n_spikes == 2 && host_spike_count(host) == 2, "spikes %d", n_spikes);
   if (n_spikes == 2) {
-    CHECK(detectors[0] == 0 && times[0] >= 20.0 && times[0] < 20.0 + dt, "spike 0: detector %u at %g",
-          detectors[0], times[0]);
-    CHECK(detectors[1] == 1 && fabs(times[1] - (60.0 + log(10.0))) < 0.06, "spike 1: detector %u at %g",
-          detectors[1], times[1]);
+    CHECK(detectors[0] == 0 && times[0] >= 20.0 && times[0] < 20.0 + dt,
+          "spike 0: detector %u at %g", detectors[0], times[0]);
+    CHECK(detectors[1] == 1 && fabs(times[1] - (60.0 + log(10.0))) < 0.06,
+          "spike 1: detector %u at %g", detectors[1], times[1]);
   }
 
   /* Reset and rerun: same results (events persist, spikes are cleared). */

@@ -94,13 +94,15 @@ static void note(int mechanism, char hook, arb_mechanism_ppack* pp) {
   if (tracing) {
     int written = snprintf(trace + trace_length, sizeof trace - trace_length, "%c:%s ", hook,
                            names[mechanism]);
-    if (written > 0 && (size_t)written < sizeof trace - trace_length) trace_length += (size_t)written;
+    if (written > 0 && (size_t)written < sizeof trace - trace_length)
+      trace_length += (size_t)written;
   }
   last_mechanism_id[mechanism] = pp->mechanism_id;
   if (!seen[mechanism]) {
     seen[mechanism] = 1;
     if (hook != 'I') failure("%s: first call is %c, not init", names[mechanism], hook);
-    if (pp->dt != 0.0) failure("%s: dt is %g during the first init, expected 0", names[mechanism], pp->dt);
+    if (pp->dt != 0.0)
+      failure("%s: dt is %g during the first init, expected 0", names[mechanism], pp->dt);
   }
   if (pp->width == 0) failure("%s: width 0", names[mechanism]);
   if (!pp->node_index || !pp->weight || !pp->vec_v || !pp->vec_i || !pp->vec_g || !pp->area_um2 ||
@@ -108,7 +110,8 @@ static void note(int mechanism, char hook, arb_mechanism_ppack* pp) {
     failure("%s: a required pointer is NULL", names[mechanism]);
   if (pp->multiplicity) failure("%s: multiplicity is not NULL", names[mechanism]);
   if (pp->peer_index) failure("%s: peer_index is not NULL", names[mechanism]);
-  if (pp->events.begin || pp->events.end) failure("%s: pp->events is not {NULL, NULL}", names[mechanism]);
+  if (pp->events.begin || pp->events.end)
+    failure("%s: pp->events is not {NULL, NULL}", names[mechanism]);
 }
 
 /* ---- Mechanism bodies ---------------------------------------------------------------------- */

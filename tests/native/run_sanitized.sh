@@ -26,6 +26,18 @@ done
   "$here/mini_catalogue.c" -o "$work/libmini_broken_abi6.so" -lm
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" \
   "$root/c/host.c" "$here/host_smoke.c" -o "$work/host_smoke" -ldl -lpthread -lm
+# The trampoline catalogue itself, driven by a C stand-in for the JS dispatcher.
+"$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared \
+  "$root/c/denocat.c" -o "$work/libdenocat.so" -lpthread -lm
+"$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" \
+  "$root/c/host.c" "$here/trampoline_smoke.c" -o "$work/trampoline_smoke" -ldl -lpthread -lm
+# The hand-written reference catalogues, loaded by the same smoke host as a real catalogue.
+for abi in 6 7; do
+  "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared -DDENOCAT_REFERENCE_ABI=$abi \
+    "$root/c/reference.c" -o "$work/libreference_abi$abi.so" -lm
+done
+"$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" \
+  "$root/c/host.c" "$here/reference_smoke.c" -o "$work/reference_smoke" -ldl -lpthread -lm
 
 # LeakSanitizer is on by default with ASan on Linux; say so explicitly. Catalogue libraries are
 # never dlclose'd (as in Arbor), which LSan does not count as a leak.
@@ -38,6 +50,20 @@ for abi in 6 7; do
   if ! "$work/host_smoke" "$abi" "$work/libmini_abi$abi.so" "$work/libmini_abi$other.so" \
     "$work/libmini_broken_abi$abi.so"; then
     echo "host_smoke failed for ABI 0.$abi" >&2
+    status=1
+  fi
+done
+for abi in 6 7; do
+  # A fresh copy per run: a catalogue's registrations live in its static data.
+  cp "$work/libdenocat.so" "$work/libdenocat_run$abi.so"
+  if ! "$work/trampoline_smoke" "$work/libdenocat_run$abi.so" "$abi"; then
+    echo "trampoline_smoke failed for ABI 0.$abi" >&2
+    status=1
+  fi
+done
+for abi in 6 7; do
+  if ! "$work/reference_smoke" "$work/libreference_abi$abi.so" "$abi"; then
+    echo "reference_smoke failed for ABI 0.$abi" >&2
     status=1
   fi
 done
