@@ -244,6 +244,50 @@ Deno.test("a call from a foreign thread never runs JS and is reported", async ()
   cat.close();
 });
 
+Deno.test("pp.dt is re-read from the ppack at every access (the cached view sees each step's dt)", async () => {
+  const seen: number[] = [];
+  const objects = new Set<unknown>();
+  const cat = await catalogue({
+    mechanisms: [defineMechanism({ name: "clock" }, {
+      advanceState(pp) {
+        seen.push(pp.dt);
+        objects.add(pp);
+      },
+    })],
+  });
+  using host = await Host.create({ catalogues: [cat] });
+  host.setCvs({ count: 1, areaUm2: area });
+  host.place("clock", { cvs: [0] });
+  host.run({ until: 0.06, dt: 0.025 }); // the last step is 0.01 ms
+  host.run({ until: 0.1, dt: 0.02 });
+  assert.equal(objects.size, 1, "one ppack object, built at init and reused");
+  assert.deepEqual(seen.map((dt) => Number(dt.toFixed(12))), [0.025, 0.025, 0.01, 0.02, 0.02]);
+  cat.close();
+});
+
+Deno.test("on ABI 0.6 every ion array exists, including gX", async () => {
+  const lengths: number[] = [];
+  const cat = await catalogue({
+    abi: "0.6",
+    mechanisms: [defineMechanism({ name: "old_ions", ions: { ca: {} } }, {
+      computeCurrents(pp) {
+        const gca = pp.gca as Float64Array, cai = pp.cai as Float64Array;
+        gca[(pp.indexCa as Int32Array)[0]] += 10 * pp.weight[0] * 0.5;
+        lengths.push(gca.length, cai.length);
+      },
+    })],
+  });
+  using host = await Host.create({ catalogues: [cat] });
+  assert.equal(host.abi, "0.6");
+  host.setCvs({ count: 1, areaUm2: area }).addNeuronIons();
+  host.place("old_ions", { cvs: [0] });
+  host.probeIon("ca", "g", 0);
+  const { probes } = host.run({ until: 0.025, dt: 0.025 });
+  assert.deepEqual(lengths, [1, 1]);
+  assert.deepEqual([...probes[0]], [5]);
+  cat.close();
+});
+
 Deno.test("two mechanisms on one CV both contribute current (accumulate, never assign)", async () => {
   const constant = (name: string, current: number) =>
     defineMechanism({ name }, {
