@@ -45,6 +45,14 @@ import {
   resolveKind,
 } from "./ffi/declare.ts";
 import type { AbiFamily, HookName, MechanismKind } from "./ffi/layout.ts";
+import {
+  checkPointwise,
+  definedKernels,
+  type IntegrationMethod,
+  type KernelName,
+  type KernelTarget,
+  pointwiseHooks,
+} from "./ffi/pointwise.ts";
 import type { EventBatch, IonViews } from "./ffi/ppack.ts";
 import type { FieldSpec, IonSpec, MechanismSpec } from "./ffi/spec.ts";
 
@@ -59,7 +67,7 @@ export type {
   IonSpec,
   IonViews,
 };
-export type { MechanismKind, MechanismSpec };
+export type { IntegrationMethod, KernelName, MechanismKind, MechanismSpec };
 export {
   type CatalogueSource,
   type CvOptions,
@@ -155,6 +163,94 @@ export abstract class CustomMechanism {
   postEvent?(pp: PPack): void;
 }
 
+/** The scalars a pointwise kernel reads for one compartment and instance. */
+export interface BaseScope {
+  /** Membrane voltage of the instance's CV (mV). */
+  readonly v: number;
+  /** Step length (ms); meaningless in `initial`. */
+  readonly dt: number;
+  /** Temperature of the CV (°C). */
+  readonly celsius: number;
+  /** Diameter of the CV (µm). */
+  readonly diam: number;
+  /** Lateral area of the CV (µm²). */
+  readonly area: number;
+  /** Gap junctions: voltage of the peer CV (mV); NaN otherwise. */
+  readonly vPeer: number;
+}
+
+/** The ion scalars of species `X` in a kernel scope: `eX`, `Xi`, `Xo`, `Xd`, `valenceX`. */
+export type IonScope<X extends string> = {
+  readonly [K in `e${X}` | `${X}i` | `${X}o` | `${X}d` | `valence${Capitalize<X>}`]: number;
+};
+
+/**
+ * What a kernel of pointwise mechanism `M` reads: the base scalars, every state, parameter,
+ * global and random variable (fields typed `number`) by name, and the scalars of every ion.
+ */
+export type Scope<M = unknown> =
+  & BaseScope
+  & { readonly [K in KeysOfType<M, number>]: number }
+  & IonScope<KeysOfType<M, Ion>>;
+
+/** State values a kernel returns (`initial`, `derivative`, `onEvent`, `onPostEvent`). */
+export type StateValues<M = unknown> = { [K in KeysOfType<M, number>]?: number };
+
+/**
+ * What `current` returns: `i` (non-specific current), `iX` per ion, and optionally the
+ * conductances dI/dV `g` and `gX`. Density: mA/cm² and S/cm²; point and gap junction: nA and µS.
+ * Without any conductance, dI/dV is taken by a 1 µV forward difference.
+ */
+export type CurrentValues<M = unknown> =
+  & { i?: number; g?: number }
+  & { [K in `i${KeysOfType<M, Ion>}` | `g${KeysOfType<M, Ion>}`]?: number };
+
+/** What `concentrations` returns: `Xi`/`Xo` per written ion (mM), added with the weight rules. */
+export type ConcentrationValues<M = unknown> = {
+  [K in `${KeysOfType<M, Ion>}i` | `${KeysOfType<M, Ion>}o`]?: number;
+};
+
+/** What `reversalPotential` returns: `eX` per written ion (mV), assigned. */
+export type ReversalValues<M = unknown> = { [K in `e${KeysOfType<M, Ion>}`]?: number };
+
+/**
+ * Base class of pointwise mechanisms: define kernels, pure functions of one compartment's
+ * scalars, instead of hooks. Fields are typed `number`. denocat gathers, integrates
+ * (`method`: cnexp or euler) and scatter-adds with Arbor's rules; kernels never index arrays.
+ *
+ * @example
+ * ```ts
+ * import { mechanism, parameter, PointwiseMechanism, type Scope, state } from "./mod.ts";
+ * @mechanism({ name: "decay", kind: "density", method: "cnexp" })
+ * class Decay extends PointwiseMechanism {
+ *   @parameter({ unit: "ms", default: 5 }) tau!: number;
+ *   @state() s!: number;
+ *   override initial(_x: Scope<Decay>) {
+ *     return { s: 1 };
+ *   }
+ *   override derivative(x: Scope<Decay>) {
+ *     return { s: -x.s / x.tau };
+ *   }
+ * }
+ * ```
+ */
+export abstract class PointwiseMechanism {
+  /** Initial state values (states left out start from their defaults); runs at every init. */
+  initial?(x: Scope): StateValues;
+  /** Time derivative of each integrated state, per ms. */
+  derivative?(x: Scope): StateValues;
+  /** Currents (and optionally conductances) of the instance. */
+  current?(x: Scope): CurrentValues;
+  /** Point mechanisms: new state values when an event of `weight` arrives. */
+  onEvent?(x: Scope, weight: number): StateValues;
+  /** Point mechanisms with `hasPostEvents`: new state values after a spike `timeSinceSpike` ms ago. */
+  onPostEvent?(x: Scope, timeSinceSpike: number): StateValues;
+  /** Ion writers: concentrations to add into Xi/Xo (in `write_ions`). */
+  concentrations?(x: Scope): ConcentrationValues;
+  /** Reversal-potential mechanisms: eX to assign (in `compute_currents`). */
+  reversalPotential?(x: Scope): ReversalValues;
+}
+
 /** Options of `@mechanism`. */
 export interface MechanismOptions {
   /** Catalogue name; defaults to the class name. */
@@ -165,10 +261,12 @@ export interface MechanismOptions {
   isLinear?: boolean;
   /** Asks Arbor to call `postEvent` (point mechanisms). Default false. */
   hasPostEvents?: boolean;
+  /** Pointwise mechanisms: how `derivative` is integrated, `"cnexp"` (default) or `"euler"`. */
+  method?: "cnexp" | "euler";
 }
 
 /** A class that `@mechanism` can decorate. */
-export type MechanismClass = new () => CustomMechanism;
+export type MechanismClass = new () => CustomMechanism | PointwiseMechanism;
 
 /** A declared mechanism: its spec and how to make the object its hooks run on. */
 export interface DeclaredMechanism {
@@ -366,17 +464,57 @@ export function mechanism(
     const name = options.name ?? String(context.name);
     checkDefaultRegistryOpen(name);
     const spec = specFromMembers(name, options, (context.metadata[MEMBERS] as Member[] | undefined) ?? []);
-    const hooks = definedHooks(target.prototype);
+    const declared = declare(spec, options, target.prototype, () => new target());
+    declaredClasses.set(target, declared);
+    defaultRegistry.push(declared);
+  };
+}
+
+/**
+ * Checks a declaration and says how to make its hooks: raw hooks are used as they are, kernels
+ * of a pointwise mechanism are turned into generated hooks (ffi/pointwise.ts).
+ */
+function declare(
+  spec: MechanismSpec,
+  options: MechanismOptions,
+  prototype: object,
+  create: () => object,
+): DeclaredMechanism {
+  const hooks = definedHooks(prototype);
+  const kernels = definedKernels(prototype);
+  if (kernels.length === 0) {
+    if (options.method !== undefined) {
+      throw new TypeError(
+        `mechanism '${spec.name}': method applies to pointwise kernels, and it defines none`,
+      );
+    }
     checkSpec(spec, hooks);
-    const declared: DeclaredMechanism = {
+    return {
       spec,
       instantiate: () => {
-        const object = new target();
+        const object = create();
         return { target: object, hooks: hooksOf(object) };
       },
     };
-    declaredClasses.set(target, declared);
-    defaultRegistry.push(declared);
+  }
+  if (hooks.length > 0) {
+    throw new TypeError(
+      `mechanism '${spec.name}' defines raw hooks (${hooks.join(", ")}) and pointwise kernels ` +
+        `(${kernels.join(", ")}); use one API per mechanism`,
+    );
+  }
+  const method = options.method ?? "cnexp";
+  checkPointwise(spec, kernels, method);
+  const pointwise = (object: object) =>
+    pointwiseHooks(spec, object as KernelTarget, method as IntegrationMethod);
+  // The generated hooks are what Arbor will call: the usual kind and name checks apply to them.
+  checkSpec(spec, Object.keys(pointwise(create())) as HookName[]);
+  return {
+    spec,
+    instantiate: () => {
+      const object = create();
+      return { target: object, hooks: pointwise(object) as Partial<Record<HookName, HookFunction>> };
+    },
   };
 }
 
@@ -400,6 +538,24 @@ export interface MechanismDefinition extends MechanismOptions {
   ions?: Record<string, IonOptions>;
   /** Random variable names. */
   randoms?: string[];
+}
+
+/** Kernels of a plain-object pointwise mechanism; the scope is untyped beyond the base names. */
+export interface MechanismKernels {
+  /** Initial state values. */
+  initial?(x: Scope & Record<string, number>): Record<string, number | undefined>;
+  /** Time derivatives of the states (per ms). */
+  derivative?(x: Scope & Record<string, number>): Record<string, number | undefined>;
+  /** Currents and conductances. */
+  current?(x: Scope & Record<string, number>): Record<string, number | undefined>;
+  /** New state values when an event of `weight` arrives. */
+  onEvent?(x: Scope & Record<string, number>, weight: number): Record<string, number | undefined>;
+  /** New state values after a spike `timeSinceSpike` ms before the step's end. */
+  onPostEvent?(x: Scope & Record<string, number>, timeSinceSpike: number): Record<string, number | undefined>;
+  /** Concentrations to add into Xi/Xo. */
+  concentrations?(x: Scope & Record<string, number>): Record<string, number | undefined>;
+  /** Reversal potentials to assign. */
+  reversalPotential?(x: Scope & Record<string, number>): Record<string, number | undefined>;
 }
 
 /** Hooks of a plain-object mechanism; `pp` is untyped beyond the base views. */
@@ -439,7 +595,7 @@ export interface MechanismHooks {
  */
 export function defineMechanism(
   definition: MechanismDefinition,
-  hooks: MechanismHooks = {},
+  hooks: MechanismHooks | MechanismKernels = {},
 ): DeclaredMechanism {
   const members: Member[] = [];
   for (const section of ["global", "state", "parameter"] as const) {
@@ -452,11 +608,7 @@ export function defineMechanism(
   }
   for (const name of definition.randoms ?? []) members.push({ section: "random", name });
   const spec = specFromMembers(definition.name, definition, members);
-  checkSpec(spec, definedHooks(hooks));
-  return {
-    spec,
-    instantiate: () => ({ target: hooks, hooks: hooksOf(hooks) }),
-  };
+  return declare(spec, definition, hooks, () => hooks);
 }
 
 /** Options of `catalogue()` and `build()`. */

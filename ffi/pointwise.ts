@@ -1,0 +1,726 @@
+/**
+ * The pointwise kernel API: a mechanism written as pure functions of scalars, one compartment
+ * at a time, turned into the six raw hooks.
+ *
+ * Layers, each testable on its own (in the spirit of Brian2's code generation):
+ *  1. the model: a `MechanismSpec` plus the kernels a mechanism defines (`initial`, `derivative`,
+ *     `current`, `onEvent`, `onPostEvent`, `concentrations`, `reversalPotential`);
+ *  2. the abstract kernel: which scalars a kernel reads (the scope) and what each returned key
+ *     means (`planOf`);
+ *  3. target code: one JavaScript loop per hook and mechanism, generated with `new Function`, so
+ *     that every kernel call site is monomorphic (V8 inlines it and removes the returned object)
+ *     and no user code ever indexes a shared array. A later compiler emits C from the same plan.
+ *
+ * What the generated loops do around the kernels, exactly as Arbor's modcc does around NMODL:
+ *  - gather v (and the peer voltage of gap junctions) through `node_index`, ion values through
+ *    the ion index, states and parameters by instance;
+ *  - integrate states with `euler` (s += dt·f) or `cnexp`: f must be linear in s, f = a·s + b,
+ *    and s = -b/a + (s + b/a)·exp_pade_11(a·dt) (s·exp_pade_11(a·dt) when b = 0, s + b·dt when
+ *    a = 0), where a and b come from two evaluations of the kernel;
+ *  - scatter-add currents and conductances with the weight and unit rules of arbor-abi.md 5.2;
+ *  - refuse NaN and infinite results, naming the mechanism, kernel, value and compartment.
+ *
+ * @module
+ */
+import type { HookName } from "./layout.ts";
+import type { EventBatch } from "./ppack.ts";
+import type { IonSpec, MechanismSpec } from "./spec.ts";
+import { ION_FLAG } from "./layout.ts";
+
+/** Names of the kernels a pointwise mechanism may define. */
+export type KernelName =
+  | "initial"
+  | "derivative"
+  | "current"
+  | "onEvent"
+  | "onPostEvent"
+  | "concentrations"
+  | "reversalPotential";
+
+/** Every kernel name, in the order hooks are generated. */
+export const KERNEL_NAMES: readonly KernelName[] = [
+  "initial",
+  "derivative",
+  "current",
+  "onEvent",
+  "onPostEvent",
+  "concentrations",
+  "reversalPotential",
+];
+
+/** How `derivative` is integrated. */
+export type IntegrationMethod = "cnexp" | "euler";
+
+/** Scope names every kernel sees besides the mechanism's own members. */
+export const RESERVED_SCOPE_NAMES: ReadonlySet<string> = new Set([
+  "v",
+  "dt",
+  "celsius",
+  "diam",
+  "area",
+  "vPeer",
+]);
+
+/** Kernels Arbor's calls can reach for each kind. */
+const KERNELS_OF_KIND: Record<string, readonly KernelName[]> = {
+  density: ["initial", "derivative", "current", "concentrations"],
+  point: ["initial", "derivative", "current", "onEvent", "onPostEvent", "concentrations"],
+  gap_junction: ["initial", "derivative", "current"],
+  reversal_potential: ["initial", "reversalPotential"],
+  voltage: [],
+};
+
+/** The kernels an object defines. */
+export function definedKernels(target: object): KernelName[] {
+  return KERNEL_NAMES.filter((name) => typeof (target as Record<string, unknown>)[name] === "function");
+}
+
+/** Scope names of an ion's scalars. */
+export function ionScopeNames(
+  ion: string,
+): {
+  reversal: string;
+  internal: string;
+  external: string;
+  diffusive: string;
+  valence: string;
+  current: string;
+  conductance: string;
+} {
+  const capital = ion.charAt(0).toUpperCase() + ion.slice(1);
+  return {
+    reversal: `e${ion}`,
+    internal: `${ion}i`,
+    external: `${ion}o`,
+    diffusive: `${ion}d`,
+    valence: `valence${capital}`,
+    current: `i${ion}`,
+    conductance: `g${ion}`,
+  };
+}
+
+/**
+ * Checks a pointwise declaration: kernels that fit the kind, a known method, names that do not
+ * hide scope names, and ion flags that the kernels' writes need.
+ */
+export function checkPointwise(spec: MechanismSpec, kernels: readonly KernelName[], method: string): void {
+  const where = `mechanism '${spec.name}'`;
+  const allowed = KERNELS_OF_KIND[spec.kind];
+  if (allowed.length === 0) {
+    throw new TypeError(`${where}: kind '${spec.kind}' has no pointwise form; write it with raw hooks`);
+  }
+  for (const kernel of kernels) {
+    if (!allowed.includes(kernel)) {
+      throw new TypeError(
+        `${where}: kernel ${kernel} does not fit kind '${spec.kind}' (it allows ${allowed.join(", ")})`,
+      );
+    }
+  }
+  if (method !== "cnexp" && method !== "euler") {
+    throw new TypeError(`${where}: unknown integration method '${method}'; use "cnexp" or "euler"`);
+  }
+  if (spec.hasPostEvents !== kernels.includes("onPostEvent")) {
+    throw new TypeError(`${where}: hasPostEvents and an onPostEvent kernel go together`);
+  }
+  const members = [...spec.globals, ...spec.states, ...spec.parameters].map((f) => f.key).concat(
+    spec.randoms,
+  );
+  for (const name of members) {
+    if (RESERVED_SCOPE_NAMES.has(name)) {
+      throw new TypeError(`${where}: member '${name}' hides the kernel scope's '${name}'; rename the field`);
+    }
+  }
+  if (kernels.includes("concentrations") && !spec.ions.some((ion) => writesConcentration(ion))) {
+    throw new TypeError(
+      `${where}: a concentrations kernel needs an ion with writeIntConcentration or writeExtConcentration`,
+    );
+  }
+  if (
+    kernels.includes("reversalPotential") && !spec.ions.some((ion) => ion.flags & ION_FLAG.writeRevPotential)
+  ) {
+    throw new TypeError(`${where}: a reversalPotential kernel needs an ion with writeRevPotential`);
+  }
+}
+
+function writesConcentration(ion: IonSpec): boolean {
+  return (ion.flags & (ION_FLAG.writeIntConcentration | ION_FLAG.writeExtConcentration)) !== 0;
+}
+
+/** A kernel target: any object whose kernel methods are called with it as `this`. */
+export type KernelTarget = Partial<Record<KernelName, (...args: never[]) => unknown>>;
+
+type Hook = (pp: Record<string, unknown>, events?: EventBatch) => void;
+
+/** The arrays of one ppack object, read once per instance (see `bundleOf`). */
+interface Bundle {
+  width: number;
+  node: Int32Array;
+  v: Float64Array;
+  temperature: Float64Array;
+  diam: Float64Array;
+  area: Float64Array;
+  weight: Float64Array;
+  multiplicity: Int32Array | null;
+  peer: Int32Array | null;
+  vPeer: Float64Array | null;
+  vecCi: Int32Array | null;
+  timeSinceSpike: Float64Array | null;
+  states: Float64Array[];
+  parameters: Float64Array[];
+  ionIndex: Int32Array[];
+  ionCurrent: Float64Array[];
+  ionConductance: (Float64Array | null)[];
+  ionReversal: (Float64Array | null)[];
+  ionInternal: (Float64Array | null)[];
+  ionExternal: (Float64Array | null)[];
+  ionDiffusive: (Float64Array | null)[];
+  ionValence: number[];
+}
+
+function optional<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch {
+    return null; // the array does not exist for this mechanism or ABI
+  }
+}
+
+/** The pointwise runtime of one mechanism in one catalogue: its hooks and their helpers. */
+class Pointwise {
+  readonly spec: MechanismSpec;
+  readonly kernels: KernelTarget;
+  readonly method: IntegrationMethod;
+  /** The one scope object every kernel call reads (reused: no allocation per call). */
+  readonly scope: Record<string, number> = {};
+  #bundles = new WeakMap<object, Bundle>();
+  #checked = new WeakMap<object, Set<string>>();
+  /** State indices the derivative kernel returns; fixed on its first call. */
+  integrated: number[] | undefined;
+  #advance: ((pp: Record<string, unknown>, b: Bundle) => void) | undefined;
+
+  constructor(spec: MechanismSpec, kernels: KernelTarget, method: IntegrationMethod) {
+    this.spec = spec;
+    this.kernels = kernels;
+    this.method = method;
+    // Every scope key exists from the start, so the object keeps one shape.
+    for (const key of ["v", "dt", "celsius", "diam", "area", "vPeer"]) this.scope[key] = 0;
+    for (const field of [...spec.states, ...spec.parameters, ...spec.globals]) this.scope[field.key] = 0;
+    for (const name of spec.randoms) this.scope[name] = 0;
+    for (const ion of spec.ions) {
+      const names = ionScopeNames(ion.name);
+      for (const key of [names.reversal, names.internal, names.external, names.diffusive, names.valence]) {
+        this.scope[key] = 0;
+      }
+    }
+  }
+
+  bundle(pp: Record<string, unknown>): Bundle {
+    let b = this.#bundles.get(pp);
+    if (b !== undefined) return b;
+    const ions = this.spec.ions.map((ion) => (pp.ions as Record<string, Record<string, unknown>>)[ion.name]);
+    b = {
+      width: pp.width as number,
+      node: pp.nodeIndex as Int32Array,
+      v: pp.v as Float64Array,
+      temperature: pp.temperatureDegC as Float64Array,
+      diam: pp.diamUm as Float64Array,
+      area: pp.areaUm2 as Float64Array,
+      weight: pp.weight as Float64Array,
+      multiplicity: optional(() => pp.multiplicity as Int32Array),
+      peer: optional(() => pp.peerIndex as Int32Array),
+      vPeer: optional(() => pp.vPeer as Float64Array),
+      vecCi: optional(() => pp.vecCi as Int32Array),
+      timeSinceSpike: optional(() => pp.timeSinceSpike as Float64Array),
+      states: this.spec.states.map((f) => pp[f.key] as Float64Array),
+      parameters: this.spec.parameters.map((f) => pp[f.key] as Float64Array),
+      ionIndex: ions.map((ion) => ion.index as Int32Array),
+      ionCurrent: ions.map((ion) => ion.currentDensity as Float64Array),
+      ionConductance: ions.map((ion) => optional(() => ion.conductivity as Float64Array)),
+      ionReversal: ions.map((ion) => optional(() => ion.reversalPotential as Float64Array)),
+      ionInternal: ions.map((ion) => optional(() => ion.internalConcentration as Float64Array)),
+      ionExternal: ions.map((ion) => optional(() => ion.externalConcentration as Float64Array)),
+      ionDiffusive: ions.map((ion) => optional(() => ion.diffusiveConcentration as Float64Array)),
+      ionValence: ions.map((ion) => (ion.charge as Float64Array)[0]),
+    };
+    this.#bundles.set(pp, b);
+    return b;
+  }
+
+  /** Loads the scope with instance `k`'s values. Also what the generated loops do, inline. */
+  gather(pp: Record<string, unknown>, b: Bundle, k: number): void {
+    const x = this.scope;
+    const node = b.node[k];
+    x.v = b.v[node];
+    x.dt = pp.dt as number;
+    x.celsius = b.temperature[node];
+    x.diam = b.diam[node];
+    x.area = b.area[node];
+    x.vPeer = b.vPeer !== null && b.peer !== null ? b.vPeer[b.peer[k]] : NaN;
+    this.spec.states.forEach((f, j) => (x[f.key] = b.states[j][k]));
+    this.spec.parameters.forEach((f, j) => (x[f.key] = b.parameters[j][k]));
+    for (const f of this.spec.globals) x[f.key] = pp[f.key] as number;
+    for (const name of this.spec.randoms) x[name] = (pp[name] as Float64Array)[k];
+    this.spec.ions.forEach((ion, j) => {
+      const names = ionScopeNames(ion.name);
+      const at = b.ionIndex[j][k];
+      x[names.reversal] = b.ionReversal[j]?.[at] ?? NaN;
+      x[names.internal] = b.ionInternal[j]?.[at] ?? NaN;
+      x[names.external] = b.ionExternal[j]?.[at] ?? NaN;
+      x[names.diffusive] = b.ionDiffusive[j]?.[at] ?? NaN;
+      x[names.valence] = b.ionValence[j];
+    });
+  }
+
+  /** Throws the error for a non-finite or missing kernel result. */
+  bad(kernel: KernelName, what: string, value: unknown, k: number, node: number): never {
+    throw new Error(
+      `mechanism '${this.spec.name}': ${kernel}() gave ${value} for ${what} at instance ${k} (CV ${node}); ` +
+        `every result must be a finite number`,
+    );
+  }
+
+  /** Checks, once per ppack object, that a kernel returns only keys it may return. */
+  checkKeys(pp: object, kernel: KernelName, result: unknown, allowed: readonly string[]): void {
+    let done = this.#checked.get(pp);
+    if (done === undefined) this.#checked.set(pp, done = new Set());
+    if (done.has(kernel)) return;
+    done.add(kernel);
+    if (result === null || typeof result !== "object") {
+      throw new TypeError(`mechanism '${this.spec.name}': ${kernel}() must return an object, got ${result}`);
+    }
+    for (const key of Object.keys(result)) {
+      if (!allowed.includes(key)) {
+        throw new TypeError(
+          `mechanism '${this.spec.name}': ${kernel}() returned '${key}', which is not one of ${
+            allowed.join(", ") || "(nothing)"
+          }`,
+        );
+      }
+    }
+  }
+
+  /** Keys each kernel may return. */
+  allowedKeys(kernel: KernelName): string[] {
+    const states = this.spec.states.map((f) => f.key);
+    switch (kernel) {
+      case "initial":
+      case "derivative":
+      case "onEvent":
+      case "onPostEvent":
+        return states;
+      case "current":
+        return [
+          "i",
+          "g",
+          ...this.spec.ions.flatMap((
+            ion,
+          ) => [ionScopeNames(ion.name).current, ionScopeNames(ion.name).conductance]),
+        ];
+      case "concentrations":
+        return this.spec.ions.flatMap((ion) => [
+          ...(ion.flags & ION_FLAG.writeIntConcentration ? [ionScopeNames(ion.name).internal] : []),
+          ...(ion.flags & ION_FLAG.writeExtConcentration ? [ionScopeNames(ion.name).external] : []),
+        ]);
+      case "reversalPotential":
+        return this.spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
+          ionScopeNames(ion.name).reversal
+        );
+    }
+  }
+
+  /**
+   * First `advanceState` of a ppack: discovers which states `derivative` integrates and, for
+   * cnexp, checks on every instance that each derivative is linear in its own state and does
+   * not depend on the other integrated states.
+   */
+  verifyDerivative(pp: Record<string, unknown>, b: Bundle): void {
+    const f = (this.kernels.derivative as (x: Record<string, number>) => Record<string, number>).bind(
+      this.kernels,
+    );
+    const x = this.scope;
+    const keys = this.spec.states.map((s) => s.key);
+    for (let k = 0; k < b.width; k++) {
+      this.gather(pp, b, k);
+      const base = f(x);
+      this.checkKeys(pp, "derivative", base, keys);
+      const integrated = keys.flatMap((key, j) => (base[key] === undefined ? [] : [j]));
+      if (this.integrated === undefined) this.integrated = integrated;
+      else if (integrated.join() !== this.integrated.join()) {
+        throw new Error(
+          `mechanism '${this.spec.name}': derivative() must return the same states for every instance`,
+        );
+      }
+      if (this.method !== "cnexp") continue;
+      const baseValues = integrated.map((j) => base[keys[j]]);
+      for (const j of integrated) {
+        const key = keys[j];
+        const s = b.states[j][k];
+        const h = 0.5 * (1 + Math.abs(s));
+        x[key] = s + h;
+        const one = f(x);
+        const oneValues = integrated.map((i) => one[keys[i]]);
+        x[key] = s + 2 * h;
+        const two = f(x)[key];
+        x[key] = s;
+        const secondDifference = two - 2 * one[key] + base[key];
+        const size = Math.abs(two) + 2 * Math.abs(one[key]) + Math.abs(base[key]);
+        if (!(Math.abs(secondDifference) <= 1e-9 * size + 1e-300)) {
+          throw new Error(
+            `mechanism '${this.spec.name}': method cnexp needs the derivative of state '${key}' to be linear ` +
+              `in '${key}' (s' = a*s + b), but it is not (at instance ${k}, CV ${b.node[k]}); ` +
+              `use method "euler" or rewrite the derivative`,
+          );
+        }
+        integrated.forEach((i, position) => {
+          if (i !== j && !Object.is(oneValues[position], baseValues[position])) {
+            throw new Error(
+              `mechanism '${this.spec.name}': with method cnexp the derivative of state '${
+                keys[i]
+              }' may only ` +
+                `depend on '${keys[i]}', but it changes with state '${key}'; use method "euler"`,
+            );
+          }
+        });
+      }
+    }
+  }
+
+  advance(pp: Record<string, unknown>): void {
+    const b = this.bundle(pp);
+    if (!this.#checked.get(pp)?.has("derivative")) this.verifyDerivative(pp, b);
+    this.#advance ??= compileAdvance(this);
+    this.#advance(pp, b);
+  }
+}
+
+/** Builds a JS function from generated source; `scope` names are bound as its parameters. */
+function compile<T>(source: string, bindings: Record<string, unknown>): T {
+  const names = Object.keys(bindings);
+  return new Function(...names, `"use strict";\n${source}`)(...names.map((n) => bindings[n])) as T;
+}
+
+const lit = (key: string) => JSON.stringify(key);
+
+/** Source that loads scope `x` for instance `k` (inside a loop whose prologue is `prologue`). */
+function gatherSource(rt: Pointwise): { prologue: string[]; body: string[] } {
+  const { spec } = rt;
+  const prologue = [
+    "const node = b.node, V = b.v, T = b.temperature, D = b.diam, A = b.area, W = b.weight;",
+    "const peer = b.peer, VP = b.vPeer;",
+    "const dt = pp.dt;",
+    "x.dt = dt;",
+  ];
+  const body = [
+    "const n = node[k];",
+    "x.v = V[n]; x.celsius = T[n]; x.diam = D[n]; x.area = A[n];",
+    "if (VP !== null) x.vPeer = VP[peer[k]];",
+  ];
+  spec.states.forEach((f, j) => {
+    prologue.push(`const S${j} = b.states[${j}];`);
+    body.push(`x[${lit(f.key)}] = S${j}[k];`);
+  });
+  spec.parameters.forEach((f, j) => {
+    prologue.push(`const P${j} = b.parameters[${j}];`);
+    body.push(`x[${lit(f.key)}] = P${j}[k];`);
+  });
+  for (const f of spec.globals) prologue.push(`x[${lit(f.key)}] = pp[${lit(f.key)}];`);
+  spec.randoms.forEach((name, j) => {
+    prologue.push(`const R${j} = pp[${lit(name)}];`);
+    body.push(`x[${lit(name)}] = R${j}[k];`);
+  });
+  spec.ions.forEach((ion, j) => {
+    const names = ionScopeNames(ion.name);
+    prologue.push(
+      `const I${j} = b.ionIndex[${j}], E${j} = b.ionReversal[${j}], XI${j} = b.ionInternal[${j}], ` +
+        `XO${j} = b.ionExternal[${j}], XD${j} = b.ionDiffusive[${j}], IC${j} = b.ionCurrent[${j}], ` +
+        `IG${j} = b.ionConductance[${j}];`,
+      `x[${lit(names.valence)}] = b.ionValence[${j}];`,
+    );
+    body.push(
+      `const at${j} = I${j}[k];`,
+      `x[${lit(names.reversal)}] = E${j} === null ? NaN : E${j}[at${j}];`,
+      `x[${lit(names.internal)}] = XI${j} === null ? NaN : XI${j}[at${j}];`,
+      `x[${lit(names.external)}] = XO${j} === null ? NaN : XO${j}[at${j}];`,
+      `x[${lit(names.diffusive)}] = XD${j} === null ? NaN : XD${j}[at${j}];`,
+    );
+  });
+  return { prologue, body };
+}
+
+/** `value - value !== 0` is true for NaN, ±Infinity and undefined: one cheap test for all three. */
+const check = (kernel: KernelName, what: string, value: string) =>
+  `if (${value} - ${value} !== 0) rt.bad(${lit(kernel)}, ${lit(what)}, ${value}, k, n);`;
+
+/** Writes the states a kernel returned (all of them, or those present when `partial`). */
+function storeStates(rt: Pointwise, kernel: KernelName, result: string, partial: boolean): string[] {
+  return rt.spec.states.flatMap((f, j) => {
+    const value = `${result}[${lit(f.key)}]`;
+    const store = [`{ const s = ${value}; ${check(kernel, `state '${f.key}'`, "s")} S${j}[k] = s; }`];
+    return partial ? [`if (${value} !== undefined) ${store[0]}`] : store;
+  });
+}
+
+function compileInit(rt: Pointwise): Hook {
+  const { prologue, body } = gatherSource(rt);
+  const lines = [...prologue, "const M = b.multiplicity;", "for (let k = 0; k < b.width; k++) {", ...body];
+  if (rt.kernels.initial) {
+    lines.push(
+      "const r = kernels.initial(x);",
+      "if (k === 0) rt.checkKeys(pp, 'initial', r, rt.allowedKeys('initial'));",
+    );
+    // States initial() leaves out restart from their defaults, so init stays idempotent.
+    rt.spec.states.forEach((f, j) => {
+      lines.push(
+        `{ let s = r[${lit(f.key)}]; if (s === undefined) s = ${f.defaultValue}; ${
+          check("initial", `state '${f.key}'`, "s")
+        } S${j}[k] = s; }`,
+      );
+    });
+  } else {
+    rt.spec.states.forEach((f, j) => lines.push(`S${j}[k] = ${f.defaultValue};`));
+  }
+  // Coalesced point instances stand for multiplicity[k] synapses: scale every state (5.5).
+  lines.push("if (M !== null) {", ...rt.spec.states.map((_, j) => `S${j}[k] *= M[k];`), "}", "}");
+  const run = compile<(pp: unknown, b: Bundle) => void>(
+    `return function init(pp, b) {\n${lines.join("\n")}\n};`,
+    { kernels: rt.kernels, x: rt.scope, rt },
+  );
+  return (pp) => run(pp, rt.bundle(pp));
+}
+
+function compileAdvance(rt: Pointwise): (pp: Record<string, unknown>, b: Bundle) => void {
+  const { prologue, body } = gatherSource(rt);
+  const integrated = rt.integrated ?? [];
+  const keys = rt.spec.states.map((f) => f.key);
+  const lines = [
+    ...prologue,
+    "for (let k = 0; k < b.width; k++) {",
+    ...body,
+    "const d = kernels.derivative(x);",
+  ];
+  if (rt.method === "euler") {
+    for (const j of integrated) {
+      lines.push(
+        `{ const s = S${j}[k] + dt * d[${lit(keys[j])}]; ${
+          check("derivative", `state '${keys[j]}'`, "s")
+        } S${j}[k] = s; }`,
+      );
+    }
+  } else {
+    // A second evaluation with every integrated state moved by h gives each slope a; with the
+    // derivative linear in its own state and independent of the others (checked on the first
+    // call), f = a*s + b exactly, and modcc's cnexp update follows.
+    for (const j of integrated) {
+      lines.push(
+        `const s${j} = S${j}[k], h${j} = 0.5 * (1 + Math.abs(s${j}));`,
+        `x[${lit(keys[j])}] = s${j} + h${j};`,
+      );
+    }
+    lines.push("const e = kernels.derivative(x);");
+    for (const j of integrated) {
+      const key = lit(keys[j]);
+      lines.push(
+        `{ const f = d[${key}], a = (e[${key}] - f) / h${j}, c = f - a * s${j}; let s;`,
+        `  if (a === 0) s = s${j} + c * dt;`,
+        `  else if (c === 0) s = s${j} * ((1 + 0.5 * a * dt) / (1 - 0.5 * a * dt));`,
+        `  else { const ca = c / a; s = -ca + (s${j} + ca) * ((1 + 0.5 * a * dt) / (1 - 0.5 * a * dt)); }`,
+        `  ${check("derivative", `state '${keys[j]}'`, "s")} S${j}[k] = s; }`,
+      );
+    }
+  }
+  lines.push("}");
+  return compile(`return function advanceState(pp, b) {\n${lines.join("\n")}\n};`, {
+    kernels: rt.kernels,
+    x: rt.scope,
+    rt,
+  });
+}
+
+function compileCurrent(rt: Pointwise): Hook {
+  const { prologue, body } = gatherSource(rt);
+  const { spec } = rt;
+  // Density kinds work in mA/cm² and S/cm² (×10 to A/m² and kS/m²); point and gap junction in nA
+  // and µS, already scaled to a density by weight = 1000/area (arbor-abi.md 5.2).
+  const scale = spec.kind === "density" ? "10 * W[k]" : "W[k]";
+  const lines = [
+    ...prologue,
+    "const vecI = pp.i, vecG = pp.g;",
+    "for (let k = 0; k < b.width; k++) {",
+    ...body,
+  ];
+  const sumCurrents = (result: string) => {
+    const terms = [`(${result}.i === undefined ? 0 : ${result}.i)`];
+    spec.ions.forEach((ion) => {
+      const key = lit(ionScopeNames(ion.name).current);
+      terms.push(`(${result}[${key}] === undefined ? 0 : ${result}[${key}])`);
+    });
+    return terms.join(" + ");
+  };
+  lines.push(
+    "const c = kernels.current(x);",
+    "if (k === 0) rt.checkKeys(pp, 'current', c, rt.allowedKeys('current'));",
+    "const scale = " + scale + ";",
+    `const I = ${sumCurrents("c")};`,
+    check("current", "the current", "I"),
+  );
+  const conductances = ["c.g", ...spec.ions.map((ion) => `c[${lit(ionScopeNames(ion.name).conductance)}]`)];
+  lines.push(
+    `let G;`,
+    `if (${conductances.map((g) => `${g} === undefined`).join(" && ")}) {`,
+    // No conductance given: dI/dV by a forward difference of 1 µV, as NEURON does.
+    "  x.v = x.v + 0.001; const c2 = kernels.current(x);",
+    `  G = ((${sumCurrents("c2")}) - I) / 0.001;`,
+    "} else {",
+    `  G = ${conductances.map((g) => `(${g} === undefined ? 0 : ${g})`).join(" + ")};`,
+    "}",
+    check("current", "the conductance", "G"),
+    "vecI[n] += scale * I;",
+    "vecG[n] += scale * G;",
+  );
+  spec.ions.forEach((ion, j) => {
+    const names = ionScopeNames(ion.name);
+    lines.push(
+      `{ const ii = c[${lit(names.current)}]; if (ii !== undefined) IC${j}[at${j}] += scale * ii; }`,
+      // ABI 0.6 also keeps a per-ion conductance (modcc scales it by 10 for every kind).
+      `if (IG${j} !== null) { const gi = c[${
+        lit(names.conductance)
+      }]; if (gi !== undefined) IG${j}[at${j}] += 10 * W[k] * gi; }`,
+    );
+  });
+  lines.push("}");
+  const run = compile<(pp: unknown, b: Bundle) => void>(
+    `return function computeCurrents(pp, b) {\n${lines.join("\n")}\n};`,
+    { kernels: rt.kernels, x: rt.scope, rt },
+  );
+  return (pp) => run(pp, rt.bundle(pp));
+}
+
+function compileReversal(rt: Pointwise): Hook {
+  const { prologue, body } = gatherSource(rt);
+  const lines = [
+    ...prologue,
+    "for (let k = 0; k < b.width; k++) {",
+    ...body,
+    "const r = kernels.reversalPotential(x);",
+  ];
+  lines.push("if (k === 0) rt.checkKeys(pp, 'reversalPotential', r, rt.allowedKeys('reversalPotential'));");
+  rt.spec.ions.forEach((ion, j) => {
+    if (!(ion.flags & ION_FLAG.writeRevPotential)) return;
+    const key = ionScopeNames(ion.name).reversal;
+    // Reversal potentials are assigned, not accumulated, and carry no weight (5.3).
+    lines.push(
+      `{ const e = r[${lit(key)}]; if (e !== undefined) { ${
+        check("reversalPotential", key, "e")
+      } E${j}[at${j}] = e; } }`,
+    );
+  });
+  lines.push("}");
+  const run = compile<(pp: unknown, b: Bundle) => void>(
+    `return function computeCurrents(pp, b) {\n${lines.join("\n")}\n};`,
+    { kernels: rt.kernels, x: rt.scope, rt },
+  );
+  return (pp) => run(pp, rt.bundle(pp));
+}
+
+function compileConcentrations(rt: Pointwise): Hook {
+  const { prologue, body } = gatherSource(rt);
+  // Density writers add weight·c (the covered fraction); point writers add c unweighted (5.4).
+  const factor = rt.spec.kind === "point" ? "1" : "W[k]";
+  const lines = [
+    ...prologue,
+    "for (let k = 0; k < b.width; k++) {",
+    ...body,
+    "const r = kernels.concentrations(x);",
+  ];
+  lines.push("if (k === 0) rt.checkKeys(pp, 'concentrations', r, rt.allowedKeys('concentrations'));");
+  rt.spec.ions.forEach((ion, j) => {
+    const names = ionScopeNames(ion.name);
+    if (ion.flags & ION_FLAG.writeIntConcentration) {
+      lines.push(
+        `{ const c = r[${lit(names.internal)}]; if (c !== undefined) { ${
+          check("concentrations", names.internal, "c")
+        } XI${j}[at${j}] += ${factor} * c; } }`,
+      );
+    }
+    if (ion.flags & ION_FLAG.writeExtConcentration) {
+      lines.push(
+        `{ const c = r[${lit(names.external)}]; if (c !== undefined) { ${
+          check("concentrations", names.external, "c")
+        } XO${j}[at${j}] += ${factor} * c; } }`,
+      );
+    }
+  });
+  lines.push("}");
+  const run = compile<(pp: unknown, b: Bundle) => void>(
+    `return function writeIons(pp, b) {\n${lines.join("\n")}\n};`,
+    { kernels: rt.kernels, x: rt.scope, rt },
+  );
+  return (pp) => run(pp, rt.bundle(pp));
+}
+
+function compileEvents(rt: Pointwise): Hook {
+  const { prologue, body } = gatherSource(rt);
+  const lines = [
+    ...prologue,
+    "const target = events.mechIndex, weight = events.weight;",
+    "for (let e = 0; e < events.length; e++) {",
+    "const k = target[e];",
+    "if (!(k < b.width)) throw new Error(`mechanism '${rt.spec.name}': event for instance ${k}, but width is ${b.width}`);",
+    ...body,
+    "const r = kernels.onEvent(x, weight[e]);",
+    "rt.checkKeys(pp, 'onEvent', r, rt.allowedKeys('onEvent'));",
+    ...storeStates(rt, "onEvent", "r", true),
+    "}",
+  ];
+  const run = compile<(pp: unknown, b: Bundle, events: EventBatch) => void>(
+    `return function applyEvents(pp, b, events) {\n${lines.join("\n")}\n};`,
+    { kernels: rt.kernels, x: rt.scope, rt },
+  );
+  return (pp, events) => run(pp, rt.bundle(pp), events!);
+}
+
+function compilePostEvent(rt: Pointwise): Hook {
+  const { prologue, body } = gatherSource(rt);
+  const lines = [
+    ...prologue,
+    "const ci = b.vecCi, since = b.timeSinceSpike, detectors = pp.nDetectors;",
+    "if (ci === null || since === null) return;",
+    "for (let k = 0; k < b.width; k++) {",
+    "const cell = ci[node[k]];",
+    "for (let d = 0; d < detectors; d++) {",
+    "const t = since[cell * detectors + d];",
+    "if (!(t >= 0)) continue;",
+    ...body,
+    "const r = kernels.onPostEvent(x, t);",
+    "rt.checkKeys(pp, 'onPostEvent', r, rt.allowedKeys('onPostEvent'));",
+    ...storeStates(rt, "onPostEvent", "r", true),
+    "}",
+    "}",
+  ];
+  const run = compile<(pp: unknown, b: Bundle) => void>(
+    `return function postEvent(pp, b) {\n${lines.join("\n")}\n};`,
+    { kernels: rt.kernels, x: rt.scope, rt },
+  );
+  return (pp) => run(pp, rt.bundle(pp));
+}
+
+/**
+ * Turns the kernels of a pointwise mechanism into raw hooks for the trampoline catalogue.
+ * Each call makes fresh generated code and a fresh scope, so catalogues share nothing.
+ */
+export function pointwiseHooks(
+  spec: MechanismSpec,
+  kernels: KernelTarget,
+  method: IntegrationMethod,
+): Partial<Record<HookName, Hook>> {
+  const rt = new Pointwise(spec, kernels, method);
+  const hooks: Partial<Record<HookName, Hook>> = {};
+  if (kernels.initial || spec.states.length > 0) hooks.init = compileInit(rt);
+  if (kernels.derivative) hooks.advanceState = (pp) => rt.advance(pp);
+  if (kernels.current) hooks.computeCurrents = compileCurrent(rt);
+  if (kernels.reversalPotential) hooks.computeCurrents = compileReversal(rt);
+  if (kernels.concentrations) hooks.writeIons = compileConcentrations(rt);
+  if (kernels.onEvent) hooks.applyEvents = compileEvents(rt);
+  if (kernels.onPostEvent) hooks.postEvent = compilePostEvent(rt);
+  return hooks;
+}
