@@ -8,6 +8,7 @@
 import { catalogue, defineMechanism, Host } from "../mod.ts";
 import { resolveLibrary } from "../ffi/library.ts";
 import { HH } from "../examples/hh.ts";
+import { PointwiseHH } from "../examples/catalogue/hh.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const dt = 0.025;
@@ -26,12 +27,16 @@ interface Case {
   steps: number;
   /** Hook calls per step that cross into JS for the TS version. */
   hooksPerStep: number;
+  /** Use the pointwise kernel port (examples/catalogue/hh.ts) instead of the raw-hook one. */
+  pointwise?: boolean;
 }
 
 const cases: Case[] = [
   { label: "empty hooks, 1 CV", mechanism: "empty", cvs: 1, steps: 100_000, hooksPerStep: 3 },
   { label: "hh, 1 CV", mechanism: "hh", cvs: 1, steps: 40_000, hooksPerStep: 2 },
   { label: "hh, 1024 CVs", mechanism: "hh", cvs: 1024, steps: 1_000, hooksPerStep: 2 },
+  { label: "hh pointwise, 1 CV", mechanism: "hh", cvs: 1, steps: 40_000, hooksPerStep: 3, pointwise: true },
+  { label: "hh pointwise, 1024", mechanism: "hh", cvs: 1024, steps: 1_000, hooksPerStep: 3, pointwise: true },
 ];
 
 async function timeRun(catalogues: (string | { path: string })[], c: Case): Promise<number> {
@@ -50,6 +55,7 @@ async function timeRun(catalogues: (string | { path: string })[], c: Case): Prom
 }
 
 const live = await catalogue({ mechanisms: [HH, emptyTs], abi: "0.7" });
+const livePointwise = await catalogue({ mechanisms: [PointwiseHH], abi: "0.7" });
 const native = await resolveLibrary("denocat_reference_abi7");
 
 console.log(`denocat bench: live TypeScript hooks vs hand-written C, same host, dt ${dt} ms (best of 3)`);
@@ -58,7 +64,7 @@ console.log(
     "overhead ns/hook".padStart(18) + "TS/C".padStart(9),
 );
 for (const c of cases) {
-  const ts = await timeRun([live], c);
+  const ts = await timeRun([c.pointwise ? livePointwise : live], c);
   const cRef = await timeRun([native], c);
   const perHook = ts / c.hooksPerStep;
   const overhead = (ts - cRef) / c.hooksPerStep;

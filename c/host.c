@@ -112,7 +112,9 @@ typedef struct placement {
   uint32_t width;
   uint32_t width_values, width_indices; /* padded lengths (3.3) */
   uint32_t* instance_of; /* placement order -> Arbor instance index (NULL for reversal) */
-  uint32_t* given_of; /* Arbor instance index -> placement order (NULL for reversal) */
+  uint32_t* given_of; /* Arbor instance index -> placement order, the first (lowest) member of a
+                       * coalesced group (NULL for reversal) */
+  uint32_t* merged; /* per Arbor instance: synapses merged into it; NULL unless coalescing */
   uint32_t* instance_cv; /* Arbor instance index -> CV */
   uint32_t* species_of; /* per type ion entry: index into host->ions */
   arb_mechanism_ppack pp; /* its address is the instance's identity for the catalogue */
@@ -185,6 +187,7 @@ struct denocat_host {
   spike* spikes;
   uint32_t n_spikes, spikes_capacity;
   uint64_t event_sequence;
+  bool coalesce; /* Arbor's coalesce_synapses; true unless host_set_coalesce(host, 0) */
 
   /* Built by host_instantiate. */
   bool instantiated;
@@ -400,6 +403,7 @@ denocat_host* host_create(uint32_t abi) {
   denocat_host* host = calloc(1, sizeof *host);
   if (host == NULL) return NULL;
   host->abi = abi;
+  host->coalesce = true; /* Arbor's default */
   return host;
 }
 
@@ -409,6 +413,7 @@ static void free_instantiation(denocat_host* host) {
     placement* p = &host->placements[k];
     free(p->instance_of);
     free(p->given_of);
+    free(p->merged);
     free(p->instance_cv);
     free(p->species_of);
     free(p->value_block);
@@ -420,6 +425,7 @@ static void free_instantiation(denocat_host* host) {
     free(p->random_streams);
     p->instance_of = NULL;
     p->given_of = NULL;
+    p->merged = NULL;
     p->instance_cv = NULL;
     p->species_of = NULL;
     p->value_block = NULL;
@@ -1152,6 +1158,14 @@ int32_t host_set_global(denocat_host* host, int32_t placement_id, const char* na
   return 0;
 }
 
+int32_t host_set_coalesce(denocat_host* host, int32_t enabled) {
+  if (host == NULL) return -1;
+  /* Coalescing decides the instances of every point mechanism, which exist once built. */
+  if (check_not_instantiated(host, "host_set_coalesce")) return -1;
+  host->coalesce = enabled != 0;
+  return 0;
+}
+
 /* ============================================================================================ */
 /* Stimuli, detectors, events, probes                                                            */
 
@@ -1417,15 +1431,86 @@ static void refresh_random_numbers(const denocat_host* host, placement* p) {
 /* ============================================================================================ */
 /* Instantiation (section 3)                                                                     */
 
+/* Sort record of one instance. Point mechanisms also carry the sort keys of the instance's
+ * parameter values (see point_sort_keys); other kinds have n_keys 0. */
 typedef struct cv_order {
   uint32_t cv, given;
+  uint32_t n_keys;
+  const uint64_t* keys;
 } cv_order;
 
+/* Total order on instances: CV, then the parameter keys lexicographically, then placement order
+ * (the target index). It never returns 0 for two different instances, so qsort's instability
+ * does not matter and the order is fully determined. */
 static int compare_cv_order(const void* a, const void* b) {
   const cv_order* x = a;
   const cv_order* y = b;
   if (x->cv != y->cv) return x->cv < y->cv ? -1 : 1;
-  return x->given < y->given ? -1 : x->given > y->given; /* stable: placement order breaks ties */
+  for (uint32_t k = 0; k < x->n_keys; ++k)
+    if (x->keys[k] != y->keys[k]) return x->keys[k] < y->keys[k] ? -1 : 1;
+  return x->given < y->given ? -1 : x->given > y->given;
+}
+
+/* Same CV and bit-identical parameter values: the condition for merging two synapses. */
+static bool same_site_and_parameters(const cv_order* x, const cv_order* y) {
+  if (x->cv != y->cv) return false;
+  for (uint32_t k = 0; k < x->n_keys; ++k)
+    if (x->keys[k] != y->keys[k]) return false;
+  return true;
+}
+
+/* A double as an unsigned key in IEEE 754 totalOrder: -NaN < -inf < ... < -0 < +0 < ... < +inf
+ * < +NaN, numeric order for all other values. The map is one-to-one, so equal keys means
+ * bit-identical values (and -0, +0 or two NaN payloads never merge). */
+static uint64_t total_order_key(double value) {
+  uint64_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  return bits >> 63 ? ~bits : bits | (UINT64_C(1) << 63);
+}
+
+/* Sort keys of a point placement: for instance j (placement order), keys[j * m + r] is the key of
+ * the value of the parameter whose name is r-th in byte-wise (strcmp) name order, the order in
+ * which Arbor collects parameter names; m = n_parameters. The value is the instance's override
+ * from host_set_parameter, or else the type's default. NULL when the type has no parameters. */
+static int32_t point_sort_keys(denocat_host* host, const placement* p, uint64_t** out) {
+  const arb_mechanism_type* type = type_of(host, p);
+  uint32_t m = type->n_parameters;
+  *out = NULL;
+  if (m == 0) return 0;
+  if ((size_t)p->n > SIZE_MAX / sizeof(uint64_t) / m)
+    return fail(host, "'%s': %u instances of %u parameters are too many", p->name, p->n, m);
+  uint32_t* by_name = malloc((size_t)m * sizeof *by_name);
+  uint64_t* keys = malloc((size_t)p->n * m * sizeof *keys);
+  if (!by_name || !keys) {
+    free(by_name);
+    free(keys);
+    return fail(host, "out of memory");
+  }
+  for (uint32_t r = 0; r < m; ++r) { /* insertion sort: a type has few parameters */
+    uint32_t j = r;
+    while (j > 0 && strcmp(type->parameters[by_name[j - 1]].name, type->parameters[r].name) > 0) {
+      by_name[j] = by_name[j - 1];
+      --j;
+    }
+    by_name[j] = r;
+  }
+  for (uint32_t j = 0; j < p->n; ++j)
+    for (uint32_t r = 0; r < m; ++r) {
+      uint32_t k = by_name[r];
+      const double* given = p->parameter_values[k];
+      double value = given ? given[j] : type->parameters[k].default_value;
+      keys[(size_t)j * m + r] = total_order_key(value);
+    }
+  free(by_name);
+  *out = keys;
+  return 0;
+}
+
+/* Arbor coalesces a point mechanism's synapses only when all three hold (3.2, 5.5). */
+static bool coalesces(const denocat_host* host, const placement* p) {
+  const arb_mechanism_type* type = type_of(host, p);
+  return host->coalesce && p->kind == arb_mechanism_kind_point && type->is_linear &&
+         type->n_random_variables == 0;
 }
 
 /* Binds each ion entry of every placement to a declared species and checks it like Arbor. */
@@ -1460,30 +1545,60 @@ static int32_t resolve_ions(denocat_host* host) {
   return 0;
 }
 
-/* Instance order and CVs of every placement except reversal potentials (3.2). */
+/* Instance order and CVs of every placement except reversal potentials (3.2).
+ *  - density, voltage: the given (ascending) CVs, one instance each;
+ *  - gap junction: sorted by CV, then placement order;
+ *  - point: sorted by CV, then parameter values (point_sort_keys), then placement order (the
+ *    target index). When the mechanism coalesces, each run of equal CV and bit-identical
+ *    parameter values becomes one instance, whose given_of is the run's first (lowest)
+ *    placement-order instance and whose `merged` count is the run's length; instance_of maps
+ *    every member to it. */
 static int32_t order_instances(denocat_host* host) {
   for (uint32_t k = 0; k < host->n_placements; ++k) {
     placement* p = &host->placements[k];
     if (p->kind == arb_mechanism_kind_reversal_potential) continue;
+    bool merge = coalesces(host, p);
     p->instance_of = malloc((size_t)p->n * sizeof *p->instance_of);
     p->given_of = malloc((size_t)p->n * sizeof *p->given_of);
     p->instance_cv = malloc((size_t)p->n * sizeof *p->instance_cv);
+    if (merge) p->merged = malloc((size_t)p->n * sizeof *p->merged);
     cv_order* order = malloc((size_t)p->n * sizeof *order);
-    if (!p->instance_of || !p->given_of || !p->instance_cv || !order) {
+    if (!p->instance_of || !p->given_of || !p->instance_cv || (merge && !p->merged) || !order) {
       free(order);
       return fail(host, "out of memory");
     }
-    for (uint32_t j = 0; j < p->n; ++j) order[j] = (cv_order){.cv = p->cvs[j], .given = j};
-    /* Point and gap-junction instances are sorted by CV; density and voltage CVs already are. */
+    uint64_t* keys = NULL;
+    uint32_t n_keys = 0;
+    if (p->kind == arb_mechanism_kind_point) {
+      if (point_sort_keys(host, p, &keys)) {
+        free(order);
+        return -1;
+      }
+      if (keys) n_keys = type_of(host, p)->n_parameters;
+    }
+    for (uint32_t j = 0; j < p->n; ++j)
+      order[j] = (cv_order){.cv = p->cvs[j],
+                            .given = j,
+                            .n_keys = n_keys,
+                            .keys = keys ? keys + (size_t)j * n_keys : NULL};
+    /* Point and gap-junction instances are sorted; density and voltage CVs already are. */
     if (p->kind == arb_mechanism_kind_point || p->kind == arb_mechanism_kind_gap_junction)
       qsort(order, p->n, sizeof *order, compare_cv_order);
+    uint32_t width = 0;
     for (uint32_t i = 0; i < p->n; ++i) {
-      p->given_of[i] = order[i].given;
-      p->instance_of[order[i].given] = i;
-      p->instance_cv[i] = order[i].cv;
+      if (merge && width > 0 && same_site_and_parameters(&order[i - 1], &order[i])) {
+        ++p->merged[width - 1];
+      } else {
+        p->given_of[width] = order[i].given;
+        p->instance_cv[width] = order[i].cv;
+        if (merge) p->merged[width] = 1;
+        ++width;
+      }
+      p->instance_of[order[i].given] = width - 1;
     }
     free(order);
-    p->width = p->n;
+    free(keys);
+    p->width = width;
     p->in_group = true;
   }
   return 0;
@@ -1742,7 +1857,9 @@ static int32_t build_mechanism(denocat_host* host, placement* p) {
   /* Value block: weight, parameters, state variables, 4 * n_random slots, globals; NaN first. */
   size_t n_value_arrays = 1 + (size_t)n_parameters + n_states + 4 * (size_t)n_random;
   p->value_block = allocate_values(alignment, n_value_arrays * wv + n_globals, NAN);
-  size_t n_index_arrays = 1 + (size_t)n_ions + (is_gap_junction ? 1 : 0);
+  bool has_multiplicity = p->merged != NULL;
+  size_t n_index_arrays =
+      1 + (size_t)n_ions + (has_multiplicity ? 1 : 0) + (is_gap_junction ? 1 : 0);
   p->index_block = aligned_allocate(alignment, n_index_arrays * wi * sizeof(arb_index_type));
   if (n_parameters) p->parameter_arrays = malloc(n_parameters * sizeof *p->parameter_arrays);
   if (n_states) p->state_arrays = malloc(n_states * sizeof *p->state_arrays);
@@ -1792,8 +1909,9 @@ static int32_t build_mechanism(denocat_host* host, placement* p) {
   double* globals = p->value_block + n_value_arrays * wv;
   for (uint32_t k = 0; k < n_globals; ++k) globals[k] = p->globals[k];
 
-  /* Index block: node_index, one index per ion, [multiplicity: never], peer_index. Padding
-   * repeats the last real entry. */
+  /* Index block: node_index, one index per ion, multiplicity (coalesced point mechanisms only),
+   * peer_index (gap junctions only). Padding repeats the last real entry, except multiplicity,
+   * which is padded with 0. */
   arb_index_type* node_index = p->index_block;
   for (uint32_t i = 0; i < p->width; ++i) node_index[i] = (arb_index_type)p->instance_cv[i];
   for (size_t i = p->width; i < wi; ++i) node_index[i] = node_index[p->width - 1];
@@ -1832,9 +1950,20 @@ static int32_t build_mechanism(denocat_host* host, placement* p) {
           .index = ion_index,
       };
   }
+  arb_index_type* multiplicity = NULL;
+  if (has_multiplicity) {
+    multiplicity = p->index_block + (1 + (size_t)n_ions) * wi;
+    for (uint32_t i = 0; i < p->width; ++i) {
+      if (p->merged[i] > INT32_MAX)
+        return fail(host, "'%s': %u synapses merged into one instance do not fit in an int",
+                    p->name, p->merged[i]);
+      multiplicity[i] = (arb_index_type)p->merged[i];
+    }
+    for (size_t i = p->width; i < wi; ++i) multiplicity[i] = 0;
+  }
   arb_index_type* peer_index = NULL;
   if (is_gap_junction) {
-    peer_index = p->index_block + (1 + (size_t)n_ions) * wi;
+    peer_index = p->index_block + (1 + (size_t)n_ions + (has_multiplicity ? 1 : 0)) * wi;
     for (uint32_t i = 0; i < p->width; ++i)
       peer_index[i] = (arb_index_type)p->peers[p->given_of[i]];
     for (size_t i = p->width; i < wi; ++i) peer_index[i] = peer_index[p->width - 1];
@@ -1863,7 +1992,7 @@ static int32_t build_mechanism(denocat_host* host, placement* p) {
   pp->time_since_spike = host->time_since_spike;
   pp->node_index = node_index;
   pp->peer_index = peer_index;
-  pp->multiplicity = NULL; /* the host never coalesces synapses */
+  pp->multiplicity = multiplicity; /* NULL unless this point mechanism coalesces (3.2) */
   pp->weight = weight;
   pp->mechanism_id = mechanism_id;
   pp->events = (arb_deliverable_event_stream){NULL, NULL};

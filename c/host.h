@@ -9,8 +9,9 @@
  * with C = cm * A (pF), A in um^2, i = vec_i (A/m^2), g = vec_g (kS/m^2).
  *
  * Usage: host_create -> host_load_catalogue (one or more) -> host_set_cvs -> host_add_ion ...
- * -> host_place ... -> host_set_parameter/host_set_global ... -> stimuli, detectors, probes,
- * events -> host_instantiate -> host_run (which resets first when needed) -> read results.
+ * -> host_place ... -> host_set_parameter/host_set_global/host_set_coalesce ... -> stimuli,
+ * detectors, probes, events -> host_instantiate -> host_run (which resets first when needed)
+ * -> read results.
  * Every function returning int32_t returns >= 0 on success and -1 on error, with the reason in
  * host_error(). A host never writes outside the arrays it allocated; bad indices are errors.
  */
@@ -70,9 +71,11 @@ HOST_EXPORT int32_t host_add_ion(denocat_host* host, const char* name, int32_t v
  * The full name (with derivations) orders the mechanism lists and mechanism_id.
  *  - density, voltage: `cvs` strictly ascending, one instance each; `weights` = covered fraction
  *    (NULL means 1).
- *  - point: one instance per entry, any order; instances are sorted by CV (stable), and
- *    `instance` numbers elsewhere refer to the order given here. weight = 1000/area; `weights`
- *    is ignored.
+ *  - point: one synapse per entry, any order; `instance` numbers elsewhere (events, state
+ *    probes, host_set_parameter arrays) always refer to the order given here. weight =
+ *    1000/area; `weights` is ignored. The Arbor instances (what the catalogue sees) are sorted
+ *    by CV, then by parameter values, then by placement order (the target index); see
+ *    host_set_coalesce for the exact order and for merging.
  *  - gap junction: one instance per entry; `peers[k]` is the peer CV; weights[k] the connection
  *    weight (weight = w * 1000/area; NULL means 1). Sorted by CV like point instances.
  *  - reversal potential: `cvs` must be NULL and n 0; one instance per CV of the ion's support.
@@ -87,6 +90,25 @@ HOST_EXPORT int32_t host_set_parameter(denocat_host* host, int32_t placement, co
 HOST_EXPORT int32_t host_set_global(denocat_host* host, int32_t placement, const char* name,
                                     double value);
 
+/* Arbor's `coalesce_synapses` (default enabled, as in Arbor); enabled != 0 turns it on. Only
+ * before host_instantiate. A point mechanism coalesces when this is on, its type has
+ * is_linear == true and n_random_variables == 0 (3.2, 5.5). Then synapses on the same CV whose
+ * parameter values (after defaults and host_set_parameter) are bit-identical merge into one
+ * instance, and pp->multiplicity[i] (int, padded with 0) counts the synapses merged into
+ * instance i; otherwise pp->multiplicity is NULL. Events and state probes addressed to any
+ * merged synapse (placement order) go to its merged instance; placement-order counts and arrays
+ * (host_place, host_set_parameter, host_add_event, host_add_probe) are unchanged.
+ * Instance order of every point mechanism, coalescing or not, is a total order:
+ *   1. CV, ascending;
+ *   2. parameter values, lexicographically, parameters taken in byte-wise (strcmp) order of
+ *      their names, each value compared by IEEE 754 totalOrder (numeric order, except that
+ *      -0 < +0 and NaNs sort by sign and payload beyond the infinities; values that compare
+ *      equal are exactly the bit-identical ones);
+ *   3. placement order (target index), ascending.
+ * Synapses tied on 1 and 2 are the ones that merge; a merged instance sits where its first
+ * (lowest placement-order) synapse would, and without coalescing they keep placement order. */
+HOST_EXPORT int32_t host_set_coalesce(denocat_host* host, int32_t enabled);
+
 /* Stimuli: a current clamp injects amplitude_nA (positive = depolarising) while
  * t_start <= t < t_start + duration, evaluated at the step's start time; a voltage clamp
  * holds vec_v at v_mV over the same window (set after every solve and at reset). */
@@ -99,13 +121,16 @@ HOST_EXPORT int32_t host_add_vclamp(denocat_host* host, uint32_t cv, double t_st
 HOST_EXPORT int32_t host_add_detector(denocat_host* host, uint32_t cv, double threshold_mV);
 
 /* An event for a point mechanism instance (placement order), delivered at the start of the
- * step that contains t. Events stay after a reset and are delivered again on the next run. */
+ * step that contains t, to the Arbor instance of that synapse (a merged one when coalesced).
+ * Events stay after a reset and are delivered again on the next run. */
 HOST_EXPORT int32_t host_add_event(denocat_host* host, int32_t placement, uint32_t instance,
                                    double t_ms, float weight);
 
 /* Returns the column of the probe in each sample row (column 0 is time). `placement` is used by
- * HOST_PROBE_STATE only and `name` by STATE and ION only. For a reversal-potential placement the
- * STATE target is the Arbor instance (position in the ion's support). Ion probes are checked
+ * HOST_PROBE_STATE only and `name` by STATE and ION only. A STATE target is a placement-order
+ * instance and reads its Arbor instance (the merged one for coalesced synapses, so it holds
+ * the merged state); for a reversal-potential placement the STATE target is the Arbor instance
+ * (position in the ion's support). Ion probes are checked
  * against the built group (array present in this ABI, CV in the support) at host_instantiate,
  * or at once when added after it. */
 HOST_EXPORT int32_t host_add_probe(denocat_host* host, uint32_t kind, int32_t placement,

@@ -25,6 +25,14 @@ export interface HostOptions {
   catalogues: CatalogueSource[];
   /** Layout family; defaults to the first live catalogue's, else "0.7". */
   abi?: AbiFamily;
+  /**
+   * Arbor's `coalesce_synapses`; default true, as in Arbor. When on, the point instances of a
+   * mechanism with `isLinear` and no random variables that share a CV and have bit-identical
+   * parameter values merge into one instance whose `multiplicity` counts them (otherwise
+   * `multiplicity` is NULL). Events, state probes and per-instance parameters keep using
+   * placement-order instance numbers.
+   */
+  coalesceSynapses?: boolean;
 }
 
 /** A per-CV value given once for all CVs or as one value per CV. */
@@ -162,6 +170,10 @@ export class Host {
     if (handle === null) throw new Error("host_create failed (out of memory)");
     const host = new Host(lib, handle, abi);
     try {
+      host.#call(
+        lib.symbols.host_set_coalesce(handle, (options.coalesceSynapses ?? true) ? 1 : 0),
+        "setting coalesceSynapses",
+      );
       for (const source of options.catalogues) {
         host.#call(
           lib.symbols.host_load_catalogue(handle, cString(typeof source === "string" ? source : source.path)),

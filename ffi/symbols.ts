@@ -74,6 +74,8 @@ export const HOST_SYMBOLS = {
   host_set_parameter: { parameters: ["pointer", "i32", "buffer", "buffer"], result: "i32" },
   // int32_t host_set_global(denocat_host* host, int32_t placement, const char* name, double value)
   host_set_global: { parameters: ["pointer", "i32", "buffer", "f64"], result: "i32" },
+  // int32_t host_set_coalesce(denocat_host* host, int32_t enabled)
+  host_set_coalesce: { parameters: ["pointer", "i32"], result: "i32" },
   // int32_t host_add_iclamp(denocat_host* host, uint32_t cv, double t_start_ms, double duration_ms, double amplitude_nA)
   host_add_iclamp: { parameters: ["pointer", "u32", "f64", "f64", "f64"], result: "i32" },
   // int32_t host_add_vclamp(denocat_host* host, uint32_t cv, double t_start_ms, double duration_ms, double v_mV)

@@ -353,3 +353,55 @@ Deno.test("globals and per-location parameter overrides reach the kernels", asyn
   host.close();
   cat.close();
 });
+
+// ---- coalesced point mechanisms --------------------------------------------------------------------
+
+for (const api of ["raw", "pointwise"] as const) {
+  Deno.test(`coalesced synapses, ${api}: multiplicity counts merged instances and scales the state`, async () => {
+    const widths: number[] = [];
+    const linear = api === "raw"
+      ? defineMechanism({ name: "lin", kind: "point", isLinear: true, states: { s: {} } }, {
+        init(pp) {
+          widths.push(pp.width);
+          const s = pp.s as Float64Array;
+          for (let k = 0; k < pp.width; k++) s[k] = 1 * pp.multiplicity[k]; // modcc scales state at init
+        },
+        applyEvents(pp, events) {
+          const s = pp.s as Float64Array;
+          for (let e = 0; e < events.length; e++) s[events.mechIndex[e]] += events.weight[e];
+        },
+      })
+      : defineMechanism({ name: "lin", kind: "point", isLinear: true, states: { s: {} } }, {
+        initial: () => ({ s: 1 }),
+        onEvent: (x, weight) => ({ s: x.s + weight }),
+      });
+    const { cat, host } = await hostWith([linear], 2);
+    const p = host.place("lin", { cvs: [0, 0, 1] }); // the first two merge
+    host.event(p, 1, 0.01, 0.5);
+    const merged = host.probeState(p, "s", 0), alone = host.probeState(p, "s", 2);
+    const { probes } = host.run({ until: 0.05, dt: 0.025 });
+    assert.deepEqual(
+      [...probes[merged]],
+      [2.5, 2.5],
+      "two synapses: state 2, then the event to the second one",
+    );
+    assert.deepEqual([...probes[alone]], [1, 1]);
+    if (api === "raw") assert.equal(widths[0], 2);
+    host.close();
+    cat.close();
+  });
+}
+
+Deno.test("Host.create({ coalesceSynapses: false }) keeps every synapse apart", async () => {
+  const linear = defineMechanism({ name: "lin2", kind: "point", isLinear: true, states: { s: {} } }, {
+    initial: () => ({ s: 1 }),
+  });
+  const cat = await catalogue({ mechanisms: [linear] });
+  using host = await Host.create({ catalogues: [cat], coalesceSynapses: false });
+  host.setCvs({ count: 1, areaUm2: area });
+  const p = host.place("lin2", { cvs: [0, 0] });
+  const first = host.probeState(p, "s", 0);
+  const { probes } = host.run({ until: 0.025, dt: 0.025 });
+  assert.deepEqual([...probes[first]], [1]);
+  cat.close();
+});

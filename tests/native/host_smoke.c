@@ -2,7 +2,8 @@
  * host_smoke.c — drives the native host (c/host.c) with the mini catalogue and checks that it
  * behaves as arbor-abi.md describes: loading checks, call order, physics of a leak, events,
  * clamps, detectors, ions (support, 0.6/0.7 allocation, masked concentrations), reversal
- * potentials, random numbers, post events, and the validation messages.
+ * potentials, random numbers, post events, coalescing of point mechanisms (multiplicity), and
+ * the validation messages.
  *
  *   host_smoke ABI mini_same_abi.so mini_other_abi.so mini_broken.so
  *
@@ -11,10 +12,12 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arbor_abi.h"
 #include "host.h"
 
 static int passed, failed;
@@ -53,6 +56,7 @@ static void (*mini_trace_start)(void);
 static void (*mini_trace_stop)(void);
 static const char* (*mini_trace)(void);
 static uint32_t (*mini_mechanism_id)(uint32_t);
+static const arb_mechanism_ppack* (*mini_ppack)(uint32_t);
 
 static void* symbol(void* library, const char* name) {
   void* address = dlsym(library, name);
@@ -83,10 +87,12 @@ static void bind_mini(const char* path) {
   memcpy(&mini_trace, &p, sizeof p);
   p = symbol(library, "mini_mechanism_id");
   memcpy(&mini_mechanism_id, &p, sizeof p);
+  p = symbol(library, "mini_ppack");
+  memcpy(&mini_ppack, &p, sizeof p);
   /* The handle stays open, like the host's. */
 }
 
-enum { LEAK, SYN, NALEAK, NAREV, CAWRITE, NOISE, SPIKETRACK, VHOLD };
+enum { LEAK, SYN, NALEAK, NAREV, CAWRITE, NOISE, SPIKETRACK, VHOLD, LSYN, RSYN };
 
 static void test_loading(uint32_t abi, const char* same, const char* other, const char* broken) {
   CHECK(host_create(5) == NULL, "host_create(5) must fail");
@@ -103,12 +109,12 @@ static void test_loading(uint32_t abi, const char* same, const char* other, cons
   CHECK(host_mechanism_count(host) == 0, "failed loads must add nothing, have %d",
         host_mechanism_count(host));
 
-  CHECK(host_load_catalogue(host, same) == 8, "load: %s", host_error(host));
-  CHECK(host_mechanism_count(host) == 8, "count %d", host_mechanism_count(host));
+  CHECK(host_load_catalogue(host, same) == 10, "load: %s", host_error(host));
+  CHECK(host_mechanism_count(host) == 10, "count %d", host_mechanism_count(host));
   CHECK(host_mechanism_name(host, 1) && strcmp(host_mechanism_name(host, 1), "syn") == 0, "name 1");
   CHECK(host_mechanism_kind(host, 1) == 1, "syn is a point mechanism");
   CHECK(host_mechanism_kind(host, 3) == 3, "narev is a reversal-potential mechanism");
-  CHECK(host_mechanism_name(host, 8) == NULL, "name out of range");
+  CHECK(host_mechanism_name(host, 10) == NULL, "name out of range");
   REFUSED(host_load_catalogue(host, same), "already exists");
 
   /* Configuration errors. */
@@ -373,6 +379,172 @@ static void test_ions_and_more(uint32_t abi, const char* path) {
   host_destroy(host);
 }
 
+/* The lsyn layout used by both coalescing tests, in placement order (CV; e, b):
+ *   0: CV 1; 0, 2     1: CV 0; +0, 1     2: CV 1; 1, 1
+ *   3: CV 1; 0, 2     4: CV 0; -0, 1     5: CV 2; 0, 1
+ * Sorted by CV, then by parameters in name order (b before e), then by placement order:
+ *   CV 0: 4 (-0 sorts before +0, and they are not bit-identical), 1;
+ *   CV 1: 2 (b = 1), then 0 and 3 (b = 2; equal, so merged when coalescing);
+ *   CV 2: 5.
+ * The type declares e before b: comparing in table order would put 0 and 3 before 2. */
+enum { N_LSYN = 6 };
+static const uint32_t lsyn_cvs[N_LSYN] = {1, 0, 1, 1, 0, 2};
+static const double lsyn_e[N_LSYN] = {0, 0, 1, 0, -0.0, 0};
+static const double lsyn_b[N_LSYN] = {2, 1, 1, 2, 1, 1};
+
+static denocat_host* coalescing_host(uint32_t abi, const char* path) {
+  denocat_host* host = host_create(abi);
+  OK(host_load_catalogue(host, path));
+  double area[3] = {1000, 1000, 1000}, diam[3] = {1, 1, 1}, cm[3] = {0.01, 0.01, 0.01},
+         temperature[3] = {6.3, 6.3, 6.3}, v_init[3] = {-65, -65, -65};
+  OK(host_set_cvs(host, 3, area, diam, cm, temperature, v_init));
+  return host;
+}
+
+static int32_t place_lsyn(denocat_host* host) {
+  int32_t lsyn = host_place(host, "lsyn", N_LSYN, lsyn_cvs, NULL, NULL);
+  CHECK(lsyn >= 0, "place lsyn: %s", host_error(host));
+  OK(host_set_parameter(host, lsyn, "e", lsyn_e));
+  OK(host_set_parameter(host, lsyn, "b", lsyn_b));
+  /* Events in placement order: to synapses 3 and 0 (one merged instance when coalescing) and 2. */
+  OK(host_add_event(host, lsyn, 3, 1.0, 0.5f));
+  OK(host_add_event(host, lsyn, 0, 2.0, 0.25f));
+  OK(host_add_event(host, lsyn, 2, 1.0, 1.0f));
+  REFUSED(host_add_event(host, lsyn, N_LSYN, 1.0, 1.0f), "instance 6 is out of range (6 instances)");
+  return lsyn;
+}
+
+/* Arbor instance i of lsyn has CV cvs[i], e = e[i] (sign included), b = b[i]. */
+static void check_lsyn_layout(const arb_mechanism_ppack* pp, uint32_t width, const int* cvs,
+                              const double* e, const double* b, const char* what) {
+  CHECK(pp != NULL && pp->width == width, "%s: lsyn width %u, expected %u", what,
+        pp ? pp->width : 0, width);
+  if (pp == NULL || pp->width != width) return;
+  for (uint32_t i = 0; i < width; ++i) {
+    const double* pe = pp->parameters[0];
+    const double* pb = pp->parameters[1];
+    CHECK(pp->node_index[i] == cvs[i] && pe[i] == e[i] && signbit(pe[i]) == signbit(e[i]) &&
+              pb[i] == b[i],
+          "%s: instance %u has CV %d, e %g, b %g; expected CV %d, e %g, b %g", what, i,
+          pp->node_index[i], pe[i], pb[i], cvs[i], e[i], b[i]);
+    CHECK(pp->weight[i] == 1.0, "%s: weight[%u] = %g is not 1000/area", what, i, pp->weight[i]);
+  }
+}
+
+/* Coalescing on (the default): equal synapses on a CV merge, others do not. */
+static void test_coalescing(uint32_t abi, const char* path) {
+  denocat_host* host = coalescing_host(abi, path);
+  /* Off, then on again with any nonzero value: the last call wins. */
+  OK(host_set_coalesce(host, 0));
+  OK(host_set_coalesce(host, 5));
+  int32_t lsyn = place_lsyn(host);
+  /* Not linear (syn) and linear with a random variable (rsyn): never merged. */
+  int32_t syn = host_place(host, "syn", 2, (uint32_t[]){0, 0}, NULL, NULL);
+  int32_t rsyn = host_place(host, "rsyn", 2, (uint32_t[]){2, 2}, NULL, NULL);
+  CHECK(syn >= 0 && rsyn >= 0, "placements: %s", host_error(host));
+  OK(host_add_event(host, syn, 1, 1.0, 0.5f));
+  int32_t c_g0 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "g", 0);
+  int32_t c_g3 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "g", 3);
+  int32_t c_g2 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "g", 2);
+  int32_t c_g1 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "g", 1);
+  int32_t c_n0 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "n", 0);
+  int32_t c_n3 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "n", 3);
+  int32_t c_n5 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "n", 5);
+  int32_t c_syn0 = host_add_probe(host, HOST_PROBE_STATE, syn, "g", 0);
+  int32_t c_syn1 = host_add_probe(host, HOST_PROBE_STATE, syn, "g", 1);
+  CHECK(c_syn1 == 9, "probe columns: %s", host_error(host));
+  OK(host_instantiate(host));
+  REFUSED(host_set_coalesce(host, 0), "host_set_coalesce: not allowed after host_instantiate");
+  CHECK(host_set_coalesce(NULL, 1) == -1, "host_set_coalesce(NULL)");
+
+  const arb_mechanism_ppack* pp = mini_ppack(LSYN);
+  /* Merged instance 3 holds synapses 0 and 3. */
+  check_lsyn_layout(pp, 5, (const int[]){0, 0, 1, 1, 2}, (const double[]){-0.0, 0, 1, 0, 0},
+                    (const double[]){1, 1, 1, 2, 1}, "coalesced");
+  CHECK(pp && pp->multiplicity != NULL, "lsyn coalesces, but multiplicity is NULL");
+  if (pp && pp->multiplicity && pp->width == 5) {
+    /* Index arrays are padded to an even length (alignment 8, partition 1): one padding 0. */
+    const int expected[6] = {1, 1, 1, 2, 1, 0};
+    for (int i = 0; i < 6; ++i)
+      CHECK(pp->multiplicity[i] == expected[i], "multiplicity[%d] = %d, expected %d", i,
+            (int)pp->multiplicity[i], expected[i]);
+    CHECK(pp->multiplicity == pp->node_index + 6, "multiplicity follows node_index in the index "
+          "block (lsyn has no ions)");
+    CHECK(pp->node_index[5] == 2, "node_index padding repeats the last entry: %d",
+          (int)pp->node_index[5]);
+  }
+  const arb_mechanism_ppack* syn_pp = mini_ppack(SYN);
+  const arb_mechanism_ppack* rsyn_pp = mini_ppack(RSYN);
+  CHECK(syn_pp && syn_pp->width == 2 && syn_pp->multiplicity == NULL,
+        "syn (is_linear false) must not coalesce: width %u", syn_pp ? syn_pp->width : 0);
+  CHECK(rsyn_pp && rsyn_pp->width == 2 && rsyn_pp->multiplicity == NULL,
+        "rsyn (random variable) must not coalesce: width %u", rsyn_pp ? rsyn_pp->width : 0);
+
+  enum { COLUMNS = 10, ROWS = 100, PER_MS = 32 };
+  double* samples = calloc((size_t)COLUMNS * ROWS, sizeof *samples);
+  int32_t steps = host_run(host, 3.0, 1.0 / PER_MS, samples, ROWS);
+  CHECK(steps == 3 * PER_MS, "steps %d: %s", steps, host_error(host));
+  if (steps == 3 * PER_MS) {
+#define AT(row, column) samples[(size_t)(row) * COLUMNS + (column)]
+    bool same = true;
+    double max_g1 = 0;
+    for (int32_t r = 0; r < steps; ++r) {
+      same = same && AT(r, c_g0) == AT(r, c_g3) && AT(r, c_n0) == 2.0 && AT(r, c_n3) == 2.0 &&
+             AT(r, c_n5) == 1.0;
+      max_g1 = fmax(max_g1, fabs(AT(r, c_g1)));
+    }
+    CHECK(same, "probes of synapses 0 and 3 read one merged instance, n = 2 (multiplicity)");
+    CHECK(max_g1 == 0.0, "synapse 1 gets no events, max g %g", max_g1);
+    int32_t at1 = PER_MS, at2 = 2 * PER_MS;
+    CHECK(AT(at1 - 1, c_g3) == 0.0 && AT(at1, c_g3) == 0.5, "event for synapse 3: g %g, %g",
+          AT(at1 - 1, c_g3), AT(at1, c_g3));
+    CHECK(AT(at2, c_g0) - AT(at2 - 1, c_g0) > 0.2 && AT(at2, c_g3) == AT(at2, c_g0),
+          "event for synapse 0 reaches the same instance: g %g, %g", AT(at2 - 1, c_g0),
+          AT(at2, c_g0));
+    CHECK(AT(at1, c_g2) == 1.0, "event for synapse 2: g %g", AT(at1, c_g2));
+    CHECK(AT(at1, c_syn1) == 0.5 && AT(at1, c_syn0) == 0.0, "syn keeps two instances: %g %g",
+          AT(at1, c_syn0), AT(at1, c_syn1));
+#undef AT
+  }
+  if (pp && pp->width == 5) {
+    const double* g = pp->state_vars[0];
+    CHECK(g[3] > 0 && g[2] > 0 && g[0] == 0 && g[1] == 0 && g[4] == 0,
+          "events landed on instances 3 and 2 only: %g %g %g %g %g", g[0], g[1], g[2], g[3], g[4]);
+  }
+  free(samples);
+  host_destroy(host);
+}
+
+/* host_set_coalesce(0): nothing merges; the order is still CV, parameters, placement order. */
+static void test_no_coalescing(uint32_t abi, const char* path) {
+  denocat_host* host = coalescing_host(abi, path);
+  OK(host_set_coalesce(host, 0));
+  int32_t lsyn = place_lsyn(host);
+  int32_t c_g0 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "g", 0);
+  int32_t c_g3 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "g", 3);
+  int32_t c_n3 = host_add_probe(host, HOST_PROBE_STATE, lsyn, "n", 3);
+  CHECK(c_n3 == 3, "probe columns: %s", host_error(host));
+  OK(host_instantiate(host));
+  const arb_mechanism_ppack* pp = mini_ppack(LSYN);
+  check_lsyn_layout(pp, 6, (const int[]){0, 0, 1, 1, 1, 2},
+                    (const double[]){-0.0, 0, 1, 0, 0, 0}, (const double[]){1, 1, 1, 2, 2, 1},
+                    "not coalesced");
+  CHECK(pp && pp->multiplicity == NULL, "coalescing is off, but multiplicity is not NULL");
+  double samples[4 * 48];
+  CHECK(host_run(host, 1.5, 1.0 / 32, samples, 48) == 48, "run: %s", host_error(host));
+  /* Row 32 is t = 1 ms: the event for synapse 3 reaches synapse 3 only. */
+  CHECK(samples[32 * 4 + c_g3] == 0.5 && samples[32 * 4 + c_g0] == 0.0 &&
+            samples[32 * 4 + c_n3] == 1.0,
+        "separate synapses: g3 %g, g0 %g, n3 %g", samples[32 * 4 + c_g3], samples[32 * 4 + c_g0],
+        samples[32 * 4 + c_n3]);
+  if (pp && pp->width == 6) {
+    /* Arbor instances 3 and 4 are synapses 0 and 3 (ties keep placement order). */
+    CHECK(pp->state_vars[0][3] == 0.0 && pp->state_vars[0][4] > 0.0,
+          "event for synapse 3 on instance 4: %g %g", pp->state_vars[0][3], pp->state_vars[0][4]);
+  }
+  host_destroy(host);
+}
+
 int main(int argc, char** argv) {
   if (argc != 5) {
     fprintf(stderr, "usage: %s ABI mini_same_abi.so mini_other_abi.so mini_broken.so\n", argv[0]);
@@ -383,6 +555,8 @@ int main(int argc, char** argv) {
   test_loading(abi, argv[2], argv[3], argv[4]);
   test_leak_and_synapse(abi, argv[2]);
   test_ions_and_more(abi, argv[2]);
+  test_coalescing(abi, argv[2]);
+  test_no_coalescing(abi, argv[2]);
   CHECK(mini_failures() == 0, "the catalogue saw %d ABI violations, first: %s", mini_failures(),
         mini_failure_message());
   printf("host_smoke ABI 0.%u: %d passed, %d failed\n", abi, passed, failed);

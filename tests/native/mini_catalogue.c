@@ -14,13 +14,20 @@
  *   noise       density   random variable w; state last = the current random number
  *   spiketrack  point     has_post_events; states post (last time_since_spike seen), count
  *   vhold       voltage   parameter v0: vec_v = v0 in advance_state
+ *   lsyn        point     is_linear; parameters e [mV], b (declared in that order, so name
+ *                         order differs); global tau; states g (like syn, current b g (v - e))
+ *                         and n = 1 per synapse; init scales every state by multiplicity[i]
+ *                         when it is not NULL, as modcc does, so n counts merged synapses
+ *   rsyn        point     is_linear but with random variable w: never coalesced; state last
  *
+ * Only lsyn may see a non-NULL multiplicity; then every entry below width must be >= 1.
  * For the tests the library also exports (same handle, so the same static data as the host's):
  *   denocat_abi()          the family it was built for, so the host can refuse a mismatch
  *   mini_failures()        number of ABI invariants seen violated; mini_failure_message()
  *   mini_trace_start/stop  record "X:name " per call (I init, C compute_currents,
  *   mini_trace()           E apply_events, S advance_state, W write_ions, P post_event)
  *   mini_mechanism_id(n)   the mechanism_id last seen by mechanism n (catalogue order)
+ *   mini_ppack(n)          the ppack last seen by mechanism n (NULL before its first call)
  */
 #define _GNU_SOURCE
 #include <float.h>
@@ -50,7 +57,7 @@ typedef arb_ion_state_v07 mini_ion_state;
 #define EXPORT __attribute__((visibility("default")))
 #define ANY -DBL_MAX, DBL_MAX
 
-enum { LEAK, SYN, NALEAK, NAREV, CAWRITE, NOISE, SPIKETRACK, VHOLD, N_MECHANISMS };
+enum { LEAK, SYN, NALEAK, NAREV, CAWRITE, NOISE, SPIKETRACK, VHOLD, LSYN, RSYN, N_MECHANISMS };
 
 /* ---- Test instrumentation ------------------------------------------------------------------ */
 
@@ -60,6 +67,7 @@ static char trace[8192];
 static size_t trace_length;
 static int tracing;
 static uint32_t last_mechanism_id[N_MECHANISMS];
+static const arb_mechanism_ppack* last_ppack[N_MECHANISMS];
 static int seen[N_MECHANISMS];
 
 static void failure(const char* format, ...) __attribute__((format(printf, 1, 2)));
@@ -84,10 +92,13 @@ EXPORT const char* mini_trace(void) { return trace; }
 EXPORT uint32_t mini_mechanism_id(uint32_t mechanism) {
   return mechanism < N_MECHANISMS ? last_mechanism_id[mechanism] : UINT32_MAX;
 }
+EXPORT const arb_mechanism_ppack* mini_ppack(uint32_t mechanism) {
+  return mechanism < N_MECHANISMS ? last_ppack[mechanism] : NULL;
+}
 EXPORT uint32_t denocat_abi(void) { return MINI_ABI; }
 
-static const char* names[N_MECHANISMS] = {"leak", "syn", "naleak", "narev",
-                                          "cawrite", "noise", "spiketrack", "vhold"};
+static const char* names[N_MECHANISMS] = {"leak",  "syn",        "naleak", "narev", "cawrite",
+                                          "noise", "spiketrack", "vhold",  "lsyn",  "rsyn"};
 
 /* Runs before every call: trace, and invariants every ppack must satisfy on the CPU backend. */
 static void note(int mechanism, char hook, arb_mechanism_ppack* pp) {
@@ -98,6 +109,7 @@ static void note(int mechanism, char hook, arb_mechanism_ppack* pp) {
       trace_length += (size_t)written;
   }
   last_mechanism_id[mechanism] = pp->mechanism_id;
+  last_ppack[mechanism] = pp;
   if (!seen[mechanism]) {
     seen[mechanism] = 1;
     if (hook != 'I') failure("%s: first call is %c, not init", names[mechanism], hook);
@@ -108,7 +120,12 @@ static void note(int mechanism, char hook, arb_mechanism_ppack* pp) {
   if (!pp->node_index || !pp->weight || !pp->vec_v || !pp->vec_i || !pp->vec_g || !pp->area_um2 ||
       !pp->diam_um || !pp->temperature_degC || !pp->globals)
     failure("%s: a required pointer is NULL", names[mechanism]);
-  if (pp->multiplicity) failure("%s: multiplicity is not NULL", names[mechanism]);
+  if (pp->multiplicity && mechanism != LSYN)
+    failure("%s: multiplicity is not NULL", names[mechanism]);
+  if (pp->multiplicity)
+    for (uint32_t i = 0; i < pp->width; ++i)
+      if (pp->multiplicity[i] < 1)
+        failure("%s: multiplicity[%u] = %d", names[mechanism], i, (int)pp->multiplicity[i]);
   if (pp->peer_index) failure("%s: peer_index is not NULL", names[mechanism]);
   if (pp->events.begin || pp->events.end)
     failure("%s: pp->events is not {NULL, NULL}", names[mechanism]);
@@ -133,7 +150,7 @@ static void syn_init(arb_mechanism_ppack* pp) {
 static void syn_apply(arb_mechanism_ppack* pp, arb_deliverable_event_stream* events) {
   for (const arb_deliverable_event_data* e = events->begin; e < events->end; ++e) {
     if (e->mech_index >= pp->width) {
-      failure("syn: event for instance %u of %u", e->mech_index, pp->width);
+      failure("syn/lsyn/rsyn: event for instance %u of %u", e->mech_index, pp->width);
       continue;
     }
     pp->state_vars[0][e->mech_index] += e->weight;
@@ -230,6 +247,37 @@ static void vhold_advance(arb_mechanism_ppack* pp) {
   for (uint32_t i = 0; i < pp->width; ++i) pp->vec_v[pp->node_index[i]] = pp->parameters[0][i];
 }
 
+static void lsyn_init(arb_mechanism_ppack* pp) {
+  for (uint32_t i = 0; i < pp->width; ++i) {
+    pp->state_vars[0][i] = 0.0;
+    pp->state_vars[1][i] = 1.0;
+  }
+  if (pp->multiplicity)
+    for (uint32_t s = 0; s < 2; ++s)
+      for (uint32_t i = 0; i < pp->width; ++i) pp->state_vars[s][i] *= pp->multiplicity[i];
+}
+static void lsyn_compute(arb_mechanism_ppack* pp) {
+  const double* e = pp->parameters[0];
+  const double* b = pp->parameters[1];
+  const double* g = pp->state_vars[0];
+  for (uint32_t i = 0; i < pp->width; ++i) {
+    int n = pp->node_index[i];
+    pp->vec_i[n] += pp->weight[i] * b[i] * g[i] * (pp->vec_v[n] - e[i]);
+    pp->vec_g[n] += pp->weight[i] * b[i] * g[i];
+  }
+}
+
+static void rsyn_init(arb_mechanism_ppack* pp) {
+  for (uint32_t i = 0; i < pp->width; ++i) pp->state_vars[0][i] = 0.0;
+}
+static void rsyn_sample(arb_mechanism_ppack* pp) {
+  if (!pp->random_numbers || !pp->random_numbers[0]) {
+    failure("rsyn: random_numbers missing");
+    return;
+  }
+  for (uint32_t i = 0; i < pp->width; ++i) pp->state_vars[0][i] = pp->random_numbers[0][i];
+}
+
 /* ---- Tables -------------------------------------------------------------------------------- */
 
 typedef struct bodies {
@@ -250,6 +298,9 @@ static const bodies body[N_MECHANISMS] = {
     [NOISE] = {.init = noise_sample, .advance = noise_sample},
     [SPIKETRACK] = {.init = spiketrack_init, .post = spiketrack_post},
     [VHOLD] = {.advance = vhold_advance},
+    [LSYN] = {.init = lsyn_init, .compute = lsyn_compute, .apply = syn_apply,
+              .advance = syn_advance},
+    [RSYN] = {.init = rsyn_init, .apply = syn_apply, .advance = rsyn_sample},
 };
 
 #define WRAPPERS(n)                                                                           \
@@ -294,6 +345,8 @@ WRAPPERS(4)
 WRAPPERS(5)
 WRAPPERS(6)
 WRAPPERS(7)
+WRAPPERS(8)
+WRAPPERS(9)
 
 static arb_field_info leak_parameters[] = {{"g", "S / cm2", 0.001, 0.0, DBL_MAX},
                                            {"e", "mV", -65.0, ANY}};
@@ -307,6 +360,10 @@ static arb_field_info noise_states[] = {{"last", "", 0.0, ANY}};
 static arb_random_variable_info noise_random[] = {{"w", 0}};
 static arb_field_info spiketrack_states[] = {{"post", "ms", -1.0, ANY}, {"count", "", 0.0, ANY}};
 static arb_field_info vhold_parameters[] = {{"v0", "mV", -30.0, ANY}};
+static arb_field_info lsyn_parameters[] = {{"e", "mV", 0.0, ANY}, {"b", "", 1.0, 0.0, DBL_MAX}};
+static arb_field_info lsyn_states[] = {{"g", "uS", 0.0, ANY}, {"n", "", 1.0, ANY}};
+static arb_field_info rsyn_states[] = {{"last", "", 0.0, ANY}};
+static arb_random_variable_info rsyn_random[] = {{"w", 0}};
 
 static mini_ion_info naleak_ions[] = {{.name = "na", .read_rev_potential = true}};
 static mini_ion_info narev_ions[] = {{.name = "x", .write_rev_potential = true}};
@@ -335,13 +392,20 @@ TYPE(5, arb_mechanism_kind_density, .state_vars = noise_states, .n_state_vars = 
 TYPE(6, arb_mechanism_kind_point, .has_post_events = true, .state_vars = spiketrack_states,
      .n_state_vars = 2)
 TYPE(7, arb_mechanism_kind_voltage, .parameters = vhold_parameters, .n_parameters = 1)
+TYPE(8, arb_mechanism_kind_point, .is_linear = true, .parameters = lsyn_parameters,
+     .n_parameters = COUNT(lsyn_parameters), .globals = syn_globals, .n_globals = 1,
+     .state_vars = lsyn_states, .n_state_vars = COUNT(lsyn_states))
+TYPE(9, arb_mechanism_kind_point, .is_linear = true, .parameters = syn_parameters,
+     .n_parameters = 1, .state_vars = rsyn_states, .n_state_vars = 1,
+     .random_variables = rsyn_random, .n_random_variables = 1)
 
 static arb_mechanism_interface* no_gpu(void) { return NULL; }
 
 static arb_mechanism catalogue[N_MECHANISMS] = {
     {type_0, i_cpu_0, no_gpu}, {type_1, i_cpu_1, no_gpu}, {type_2, i_cpu_2, no_gpu},
     {type_3, i_cpu_3, no_gpu}, {type_4, i_cpu_4, no_gpu}, {type_5, i_cpu_5, no_gpu},
-    {type_6, i_cpu_6, no_gpu}, {type_7, i_cpu_7, no_gpu},
+    {type_6, i_cpu_6, no_gpu}, {type_7, i_cpu_7, no_gpu}, {type_8, i_cpu_8, no_gpu},
+    {type_9, i_cpu_9, no_gpu},
 };
 
 EXPORT void* get_catalogue(int* count) {
