@@ -19,6 +19,7 @@
 #include "host.h"
 
 #include <dlfcn.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -2329,13 +2330,21 @@ int32_t host_run(denocat_host* host, double t_end, double dt, double* samples,
       p->events_sorted = true;
     }
   }
+  /* Steps as Arbor's timestep_range lays out one epoch [t0, t_end): step i is
+   * [t0 + i*dt, t0 + (i+1)*dt), computed by multiplication (not by accumulation, whose rounding
+   * would move a clamp edge or an event by one step), and the last step ends exactly at t_end.
+   * m = floor((t_end - t0)/dt) steps suffice when m*dt falls short of the interval by no more than
+   * about m rounding errors; then the last step is minimally longer than dt instead of adding a
+   * tiny one. The host has no network, so one host_run is one epoch. */
+  const double t0 = host->time;
+  const double delta = t_end > t0 ? t_end - t0 : 0.0;
+  const uint32_t m = (uint32_t)(delta / dt);
+  const uint32_t n = (double)m * dt + DBL_EPSILON * t_end * (double)m >= delta ? m : m + 1;
   size_t columns = 1 + (size_t)host->n_probes;
   int32_t steps = 0;
-  while (host->time < t_end) {
-    double t_begin = host->time;
-    double t_next = t_begin + dt;
-    /* The last step ends exactly at t_end, absorbing a remainder below 1e-9 dt. */
-    if (t_next >= t_end - 1e-9 * dt) t_next = t_end;
+  for (uint32_t i = 0; i < n; ++i) {
+    double t_begin = t0 + (double)i * dt;
+    double t_next = i + 1 >= n ? t_end : t0 + (double)(i + 1) * dt;
     if (!(t_next > t_begin))
       return fail(host, "host_run: dt = %g ms is too small to advance time at t = %g ms", dt,
                   t_begin);
@@ -2343,6 +2352,7 @@ int32_t host_run(denocat_host* host, double t_end, double dt, double* samples,
     if (step(host, t_begin, t_next, row)) return -1;
     ++steps;
   }
+  host->time = t_end > t0 ? t_end : t0;
   return steps;
 }
 

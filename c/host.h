@@ -142,7 +142,9 @@ HOST_EXPORT int32_t host_instantiate(denocat_host* host);
 /* Arbor's reset (4.1): shared state back to initial values, both init rounds. */
 HOST_EXPORT int32_t host_reset(denocat_host* host);
 
-/* Advances from the current time to t_end in steps of dt (4.2). One sample row per step,
+/* Advances from the current time t0 to t_end in steps of dt (4.2), laid out as Arbor's
+ * timestep_range lays out an epoch: step i is [t0 + i*dt, t0 + (i+1)*dt) and the last step ends at
+ * t_end (minimally longer than dt rather than followed by a tiny one). One sample row per step,
  * taken before the solve: [t, probe 1, probe 2, ...], written to samples (row-major) while
  * rows < capacity_rows. Returns the number of steps taken. Builds the group first
  * (host_instantiate) if that was not done; samples may be NULL when capacity_rows is 0. */

@@ -57,13 +57,15 @@ Deno.test("point, pointwise: three events of different weights sum, with Euler d
   const s0 = host.probeState(p, "s", 0), s1 = host.probeState(p, "s", 1);
   const { probes, time } = host.run({ until: 4, dt });
   // Independent recurrence. The sample of step n is taken after that step's events were added
-  // and before the state update s <- s·(1 - dt/2); step n is [time[n], time[n] + dt).
+  // and before the Euler update s <- s + h·(-s/2), where step n is [n·dt, (n+1)·dt) and
+  // h = (n+1)·dt - n·dt as Arbor computes it.
   const events = [[1.0, 0.5], [2.0, 0.25], [2.0, 0.125]];
   let expected = 0;
   for (let n = 0; n < time.length; n++) {
-    for (const [t, weight] of events) if (time[n] <= t && t < time[n] + dt) expected += weight;
+    assert.equal(time[n], n * dt);
+    for (const [t, weight] of events) if (n * dt <= t && t < (n + 1) * dt) expected += weight;
     assert.ok(Math.abs(probes[s0][n] - expected) <= 1e-15, `step ${n}: ${probes[s0][n]} vs ${expected}`);
-    expected *= 1 - dt / 2;
+    expected = expected + ((n + 1) * dt - n * dt) * (-expected / 2);
   }
   assert.ok(probes[s1].every((value) => value === 0), "instance 1 got no event");
   host.close();
