@@ -100,6 +100,7 @@ static const denocat_layout_entry layout_table[] = {
     {"ion.read_rev", DENOCAT_ION_READ_REV},
     {"ion.read_valence", DENOCAT_ION_READ_VALENCE},
     {"ion.verify_valence", DENOCAT_ION_VERIFY_VALENCE},
+    {"dispatch.rebind", DENOCAT_DISPATCH_REBIND},
     {"failure.hook_threw", DENOCAT_FAILURE_HOOK_THREW},
     {"failure.foreign_thread", DENOCAT_FAILURE_FOREIGN_THREAD},
     {"failure.not_installed", DENOCAT_FAILURE_NOT_INSTALLED},
@@ -282,6 +283,7 @@ int32_t denocat_add_random(uint32_t index, const char* name) {
 /* Instances: ppack address -> small integer, by open addressing. Owner thread only.           */
 
 static arb_mechanism_ppack** instance_ppack; /* instance id -> ppack */
+static uint8_t* instance_stale;              /* instance id -> JS views must be rebuilt */
 static uint32_t n_instances, instance_capacity;
 static uint32_t* hash_slots; /* holds instance id + 1; 0 means empty */
 static uint32_t hash_capacity;
@@ -297,13 +299,14 @@ static uint32_t hash_pointer(const void* p) {
 static int grow_instances(void) {
   uint32_t capacity = instance_capacity ? instance_capacity * 2 : 64;
   arb_mechanism_ppack** table = realloc(instance_ppack, capacity * sizeof *table);
+  if (table != NULL) instance_ppack = table;
+  uint8_t* stale = realloc(instance_stale, capacity * sizeof *stale);
+  if (stale != NULL) instance_stale = stale;
   uint32_t* hashes = calloc((size_t)capacity * 2, sizeof *hashes);
-  if (table == NULL || hashes == NULL) {
-    if (table) instance_ppack = table;
+  if (table == NULL || stale == NULL || hashes == NULL) {
     free(hashes);
     return -1;
   }
-  instance_ppack = table;
   instance_capacity = capacity;
   free(hash_slots);
   hash_slots = hashes;
@@ -329,6 +332,7 @@ static uint32_t instance_of(arb_mechanism_ppack* pp) {
   if (n_instances == instance_capacity && grow_instances()) return UINT32_MAX;
   uint32_t id = n_instances++;
   instance_ppack[id] = pp;
+  instance_stale[id] = 1;
   uint32_t h = hash_pointer(pp) & (hash_capacity - 1);
   while (hash_slots[h]) h = (h + 1) & (hash_capacity - 1);
   hash_slots[h] = id + 1;
@@ -380,7 +384,10 @@ static void record_failure(uint32_t code, const slot* s, uint32_t hook) {
 static void trampoline(uint32_t index, uint32_t hook, arb_mechanism_ppack* pp,
                        const arb_deliverable_event_stream* events) {
   const slot* s = slots[index];
-  if (!(s->hook_mask & (1u << hook))) return; /* undefined hooks never cross into JS */
+  const int defined = (s->hook_mask >> hook) & 1u;
+  /* Undefined hooks never cross into JS. init_mechanism is followed even then, because it means
+   * the instance may sit at a reused address with new arrays: JS must rebuild its views. */
+  if (!defined && hook != DENOCAT_HOOK_INIT) return;
   if (atomic_load_explicit(&failure, memory_order_relaxed) != DENOCAT_FAILURE_NONE) return;
   if (!installed) {
     record_failure(DENOCAT_FAILURE_NOT_INSTALLED, s, hook);
@@ -395,22 +402,28 @@ static void trampoline(uint32_t index, uint32_t hook, arb_mechanism_ppack* pp,
     record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
     return;
   }
+  if (hook == DENOCAT_HOOK_INIT) instance_stale[instance] = 1;
+  if (!defined) return;
+  const uint32_t call = hook | (instance_stale[instance] ? DENOCAT_DISPATCH_REBIND : 0u);
+  instance_stale[instance] = 0;
   if (hook != DENOCAT_HOOK_APPLY_EVENTS) {
-    if (dispatch(index, hook, instance, 0) != 0) atomic_store(&failure, DENOCAT_FAILURE_HOOK_THREW);
+    if (dispatch(index, call, instance, 0) != 0) atomic_store(&failure, DENOCAT_FAILURE_HOOK_THREW);
     return;
   }
   if (events == NULL || events->begin == NULL) return;
   const arb_deliverable_event_data* event = events->begin;
+  uint32_t chunk_call = call; /* only the first chunk asks for a rebind */
   while (event < events->end) {
     uint32_t count = 0;
     for (; event < events->end && count < DENOCAT_EVENT_CHUNK; ++event, ++count) {
       event_mech_index[count] = event->mech_index;
       event_weight[count] = event->weight;
     }
-    if (dispatch(index, hook, instance, count) != 0) {
+    if (dispatch(index, chunk_call, instance, count) != 0) {
       atomic_store(&failure, DENOCAT_FAILURE_HOOK_THREW);
       return;
     }
+    chunk_call = hook;
   }
 }
 

@@ -42,6 +42,11 @@
 #define DENOCAT_HOOK_POST_EVENT 5
 #define DENOCAT_HOOK_COUNT 6
 
+/* Or-ed into the hook number passed to dispatch when the instance's views must be rebuilt before
+ * use: its first call, or its first call after an init_mechanism that did not reach JS (a
+ * mechanism without an init hook can be re-instantiated at a reused ppack address). */
+#define DENOCAT_DISPATCH_REBIND 0x100u
+
 /* Field sections. */
 #define DENOCAT_SECTION_GLOBAL 0
 #define DENOCAT_SECTION_STATE 1

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import {
   ABI_CODE,
   type AbiFamily,
+  DISPATCH_REBIND,
   FAILURE,
   HOOK,
   HOOK_NAMES,
@@ -193,10 +194,15 @@ export class LiveCatalogue {
     const weight = new Float32Array(
       Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_weight()!, LIMIT.eventChunk * 4),
     );
-    const dispatch = (slot: number, hook: number, instance: number, count: number): number => {
+    const dispatch = (slot: number, call: number, instance: number, count: number): number => {
       try {
+        const hook = call & 0xff;
         let pp = instances[instance];
-        if (hook === HOOK.init || pp === undefined || instanceSlot[instance] !== slot) {
+        // Views are rebuilt at init and whenever C says the instance was re-initialised without
+        // reaching JS (a reused ppack address): never reuse views over freed arrays.
+        if (
+          hook === HOOK.init || call & DISPATCH_REBIND || pp === undefined || instanceSlot[instance] !== slot
+        ) {
           const pointer = s.denocat_instance_ppack(instance);
           if (pointer === null) throw new Error(`denocat: unknown instance ${instance}`);
           pp = buildPPack(specs[slot], pointer, abi());

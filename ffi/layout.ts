@@ -170,6 +170,9 @@ export const KIND: Readonly<Record<MechanismKind, number>> = {
 /** Name of a mechanism kind, as the ABI spells it. */
 export type MechanismKind = "point" | "density" | "reversal_potential" | "gap_junction" | "voltage";
 
+/** Or-ed into the hook number of a dispatch call when the instance's views must be rebuilt. */
+export const DISPATCH_REBIND = 0x100;
+
 /** Reasons `denocat_failure()` reports. */
 export const FAILURE = { none: 0, hookThrew: 1, foreignThread: 2, notInstalled: 3 } as const;
 
@@ -215,6 +218,7 @@ const CONSTANTS: Record<string, number> = {
   "ion.read_rev": ION_FLAG.readRevPotential,
   "ion.read_valence": ION_FLAG.readValence,
   "ion.verify_valence": ION_FLAG.verifyValence,
+  "dispatch.rebind": DISPATCH_REBIND,
   "failure.hook_threw": FAILURE.hookThrew,
   "failure.foreign_thread": FAILURE.foreignThread,
   "failure.not_installed": FAILURE.notInstalled,

@@ -288,6 +288,28 @@ Deno.test("on ABI 0.6 every ion array exists, including gX", async () => {
   cat.close();
 });
 
+Deno.test("a mechanism without init gets fresh views when a new simulation reuses its catalogue", async () => {
+  // The second host may place the instance at the address the first one freed; the catalogue
+  // must still hand JS views of the new arrays (run under ASan by tests/native_test.ts).
+  const mirror = defineMechanism({ name: "mirror" }, {
+    computeCurrents(pp) {
+      for (let k = 0; k < pp.width; k++) {
+        pp.i[pp.nodeIndex[k]] += pp.weight[k] * (pp.v[pp.nodeIndex[k]] + 100);
+      }
+    },
+  });
+  const cat = await catalogue({ mechanisms: [mirror] });
+  for (const [count, vInit] of [[1, -65], [8, -40], [3, -10]]) {
+    using host = await Host.create({ catalogues: [cat] });
+    host.setCvs({ count, areaUm2: area, vInit });
+    host.place("mirror", { cvs: Array.from({ length: count }, (_, k) => k) });
+    const last = host.probeCurrent(count - 1);
+    const { probes } = host.run({ until: 0.025, dt: 0.025 });
+    assert.equal(probes[last][0], vInit + 100, `${count} CVs`);
+  }
+  cat.close();
+});
+
 Deno.test("two mechanisms on one CV both contribute current (accumulate, never assign)", async () => {
   const constant = (name: string, current: number) =>
     defineMechanism({ name }, {

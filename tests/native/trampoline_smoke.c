@@ -64,8 +64,12 @@ static double touch(const double* values, int32_t n) {
   return sum;
 }
 
-static int32_t dispatch(uint32_t slot, uint32_t hook, uint32_t instance, uint32_t count) {
+static uint32_t rebinds;
+
+static int32_t dispatch(uint32_t slot, uint32_t call, uint32_t instance, uint32_t count) {
   if (fail_next_call) return 1; /* what the TS wrapper returns when a hook threw */
+  const uint32_t hook = call & 0xffu;
+  if (call & DENOCAT_DISPATCH_REBIND) rebinds++;
   calls[slot][hook]++;
   arb_mechanism_ppack* pp = lib.instance_ppack(instance);
   if (pp == NULL) return 1;
@@ -211,6 +215,9 @@ int main(int argc, char** argv) {
   CHECK(calls[1][DENOCAT_HOOK_POST_EVENT] == 40, "syn post_event %u", calls[1][DENOCAT_HOOK_POST_EVENT]);
   CHECK(fabs(event_weight_seen - 0.75) < 1e-7, "event weights %g", event_weight_seen);
   CHECK(samples[2 * 30 + 1] == 0.5, "syn instance 0 got its own event only: %g", samples[2 * 30 + 1]);
+  /* dens: both init calls ask for views (new instance, then re-initialised); syn has no init
+   * hook, so its first call (a post_event) asks. */
+  CHECK(rebinds == 3, "rebind requests %u", rebinds);
 
   /* A foreign thread is refused and recorded; nothing reaches dispatch. */
   uint32_t before = calls[0][DENOCAT_HOOK_COMPUTE_CURRENTS];
