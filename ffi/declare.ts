@@ -25,6 +25,12 @@ export interface FieldOptions {
   default?: number;
   /** Inclusive range; default unbounded. */
   range?: [number, number];
+  /**
+   * States only: an NMODL ASSIGNED variable kept per instance (such as exp2syn's `factor`), which
+   * Arbor lists among the state variables. It is not integrated and, unlike a STATE, is not
+   * scaled by `multiplicity` when synapses are coalesced.
+   */
+  assigned?: boolean;
 }
 
 /** Options of `@ion`: every flag of Arbor's `arb_ion_info`. Unset flags are false. */
@@ -103,7 +109,12 @@ export function fieldSpec(
   if (!Array.isArray(range) || range.length !== 2 || range.some((x) => typeof x !== "number")) {
     throw new TypeError(`${where}: range must be [low, high] numbers`);
   }
-  return { name, key, unit, defaultValue, range: [range[0], range[1]] };
+  if (
+    options.assigned !== undefined && (what !== "state variable" || typeof options.assigned !== "boolean")
+  ) {
+    throw new TypeError(`${where}: assigned is a true/false option of state variables only`);
+  }
+  return { name, key, unit, defaultValue, range: [range[0], range[1]], assigned: options.assigned ?? false };
 }
 
 /** Makes an ion spec from decorator options. */

@@ -345,6 +345,13 @@ class Pointwise {
       const base = f(x);
       this.checkKeys(pp, "derivative", base, keys);
       const integrated = keys.flatMap((key, j) => (base[key] === undefined ? [] : [j]));
+      for (const j of integrated) {
+        if (this.spec.states[j].assigned) {
+          throw new Error(
+            `mechanism '${this.spec.name}': derivative() returned '${keys[j]}', which is declared assigned`,
+          );
+        }
+      }
       if (this.integrated === undefined) this.integrated = integrated;
       else if (integrated.join() !== this.integrated.join()) {
         throw new Error(
@@ -480,8 +487,10 @@ function compileInit(rt: Pointwise): Hook {
   } else {
     rt.spec.states.forEach((f, j) => lines.push(`S${j}[k] = ${f.defaultValue};`));
   }
-  // Coalesced point instances stand for multiplicity[k] synapses: scale every state (5.5).
-  lines.push("if (M !== null) {", ...rt.spec.states.map((_, j) => `S${j}[k] *= M[k];`), "}", "}");
+  // Coalesced point instances stand for multiplicity[k] synapses: scale every STATE, but not the
+  // ASSIGNED variables, as modcc does (5.5).
+  const scaled = rt.spec.states.flatMap((f, j) => (f.assigned ? [] : [`S${j}[k] *= M[k];`]));
+  lines.push("if (M !== null) {", ...scaled, "}", "}");
   const run = compile<(pp: unknown, b: Bundle) => void>(
     `return function init(pp, b) {\n${lines.join("\n")}\n};`,
     { kernels: rt.kernels, x: rt.scope, rt },

@@ -18,6 +18,8 @@ export interface FieldSpec {
   defaultValue: number;
   /** Inclusive [low, high]; Arbor refuses user values outside it. */
   range: [number, number];
+  /** States only: an ASSIGNED variable (not integrated, not scaled by multiplicity). */
+  assigned?: boolean;
 }
 
 /** One ion a mechanism uses, with every flag of `arb_ion_info`. */

@@ -407,3 +407,27 @@ Deno.test("Host.create({ coalesceSynapses: false }) keeps every synapse apart", 
   assert.deepEqual([...probes[first]], [1]);
   cat.close();
 });
+
+Deno.test("coalescing scales STATE variables but not assigned ones (exp2syn's factor)", async () => {
+  const twin = defineMechanism({
+    name: "twin",
+    kind: "point",
+    isLinear: true,
+    states: { s: {}, factor: { assigned: true } },
+  }, {
+    initial: () => ({ s: 1, factor: 3 }),
+    onEvent: (x, weight) => ({ s: x.s + weight * x.factor }),
+  });
+  const { cat, host } = await hostWith([twin]);
+  const p = host.place("twin", { cvs: [0, 0] });
+  host.event(p, 0, 0, 1);
+  const s = host.probeState(p, "s"), factor = host.probeState(p, "factor");
+  const { probes } = host.run({ until: 0.025, dt: 0.025 });
+  assert.deepEqual([probes[s][0], probes[factor][0]], [2 + 3, 3]);
+  assert.throws(
+    () => defineMechanism({ name: "x", parameters: { p: { assigned: true } } }, { current: () => ({}) }),
+    /assigned is a true\/false option of state variables only/,
+  );
+  host.close();
+  cat.close();
+});

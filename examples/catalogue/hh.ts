@@ -45,7 +45,7 @@ export class PointwiseHH extends PointwiseMechanism {
   h!: number;
   @state()
   n!: number;
-  @state()
+  @state({ assigned: true })
   q10!: number;
   @ion()
   na!: Ion;

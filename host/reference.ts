@@ -1,0 +1,133 @@
+/**
+ * The traces recorded from real Arbor in `shared/reference/arbor/` (see its README): loading a
+ * case as a `CellDescription`, and comparing a run with it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { CellDescription, CellResult } from "./cell.ts";
+
+/** One reference case: its parameters, turned into a cell, and the recorded columns. */
+export interface ReferenceCase {
+  /** Case name (file stem). */
+  name: string;
+  /** The JSON file's contents. */
+  parameters: Record<string, unknown>;
+  /** The cell and run the JSON describes. */
+  cell: CellDescription;
+  /** Recorded columns by probe text (`"v"`, `"hh.m"`, ...), plus `"t"`. */
+  columns: Record<string, Float64Array>;
+  /** Spike times Arbor's -10 mV detector saw. */
+  spikes: number[];
+}
+
+/** What `compareWithReference` measures. */
+export interface Comparison {
+  /** Case name. */
+  name: string;
+  /** Samples compared. */
+  samples: number;
+  /** max |V - V_ref| (mV). */
+  maxVoltage: number;
+  /** max |state - state_ref| over every probed state. */
+  maxState: number;
+  /** Spike times of the run. */
+  spikes: number[];
+  /** Spike times of the reference. */
+  referenceSpikes: number[];
+  /** max |t - t_ref| over paired spikes (Infinity when the counts differ). */
+  maxSpikeShift: number;
+}
+
+/** The folder of the recorded traces: `$DENOCAT_REFERENCE` or `../shared/reference/arbor`. */
+export function referenceFolder(): string {
+  return Deno.env.get("DENOCAT_REFERENCE") ??
+    join(new URL("../..", import.meta.url).pathname, "shared", "reference", "arbor");
+}
+
+/** Names of every case in the reference folder. */
+export function referenceCaseNames(folder = referenceFolder()): string[] {
+  return [...Deno.readDirSync(folder)].filter((e) => e.name.endsWith(".json")).map((e) => e.name.slice(0, -5))
+    .sort();
+}
+
+const columnProbe = (column: string) => (column === "v_mV" ? "v" : column === "t_ms" ? "t" : column);
+
+/**
+ * Loads `<name>.json` and `<name>.csv` and turns the JSON's parameters into a cell description:
+ * a cylinder CV with Arbor's neuron_cable_properties (cm 0.01 F/m², ions na/k/ca), the density
+ * mechanisms with their overrides, the synapse with its events, the current clamp, `nernst/<ion>`
+ * when asked for, a -10 mV detector and one probe per recorded column.
+ */
+export function loadReferenceCase(name: string, folder = referenceFolder()): ReferenceCase {
+  // deno-lint-ignore no-explicit-any
+  const json: any = JSON.parse(Deno.readTextFileSync(join(folder, `${name}.json`)));
+  const lines = Deno.readTextFileSync(join(folder, `${name}.csv`)).trim().split("\n");
+  const header = lines[0].split(",");
+  const rows = lines.slice(1).map((line) => line.split(",").map(Number));
+  const columns: Record<string, Float64Array> = {};
+  header.forEach((column, c) => (columns[columnProbe(column)] = Float64Array.from(rows, (row) => row[c])));
+  const cell: CellDescription = {
+    areaUm2: json.cv_area_um2,
+    diamUm: 2 * json.cylinder_radius_um,
+    cm: 0.01,
+    vInit: json.Vm_init_mV,
+    temperatureDegC: json.temperature_degC,
+    ions: "neuron",
+    density: (json.density ?? []).map((d: { mechanism: string; params: Record<string, number> }) => ({
+      mechanism: d.mechanism,
+      params: d.params,
+    })),
+    reversalPotentials: json.nernst_ion ? [`nernst/${json.nernst_ion}`] : [],
+    synapses: json.synapse
+      ? [{
+        mechanism: json.synapse.mechanism,
+        params: json.synapse.params,
+        events: (json.events ?? []).map((e: { t_ms: number; weight: number }) => ({
+          t: e.t_ms,
+          weight: e.weight,
+        })),
+      }]
+      : [],
+    iclamps: json.iclamp
+      ? [{
+        start: json.iclamp.tstart_ms,
+        duration: json.iclamp.duration_ms,
+        amplitude: json.iclamp.amplitude_nA,
+      }]
+      : [],
+    detectors: [{ threshold: -10 }],
+    probes: header.slice(1).map(columnProbe),
+    dt: json.dt_ms,
+    until: json.tfinal_ms,
+  };
+  return { name, parameters: json, cell, columns, spikes: json.spikes_ms ?? [] };
+}
+
+/** Compares a run of `reference.cell` with the recorded columns and spikes. */
+export function compareWithReference(reference: ReferenceCase, result: CellResult): Comparison {
+  const samples = Math.min(result.time.length, reference.columns.t.length);
+  let maxVoltage = 0, maxState = 0;
+  for (const [probe, trace] of Object.entries(result.traces)) {
+    const recorded = reference.columns[probe];
+    if (recorded === undefined) continue;
+    let worst = 0;
+    for (let k = 0; k < samples; k++) worst = Math.max(worst, Math.abs(trace[k] - recorded[k]));
+    if (Number.isNaN(trace[samples - 1])) worst = Infinity;
+    if (probe === "v") maxVoltage = worst;
+    else maxState = Math.max(maxState, worst);
+  }
+  const same = result.spikes.length === reference.spikes.length;
+  const maxSpikeShift = same
+    ? result.spikes.reduce((worst, t, k) => Math.max(worst, Math.abs(t - reference.spikes[k])), 0)
+    : Infinity;
+  return {
+    name: reference.name,
+    samples,
+    maxVoltage,
+    maxState,
+    spikes: result.spikes,
+    referenceSpikes: reference.spikes,
+    maxSpikeShift,
+  };
+}
