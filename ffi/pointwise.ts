@@ -197,6 +197,7 @@ class Pointwise {
   /** State indices the derivative kernel returns; fixed on its first call. */
   integrated: number[] | undefined;
   #advance: ((pp: Record<string, unknown>, b: Bundle) => void) | undefined;
+  #gather: ((pp: Record<string, unknown>, b: Bundle, k: number) => void) | undefined;
 
   constructor(spec: MechanismSpec, kernels: KernelTarget, method: IntegrationMethod) {
     this.spec = spec;
@@ -247,29 +248,16 @@ class Pointwise {
     return b;
   }
 
-  /** Loads the scope with instance `k`'s values. Also what the generated loops do, inline. */
+  /** Loads the scope with instance `k`'s values: the generated loops' own gather, as a function. */
   gather(pp: Record<string, unknown>, b: Bundle, k: number): void {
-    const x = this.scope;
-    const node = b.node[k];
-    x.v = b.v[node];
-    x.dt = pp.dt as number;
-    x.celsius = b.temperature[node];
-    x.diam = b.diam[node];
-    x.area = b.area[node];
-    x.vPeer = b.vPeer !== null && b.peer !== null ? b.vPeer[b.peer[k]] : NaN;
-    this.spec.states.forEach((f, j) => (x[f.key] = b.states[j][k]));
-    this.spec.parameters.forEach((f, j) => (x[f.key] = b.parameters[j][k]));
-    for (const f of this.spec.globals) x[f.key] = pp[f.key] as number;
-    for (const name of this.spec.randoms) x[name] = (pp[name] as Float64Array)[k];
-    this.spec.ions.forEach((ion, j) => {
-      const names = ionScopeNames(ion.name);
-      const at = b.ionIndex[j][k];
-      x[names.reversal] = b.ionReversal[j]?.[at] ?? NaN;
-      x[names.internal] = b.ionInternal[j]?.[at] ?? NaN;
-      x[names.external] = b.ionExternal[j]?.[at] ?? NaN;
-      x[names.diffusive] = b.ionDiffusive[j]?.[at] ?? NaN;
-      x[names.valence] = b.ionValence[j];
-    });
+    this.#gather ??= (() => {
+      const { prologue, body } = gatherSource(this);
+      return compile<(pp: Record<string, unknown>, b: Bundle, k: number) => void>(
+        `return function gather(pp, b, k) {\n${[...prologue, ...body].join("\n")}\n};`,
+        { x: this.scope },
+      );
+    })();
+    this.#gather(pp, b, k);
   }
 
   /** Throws the error for a non-finite or missing kernel result. */
@@ -409,6 +397,15 @@ function compile<T>(source: string, bindings: Record<string, unknown>): T {
 
 const lit = (key: string) => JSON.stringify(key);
 
+/** Compiles the loop `lines` as hook `name(pp, b, events)` and binds it to the ppack's bundle. */
+function generatedHook(rt: Pointwise, name: string, lines: string[]): Hook {
+  const run = compile<(pp: unknown, b: Bundle, events: EventBatch | undefined) => void>(
+    `return function ${name}(pp, b, events) {\n${lines.join("\n")}\n};`,
+    { kernels: rt.kernels, x: rt.scope, rt },
+  );
+  return (pp, events) => run(pp, rt.bundle(pp), events);
+}
+
 /** Source that loads scope `x` for instance `k` (inside a loop whose prologue is `prologue`). */
 function gatherSource(rt: Pointwise): { prologue: string[]; body: string[] } {
   const { spec } = rt;
@@ -491,11 +488,7 @@ function compileInit(rt: Pointwise): Hook {
   // ASSIGNED variables, as modcc does (5.5).
   const scaled = rt.spec.states.flatMap((f, j) => (f.assigned ? [] : [`S${j}[k] *= M[k];`]));
   lines.push("if (M !== null) {", ...scaled, "}", "}");
-  const run = compile<(pp: unknown, b: Bundle) => void>(
-    `return function init(pp, b) {\n${lines.join("\n")}\n};`,
-    { kernels: rt.kernels, x: rt.scope, rt },
-  );
-  return (pp) => run(pp, rt.bundle(pp));
+  return generatedHook(rt, "init", lines);
 }
 
 function compileAdvance(rt: Pointwise): (pp: Record<string, unknown>, b: Bundle) => void {
@@ -598,11 +591,7 @@ function compileCurrent(rt: Pointwise): Hook {
     );
   });
   lines.push("}");
-  const run = compile<(pp: unknown, b: Bundle) => void>(
-    `return function computeCurrents(pp, b) {\n${lines.join("\n")}\n};`,
-    { kernels: rt.kernels, x: rt.scope, rt },
-  );
-  return (pp) => run(pp, rt.bundle(pp));
+  return generatedHook(rt, "computeCurrents", lines);
 }
 
 function compileReversal(rt: Pointwise): Hook {
@@ -625,11 +614,7 @@ function compileReversal(rt: Pointwise): Hook {
     );
   });
   lines.push("}");
-  const run = compile<(pp: unknown, b: Bundle) => void>(
-    `return function computeCurrents(pp, b) {\n${lines.join("\n")}\n};`,
-    { kernels: rt.kernels, x: rt.scope, rt },
-  );
-  return (pp) => run(pp, rt.bundle(pp));
+  return generatedHook(rt, "computeCurrents", lines);
 }
 
 function compileConcentrations(rt: Pointwise): Hook {
@@ -661,11 +646,7 @@ function compileConcentrations(rt: Pointwise): Hook {
     }
   });
   lines.push("}");
-  const run = compile<(pp: unknown, b: Bundle) => void>(
-    `return function writeIons(pp, b) {\n${lines.join("\n")}\n};`,
-    { kernels: rt.kernels, x: rt.scope, rt },
-  );
-  return (pp) => run(pp, rt.bundle(pp));
+  return generatedHook(rt, "writeIons", lines);
 }
 
 function compileEvents(rt: Pointwise): Hook {
@@ -682,11 +663,7 @@ function compileEvents(rt: Pointwise): Hook {
     ...storeStates(rt, "onEvent", "r", true),
     "}",
   ];
-  const run = compile<(pp: unknown, b: Bundle, events: EventBatch) => void>(
-    `return function applyEvents(pp, b, events) {\n${lines.join("\n")}\n};`,
-    { kernels: rt.kernels, x: rt.scope, rt },
-  );
-  return (pp, events) => run(pp, rt.bundle(pp), events!);
+  return generatedHook(rt, "applyEvents", lines);
 }
 
 function compilePostEvent(rt: Pointwise): Hook {
@@ -707,11 +684,7 @@ function compilePostEvent(rt: Pointwise): Hook {
     "}",
     "}",
   ];
-  const run = compile<(pp: unknown, b: Bundle) => void>(
-    `return function postEvent(pp, b) {\n${lines.join("\n")}\n};`,
-    { kernels: rt.kernels, x: rt.scope, rt },
-  );
-  return (pp) => run(pp, rt.bundle(pp));
+  return generatedHook(rt, "postEvent", lines);
 }
 
 /**
