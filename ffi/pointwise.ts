@@ -153,6 +153,8 @@ type Hook = (pp: Record<string, unknown>, events?: EventBatch) => void;
 
 /** The arrays of one ppack object, read once per instance (see `bundleOf`). */
 interface Bundle {
+  /** Kernels whose returned keys were checked for this ppack object. */
+  checked: Set<string>;
   width: number;
   node: Int32Array;
   v: Float64Array;
@@ -177,6 +179,9 @@ interface Bundle {
   ionValence: number[];
 }
 
+/** Where a ppack object keeps its bundle. */
+const BUNDLE = Symbol("denocat.pointwise.bundle");
+
 function optional<T>(read: () => T): T | null {
   try {
     return read();
@@ -192,8 +197,6 @@ class Pointwise {
   readonly method: IntegrationMethod;
   /** The one scope object every kernel call reads (reused: no allocation per call). */
   readonly scope: Record<string, number> = {};
-  #bundles = new WeakMap<object, Bundle>();
-  #checked = new WeakMap<object, Set<string>>();
   /** State indices the derivative kernel returns; fixed on its first call. */
   integrated: number[] | undefined;
   #advance: ((pp: Record<string, unknown>, b: Bundle) => void) | undefined;
@@ -216,11 +219,12 @@ class Pointwise {
     }
   }
 
-  bundle(pp: Record<string, unknown>): Bundle {
-    let b = this.#bundles.get(pp);
+  bundle(pp: Record<string | symbol, unknown>): Bundle {
+    let b = pp[BUNDLE] as Bundle | undefined;
     if (b !== undefined) return b;
     const ions = this.spec.ions.map((ion) => (pp.ions as Record<string, Record<string, unknown>>)[ion.name]);
     b = {
+      checked: new Set(),
       width: pp.width as number,
       node: pp.nodeIndex as Int32Array,
       v: pp.v as Float64Array,
@@ -244,7 +248,8 @@ class Pointwise {
       ionDiffusive: ions.map((ion) => optional(() => ion.diffusiveConcentration as Float64Array)),
       ionValence: ions.map((ion) => (ion.charge as Float64Array)[0]),
     };
-    this.#bundles.set(pp, b);
+    // Cached on the ppack object itself: it is rebuilt at every init, and so is the bundle.
+    pp[BUNDLE] = b;
     return b;
   }
 
@@ -269,11 +274,10 @@ class Pointwise {
   }
 
   /** Checks, once per ppack object, that a kernel returns only keys it may return. */
-  checkKeys(pp: object, kernel: KernelName, result: unknown, allowed: readonly string[]): void {
-    let done = this.#checked.get(pp);
-    if (done === undefined) this.#checked.set(pp, done = new Set());
-    if (done.has(kernel)) return;
-    done.add(kernel);
+  checkKeys(b: Bundle, kernel: KernelName, result: unknown): void {
+    if (b.checked.has(kernel)) return;
+    b.checked.add(kernel);
+    const allowed = this.allowedKeys(kernel);
     if (result === null || typeof result !== "object") {
       throw new TypeError(`mechanism '${this.spec.name}': ${kernel}() must return an object, got ${result}`);
     }
@@ -331,7 +335,7 @@ class Pointwise {
     for (let k = 0; k < b.width; k++) {
       this.gather(pp, b, k);
       const base = f(x);
-      this.checkKeys(pp, "derivative", base, keys);
+      this.checkKeys(b, "derivative", base);
       const integrated = keys.flatMap((key, j) => (base[key] === undefined ? [] : [j]));
       for (const j of integrated) {
         if (this.spec.states[j].assigned) {
@@ -383,7 +387,11 @@ class Pointwise {
 
   advance(pp: Record<string, unknown>): void {
     const b = this.bundle(pp);
-    if (!this.#checked.get(pp)?.has("derivative")) this.verifyDerivative(pp, b);
+    // Marked only once every instance passed, so a failed check is repeated on the next call.
+    if (!b.checked.has("verified derivative")) {
+      this.verifyDerivative(pp, b);
+      b.checked.add("verified derivative");
+    }
     this.#advance ??= compileAdvance(this);
     this.#advance(pp, b);
   }
@@ -471,7 +479,7 @@ function compileInit(rt: Pointwise): Hook {
   if (rt.kernels.initial) {
     lines.push(
       "const r = kernels.initial(x);",
-      "if (k === 0) rt.checkKeys(pp, 'initial', r, rt.allowedKeys('initial'));",
+      "if (k === 0 && !b.checked.has('initial')) rt.checkKeys(b, 'initial', r);",
     );
     // States initial() leaves out restart from their defaults, so init stays idempotent.
     rt.spec.states.forEach((f, j) => {
@@ -561,7 +569,7 @@ function compileCurrent(rt: Pointwise): Hook {
   };
   lines.push(
     "const c = kernels.current(x);",
-    "if (k === 0) rt.checkKeys(pp, 'current', c, rt.allowedKeys('current'));",
+    "if (k === 0 && !b.checked.has('current')) rt.checkKeys(b, 'current', c);",
     "const scale = " + scale + ";",
     `const I = ${sumCurrents("c")};`,
     check("current", "the current", "I"),
@@ -602,7 +610,7 @@ function compileReversal(rt: Pointwise): Hook {
     ...body,
     "const r = kernels.reversalPotential(x);",
   ];
-  lines.push("if (k === 0) rt.checkKeys(pp, 'reversalPotential', r, rt.allowedKeys('reversalPotential'));");
+  lines.push("if (k === 0 && !b.checked.has('reversalPotential')) rt.checkKeys(b, 'reversalPotential', r);");
   rt.spec.ions.forEach((ion, j) => {
     if (!(ion.flags & ION_FLAG.writeRevPotential)) return;
     const key = ionScopeNames(ion.name).reversal;
@@ -627,7 +635,7 @@ function compileConcentrations(rt: Pointwise): Hook {
     ...body,
     "const r = kernels.concentrations(x);",
   ];
-  lines.push("if (k === 0) rt.checkKeys(pp, 'concentrations', r, rt.allowedKeys('concentrations'));");
+  lines.push("if (k === 0 && !b.checked.has('concentrations')) rt.checkKeys(b, 'concentrations', r);");
   rt.spec.ions.forEach((ion, j) => {
     const names = ionScopeNames(ion.name);
     if (ion.flags & ION_FLAG.writeIntConcentration) {
@@ -659,7 +667,7 @@ function compileEvents(rt: Pointwise): Hook {
     "if (!(k < b.width)) throw new Error(`mechanism '${rt.spec.name}': event for instance ${k}, but width is ${b.width}`);",
     ...body,
     "const r = kernels.onEvent(x, weight[e]);",
-    "rt.checkKeys(pp, 'onEvent', r, rt.allowedKeys('onEvent'));",
+    "if (!b.checked.has('onEvent')) rt.checkKeys(b, 'onEvent', r);",
     ...storeStates(rt, "onEvent", "r", true),
     "}",
   ];
@@ -679,7 +687,7 @@ function compilePostEvent(rt: Pointwise): Hook {
     "if (!(t >= 0)) continue;",
     ...body,
     "const r = kernels.onPostEvent(x, t);",
-    "rt.checkKeys(pp, 'onPostEvent', r, rt.allowedKeys('onPostEvent'));",
+    "if (!b.checked.has('onPostEvent')) rt.checkKeys(b, 'onPostEvent', r);",
     ...storeStates(rt, "onPostEvent", "r", true),
     "}",
     "}",
