@@ -55,6 +55,7 @@ import {
 } from "./ffi/pointwise.ts";
 import type { EventBatch, IonViews } from "./ffi/ppack.ts";
 import type { FieldSpec, IonSpec, MechanismSpec } from "./ffi/spec.ts";
+import type { CompiledCatalogue, CompileOptions } from "./compile/build.ts";
 
 export type {
   AbiFamily,
@@ -68,6 +69,12 @@ export type {
   IonViews,
 };
 export type { IntegrationMethod, KernelName, MechanismKind, MechanismSpec };
+export {
+  type CompiledCatalogue,
+  type CompiledLibrary,
+  CompileError,
+  type CompileOptions,
+} from "./compile/build.ts";
 export {
   type CatalogueSource,
   type CvOptions,
@@ -283,6 +290,7 @@ type Member =
 
 const MEMBERS = Symbol("denocat.members");
 const declaredClasses = new WeakMap<object, DeclaredMechanism>();
+const declaredOptions = new WeakMap<object, MechanismOptions>();
 const defaultRegistry: DeclaredMechanism[] = [];
 let defaultCatalogue: Promise<LiveCatalogue> | undefined;
 
@@ -466,6 +474,7 @@ export function mechanism(
     const spec = specFromMembers(name, options, (context.metadata[MEMBERS] as Member[] | undefined) ?? []);
     const declared = declare(spec, options, target.prototype, () => new target());
     declaredClasses.set(target, declared);
+    declaredOptions.set(target, options);
     defaultRegistry.push(declared);
   };
 }
@@ -522,6 +531,66 @@ function hooksOf(object: object): Partial<Record<HookName, HookFunction>> {
   const hooks: Partial<Record<HookName, HookFunction>> = {};
   for (const name of definedHooks(object)) hooks[name] = (object as Record<HookName, HookFunction>)[name];
   return hooks;
+}
+
+/** What `specOf` tells about a `@mechanism` class (read by the compiler in `compile/`). */
+export interface MechanismDeclaration {
+  /** The validated spec: names, kinds, fields, defaults, ranges, ions and flags. */
+  readonly spec: MechanismSpec;
+  /** Integration method of a pointwise mechanism (`"cnexp"` unless declared otherwise). */
+  readonly method: IntegrationMethod;
+  /** Pointwise kernels the class defines (empty for a raw-hook mechanism). */
+  readonly kernels: KernelName[];
+  /** Raw hooks the class defines (empty for a pointwise mechanism). */
+  readonly hooks: HookName[];
+}
+
+/**
+ * Internal accessor for the compiler (`compile/`): the runtime declaration of a class decorated
+ * with `@mechanism`, or `undefined` for anything else. The compiler takes every piece of
+ * metadata from here and only the kernel bodies from the source text.
+ *
+ * @example
+ * ```ts
+ * import { specOf } from "./mod.ts";
+ * import { PointwiseHH } from "./examples/catalogue/hh.ts";
+ * console.log(specOf(PointwiseHH)?.spec.name); // "hh"
+ * ```
+ */
+export function specOf(cls: unknown): MechanismDeclaration | undefined {
+  if (typeof cls !== "function") return undefined;
+  const declared = declaredClasses.get(cls);
+  if (declared === undefined) return undefined;
+  const options = declaredOptions.get(cls) ?? {};
+  return {
+    spec: declared.spec,
+    method: (options.method ?? "cnexp") as IntegrationMethod,
+    kernels: definedKernels(cls.prototype),
+    hooks: definedHooks(cls.prototype),
+  };
+}
+
+/**
+ * Compiled mode: translates the pointwise mechanisms of a TypeScript module to one C catalogue
+ * and builds it with zig for Arbor's ABI 0.6 and/or 0.7 (`<name>_abi06.so`, `<name>_abi07.so`),
+ * which then load into Arbor (or the host) with no Deno at run time. Metadata comes from the
+ * runtime declarations, kernel bodies from the source; anything outside the compiled subset
+ * (see compile/translate.ts) throws a `CompileError` with file:line:column, and nothing is
+ * written. The same as `deno task catalogue <module.ts>`.
+ *
+ * @example
+ * ```ts
+ * import { compileCatalogue } from "./mod.ts";
+ * const built = await compileCatalogue("./examples/catalogue/mod.ts", { out: "out", name: "ports" });
+ * console.log(built.usage); // arbor.load_catalogue("…/out/ports_abi07.so") and friends
+ * ```
+ */
+export async function compileCatalogue(
+  module: string | URL,
+  options: CompileOptions = {},
+): Promise<CompiledCatalogue> {
+  const { compileCatalogue: compile } = await import("./compile/build.ts");
+  return await compile(module, options);
 }
 
 /** A plain-object mechanism declaration, for `defineMechanism`. */

@@ -1,0 +1,196 @@
+/**
+ * Compiled mode, step 3: translate a module, emit its C catalogue and build it with zig for one
+ * or both Arbor ABI families. Nothing is left behind when translation or compilation fails.
+ *
+ * @module
+ */
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { AbiFamily } from "../ffi/layout.ts";
+import { findZig, REPOSITORY_ROOT } from "../ffi/toolchain.ts";
+import { emitCatalogue } from "./emit.ts";
+import { CompileError, translateModule, type Translation } from "./translate.ts";
+
+export { CompileError };
+
+/** Options of `compileCatalogue`. */
+export interface CompileOptions {
+  /** Output folder (created if missing); default: the working directory. */
+  out?: string;
+  /** ABI family to build, or `"both"` (default): `<name>_abi06.so` and `<name>_abi07.so`. */
+  abi?: AbiFamily | "both";
+  /** File name prefix; default: the module's file name without extension (its folder's for mod.ts). */
+  name?: string;
+  /** Skip raw-hook mechanisms (with a note) instead of failing. */
+  skipRaw?: boolean;
+  /**
+   * The C compiler command, for special builds (e.g. `["gcc", "-fsanitize=address"]`); default
+   * `zig cc -O3` from `findZig()`. `-shared -fPIC -ffp-contract=off -std=c11 -I<repo>/c` and the
+   * ABI define are always added.
+   */
+  compiler?: string[];
+}
+
+/** One built library. */
+export interface CompiledLibrary {
+  /** Layout family it speaks. */
+  abi: AbiFamily;
+  /** Absolute path of the `.so`. */
+  path: string;
+}
+
+/** What `compileCatalogue` produced. */
+export interface CompiledCatalogue {
+  /** Catalogue name (file prefix). */
+  name: string;
+  /** Absolute path of the generated C file, kept next to the libraries. */
+  source: string;
+  /** The built libraries, one per family. */
+  libraries: CompiledLibrary[];
+  /** Names of the compiled mechanisms. */
+  mechanisms: string[];
+  /** Notes (e.g. raw-hook mechanisms skipped with `skipRaw`). */
+  notes: string[];
+  /** Ready-to-paste Python and TypeScript lines that load each library. */
+  usage: string;
+}
+
+const ABI_SUFFIX: Record<AbiFamily, string> = { "0.6": "abi06", "0.7": "abi07" };
+const ABI_DEFINE: Record<AbiFamily, string> = { "0.6": "6", "0.7": "7" };
+
+function modulePath(module: string | URL): string {
+  if (module instanceof URL) return fileURLToPath(module);
+  return module.startsWith("file:") ? fileURLToPath(module) : resolve(module);
+}
+
+function defaultName(path: string): string {
+  const stem = basename(path).replace(/\.[^.]*$/, "");
+  return stem === "mod" || stem === "index" ? basename(dirname(path)) : stem;
+}
+
+/** Translates a module and returns its C catalogue text (no compilation). */
+export async function generateCatalogueSource(
+  module: string | URL,
+  options: Pick<CompileOptions, "name" | "skipRaw"> = {},
+): Promise<{ name: string; code: string; translation: Translation }> {
+  const path = modulePath(module);
+  const name = options.name ?? defaultName(path);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new CompileError(`catalogue name '${name}' may only hold letters, digits, '_', '.' and '-'`);
+  }
+  const translation = await translateModule(path, { skipRaw: options.skipRaw });
+  return { name, code: emitCatalogue(translation, { name }), translation };
+}
+
+/** Compiles one C file into a shared library for one family; throws CompileError on failure. */
+export async function compileC(
+  source: string,
+  output: string,
+  abi: AbiFamily,
+  compiler?: string[],
+): Promise<void> {
+  const command = compiler ?? [await findZig(), "cc", "-O3"];
+  const args = [
+    ...command.slice(1),
+    "-shared",
+    "-fPIC",
+    "-ffp-contract=off",
+    "-std=c11",
+    `-I${join(REPOSITORY_ROOT, "c")}`,
+    `-DDENOCAT_COMPILED_ABI=${ABI_DEFINE[abi]}`,
+    source,
+    "-o",
+    output,
+    "-lm",
+  ];
+  const result = await new Deno.Command(command[0], { args, stdout: "piped", stderr: "piped" }).output();
+  if (!result.success) {
+    const stderr = new TextDecoder().decode(result.stderr);
+    throw new CompileError(
+      `compiling the generated C for ABI ${abi} failed (${command[0]} ${args.join(" ")}):\n${stderr}`,
+    );
+  }
+}
+
+/** The Python and TypeScript lines that load the built libraries. */
+function usageText(libraries: CompiledLibrary[]): string {
+  const byAbi = Object.fromEntries(libraries.map((l) => [l.abi, l.path])) as Partial<
+    Record<AbiFamily, string>
+  >;
+  const lines: string[] = [];
+  lines.push("Python (Arbor):");
+  lines.push("  import arbor");
+  if (byAbi["0.6"] && byAbi["0.7"]) {
+    lines.push(
+      `  new_abi = tuple(int(p) for p in arbor.__version__.split(".")[:2]) >= (0, 11)`,
+      `  cat = arbor.load_catalogue(${JSON.stringify(byAbi["0.7"])} if new_abi else ${
+        JSON.stringify(byAbi["0.6"])
+      })`,
+    );
+  }
+  if (byAbi["0.7"]) {
+    lines.push(`  cat = arbor.load_catalogue(${JSON.stringify(byAbi["0.7"])})  # Arbor 0.11 / 0.12 only`);
+  }
+  if (byAbi["0.6"]) {
+    lines.push(`  cat = arbor.load_catalogue(${JSON.stringify(byAbi["0.6"])})  # Arbor 0.9 / 0.10 only`);
+  }
+  lines.push(`  props = arbor.neuron_cable_properties(); props.catalogue.extend(cat, "")`);
+  lines.push("TypeScript (denocat's native host):");
+  for (const library of libraries) {
+    lines.push(
+      `  const host = await Host.create({ catalogues: [${
+        JSON.stringify(library.path)
+      }], abi: "${library.abi}" });`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Compiles every pointwise mechanism of a module into one native Arbor catalogue per ABI family.
+ * Throws `CompileError` (and writes nothing) when a kernel leaves the compiled subset or the C
+ * compiler fails.
+ */
+export async function compileCatalogue(
+  module: string | URL,
+  options: CompileOptions = {},
+): Promise<CompiledCatalogue> {
+  const abis: AbiFamily[] = options.abi === undefined || options.abi === "both"
+    ? ["0.6", "0.7"]
+    : [options.abi];
+  for (const abi of abis) {
+    if (!(abi in ABI_SUFFIX)) throw new CompileError(`unknown ABI '${abi}': use 0.6, 0.7 or both`);
+  }
+  const { name, code, translation } = await generateCatalogueSource(module, options);
+  const out = resolve(options.out ?? ".");
+  const work = await Deno.makeTempDir({ prefix: "denocat-compile-" });
+  try {
+    const source = join(work, `${name}.c`);
+    await Deno.writeTextFile(source, code);
+    for (const abi of abis) {
+      await compileC(source, join(work, `${name}_${ABI_SUFFIX[abi]}.so`), abi, options.compiler);
+    }
+    // Everything built: only now does anything appear in the output folder.
+    await Deno.mkdir(out, { recursive: true });
+    const libraries: CompiledLibrary[] = [];
+    const finalSource = join(out, `${name}.c`);
+    await Deno.copyFile(source, finalSource);
+    for (const abi of abis) {
+      const path = join(out, `${name}_${ABI_SUFFIX[abi]}.so`);
+      const temporary = `${path}.partial-${Deno.pid}`;
+      await Deno.copyFile(join(work, `${name}_${ABI_SUFFIX[abi]}.so`), temporary);
+      await Deno.rename(temporary, path); // atomic: a loader never sees half a library
+      libraries.push({ abi, path });
+    }
+    return {
+      name,
+      source: finalSource,
+      libraries,
+      mechanisms: translation.mechanisms.map((m) => m.spec.name),
+      notes: translation.notes,
+      usage: usageText(libraries),
+    };
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+}

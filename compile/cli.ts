@@ -1,0 +1,57 @@
+/**
+ * `deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw]`:
+ * compiles every registered pointwise mechanism of a module into one native Arbor catalogue per
+ * ABI family, and prints how to load it from Python and from TypeScript.
+ *
+ * @module
+ */
+import type { AbiFamily } from "../ffi/layout.ts";
+import { compileCatalogue, CompileError, type CompileOptions } from "./build.ts";
+
+const USAGE =
+  "usage: deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw]";
+
+/** Parses the command line; throws with the usage text on a mistake. */
+export function parseArguments(args: string[]): { module: string; options: CompileOptions } {
+  let module: string | undefined;
+  const options: CompileOptions = {};
+  for (let k = 0; k < args.length; k++) {
+    const arg = args[k];
+    const value = () => {
+      const next = args[++k];
+      if (next === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return next;
+    };
+    if (arg === "-o" || arg === "--out") options.out = value();
+    else if (arg === "--abi") {
+      const abi = value();
+      if (abi !== "0.6" && abi !== "0.7" && abi !== "both") {
+        throw new Error(`--abi must be 0.6, 0.7 or both\n${USAGE}`);
+      }
+      options.abi = abi as AbiFamily | "both";
+    } else if (arg === "--name") options.name = value();
+    else if (arg === "--skip-raw") options.skipRaw = true;
+    else if (arg === "-h" || arg === "--help") throw new Error(USAGE);
+    else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}\n${USAGE}`);
+    else if (module === undefined) module = arg;
+    else throw new Error(`more than one module given\n${USAGE}`);
+  }
+  if (module === undefined) throw new Error(USAGE);
+  return { module, options };
+}
+
+if (import.meta.main) {
+  try {
+    const { module, options } = parseArguments(Deno.args);
+    const result = await compileCatalogue(module, options);
+    for (const note of result.notes) console.log(`note: ${note}`);
+    console.log(`compiled ${result.mechanisms.join(", ")} into catalogue '${result.name}'`);
+    console.log(`  C source: ${result.source}`);
+    for (const library of result.libraries) console.log(`  ABI ${library.abi}: ${library.path}`);
+    console.log("");
+    console.log(result.usage);
+  } catch (error) {
+    console.error(error instanceof CompileError ? `error: ${error.message}` : (error as Error).message);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,445 @@
+// Compiled mode (compile/): the ports of Arbor's default catalogue and the inferior-olive example
+// compiled to C run on the host exactly like live mode (max relative difference <= 1e-9), match
+// Arbor's recorded traces, refuse everything outside the subset with a located message and no
+// library left behind, and run clean under ASan + UBSan.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { catalogue, compileCatalogue, type CompiledCatalogue, CompileError } from "../mod.ts";
+import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
+import { IoAxon, IoDend, IoSoma } from "../examples/inferior_olive.ts";
+import { type CellDescription, type CellResult, runCell } from "../host/cell.ts";
+import { compareWithReference, loadReferenceCase } from "../host/reference.ts";
+import { generateCatalogueSource } from "../compile/build.ts";
+import { parseArguments } from "../compile/cli.ts";
+import type { AbiFamily } from "../ffi/layout.ts";
+import { channelCells, inferiorOliveCell, referenceCells } from "./support/compiled_cases.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const decoder = new TextDecoder();
+const outFolder = await Deno.makeTempDir({ prefix: "denocat-compile-test-" });
+addEventListener("unload", () => {
+  try {
+    Deno.removeSync(outFolder, { recursive: true });
+  } catch { /* already gone */ }
+});
+
+let ports: Promise<CompiledCatalogue> | undefined;
+let olive: Promise<CompiledCatalogue> | undefined;
+const compiledPorts = () =>
+  ports ??= compileCatalogue(join(root, "examples/catalogue/mod.ts"), { out: outFolder, name: "ports" });
+const compiledOlive = () =>
+  olive ??= compileCatalogue(join(root, "examples/inferior_olive.ts"), { out: outFolder });
+const library = (c: CompiledCatalogue, abi: AbiFamily) => c.libraries.find((l) => l.abi === abi)!.path;
+
+/** Max over every probe and sample of |a - b| / max(|a|, |b|) (0 where both are 0). */
+function maxRelative(a: CellResult, b: CellResult): number {
+  let worst = 0;
+  for (const [probe, trace] of Object.entries(a.traces)) {
+    const other = b.traces[probe];
+    assert.equal(other.length, trace.length, `${probe}: sample count`);
+    for (let k = 0; k < trace.length; k++) {
+      const difference = Math.abs(trace[k] - other[k]);
+      if (difference === 0) continue;
+      if (!Number.isFinite(difference)) return Infinity;
+      worst = Math.max(worst, difference / Math.max(Math.abs(trace[k]), Math.abs(other[k])));
+    }
+  }
+  return worst;
+}
+
+async function parity(
+  cell: CellDescription,
+  live: { path: string; abi?: AbiFamily },
+  compiled: string,
+  abi: AbiFamily,
+) {
+  const a = await runCell(cell, { catalogues: [live], abi });
+  const b = await runCell(cell, { catalogues: [compiled], abi });
+  assert.deepEqual(b.spikes.length, a.spikes.length, "spike count");
+  return { relative: maxRelative(a, b), live: a, compiled: b };
+}
+
+// ---- (a) parity, (b) Arbor's traces ---------------------------------------------------------------
+
+Deno.test("the compiled catalogue holds every port, built for both ABI families with denocat_abi", async () => {
+  const built = await compiledPorts();
+  assert.deepEqual(built.mechanisms, ["hh", "pas", "expsyn", "exp2syn", "nernst", "kdrmt", "nax"]);
+  assert.deepEqual(built.libraries.map((l) => l.abi), ["0.6", "0.7"]);
+  for (const { abi, path } of built.libraries) {
+    assert.match(path, new RegExp(`ports_abi0${abi[2]}\\.so$`));
+    const lib = Deno.dlopen(path, { denocat_abi: { parameters: [], result: "u32" } });
+    try {
+      assert.equal(lib.symbols.denocat_abi(), Number(abi[2]));
+    } finally {
+      lib.close();
+    }
+  }
+  const c = await Deno.readTextFile(built.source);
+  assert.match(
+    c,
+    /examples\/catalogue\/hh\.ts:\d+ PointwiseHH\.derivative/,
+    "each C function names its TS source line",
+  );
+  assert.match(built.usage, /arbor\.load_catalogue\(".*ports_abi07\.so"\)/);
+  assert.doesNotMatch(
+    c,
+    /^static (?!const )[^(]*=/m,
+    "no mutable global state: every file-scope table is const",
+  );
+});
+
+for (const abi of ["0.7", "0.6"] as const) {
+  Deno.test(`parity ABI ${abi}: hh, pas, expsyn, exp2syn, nernst (Arbor's cases) live vs compiled <= 1e-9 relative`, async () => {
+    const live = await catalogue({ mechanisms: arborDefaultPorts, abi });
+    try {
+      const compiled = library(await compiledPorts(), abi);
+      for (const { name, cell } of referenceCells(abi)) {
+        const { relative } = await parity(cell, live, compiled, abi);
+        console.log(`  ${name}: max relative difference ${relative.toExponential(2)}`);
+        assert.ok(relative <= 1e-9, `${name}: ${relative}`);
+      }
+    } finally {
+      live.close();
+    }
+  });
+
+  Deno.test(`parity ABI ${abi}: kdrmt and nax under current and voltage clamps, live vs compiled <= 1e-9 relative`, async () => {
+    const live = await catalogue({ mechanisms: arborDefaultPorts, abi });
+    try {
+      const compiled = library(await compiledPorts(), abi);
+      for (const { name, cell } of channelCells(abi)) {
+        const { relative, live: run } = await parity(cell, live, compiled, abi);
+        console.log(
+          `  ${name}: max relative difference ${relative.toExponential(2)}, ${run.spikes.length} spikes`,
+        );
+        assert.ok(relative <= 1e-9, `${name}: ${relative}`);
+      }
+      const fires = await runCell(channelCells(abi)[0].cell, { catalogues: [compiled], abi });
+      assert.ok(
+        fires.spikes.length >= 1,
+        `the clamp protocol makes the cell fire (${fires.spikes.length} spikes)`,
+      );
+    } finally {
+      live.close();
+    }
+  });
+
+  Deno.test(`Arbor's recorded traces ABI ${abi}: the compiled catalogue gives |dV| <= 1e-6 mV and the same spikes`, async () => {
+    const compiled = library(await compiledPorts(), abi);
+    for (const { name } of referenceCells(abi)) {
+      const reference = loadReferenceCase(name);
+      const comparison = compareWithReference(
+        reference,
+        await runCell(reference.cell, { catalogues: [compiled], abi }),
+      );
+      console.log(`  ${name}: max |dV| ${comparison.maxVoltage.toExponential(2)} mV`);
+      assert.equal(comparison.samples, reference.columns.t.length);
+      assert.ok(comparison.maxVoltage <= 1e-6, `${name}: max |dV| ${comparison.maxVoltage}`);
+      assert.ok(comparison.maxState <= 1e-9, `${name}: max |d state| ${comparison.maxState}`);
+      assert.equal(comparison.spikes.length, reference.spikes.length);
+      assert.ok(comparison.maxSpikeShift <= 1e-9);
+    }
+  });
+}
+
+// ---- (c) the inferior olive ---------------------------------------------------------------------
+
+Deno.test("inferior olive (de Gruijl soma, dendrite, axon): compiles, runs, and agrees with live mode", async () => {
+  const built = await compiledOlive();
+  assert.deepEqual(built.mechanisms, ["io_soma", "io_dend", "io_axon"]);
+  for (const abi of ["0.7", "0.6"] as const) {
+    const live = await catalogue({ mechanisms: [IoSoma, IoDend, IoAxon], abi });
+    try {
+      const { relative, compiled } = await parity(inferiorOliveCell, live, library(built, abi), abi);
+      console.log(`  ABI ${abi}: max relative difference ${relative.toExponential(2)}`);
+      assert.ok(relative <= 1e-9, `${relative}`);
+      const soma = compiled.traces["v@0"];
+      assert.ok(Math.max(...soma) - Math.min(...soma) > 20, "the pulse drives the soma well away from rest");
+      assert.ok(soma.every(Number.isFinite));
+    } finally {
+      live.close();
+    }
+  }
+});
+
+// ---- (d) compiler errors ------------------------------------------------------------------------
+
+const MOD = new URL("../mod.ts", import.meta.url).href;
+
+interface BadCase {
+  what: string;
+  /** Lines before the class. */
+  top?: string;
+  /** Body of `current(x)`, before its return. */
+  body?: string;
+  /** Full class text instead of the template. */
+  cls?: string;
+  /** Text at which the error must point. */
+  marker: string;
+  /** Expected message fragments. */
+  message: RegExp[];
+}
+
+const template = (name: string, body: string) =>
+  `@mechanism({ name: "${name}", kind: "density" })
+export class Bad extends PointwiseMechanism {
+  @state()
+  s!: number;
+  override current(x: Scope<Bad>) {
+${body}
+    return { i: x.s };
+  }
+}
+`;
+
+const badCases: BadCase[] = [
+  {
+    what: "console.log",
+    body: "    console.log(x.v);",
+    marker: "console.log(x.v)",
+    message: [/console\.log is not supported in a compiled kernel/, /remove it or keep this mechanism live/],
+  },
+  {
+    what: "closure over mutable module state",
+    top: "let counter = 0;",
+    body: "    const c = counter * 2;",
+    marker: "counter * 2",
+    message: [/closure over mutable module state \('counter'/, /make it a module-level const/],
+  },
+  {
+    what: "array allocation",
+    body: "    const a = [1, 2];",
+    marker: "[1, 2]",
+    message: [/array allocation is not supported/],
+  },
+  {
+    what: "array indexing",
+    top: "const table = 3;",
+    body: "    const a = x.v; const b = (x as unknown as number[])[0];",
+    marker: "(x as unknown as number[])[0]",
+    message: [/array indexing is not supported/],
+  },
+  {
+    what: "string operations",
+    body: '    const label = "v=" + x.v;',
+    marker: '"v="',
+    message: [/string operations is not supported/],
+  },
+  {
+    what: "unknown function",
+    body: "    const y = mystery(x.v);",
+    marker: "mystery(x.v)",
+    message: [/call to the unknown function 'mystery'/],
+  },
+  {
+    what: "this access",
+    body: "    const y = this.s;",
+    marker: "this.s",
+    message: [/`this` access is not supported/],
+  },
+  {
+    what: "for loop",
+    body: "    let y = 0;\n    for (let k = 0; k < 3; k++) y += x.v;",
+    marker: "for (let k",
+    message: [/a for loop is not supported/, /unroll it/],
+  },
+  {
+    what: "recursion",
+    top: "function fact(n: number): number {\n  return n <= 1 ? 1 : n * fact(n - 1);\n}",
+    body: "    const y = fact(x.v);",
+    marker: "fact(n - 1)",
+    message: [/recursion/, /helper 'fact'/],
+  },
+  {
+    what: "unknown scope field",
+    body: "    const y = x.nothere;",
+    marker: "x.nothere",
+    message: [/x\.nothere is not in the kernel scope of mechanism/],
+  },
+  {
+    what: "number truthiness",
+    body: "    const y = x.v ? 1 : 2;",
+    marker: "x.v ?",
+    message: [/JavaScript truthiness/],
+  },
+  {
+    what: "raw hooks",
+    cls: `@mechanism({ name: "raw_hooks", kind: "density" })
+export class Raw extends CustomMechanism {
+  override computeCurrents(_pp: PPack<Raw>) {}
+}
+`,
+    marker: "@mechanism",
+    message: [/uses raw hooks \(computeCurrents\)/, /--skip-raw/],
+  },
+];
+
+function location(text: string, marker: string): { line: number; column: number } {
+  const at = text.indexOf(marker);
+  assert.ok(at >= 0, `marker ${marker}`);
+  const before = text.slice(0, at).split("\n");
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+badCases.forEach((bad, index) => {
+  Deno.test(`compile error: ${bad.what} is refused with file:line:column and no library is written`, async () => {
+    const folder = await Deno.makeTempDir({ prefix: "denocat-bad-" });
+    try {
+      const file = join(folder, `bad_${index}.ts`);
+      const text = [
+        `import { CustomMechanism, mechanism, PointwiseMechanism, type PPack, type Scope, state } from "${MOD}";`,
+        bad.top ?? "",
+        bad.cls ?? template(`bad_${index}`, bad.body ?? ""),
+      ].join("\n");
+      await Deno.writeTextFile(file, text);
+      const out = join(folder, "out");
+      const error = await compileCatalogue(file, { out, abi: "0.7" }).then(
+        () => assert.fail("compiled"),
+        (e) => e,
+      );
+      assert.ok(error instanceof CompileError, String(error));
+      for (const pattern of bad.message) assert.match(error.message, pattern);
+      const { line, column } = location(text, bad.marker);
+      assert.match(error.message, new RegExp(`bad_${index}\\.ts:${line}:${column}\\b`), error.message);
+      assert.equal(error.line, line);
+      assert.equal(error.column, column);
+      const written = [...Deno.readDirSync(folder)].map((e) => e.name);
+      assert.deepEqual(written, [`bad_${index}.ts`], "nothing written, not even the output folder");
+    } finally {
+      await Deno.remove(folder, { recursive: true });
+    }
+  });
+});
+
+Deno.test("skipRaw leaves a raw-hook mechanism out with a note and compiles the rest", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "denocat-skip-" });
+  try {
+    const file = join(folder, "mixed.ts");
+    await Deno.writeTextFile(
+      file,
+      `import { CustomMechanism, mechanism, PointwiseMechanism, type PPack, type Scope } from "${MOD}";
+@mechanism({ name: "mixed_raw", kind: "density" })
+export class Raw extends CustomMechanism {
+  override computeCurrents(_pp: PPack<Raw>) {}
+}
+@mechanism({ name: "mixed_leak", kind: "density" })
+export class Leak extends PointwiseMechanism {
+  override current(x: Scope<Leak>) {
+    return { i: 1e-3 * (x.v + 65), g: 1e-3 };
+  }
+}
+`,
+    );
+    const built = await compileCatalogue(file, { out: join(folder, "out"), abi: "0.7", skipRaw: true });
+    assert.deepEqual(built.mechanisms, ["mixed_leak"]);
+    assert.equal(built.notes.length, 1);
+    assert.match(built.notes[0], /skipped mechanism 'mixed_raw'/);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("a C compiler failure leaves no library behind", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "denocat-ccfail-" });
+  try {
+    const error = await compileCatalogue(join(root, "examples/catalogue/pas.ts"), {
+      out: join(folder, "out"),
+      compiler: ["gcc", "-DDENOCAT_COMPILED_ABI_BROKEN", "-include", "/nonexistent/header.h"],
+    }).then(() => assert.fail("compiled"), (e) => e);
+    assert.ok(error instanceof CompileError);
+    assert.match(error.message, /compiling the generated C for ABI 0\.6 failed/);
+    assert.deepEqual([...Deno.readDirSync(folder)], []);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("the CLI parses its options", () => {
+  assert.deepEqual(parseArguments(["m.ts", "-o", "out", "--abi", "0.6", "--name", "cat", "--skip-raw"]), {
+    module: "m.ts",
+    options: { out: "out", abi: "0.6", name: "cat", skipRaw: true },
+  });
+  assert.throws(() => parseArguments(["m.ts", "--abi", "0.8"]), /--abi must be/);
+  assert.throws(() => parseArguments([]), /usage/);
+});
+
+// ---- (e) sanitizers ----------------------------------------------------------------------------
+
+Deno.test("generated catalogues built with gcc -fsanitize=address,undefined run clean on an ASan host", async () => {
+  const gcc = (args: string[]) =>
+    new Deno.Command("gcc", { args, stdout: "piped", stderr: "piped" }).output();
+  const runtime = async (name: string) =>
+    decoder.decode((await gcc([`-print-file-name=${name}`])).stdout).trim();
+  const folder = await Deno.makeTempDir({ prefix: "denocat-compile-asan-" });
+  try {
+    const sanitize = [
+      "-g",
+      "-O1",
+      "-fsanitize=address,undefined",
+      "-fno-sanitize-recover=all",
+      "-fno-omit-frame-pointer",
+    ];
+    const built = await gcc([
+      ...sanitize,
+      "-std=c11",
+      "-ffp-contract=off",
+      `-I${join(root, "c")}`,
+      "-fPIC",
+      "-shared",
+      join(root, "c", "host.c"),
+      "-o",
+      join(folder, "libdenocat_host.so"),
+      "-ldl",
+      "-lpthread",
+      "-lm",
+    ]);
+    assert.ok(built.success, decoder.decode(built.stderr));
+    const compiler = ["gcc", ...sanitize, "-Wall", "-Wextra", "-Werror"];
+    const portsAsan = await compileCatalogue(join(root, "examples/catalogue/mod.ts"), {
+      out: folder,
+      name: "ports_asan",
+      compiler,
+    });
+    const oliveAsan = await compileCatalogue(join(root, "examples/inferior_olive.ts"), {
+      out: folder,
+      name: "olive_asan",
+      compiler,
+    });
+    for (const abi of ["0.6", "0.7"] as const) {
+      const result = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          join(root, "tests/support/compiled_cases.ts"),
+          library(portsAsan, abi),
+          abi,
+          library(oliveAsan, abi),
+        ],
+        env: {
+          LD_PRELOAD: `${await runtime("libasan.so")}:${await runtime("libubsan.so")}`,
+          ASAN_OPTIONS: "detect_leaks=0:abort_on_error=1",
+          UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1",
+          DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so"),
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const output = decoder.decode(result.stdout) + decoder.decode(result.stderr);
+      assert.ok(result.success, output);
+      assert.doesNotMatch(output, /AddressSanitizer|runtime error/);
+      assert.match(output, new RegExp(`compiled_cases: ABI ${abi.replace(".", "\\.")} ok \\(\\d+ runs\\)`));
+    }
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("generateCatalogueSource gives C that names both ABI families and no .so", async () => {
+  const { name, code } = await generateCatalogueSource(join(root, "examples/catalogue/pas.ts"));
+  assert.equal(name, "pas");
+  assert.match(code, /DENOCAT_COMPILED_ABI == 6/);
+  assert.match(code, /uint32_t denocat_abi\(void\)/);
+  assert.match(code, /\.partition_width = 1,/);
+  assert.match(code, /\.alignment = 8,/);
+});
