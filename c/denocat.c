@@ -360,8 +360,18 @@ int32_t denocat_install(denocat_dispatch_fn fn) {
 uint32_t denocat_failure(void) { return atomic_load(&failure); }
 const char* denocat_failure_message(void) { return failure_message; }
 void denocat_clear_failure(void) {
+  /* Calls were skipped while failed (init rounds included), so no view can be trusted. */
+  for (uint32_t id = 0; id < n_instances; ++id) instance_stale[id] = 1;
   failure_message[0] = 0;
   atomic_store(&failure, DENOCAT_FAILURE_NONE);
+}
+
+int32_t denocat_uninstall(void) {
+  if (installed && !pthread_equal(pthread_self(), owner_thread))
+    return fail("denocat_uninstall must run on the thread that installed the callback");
+  installed = 0;
+  dispatch = NULL;
+  return 0;
 }
 
 /* The first failure wins; its message is written only by the thread that won. */
@@ -388,9 +398,8 @@ static void trampoline(uint32_t index, uint32_t hook, arb_mechanism_ppack* pp,
   /* Undefined hooks never cross into JS. init_mechanism is followed even then, because it means
    * the instance may sit at a reused address with new arrays: JS must rebuild its views. */
   if (!defined && hook != DENOCAT_HOOK_INIT) return;
-  if (atomic_load_explicit(&failure, memory_order_relaxed) != DENOCAT_FAILURE_NONE) return;
   if (!installed) {
-    record_failure(DENOCAT_FAILURE_NOT_INSTALLED, s, hook);
+    if (defined) record_failure(DENOCAT_FAILURE_NOT_INSTALLED, s, hook);
     return;
   }
   if (!pthread_equal(pthread_self(), owner_thread)) {
@@ -402,12 +411,14 @@ static void trampoline(uint32_t index, uint32_t hook, arb_mechanism_ppack* pp,
     record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
     return;
   }
+  /* Marked even while calls are skipped after a failure: the instance may have been rebuilt. */
   if (hook == DENOCAT_HOOK_INIT) instance_stale[instance] = 1;
+  if (atomic_load_explicit(&failure, memory_order_relaxed) != DENOCAT_FAILURE_NONE) return;
   if (!defined) return;
   const uint32_t call = hook | (instance_stale[instance] ? DENOCAT_DISPATCH_REBIND : 0u);
   instance_stale[instance] = 0;
   if (hook != DENOCAT_HOOK_APPLY_EVENTS) {
-    if (dispatch(index, call, instance, 0) != 0) atomic_store(&failure, DENOCAT_FAILURE_HOOK_THREW);
+    if (dispatch(index, call, instance, 0) != 0) record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
     return;
   }
   if (events == NULL || events->begin == NULL) return;
@@ -420,7 +431,7 @@ static void trampoline(uint32_t index, uint32_t hook, arb_mechanism_ppack* pp,
       event_weight[count] = event->weight;
     }
     if (dispatch(index, chunk_call, instance, count) != 0) {
-      atomic_store(&failure, DENOCAT_FAILURE_HOOK_THREW);
+      record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
       return;
     }
     chunk_call = hook;

@@ -102,6 +102,8 @@ DENOCAT_EXPORT int32_t denocat_add_random(uint32_t slot, const char* name);
 DENOCAT_EXPORT const char* denocat_error_message(void);
 
 DENOCAT_EXPORT int32_t denocat_install(denocat_dispatch_fn dispatch);
+/* Detaches the callback before JS frees it: later calls are refused as "not installed". */
+DENOCAT_EXPORT int32_t denocat_uninstall(void);
 DENOCAT_EXPORT arb_mechanism_ppack* denocat_instance_ppack(uint32_t instance);
 DENOCAT_EXPORT uint32_t* denocat_event_mech_index(void);
 DENOCAT_EXPORT float* denocat_event_weight(void);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { LiveCatalogue } from "../ffi/catalogue.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AbiFamily } from "../ffi/layout.ts";
@@ -79,6 +80,17 @@ export async function generateCatalogueSource(
     throw new CompileError(`catalogue name '${name}' may only hold letters, digits, '_', '.' and '-'`);
   }
   const translation = await translateModule(path, { skipRaw: options.skipRaw });
+  // The declarations go through the same C checks as a live catalogue (identifiers, duplicate
+  // names, NaN defaults, ranges, limits) before any C is written: one validator for both modes.
+  try {
+    const check = await LiveCatalogue.create(
+      translation.mechanisms.map((m) => ({ spec: m.spec, target: {}, hooks: {} })),
+      "0.7",
+    );
+    check.close();
+  } catch (error) {
+    throw new CompileError((error as Error).message);
+  }
   return { name, code: emitCatalogue(translation, { name }), translation };
 }
 

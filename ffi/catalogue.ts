@@ -25,7 +25,14 @@ import {
   MECHANISM_FLAG,
   SECTION,
 } from "./layout.ts";
-import { cString, openLibrary, readCString, resolveLibrary, sharedLibraryName } from "./library.ts";
+import {
+  cString,
+  openLibrary,
+  readCString,
+  resolveLibrary,
+  sharedLibraryName,
+  withTempPermissions,
+} from "./library.ts";
 import { buildPPack, type EventBatch } from "./ppack.ts";
 import type { MechanismSpec } from "./spec.ts";
 import { CATALOGUE_SYMBOLS, type CatalogueLibrary } from "./symbols.ts";
@@ -102,7 +109,7 @@ export class LiveCatalogue {
   static async create(mechanisms: LiveMechanism[], abi: AbiFamily): Promise<LiveCatalogue> {
     if (mechanisms.length === 0) throw new Error("a catalogue needs at least one mechanism");
     const source = await resolveLibrary("denocat", "DENOCAT_LIB");
-    const path = privateCopyOfLibrary(source);
+    const path = withTempPermissions(() => privateCopyOfLibrary(source));
     const library = openLibrary(path, CATALOGUE_SYMBOLS);
     try {
       return new LiveCatalogue(path, library, mechanisms, abi);
@@ -262,6 +269,9 @@ export class LiveCatalogue {
     if (this.#closed) return;
     this.#closed = true;
     liveCatalogues.delete(this);
+    // Arbor never unloads a catalogue: detach the callback first, so a late call is refused by C
+    // instead of jumping into freed memory.
+    this.#library.symbols.denocat_uninstall();
     this.#callback.close();
     this.#library.close();
     try {

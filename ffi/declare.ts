@@ -166,7 +166,15 @@ export function checkSpec(spec: MechanismSpec, hooks: readonly HookName[]): void
   );
   const ionNames = new Map<string, string>();
   for (const ion of spec.ions) {
-    for (const generated of Object.values(ionViewNames(ion.name))) ionNames.set(generated, ion.name);
+    for (const generated of Object.values(ionViewNames(ion.name))) {
+      const other = ionNames.get(generated);
+      if (other !== undefined && other !== ion.name) {
+        throw new TypeError(
+          `${where}: ions '${other}' and '${ion.name}' would both be pp.${generated}; rename one`,
+        );
+      }
+      ionNames.set(generated, ion.name);
+    }
   }
   const seen = new Set<string>();
   for (const name of members) {

@@ -139,6 +139,7 @@ export class Host {
   #lib: HostLibrary;
   #handle: Deno.PointerObject | null;
   #probeCount = 0;
+  #failedRun = false;
   /** Layout family the host runs. */
   readonly abi: AbiFamily;
 
@@ -285,12 +286,15 @@ export class Host {
 
   /** Per-instance parameter values of a placement (one number for all, or one per instance). */
   setParameter(placement: Placement, name: string, value: number | readonly number[]): this {
-    const values = new Float64Array(placement.count);
+    // A reversal-potential placement has no explicit instances (count 0): Arbor gives it one
+    // value for every CV of its ion, so it takes exactly one.
+    const expected = Math.max(1, placement.count);
+    const values = new Float64Array(expected);
     if (typeof value === "number") values.fill(value);
     else {
-      if (value.length !== placement.count) {
+      if (value.length !== expected) {
         throw new RangeError(
-          `parameter '${name}' of '${placement.name}': expected ${placement.count} values, got ${value.length}`,
+          `parameter '${name}' of '${placement.name}': expected ${expected} values, got ${value.length}`,
         );
       }
       values.set(value);
@@ -373,6 +377,7 @@ export class Host {
   /** Arbor's `simulation.reset()`. */
   reset(): this {
     this.#call(this.#lib.symbols.host_reset(this.#h), "resetting");
+    this.#failedRun = false;
     return this;
   }
 
@@ -388,11 +393,23 @@ export class Host {
   run(options: RunOptions): RunResult {
     const { until, dt } = options;
     if (!(dt > 0)) throw new RangeError(`dt must be > 0 ms, got ${dt}`);
+    if (this.#failedRun) {
+      throw new Error(
+        "the previous run stopped on an error, so mechanism states are not trustworthy: call reset() first",
+      );
+    }
     const remaining = Math.max(0, until - this.time);
     const capacity = Math.ceil(remaining / dt) + 2;
     const columns = 1 + this.#probeCount;
     const samples = new Float64Array(capacity * columns);
-    const steps = this.#call(this.#lib.symbols.host_run(this.#h, until, dt, samples, capacity), "running");
+    const result = this.#lib.symbols.host_run(this.#h, until, dt, samples, capacity);
+    try {
+      throwPendingFailures();
+    } catch (error) {
+      this.#failedRun = true; // a hook failed: later calls of the run were skipped, init included
+      throw error;
+    }
+    const steps = this.#call(result, "running");
     const rows = Math.min(steps, capacity);
     const time = new Float64Array(rows);
     const probes = Array.from({ length: this.#probeCount }, () => new Float64Array(rows));

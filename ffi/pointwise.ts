@@ -415,13 +415,17 @@ function generatedHook(rt: Pointwise, name: string, lines: string[]): Hook {
 }
 
 /** Source that loads scope `x` for instance `k` (inside a loop whose prologue is `prologue`). */
-function gatherSource(rt: Pointwise): { prologue: string[]; body: string[] } {
+function gatherSource(
+  rt: Pointwise,
+  options: { init?: boolean } = {},
+): { prologue: string[]; body: string[] } {
   const { spec } = rt;
   const prologue = [
     "const node = b.node, V = b.v, T = b.temperature, D = b.diam, A = b.area, W = b.weight;",
     "const peer = b.peer, VP = b.vPeer;",
     "const dt = pp.dt;",
-    "x.dt = dt;",
+    // dt is meaningless during init (garbage on Arbor 0.9/0.10): NaN makes a kernel that uses it fail.
+    options.init ? "x.dt = NaN;" : "x.dt = dt;",
   ];
   const body = [
     "const n = node[k];",
@@ -474,7 +478,7 @@ function storeStates(rt: Pointwise, kernel: KernelName, result: string, partial:
 }
 
 function compileInit(rt: Pointwise): Hook {
-  const { prologue, body } = gatherSource(rt);
+  const { prologue, body } = gatherSource(rt, { init: true });
   const lines = [...prologue, "const M = b.multiplicity;", "for (let k = 0; k < b.width; k++) {", ...body];
   if (rt.kernels.initial) {
     lines.push(

@@ -785,10 +785,11 @@ function readBuffer(p: Pointer, required: boolean): PyBufferData | undefined {
         case "Q":
           return new Float64Array(count);
         case "l":
-        case "L":
         case "n":
-        case "N":
           return itemsize === 8 ? new Float64Array(count) : new Int32Array(count);
+        case "L":
+        case "N":
+          return itemsize === 8 ? new Float64Array(count) : new Uint32Array(count);
         case "f":
           return new Float32Array(count);
         case "b":

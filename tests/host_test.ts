@@ -373,3 +373,38 @@ Deno.test("the TS HH and the hand-written C hh give the same trace", async () =>
   assert.equal(ts.spikes.length, c.spikes.length);
   cat.close();
 });
+
+Deno.test("after a hook fails, run() asks for reset() and a reset run works", async () => {
+  let fail = true;
+  const flaky = defineMechanism({ name: "flaky", states: { s: {} } }, {
+    init(pp) {
+      (pp.s as Float64Array).fill(1);
+    },
+    computeCurrents() {
+      if (fail) throw new Error("flaky failed");
+    },
+  });
+  const cat = await catalogue({ mechanisms: [flaky] });
+  using host = await Host.create({ catalogues: [cat] });
+  host.setCvs({ count: 1, areaUm2: area });
+  const p = host.place("flaky", { cvs: [0] });
+  const s = host.probeState(p, "s");
+  assert.throws(() => host.run({ until: 0.1, dt: 0.025 }), /flaky failed/);
+  assert.throws(() => host.run({ until: 0.2, dt: 0.025 }), /call reset\(\) first/);
+  fail = false;
+  host.reset();
+  const { probes } = host.run({ until: 0.05, dt: 0.025 });
+  assert.deepEqual([...probes[s]], [1, 1]);
+  cat.close();
+});
+
+Deno.test("a closed catalogue refuses late calls instead of running freed callbacks", async () => {
+  const cat = await catalogue({ mechanisms: [defineMechanism({ name: "gone" }, { computeCurrents() {} })] });
+  const path = cat.path;
+  using host = await Host.create({ catalogues: [path] }); // loaded by path, like Arbor
+  host.setCvs({ count: 1, areaUm2: area });
+  host.place("gone", { cvs: [0] });
+  host.instantiate();
+  cat.close(); // the library stays mapped (the host keeps it open); the callback is gone
+  host.run({ until: 0.05, dt: 0.025 }); // must not crash: C refuses, nothing reaches JS
+});

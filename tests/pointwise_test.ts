@@ -184,3 +184,8 @@ Deno.test("current(): density scales by 10·weight, and dI/dV is a 1 µV differe
   assert.equal(calls, 4, "two instances, two evaluations each (the second for dI/dV)");
   cat.close();
 });
+
+Deno.test("dt is NaN in initial(): it is meaningless during init (garbage on Arbor 0.9/0.10)", async () => {
+  const usesDt = defineMechanism({ name: "uses_dt", states: { s: {} } }, { initial: (x) => ({ s: x.dt }) });
+  await assert.rejects(run(usesDt), /initial\(\) gave NaN for state 's' at instance 0 \(CV 0\)/);
+});
