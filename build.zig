@@ -4,6 +4,8 @@
 //   libdenocat_reference_abi6.so   hand-written C mechanisms, ABI 0.6 layout (c/reference.c)
 //   libdenocat_reference_abi7.so   the same, ABI 0.7 layout
 // `deno task build` runs `zig build -Doptimize=ReleaseFast`; output lands in zig-out/lib.
+// `deno task build:all` runs `zig build -Dtarget=<target> -Doptimize=ReleaseFast -Dstrip=true
+// --prefix <dir>` per supported target and commits the result to prebuilt/ (see tools/build_all.ts).
 const std = @import("std");
 
 // -ffp-contract=off: Arbor's release builds target baseline x86-64 (no FMA), so a contracted
@@ -13,21 +15,27 @@ const c_flags = [_][]const u8{ "-std=c11", "-Wall", "-Wextra", "-Werror", "-ffp-
 pub fn build(b: *std.Build) void {
     const target = b.standardTargetOptions(.{});
     const optimize = b.standardOptimizeOption(.{});
+    // -Dstrip=true drops debug info (and with it the checkout's absolute paths), so that the
+    // prebuilt libraries of `deno task build:all` are byte-identical from any checkout folder.
+    const strip = b.option(bool, "strip", "Strip debug info (prebuilt libraries)") orelse false;
 
     const catalogue = b.addSharedLibrary(.{ .name = "denocat", .target = target, .optimize = optimize });
     catalogue.addCSourceFiles(&.{"c/denocat.c"}, &c_flags);
     catalogue.linkLibC();
+    catalogue.strip = strip;
     b.installArtifact(catalogue);
 
     const host = b.addSharedLibrary(.{ .name = "denocat_host", .target = target, .optimize = optimize });
     host.addCSourceFiles(&.{"c/host.c"}, &c_flags);
     host.linkLibC();
+    host.strip = strip;
     b.installArtifact(host);
 
     inline for (.{ "6", "7" }) |abi| {
         const reference = b.addSharedLibrary(.{ .name = "denocat_reference_abi" ++ abi, .target = target, .optimize = optimize });
         reference.addCSourceFiles(&.{"c/reference.c"}, &(c_flags ++ [_][]const u8{"-DDENOCAT_REFERENCE_ABI=" ++ abi}));
         reference.linkLibC();
+        reference.strip = strip;
         b.installArtifact(reference);
     }
 }

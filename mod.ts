@@ -88,6 +88,7 @@ export {
   type RunOptions,
   type RunResult,
 } from "./ffi/host.ts";
+export { configure, type LibraryOptions } from "./ffi/library.ts";
 
 /** Marker type of an `@ion` field: the field's name is the ion's name. */
 export type Ion = { readonly ion: unique symbol };
