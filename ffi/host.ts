@@ -6,13 +6,26 @@
  */
 import { throwPendingFailures } from "./catalogue.ts";
 import { ABI_CODE, type AbiFamily } from "./layout.ts";
-import { cString, openLibrary, readCString, resolveLibrary } from "./library.ts";
-import { HOST_SYMBOLS, type HostLibrary } from "./symbols.ts";
+import {
+  cString,
+  openLibrary,
+  readCString,
+  reentrantSymbols,
+  resolveLibrary,
+  symbolAddresses,
+} from "./library.ts";
+import { HOST_REENTRANT_SYMBOLS, HOST_SYMBOLS, type HostLibrary } from "./symbols.ts";
 
 let hostLibrary: HostLibrary | undefined;
 
 async function library(): Promise<HostLibrary> {
-  hostLibrary ??= openLibrary(await resolveLibrary("denocat_host", "DENOCAT_HOST_LIB"), HOST_SYMBOLS);
+  if (hostLibrary === undefined) {
+    const path = await resolveLibrary("denocat_host", "DENOCAT_HOST_LIB");
+    const plain = openLibrary(path, HOST_SYMBOLS);
+    hostLibrary = {
+      symbols: { ...plain.symbols, ...reentrantSymbols(HOST_REENTRANT_SYMBOLS, symbolAddresses(path)) },
+    };
+  }
   return hostLibrary;
 }
 

@@ -351,6 +351,58 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   }
 }
 
+/** libc's dynamic-loader functions (libSystem on macOS). */
+const LIBC_SYMBOLS = {
+  // void* dlopen(const char* filename, int flags)
+  dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
+  // void* dlsym(void* handle, const char* symbol)
+  dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // char* dlerror(void)
+  dlerror: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+let libc: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | undefined;
+
+/** libc, opened once. */
+export function libcSymbols(): Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"] {
+  libc ??= Deno.dlopen(Deno.build.os === "darwin" ? "libSystem.B.dylib" : "libc.so.6", LIBC_SYMBOLS);
+  return libc.symbols;
+}
+
+/** Looks symbols up in the (already loaded) library at `path`, through libc's dlopen/dlsym. */
+export function symbolAddresses(path: string): (name: string) => Deno.PointerObject {
+  const c = libcSymbols();
+  const RTLD_NOW = 2;
+  const handle = c.dlopen(cString(path), RTLD_NOW); // the loaded library's own handle
+  if (handle === null) throw new Error(`dlopen(${path}) failed: ${readCString(c.dlerror())}`);
+  return (name) => {
+    const address = c.dlsym(handle, cString(name));
+    if (address === null) throw new Error(`${path} has no symbol ${name}`);
+    return address;
+  };
+}
+
+/**
+ * The functions of `definitions`, called through Deno's generic FFI path (`UnsafeFnPointer`)
+ * instead of the fast-call path that `Deno.dlopen` symbols take. Use it for C functions that call
+ * back into JavaScript (mechanism hooks, Python code): V8 aborts the process ("Lazy deopt after a
+ * fast API call with return value is unsupported") when a fast call re-enters JavaScript.
+ */
+export function reentrantSymbols<S extends Deno.ForeignLibraryInterface>(
+  definitions: S,
+  address: (name: string) => Deno.PointerObject,
+): Deno.DynamicLibrary<S>["symbols"] {
+  const symbols: Record<string, unknown> = {};
+  for (const [name, definition] of Object.entries(definitions)) {
+    const fn = new Deno.UnsafeFnPointer(
+      address(name) as Deno.PointerObject<Deno.ForeignFunction>,
+      definition as Deno.ForeignFunction,
+    );
+    symbols[name] = (...args: unknown[]) => (fn.call as (...a: unknown[]) => unknown)(...args);
+  }
+  return symbols as Deno.DynamicLibrary<S>["symbols"];
+}
+
 /** Runs `action` (file work in the system temp folder), naming the flags a permission error needs. */
 export function withTempPermissions<T>(action: () => T): T {
   try {

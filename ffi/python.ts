@@ -32,6 +32,7 @@
  *
  * @module
  */
+import { reentrantSymbols } from "./library.ts";
 import { join } from "node:path";
 
 // ---------------------------------------------------------------------------------------------
@@ -48,6 +49,9 @@ const LIBC_SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The CPython C API functions the bridge calls (all exported since Python 3.8). */
+// These are called through `reentrantSymbols` (ffi/library.ts), never Deno's fast-call path:
+// almost any Python API call can run Python code that calls back into JavaScript, and V8 aborts
+// ("Lazy deopt after a fast API call") when a fast FFI call re-enters JavaScript.
 const PYTHON_SYMBOLS = {
   // void Py_InitializeEx(int initsigs)
   Py_InitializeEx: { parameters: ["i32"], result: "void" },
@@ -171,7 +175,7 @@ const PYTHON_SYMBOLS = {
   PyBuffer_Release: { parameters: ["buffer"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-type PythonLibrary = Deno.DynamicLibrary<typeof PYTHON_SYMBOLS>;
+type PythonLibrary = { symbols: Deno.DynamicLibrary<typeof PYTHON_SYMBOLS>["symbols"] };
 type Pointer = Deno.PointerObject;
 
 const RTLD_NOW = 2;
@@ -1384,7 +1388,9 @@ function initialise(options: PythonOptions): void {
   const global = openGlobally(path);
   let lib: PythonLibrary;
   try {
-    lib = Deno.dlopen(path, PYTHON_SYMBOLS);
+    lib = {
+      symbols: reentrantSymbols(PYTHON_SYMBOLS, (name) => Deno.UnsafePointer.create(global.dlsym(name))!),
+    };
   } catch (cause) {
     throw new Error(`could not load ${path} as libpython: ${(cause as Error).message}`, { cause });
   }

@@ -44,7 +44,7 @@ export const CATALOGUE_SYMBOLS = {
   get_catalogue: { parameters: ["buffer"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** Symbols of the native test host (`c/host.h`). */
+/** Symbols of the native test host (`c/host.h`) that never call back into JavaScript. */
 export const HOST_SYMBOLS = {
   // denocat_host* host_create(uint32_t abi)
   host_create: { parameters: ["u32"], result: "pointer" },
@@ -88,12 +88,6 @@ export const HOST_SYMBOLS = {
   host_add_event: { parameters: ["pointer", "i32", "u32", "f64", "f32"], result: "i32" },
   // int32_t host_add_probe(denocat_host* host, uint32_t kind, int32_t placement, const char* name, uint32_t target)
   host_add_probe: { parameters: ["pointer", "u32", "i32", "buffer", "u32"], result: "i32" },
-  // int32_t host_instantiate(denocat_host* host)
-  host_instantiate: { parameters: ["pointer"], result: "i32" },
-  // int32_t host_reset(denocat_host* host)
-  host_reset: { parameters: ["pointer"], result: "i32" },
-  // int32_t host_run(denocat_host* host, double t_end, double dt, double* samples, uint32_t capacity_rows)
-  host_run: { parameters: ["pointer", "f64", "f64", "buffer", "u32"], result: "i32" },
   // double host_time(const denocat_host* host)
   host_time: { parameters: ["pointer"], result: "f64" },
   // uint32_t host_probe_count(const denocat_host* host)
@@ -102,11 +96,30 @@ export const HOST_SYMBOLS = {
   host_spike_count: { parameters: ["pointer"], result: "u32" },
   // int32_t host_spikes(const denocat_host* host, double* times_ms, uint32_t* detectors, uint32_t capacity)
   host_spikes: { parameters: ["pointer", "buffer", "buffer", "u32"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/**
+ * Host functions that drive mechanisms and so call back into JavaScript hooks. They are called
+ * through `reentrantSymbols` (ffi/library.ts), never through `Deno.dlopen`'s fast-call path:
+ * V8 aborts when a fast FFI call re-enters JavaScript.
+ */
+export const HOST_REENTRANT_SYMBOLS = {
+  // int32_t host_instantiate(denocat_host* host)
+  host_instantiate: { parameters: ["pointer"], result: "i32" },
+  // int32_t host_reset(denocat_host* host)
+  host_reset: { parameters: ["pointer"], result: "i32" },
+  // int32_t host_run(denocat_host* host, double t_end, double dt, double* samples, uint32_t capacity_rows)
+  host_run: { parameters: ["pointer", "f64", "f64", "buffer", "u32"], result: "i32" },
   // int32_t host_call_hook_on_thread(denocat_host* host, int32_t placement, uint32_t hook)
   host_call_hook_on_thread: { parameters: ["pointer", "i32", "u32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The opened trampoline catalogue library. */
 export type CatalogueLibrary = Deno.DynamicLibrary<typeof CATALOGUE_SYMBOLS>;
-/** The opened host library. */
-export type HostLibrary = Deno.DynamicLibrary<typeof HOST_SYMBOLS>;
+/** The opened host library: its plain symbols and, through the generic FFI path, the reentrant ones. */
+export interface HostLibrary {
+  /** Every host function. */
+  symbols:
+    & Deno.DynamicLibrary<typeof HOST_SYMBOLS>["symbols"]
+    & Deno.DynamicLibrary<typeof HOST_REENTRANT_SYMBOLS>["symbols"];
+}
