@@ -89,6 +89,16 @@ export {
   type RunResult,
 } from "./ffi/host.ts";
 export { configure, type LibraryOptions } from "./ffi/library.ts";
+export {
+  type CellDescription,
+  type CellResult,
+  type ClampDescription,
+  type DensityDescription,
+  type EventDescription,
+  runCell,
+  type RunCellOptions,
+  type SynapseDescription,
+} from "./host/cell.ts";
 
 /** Marker type of an `@ion` field: the field's name is the ion's name. */
 export type Ion = { readonly ion: unique symbol };
