@@ -215,8 +215,8 @@ function hookAdvance(m: TranslatedMechanism): string[] | undefined {
   } else {
     for (const j of m.integrated) {
       lines.push(
-        `    const double s${j} = S${j}[k], h${j} = 0.5 * (1.0 + fabs(s${j}));`,
-        `    x.${fieldName(keys[j])} = s${j} + h${j};`,
+        `    const double s${j} = S${j}[k];`,
+        `    x.${fieldName(keys[j])} = s${j} + 1.0;`,
       );
     }
     lines.push(`    ${m.prefix}_out_states e = {0};`, `    ${kernel.cName}(&x, &e);`);
@@ -224,7 +224,7 @@ function hookAdvance(m: TranslatedMechanism): string[] | undefined {
       const f = fieldName(keys[j]);
       lines.push(
         `    {`,
-        `      const double f = d.${f}, a = (e.${f} - f) / h${j}, c = f - a * s${j};`,
+        `      const double f = d.${f}, a = e.${f} - f, c = f - a * s${j};`,
         `      double s;`,
         `      if (a == 0.0) s = s${j} + c * dt;`,
         `      else if (c == 0.0) s = s${j} * ((1.0 + 0.5 * a * dt) / (1.0 - 0.5 * a * dt));`,

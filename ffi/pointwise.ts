@@ -16,7 +16,7 @@
  *    the ion index, states and parameters by instance;
  *  - integrate states with `euler` (s += dt·f) or `cnexp`: f must be linear in s, f = a·s + b,
  *    and s = -b/a + (s + b/a)·exp_pade_11(a·dt) (s·exp_pade_11(a·dt) when b = 0, s + b·dt when
- *    a = 0), where a and b come from two evaluations of the kernel;
+ *    a = 0), where a = f(s + 1) - f(s) and b = f(s) - a·s come from two evaluations of the kernel;
  *  - scatter-add currents and conductances with the weight and unit rules of arbor-abi.md 5.2;
  *  - refuse NaN and infinite results, naming the mechanism, kernel, value and compartment.
  *
@@ -522,20 +522,21 @@ function compileAdvance(rt: Pointwise): (pp: Record<string, unknown>, b: Bundle)
       );
     }
   } else {
-    // A second evaluation with every integrated state moved by h gives each slope a; with the
-    // derivative linear in its own state and independent of the others (checked on the first
-    // call), f = a*s + b exactly, and modcc's cnexp update follows.
+    // A second evaluation with every integrated state moved by 1 gives each slope a = f(s+1) - f(s)
+    // (a step of 1 needs no division); with the derivative linear in its own state and
+    // independent of the others (checked on the first call), f = a*s + b, and modcc's cnexp
+    // update follows.
     for (const j of integrated) {
       lines.push(
-        `const s${j} = S${j}[k], h${j} = 0.5 * (1 + Math.abs(s${j}));`,
-        `x[${lit(keys[j])}] = s${j} + h${j};`,
+        `const s${j} = S${j}[k];`,
+        `x[${lit(keys[j])}] = s${j} + 1;`,
       );
     }
     lines.push("const e = kernels.derivative(x);");
     for (const j of integrated) {
       const key = lit(keys[j]);
       lines.push(
-        `{ const f = d[${key}], a = (e[${key}] - f) / h${j}, c = f - a * s${j}; let s;`,
+        `{ const f = d[${key}], a = e[${key}] - f, c = f - a * s${j}; let s;`,
         `  if (a === 0) s = s${j} + c * dt;`,
         `  else if (c === 0) s = s${j} * ((1 + 0.5 * a * dt) / (1 - 0.5 * a * dt));`,
         `  else { const ca = c / a; s = -ca + (s${j} + ca) * ((1 + 0.5 * a * dt) / (1 - 0.5 * a * dt)); }`,
