@@ -248,6 +248,11 @@ export class Arbor {
     const all = sim.callMethod("samples", handle);
     if (all.len() === 0) throw new Error("no samples were recorded for this handle");
     const data = all.item(0).item(0).buffer();
+    if (data.shape.length !== 2 || data.shape[1] < 2) {
+      throw new Error(
+        `samples of this handle have shape [${data.shape}], expected [rows, 2 or more] (time, value, ...)`,
+      );
+    }
     const rows = data.shape[0], columns = data.shape[1];
     const time = new Float64Array(rows), value = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
