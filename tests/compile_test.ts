@@ -3,6 +3,7 @@
 // Arbor's recorded traces, refuse everything outside the subset with a located message and no
 // library left behind, and run clean under ASan + UBSan.
 import assert from "node:assert/strict";
+import { buildSanitizedLibrary, runDenoSanitized, SANITIZE_FLAGS } from "./support/sanitizers.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { catalogue, compileCatalogue, type CompiledCatalogue, CompileError } from "../mod.ts";
@@ -16,7 +17,6 @@ import type { AbiFamily } from "../ffi/layout.ts";
 import { channelCells, inferiorOliveCell, referenceCells } from "./support/compiled_cases.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const decoder = new TextDecoder();
 const outFolder = await Deno.makeTempDir({ prefix: "denocat-compile-test-" });
 addEventListener("unload", () => {
   try {
@@ -401,35 +401,10 @@ Deno.test("the CLI parses its options", () => {
 // ---- (e) sanitizers ----------------------------------------------------------------------------
 
 Deno.test("generated catalogues built with gcc -fsanitize=address,undefined run clean on an ASan host", async () => {
-  const gcc = (args: string[]) =>
-    new Deno.Command("gcc", { args, stdout: "piped", stderr: "piped" }).output();
-  const runtime = async (name: string) =>
-    decoder.decode((await gcc([`-print-file-name=${name}`])).stdout).trim();
   const folder = await Deno.makeTempDir({ prefix: "denocat-compile-asan-" });
   try {
-    const sanitize = [
-      "-g",
-      "-O1",
-      "-fsanitize=address,undefined",
-      "-fno-sanitize-recover=all",
-      "-fno-omit-frame-pointer",
-    ];
-    const built = await gcc([
-      ...sanitize,
-      "-std=c11",
-      "-ffp-contract=off",
-      `-I${join(root, "c")}`,
-      "-fPIC",
-      "-shared",
-      join(root, "c", "host.c"),
-      "-o",
-      join(folder, "libdenocat_host.so"),
-      "-ldl",
-      "-lpthread",
-      "-lm",
-    ]);
-    assert.ok(built.success, decoder.decode(built.stderr));
-    const compiler = ["gcc", ...sanitize, "-Wall", "-Wextra", "-Werror"];
+    await buildSanitizedLibrary("host.c", join(folder, "libdenocat_host.so"));
+    const compiler = ["gcc", ...SANITIZE_FLAGS, "-Wall", "-Wextra", "-Werror"];
     const portsAsan = await compileCatalogue(join(root, "examples/catalogue/mod.ts"), {
       out: folder,
       name: "ports_asan",
@@ -441,8 +416,8 @@ Deno.test("generated catalogues built with gcc -fsanitize=address,undefined run 
       compiler,
     });
     for (const abi of ["0.6", "0.7"] as const) {
-      const result = await new Deno.Command(Deno.execPath(), {
-        args: [
+      const output = await runDenoSanitized(
+        [
           "run",
           "-A",
           join(root, "tests/support/compiled_cases.ts"),
@@ -450,18 +425,8 @@ Deno.test("generated catalogues built with gcc -fsanitize=address,undefined run 
           abi,
           library(oliveAsan, abi),
         ],
-        env: {
-          LD_PRELOAD: `${await runtime("libasan.so")}:${await runtime("libubsan.so")}`,
-          ASAN_OPTIONS: "detect_leaks=0:abort_on_error=1",
-          UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1",
-          DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so"),
-        },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const output = decoder.decode(result.stdout) + decoder.decode(result.stderr);
-      assert.ok(result.success, output);
-      assert.doesNotMatch(output, /AddressSanitizer|runtime error/);
+        { DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so") },
+      );
       assert.match(output, new RegExp(`compiled_cases: ABI ${abi.replace(".", "\\.")} ok \\(\\d+ runs\\)`));
     }
   } finally {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSanitizedLibrary, runDenoSanitized } from "./support/sanitizers.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const decoder = new TextDecoder();
@@ -51,59 +52,14 @@ Deno.test("the static asserts of c/arbor_abi.h reject a wrong offset", async () 
 });
 
 Deno.test("the TypeScript host and registration tests pass with ASan + UBSan builds of the C libraries", async () => {
-  // Deno itself is not instrumented; libasan is preloaded so that the instrumented libdenocat and
-  // libdenocat_host report any bad access made through the real FFI path (TS views included).
-  const gcc = (args: string[]) =>
-    new Deno.Command("gcc", { args, stdout: "piped", stderr: "piped" }).output();
-  const runtime = async (name: string) =>
-    decoder.decode((await gcc([`-print-file-name=${name}`])).stdout).trim();
   const folder = await Deno.makeTempDir({ prefix: "denocat-asan-" });
   try {
-    const flags = [
-      "-g",
-      "-O1",
-      "-std=c11",
-      "-fsanitize=address,undefined",
-      "-fno-sanitize-recover=all",
-      "-fno-omit-frame-pointer",
-      "-ffp-contract=off",
-      `-I${join(root, "c")}`,
-      "-fPIC",
-      "-shared",
-    ];
-    for (const [source, output] of [["denocat.c", "libdenocat.so"], ["host.c", "libdenocat_host.so"]]) {
-      const built = await gcc([
-        ...flags,
-        join(root, "c", source),
-        "-o",
-        join(folder, output),
-        "-ldl",
-        "-lpthread",
-        "-lm",
-      ]);
-      assert.ok(built.success, decoder.decode(built.stderr));
-    }
-    const result = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "test",
-        "-A",
-        "--quiet",
-        join(root, "tests/host_test.ts"),
-        join(root, "tests/registration_test.ts"),
-      ],
-      env: {
-        LD_PRELOAD: `${await runtime("libasan.so")}:${await runtime("libubsan.so")}`,
-        ASAN_OPTIONS: "detect_leaks=0:abort_on_error=1",
-        UBSAN_OPTIONS: "halt_on_error=1:print_stacktrace=1",
-        DENOCAT_LIB: join(folder, "libdenocat.so"),
-        DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so"),
-      },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const output = decoder.decode(result.stdout) + decoder.decode(result.stderr);
-    assert.ok(result.success, output);
-    assert.doesNotMatch(output, /AddressSanitizer|runtime error/);
+    await buildSanitizedLibrary("denocat.c", join(folder, "libdenocat.so"));
+    await buildSanitizedLibrary("host.c", join(folder, "libdenocat_host.so"));
+    const output = await runDenoSanitized(
+      ["test", "-A", "--quiet", join(root, "tests/host_test.ts"), join(root, "tests/registration_test.ts")],
+      { DENOCAT_LIB: join(folder, "libdenocat.so"), DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so") },
+    );
     assert.match(output, /\d+ passed \| 0 failed/);
   } finally {
     await Deno.remove(folder, { recursive: true });
