@@ -698,7 +698,12 @@ export interface CatalogueOptions {
    * default catalogue of every `@mechanism` class is built (once; later calls return it).
    */
   mechanisms?: (MechanismClass | DeclaredMechanism)[];
-  /** Layout family: "0.6" for Arbor 0.9/0.10, "0.7" (default) for Arbor 0.11/0.12. */
+  /**
+   * Layout family: "0.6" for Arbor 0.9/0.10, "0.7" (default) for Arbor 0.11/0.12. Arbor cannot
+   * tell the two apart and misreads the other silently: when you load the path into Arbor
+   * yourself, pass the family of that Arbor (`loadArbor()` in arbor.ts picks it from
+   * `arbor.__version__`).
+   */
   abi?: AbiFamily;
 }
 
