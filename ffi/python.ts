@@ -32,21 +32,11 @@
  *
  * @module
  */
-import { reentrantSymbols } from "./library.ts";
+import { libcSymbols, reentrantSymbols } from "./library.ts";
 import { join } from "node:path";
 
 // ---------------------------------------------------------------------------------------------
 // Native symbols
-
-/** libc functions used to open libpython with global symbol visibility. */
-const LIBC_SYMBOLS = {
-  // void* dlopen(const char* filename, int flags)
-  dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
-  // void* dlsym(void* handle, const char* symbol)
-  dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
-  // char* dlerror(void)
-  dlerror: { parameters: [], result: "pointer" },
-} as const satisfies Deno.ForeignLibraryInterface;
 
 /** The CPython C API functions the bridge calls (all exported since Python 3.8). */
 // These are called through `reentrantSymbols` (ffi/library.ts), never Deno's fast-call path:
@@ -1362,11 +1352,10 @@ def _with(manager, body):
 `;
 
 function openGlobally(path: string): { dlsym: (name: string) => bigint } {
-  const libcName = Deno.build.os === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
-  const libc = Deno.dlopen(libcName, LIBC_SYMBOLS);
-  const handle = libc.symbols.dlopen(cstr(path), RTLD_NOW | RTLD_GLOBAL);
+  const libc = libcSymbols();
+  const handle = libc.dlopen(cstr(path), RTLD_NOW | RTLD_GLOBAL);
   if (handle === null) {
-    const reason = libc.symbols.dlerror();
+    const reason = libc.dlerror();
     throw new Error(
       `dlopen(${path}, RTLD_NOW|RTLD_GLOBAL) failed: ${
         reason === null ? "unknown error" : Deno.UnsafePointerView.getCString(reason)
@@ -1375,7 +1364,7 @@ function openGlobally(path: string): { dlsym: (name: string) => bigint } {
   }
   return {
     dlsym(name: string): bigint {
-      const p = libc.symbols.dlsym(handle, cstr(name));
+      const p = libc.dlsym(handle, cstr(name));
       if (p === null) throw new Error(`${path} has no symbol ${name}: is it really libpython?`);
       return addr(p);
     },
