@@ -13,7 +13,9 @@ const std = @import("std");
 const c_flags = [_][]const u8{ "-std=c11", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-fno-fast-math" };
 
 pub fn build(b: *std.Build) void {
-    const target = b.standardTargetOptions(.{});
+    // Baseline CPU unless -Dtarget says otherwise: like Arbor's own builds, the libraries must run
+    // on any x86_64/aarch64 machine, not only on the one that built them (no AVX-512 surprises).
+    const target = b.standardTargetOptions(.{ .default_target = .{ .cpu_model = .baseline } });
     const optimize = b.standardOptimizeOption(.{});
     // -Dstrip=true drops debug info (and with it the checkout's absolute paths), so that the
     // prebuilt libraries of `deno task build:all` are byte-identical from any checkout folder.

@@ -101,7 +101,9 @@ export async function compileC(
   abi: AbiFamily,
   compiler?: string[],
 ): Promise<void> {
-  const command = compiler ?? [await findZig(), "cc", "-O3"];
+  // -mcpu=baseline: a compiled catalogue is often built on one machine (a login node) and run on
+  // others; code for the builder's newest vector units would die there with SIGILL.
+  const command = compiler ?? [await findZig(), "cc", "-O3", "-mcpu=baseline"];
   const args = [
     ...command.slice(1),
     "-shared",
