@@ -1605,6 +1605,25 @@ static int32_t order_instances(denocat_host* host) {
   return 0;
 }
 
+/* CV sets, as a byte per CV: mark_cv() counts each CV once; sorted_cvs() lists the marked CVs
+ * in ascending order (NULL when out of memory). Ion supports and reversal-potential instances
+ * are both built this way. */
+static void mark_cv(uint8_t* present, uint32_t cv, uint32_t* count) {
+  if (!present[cv]) {
+    present[cv] = 1;
+    ++*count;
+  }
+}
+
+static uint32_t* sorted_cvs(const uint8_t* present, uint32_t n_cv, uint32_t count) {
+  uint32_t* cvs = malloc((size_t)count * sizeof *cvs);
+  if (cvs == NULL) return NULL;
+  uint32_t next = 0;
+  for (uint32_t cv = 0; cv < n_cv; ++cv)
+    if (present[cv]) cvs[next++] = cv;
+  return cvs;
+}
+
 /* Ion support: the sorted union of the CVs of the mechanisms that use the ion (3.1). Reversal
  * potential mechanisms do not extend it; voltage mechanisms (which rarely use ions) do, like
  * density mechanisms. */
@@ -1620,23 +1639,16 @@ static int32_t build_supports(denocat_host* host) {
       const arb_mechanism_type* type = type_of(host, p);
       for (uint32_t j = 0; j < type->n_ions; ++j) {
         if (p->species_of[j] != s) continue;
-        for (uint32_t i = 0; i < p->width; ++i)
-          if (!present[p->instance_cv[i]]) {
-            present[p->instance_cv[i]] = 1;
-            ++count;
-          }
+        for (uint32_t i = 0; i < p->width; ++i) mark_cv(present, p->instance_cv[i], &count);
       }
     }
     ion_species* ion = &host->ions[s];
     ion->n_support = count;
     if (count == 0) continue;
-    if ((ion->support = malloc((size_t)count * sizeof *ion->support)) == NULL) {
+    if ((ion->support = sorted_cvs(present, host->n_cv, count)) == NULL) {
       free(present);
       return fail(host, "out of memory");
     }
-    uint32_t next = 0;
-    for (uint32_t cv = 0; cv < host->n_cv; ++cv)
-      if (present[cv]) ion->support[next++] = cv;
   }
   free(present);
   return 0;
@@ -1658,11 +1670,7 @@ static int32_t place_reversal_potentials(denocat_host* host) {
       if (!ion_use_at(host, type, j).write_rev) continue;
       serves_an_ion = true;
       const ion_species* ion = &host->ions[p->species_of[j]];
-      for (uint32_t c = 0; c < ion->n_support; ++c)
-        if (!present[ion->support[c]]) {
-          present[ion->support[c]] = 1;
-          ++count;
-        }
+      for (uint32_t c = 0; c < ion->n_support; ++c) mark_cv(present, ion->support[c], &count);
     }
     if (!serves_an_ion) {
       free(present);
@@ -1673,13 +1681,10 @@ static int32_t place_reversal_potentials(denocat_host* host) {
     p->width = count;
     p->in_group = count > 0; /* its ion is used by no mechanism: Arbor instantiates nothing */
     if (count == 0) continue;
-    if ((p->instance_cv = malloc((size_t)count * sizeof *p->instance_cv)) == NULL) {
+    if ((p->instance_cv = sorted_cvs(present, host->n_cv, count)) == NULL) {
       free(present);
       return fail(host, "out of memory");
     }
-    uint32_t next = 0;
-    for (uint32_t cv = 0; cv < host->n_cv; ++cv)
-      if (present[cv]) p->instance_cv[next++] = cv;
   }
   free(present);
   return 0;

@@ -27,8 +27,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat_host.so",
-    size: 58472,
-    sha256: "c9440e8d24541da3b8d4c1c8917683f25bb4c6b1e57a2e7ebf066b67efc032fd",
+    size: 58536,
+    sha256: "7c8c0f28786657d27a66714574056743055f6d9805165752cd4c98c088fc5ef0",
   },
   {
     target: "x86_64-linux-gnu",
@@ -51,8 +51,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat_host.so",
-    size: 50288,
-    sha256: "fdec093df03d96e214ddc8296e26aee5871a899514ce12ec948073dc968010c5",
+    size: 50256,
+    sha256: "6beddeb4dcbe76abdd94e4c34ec1c3c17f1fa4a73fa679c0122e4526ed5efba9",
   },
   {
     target: "aarch64-linux-gnu",
@@ -76,7 +76,7 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "x86_64-macos",
     file: "libdenocat_host.dylib",
     size: 207416,
-    sha256: "dac5a39f10f6ca06b445266ecc707714db942df44a1d5fcfc57de7715e85d3b9",
+    sha256: "41b61a9d80360a231bf527a7fa6da39dc9e1b140104fdcb3cb68e221e9ac13cc",
   },
   {
     target: "x86_64-macos",
@@ -100,7 +100,7 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "aarch64-macos",
     file: "libdenocat_host.dylib",
     size: 220328,
-    sha256: "2bfb095fc7dc2e8ccc0ed6c28599cad0958837b2bfb84599a0964e7406963917",
+    sha256: "cbc11d3eba6a59cbaad05e37496078446f4d708365caf8b43e29363107763733",
   },
   {
     target: "aarch64-macos",
