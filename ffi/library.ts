@@ -369,15 +369,26 @@ export function libcSymbols(): Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols
   return libc.symbols;
 }
 
-/** Looks symbols up in the (already loaded) library at `path`, through libc's dlopen/dlsym. */
-export function symbolAddresses(path: string): (name: string) => Deno.PointerObject {
+/**
+ * Looks symbols up in the library at `path` through libc's dlopen/dlsym. An already loaded library
+ * gives back its own handle; `global` loads it with RTLD_GLOBAL, so that libraries opened later
+ * (Python extension modules) resolve their symbols against it. `hint` ends the missing-symbol error.
+ */
+export function symbolAddresses(
+  path: string,
+  options: { global?: boolean; hint?: string } = {},
+): (name: string) => Deno.PointerObject {
   const c = libcSymbols();
   const RTLD_NOW = 2;
-  const handle = c.dlopen(cString(path), RTLD_NOW); // the loaded library's own handle
-  if (handle === null) throw new Error(`dlopen(${path}) failed: ${readCString(c.dlerror())}`);
+  const RTLD_GLOBAL = Deno.build.os === "darwin" ? 8 : 0x100;
+  const handle = c.dlopen(cString(path), options.global ? RTLD_NOW | RTLD_GLOBAL : RTLD_NOW);
+  if (handle === null) {
+    const flags = options.global ? ", RTLD_NOW|RTLD_GLOBAL" : "";
+    throw new Error(`dlopen(${path}${flags}) failed: ${readCString(c.dlerror()) || "unknown error"}`);
+  }
   return (name) => {
     const address = c.dlsym(handle, cString(name));
-    if (address === null) throw new Error(`${path} has no symbol ${name}`);
+    if (address === null) throw new Error(`${path} has no symbol ${name}${options.hint ?? ""}`);
     return address;
   };
 }

@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { libcSymbols, reentrantSymbols } from "./library.ts";
+import { reentrantSymbols, symbolAddresses } from "./library.ts";
 import { join } from "node:path";
 
 // ---------------------------------------------------------------------------------------------
@@ -168,8 +168,6 @@ const PYTHON_SYMBOLS = {
 type PythonLibrary = { symbols: Deno.DynamicLibrary<typeof PYTHON_SYMBOLS>["symbols"] };
 type Pointer = Deno.PointerObject;
 
-const RTLD_NOW = 2;
-const RTLD_GLOBAL = Deno.build.os === "darwin" ? 8 : 0x100;
 const METH_VARARGS_KEYWORDS = 0x0003;
 const PY_EQ = 2;
 const PYBUF_RECORDS_RO = 0x001c; // PyBUF_STRIDES | PyBUF_FORMAT
@@ -1351,34 +1349,14 @@ def _with(manager, body):
     return result
 `;
 
-function openGlobally(path: string): { dlsym: (name: string) => bigint } {
-  const libc = libcSymbols();
-  const handle = libc.dlopen(cstr(path), RTLD_NOW | RTLD_GLOBAL);
-  if (handle === null) {
-    const reason = libc.dlerror();
-    throw new Error(
-      `dlopen(${path}, RTLD_NOW|RTLD_GLOBAL) failed: ${
-        reason === null ? "unknown error" : Deno.UnsafePointerView.getCString(reason)
-      }`,
-    );
-  }
-  return {
-    dlsym(name: string): bigint {
-      const p = libc.dlsym(handle, cstr(name));
-      if (p === null) throw new Error(`${path} has no symbol ${name}: is it really libpython?`);
-      return addr(p);
-    },
-  };
-}
-
 function initialise(options: PythonOptions): void {
   const located = locate(options);
   const { path, info } = located;
-  const global = openGlobally(path);
+  const symbol = symbolAddresses(path, { global: true, hint: ": is it really libpython?" });
   let lib: PythonLibrary;
   try {
     lib = {
-      symbols: reentrantSymbols(PYTHON_SYMBOLS, (name) => Deno.UnsafePointer.create(global.dlsym(name))!),
+      symbols: reentrantSymbols(PYTHON_SYMBOLS, symbol),
     };
   } catch (cause) {
     throw new Error(`could not load ${path} as libpython: ${(cause as Error).message}`, { cause });
@@ -1401,11 +1379,11 @@ function initialise(options: PythonOptions): void {
   if (!already) lib.symbols.PyEval_SaveThread();
   state = {
     lib,
-    none: global.dlsym("_Py_NoneStruct"),
-    trueObj: global.dlsym("_Py_TrueStruct"),
-    falseObj: global.dlsym("_Py_FalseStruct"),
-    floatType: global.dlsym("PyFloat_Type"),
-    boolType: global.dlsym("PyBool_Type"),
+    none: addr(symbol("_Py_NoneStruct")),
+    trueObj: addr(symbol("_Py_TrueStruct")),
+    falseObj: addr(symbol("_Py_FalseStruct")),
+    floatType: addr(symbol("PyFloat_Type")),
+    boolType: addr(symbol("PyBool_Type")),
     helpers: null as unknown as Pointer,
     jsErrorType: null as unknown as Pointer,
     builtins: null as unknown as Pointer,
