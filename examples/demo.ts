@@ -13,7 +13,7 @@ import { runCell } from "../host/cell.ts";
 import { HH } from "./hh.ts";
 import { lineChart } from "./svg.ts";
 
-const radius = 3, length = 6; // µm: the single-CV cell of shared/reference/arbor
+const radius = 3, length = 6; // µm: the single-CV cell of tests/data/arbor
 const area = 2 * Math.PI * radius * length;
 const clamp = { start: 10, duration: 80, amplitude: 0.05 }; // nA
 const dt = 0.025, until = 100; // ms

@@ -1,7 +1,7 @@
 /**
  * A declarative description of a cell for the native host, and the one function that runs it.
  *
- * The fidelity cases of `shared/reference/arbor`, the demo and users all go through
+ * The fidelity cases of `tests/data/arbor`, the demo and users all go through
  * `runCell`: describe CVs, ions, mechanisms with overrides, synapses with events, clamps,
  * detectors and probes; get back the sampled traces and the spikes.
  *

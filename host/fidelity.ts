@@ -1,5 +1,5 @@
 /**
- * `deno task fidelity`: runs every case of `shared/reference/arbor/` on the native host with the
+ * `deno task fidelity`: runs every case of `tests/data/arbor/` on the native host with the
  * TypeScript ports of Arbor's default catalogue (examples/catalogue), and prints, per case, the
  * largest voltage and state differences and the spike times against Arbor's.
  *

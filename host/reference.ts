@@ -1,10 +1,11 @@
 /**
- * The traces recorded from real Arbor in `shared/reference/arbor/` (see its README): loading a
+ * The traces recorded from real Arbor in `tests/data/arbor/` (see its README): loading a
  * case as a `CellDescription`, and comparing a run with it.
  *
  * @module
  */
 import { join } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
 import type { CellDescription, CellResult } from "./cell.ts";
 
 /** One reference case: its parameters, turned into a cell, and the recorded columns. */
@@ -39,10 +40,21 @@ export interface Comparison {
   maxSpikeShift: number;
 }
 
-/** The folder of the recorded traces: `$DENOCAT_REFERENCE` or `../shared/reference/arbor`. */
+/**
+ * The folder of the recorded traces: `$DENOCAT_REFERENCE`, else the checkout's `tests/data/arbor`
+ * (the traces are test fixtures, so they are not part of the published package).
+ */
 export function referenceFolder(): string {
-  return Deno.env.get("DENOCAT_REFERENCE") ??
-    join(new URL("../..", import.meta.url).pathname, "shared", "reference", "arbor");
+  const explicit = Deno.env.get("DENOCAT_REFERENCE");
+  if (explicit !== undefined) return explicit;
+  const inCheckout = new URL("../tests/data/arbor", import.meta.url);
+  if (inCheckout.protocol !== "file:") {
+    throw new Error(
+      `the recorded Arbor traces ship with a checkout of denocat (tests/data/arbor), not with the package ` +
+        `imported from ${inCheckout.origin}: set DENOCAT_REFERENCE to a folder holding them`,
+    );
+  }
+  return fromFileUrl(inCheckout);
 }
 
 /** Names of every case in the reference folder. */

@@ -1,7 +1,7 @@
 // The pointwise ports of Arbor's default catalogue (examples/catalogue/) on the native host, each
 // against a reference that does not run the port's own code: closed-form solutions of the
 // host's and modcc's update rules, physical formulas computed here, an independent hook-level
-// implementation (hh), and traces recorded from real Arbor 0.11.0 (shared/reference/arbor).
+// implementation (hh), and traces recorded from real Arbor 0.11.0 (tests/data/arbor).
 import assert from "node:assert/strict";
 import { type Catalogue, catalogue, type CatalogueOptions, defineMechanism, Host } from "../mod.ts";
 import { ION_FLAG, KIND } from "../ffi/layout.ts";
@@ -20,7 +20,7 @@ import { HH } from "../examples/hh.ts";
 
 const area = 2 * Math.PI * 3 * 6; // µm²: the single-CV cylinder of the recorded Arbor traces
 const EPS = Number.EPSILON;
-const REFERENCE = new URL("../../shared/reference/arbor/", import.meta.url);
+const REFERENCE = new URL("./data/arbor/", import.meta.url);
 
 /** modcc's cnexp propagator, the (1,1) Padé approximant of exp (arbor-abi.md 5.6). */
 const pade = (z: number) => (1 + 0.5 * z) / (1 - 0.5 * z);

@@ -1,5 +1,5 @@
 // Fidelity: the TypeScript ports of Arbor's default catalogue on the host reproduce the traces
-// recorded from real Arbor (shared/reference/arbor), and agree with independent implementations
+// recorded from real Arbor (tests/data/arbor), and agree with independent implementations
 // when dt and temperature change, so nothing is fitted to one file.
 import assert from "node:assert/strict";
 import { catalogue } from "../mod.ts";
@@ -9,6 +9,36 @@ import { type CellDescription, runCell } from "../host/cell.ts";
 import { compareWithReference, loadReferenceCase, referenceCaseNames } from "../host/reference.ts";
 
 const names = referenceCaseNames();
+
+// The fixtures are a copy of the traces recorded on the development machines; where that source is
+// beside the checkout, the copy must be byte for byte the same (data files; the README is ours).
+const recordedSource = new URL("../../shared/reference/arbor/", import.meta.url);
+const hasRecordedSource = (() => {
+  try {
+    return Deno.statSync(recordedSource).isDirectory;
+  } catch {
+    return false;
+  }
+})();
+Deno.test({
+  name: "tests/data/arbor holds the recorded traces unchanged",
+  ignore: !hasRecordedSource,
+  fn() {
+    const source = [...Deno.readDirSync(recordedSource)].map((e) => e.name).filter((n) => n !== "README.md");
+    assert.deepEqual(
+      source.sort(),
+      [...Deno.readDirSync(new URL("./data/arbor/", import.meta.url))].map((e) => e.name)
+        .filter((n) => n !== "README.md").sort(),
+    );
+    for (const file of source) {
+      assert.deepEqual(
+        Deno.readFileSync(new URL(`./data/arbor/${file}`, import.meta.url)),
+        Deno.readFileSync(new URL(file, recordedSource)),
+        `tests/data/arbor/${file} differs from the recorded trace`,
+      );
+    }
+  },
+});
 
 Deno.test("every reference case is present", () => {
   assert.deepEqual(names, [
