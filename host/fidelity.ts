@@ -1,14 +1,22 @@
 /**
  * `deno task fidelity`: runs every case of `tests/data/arbor/` on the native host with the
  * TypeScript ports of Arbor's default catalogue (examples/catalogue), and prints, per case, the
- * largest voltage and state differences and the spike times against Arbor's.
+ * largest voltage and state differences and the spike times against Arbor's; exits 1 when a case
+ * exceeds `FIDELITY_TOLERANCE`.
  *
  * @module
  */
 import { catalogue } from "../mod.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
 import { runCell } from "./cell.ts";
-import { compareWithReference, type Comparison, loadReferenceCase, referenceCaseNames } from "./reference.ts";
+import {
+  compareWithReference,
+  type Comparison,
+  FIDELITY_TOLERANCE,
+  fidelityViolations,
+  loadReferenceCase,
+  referenceCaseNames,
+} from "./reference.ts";
 
 /** Runs every reference case with the live TS ports and compares it with Arbor's traces. */
 export async function fidelityReport(abi: "0.6" | "0.7" = "0.7"): Promise<Comparison[]> {
@@ -45,8 +53,18 @@ export function formatReport(report: Comparison[], label: string): string {
 }
 
 if (import.meta.main) {
+  const unfaithful: string[] = [];
   for (const abi of ["0.7", "0.6"] as const) {
-    console.log(formatReport(await fidelityReport(abi), `live TS, ABI ${abi}`));
+    const report = await fidelityReport(abi);
+    console.log(formatReport(report, `live TS, ABI ${abi}`));
     console.log();
+    for (const c of report) {
+      for (const violation of fidelityViolations(c)) unfaithful.push(`${c.name} (ABI ${abi}): ${violation}`);
+    }
   }
+  if (unfaithful.length > 0) {
+    console.error(`fidelity check failed:\n  ${unfaithful.join("\n  ")}`);
+    Deno.exit(1);
+  }
+  console.log("fidelity check passed: every case within", FIDELITY_TOLERANCE);
 }

@@ -41,6 +41,28 @@ export interface Comparison {
 }
 
 /**
+ * How close a faithful run must come to a recorded trace: what `deno task fidelity` and
+ * `tests/fidelity_test.ts` both require (round-off is ~1e-13 mV; these leave room for libm).
+ */
+export const FIDELITY_TOLERANCE = { voltageMv: 1e-6, state: 1e-9, spikeShiftMs: 1e-9 } as const;
+
+/** What of `comparison` exceeds {@link FIDELITY_TOLERANCE}, one sentence each (empty when faithful). */
+export function fidelityViolations(comparison: Comparison): string[] {
+  const found: string[] = [];
+  const { voltageMv, state, spikeShiftMs } = FIDELITY_TOLERANCE;
+  if (!(comparison.maxVoltage <= voltageMv)) {
+    found.push(`max |dV| ${comparison.maxVoltage} mV > ${voltageMv}`);
+  }
+  if (!(comparison.maxState <= state)) found.push(`max |d state| ${comparison.maxState} > ${state}`);
+  if (comparison.spikes.length !== comparison.referenceSpikes.length) {
+    found.push(`${comparison.spikes.length} spikes, Arbor had ${comparison.referenceSpikes.length}`);
+  } else if (!(comparison.maxSpikeShift <= spikeShiftMs)) {
+    found.push(`spike times shifted by ${comparison.maxSpikeShift} ms > ${spikeShiftMs}`);
+  }
+  return found;
+}
+
+/**
  * The folder of the recorded traces: `$DENOCAT_REFERENCE`, else the checkout's `tests/data/arbor`
  * (the traces are test fixtures, so they are not part of the published package).
  */

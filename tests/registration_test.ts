@@ -14,6 +14,7 @@ import {
 } from "../mod.ts";
 import { ION_FLAG, KIND } from "../ffi/layout.ts";
 import { readCatalogueAsArbor } from "./support/arbor_view.ts";
+import { denoCommand } from "./support/deno.ts";
 
 @mechanism({ name: "channel", kind: "density" })
 class Channel extends CustomMechanism {
@@ -254,8 +255,7 @@ Deno.test("declaring after the default catalogue was built is a clear error", as
       console.log(error.message);
     }
   `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "-"],
+  const output = await denoCommand(["run", "-A", "--quiet", "-"], {
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
