@@ -205,6 +205,7 @@ export class Arbor {
   readonly units: PyObject | undefined;
   readonly #loaded = new Map<string, PyObject>();
   #helpers: PyObject | undefined;
+  #mpi: ArborMpi | undefined;
 
   /** @internal Use {@link loadArbor}. */
   constructor(py: Python, arbor: PyObject, version: string, abi: AbiFamily, api: ArborApi) {
@@ -525,6 +526,58 @@ export class Arbor {
     model.callMethod("probe", "voltage", kw(values)).dispose();
   }
 
+  /**
+   * MPI for this process (one rank): initialises MPI once (`arbor.mpi_init()`, unless MPI is
+   * already initialised, e.g. by mpi4py), and gives a one-thread MPI context with `rank` and
+   * `ranks`. MPI is finalised exactly once when the program ends — normally, by `Deno.exit`, or
+   * by an uncaught error — so `mpirun` does not report a rank that "exited without calling
+   * finalize". Calling it again returns the same {@link ArborMpi}. Throws when this Arbor was
+   * built without MPI (`arbor.config()["mpi"]` is false), saying what to install.
+   *
+   * ```ts ignore
+   * const { context, rank, ranks } = arb.mpi(); // mpirun -n 4 deno run -A model.ts
+   * const sim = arb.simulation(recipe, { context }); // one cell group per rank
+   * ```
+   */
+  mpi(): ArborMpi {
+    if (this.#mpi !== undefined) return this.#mpi;
+    const config = this.arbor.callMethod("config");
+    if (!config.item("mpi").truthy()) {
+      throw new Error(
+        `Arbor ${this.version} was built without MPI (arbor.config()["mpi"] is False). Install an MPI ` +
+          `library (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev) and an Arbor built with it ` +
+          `(CMAKE_ARGS="-DARB_WITH_MPI=ON" pip install --no-binary arbor arbor), then launch with ` +
+          `mpirun -n N deno run -A <program>.`,
+      );
+    }
+    const arbor = this.arbor;
+    const initialisedHere = !arbor.callMethod("mpi_is_initialized").truthy();
+    if (initialisedHere) arbor.callMethod("mpi_init").dispose();
+    let finalised = false;
+    const finalize = () => {
+      if (finalised) return;
+      finalised = true;
+      for (const [event, listener] of listeners) globalThis.removeEventListener(event, listener);
+      // Only the one who initialised MPI finalises it (mpi4py finalises its own at exit).
+      if (initialisedHere && !arbor.callMethod("mpi_is_finalized").truthy()) {
+        arbor.callMethod("mpi_finalize").dispose();
+      }
+    };
+    const listeners: [string, () => void][] = [["unload", finalize], ["error", finalize], [
+      "unhandledrejection",
+      finalize,
+    ]];
+    for (const [event, listener] of listeners) globalThis.addEventListener(event, listener);
+    const context = this.context({ mpi: arbor.callMethod("mpi_comm") });
+    this.#mpi = {
+      context,
+      rank: context.get("rank").number(),
+      ranks: context.get("ranks").number(),
+      finalize,
+    };
+    return this.#mpi;
+  }
+
   #pythonHelpers(): PyObject {
     if (this.#helpers === undefined) {
       const namespace = this.py.exec(ARBOR_HELPERS);
@@ -612,6 +665,18 @@ function checkNumber(value: unknown, what: string): number {
     throw new TypeError(`${what} must be a finite number (in Arbor's documented unit), got ${String(value)}`);
   }
   return value;
+}
+
+/** What {@link Arbor.mpi} gives: this rank's one-thread MPI context. */
+export interface ArborMpi {
+  /** `arbor.context(threads=1, gpu_id=None, mpi=arbor.mpi_comm())`. */
+  readonly context: PyObject;
+  /** This process's rank. */
+  readonly rank: number;
+  /** Number of ranks. */
+  readonly ranks: number;
+  /** Finalises MPI now (otherwise done once when the program ends); later calls do nothing. */
+  finalize(): void;
 }
 
 /** TypeScript methods of a recipe (see {@link Arbor.recipe}); gids are numbers. */

@@ -3,6 +3,7 @@
 // mapping and the loading logic are tested always, the latter against a stand-in `arbor`
 // module in a subprocess.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { abiForArborVersion, ARBOR_APIS, arborApiForVersion, tryLoadArbor } from "../arbor.ts";
 import { catalogue } from "../mod.ts";
@@ -141,6 +142,95 @@ Deno.test("arbor: loadArbor refuses unknown versions unless told the ABI (stand-
   const newer = await child("0.13.0", "helpers", { DENOCAT_ABI: "0.7" });
   assert.ok(newer.ok, newer.stderr);
   assert.deepEqual(newer.report.api, ARBOR_APIS[12], "a newer Arbor gets the newest row");
+});
+
+Deno.test("arbor: arb.mpi() initialises once and finalises once however the program ends (stand-in)", async () => {
+  for (const how of ["ok", "exit", "throw"]) {
+    const log = await Deno.makeTempFile({ prefix: "denocat-mpi-" });
+    try {
+      const run = await child("0.11.0", `mpi:${how}`, { DENOCAT_STANDIN_MPI: "1", DENOCAT_STANDIN_LOG: log });
+      if (how === "throw") {
+        assert.ok(!run.ok, "an uncaught error still fails the program");
+        assert.match(run.stderr, /failed on purpose after MPI was initialised/);
+      } else assert.ok(run.ok, run.stderr);
+      const report = JSON.parse(run.stdout.split("\n")[0]);
+      assert.deepEqual(report, { same: true, rank: 0, ranks: 1, spikes: 4, initialised: true });
+      assert.deepEqual((await Deno.readTextFile(log)).trim().split("\n"), ["init 0", "finalize 0"], how);
+    } finally {
+      await Deno.remove(log);
+    }
+  }
+  const none = await child("0.11.0", "mpi:ok");
+  assert.ok(none.ok, none.stderr);
+  assert.match(
+    none.report.error,
+    /built without MPI \(arbor\.config\(\)\["mpi"\] is False\).*openmpi.*ARB_WITH_MPI=ON/,
+  );
+});
+
+const MPI4PY = "/usr/lib/python3/dist-packages/mpi4py";
+const mpiSkip = await (async () => {
+  try {
+    await new Deno.Command("mpirun", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+  } catch {
+    return "mpirun is not installed (apt-get install openmpi-bin)";
+  }
+  try {
+    await Deno.stat(MPI4PY);
+  } catch {
+    return `${MPI4PY} is missing (apt-get install python3-mpi4py)`;
+  }
+  return undefined;
+})();
+if (mpiSkip) console.log(`arbor_test: mpirun test skipped: ${mpiSkip}`);
+
+Deno.test({
+  name: `arbor: mpirun -n 2: two Deno processes gather spikes through real MPI (mpi4py)${
+    mpiSkip ? " (skipped)" : ""
+  }`,
+  ignore: mpiSkip !== undefined,
+  fn: async () => {
+    // Only mpi4py from Debian's dist-packages: the embedded Python is another build of 3.11.
+    const dir = await Deno.makeTempDir({ prefix: "denocat-mpi4py-" });
+    const log = join(dir, "log");
+    try {
+      await Deno.symlink(MPI4PY, join(dir, "mpi4py"));
+      const out = await new Deno.Command("mpirun", {
+        args: [
+          "--allow-run-as-root",
+          "--oversubscribe",
+          "-n",
+          "2",
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--no-lock",
+          CHILD,
+        ],
+        env: {
+          PYTHONPATH: `${STANDIN}:${dir}`,
+          DENOCAT_STANDIN_ARBOR: "0.11.0",
+          DENOCAT_STANDIN_MPI: "mpi4py",
+          DENOCAT_STANDIN_LOG: log,
+          CHILD_MODE: "mpi:ok",
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stdout = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, `mpirun exited with ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
+      const reports = stdout.trim().split("\n").map((line) => JSON.parse(line));
+      assert.deepEqual(reports.map((r) => r.rank).sort(), [0, 1]);
+      for (const r of reports) {
+        // Each rank simulates two of the four cells; all four spikes arrive through MPI_Allgather.
+        assert.deepEqual({ ...r, rank: 0 }, { same: true, rank: 0, ranks: 2, spikes: 4, initialised: true });
+      }
+      const lines = (await Deno.readTextFile(log)).trim().split("\n").sort();
+      assert.deepEqual(lines, ["finalize 0", "finalize 1", "init 0", "init 1"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("arbor: the scenarios' host expectations (no Arbor needed) are physical", async () => {

@@ -175,5 +175,41 @@ async function threads(how: string) {
   }
 }
 
-const report: unknown = mode === "helpers" ? await helpers() : await threads(mode.split(":")[1]);
+/** MPI through the stand-in: init once, finalise once at the end however the program ends. */
+async function mpi(how: string) {
+  const arb = loadArbor(abi ? { abi } : {});
+  let first;
+  try {
+    first = arb.mpi();
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  const again = arb.mpi();
+  const { recipe } = await network(arb);
+  const sim = arb.simulation(recipe, { context: first.context });
+  arb.recordSpikes(sim, first.context);
+  arb.run(sim, 30);
+  const report = {
+    same: first === again,
+    rank: first.rank,
+    ranks: first.ranks,
+    spikes: arb.spikes(sim).length,
+    initialised: arb.call("mpi_is_initialized").truthy(),
+  };
+  if (how === "throw") {
+    console.log(JSON.stringify(report));
+    throw new Error("failed on purpose after MPI was initialised");
+  }
+  if (how === "exit") {
+    console.log(JSON.stringify(report));
+    Deno.exit(0);
+  }
+  return report;
+}
+
+const report: unknown = mode === "helpers"
+  ? await helpers()
+  : mode.startsWith("mpi")
+  ? await mpi(mode.split(":")[1])
+  : await threads(mode.split(":")[1]);
 console.log(JSON.stringify(report));
