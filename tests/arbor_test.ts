@@ -233,6 +233,85 @@ Deno.test({
   },
 });
 
+const RING = fileURLToPath(new URL("../examples/arbor/ring_mpi.ts", import.meta.url));
+
+Deno.test({
+  name:
+    `arbor: ring_mpi.ts gives the same spikes on 1 rank and under mpirun -n 2 and -n 4 (stand-in, mpi4py)${
+      mpiSkip ? " (skipped)" : ""
+    }`,
+  ignore: mpiSkip !== undefined,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "denocat-ring-" });
+    try {
+      await Deno.symlink(MPI4PY, join(dir, "mpi4py"));
+      const env = { PYTHONPATH: `${STANDIN}:${dir}`, DENOCAT_STANDIN_ARBOR: "0.11.0" };
+      const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+      const single = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-lock", RING],
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(single.success, decode(single.stderr));
+      const one = JSON.parse(decode(single.stdout).trim());
+      assert.equal(one.ranks, 1);
+      for (const n of [2, 4]) {
+        const out = await new Deno.Command("mpirun", {
+          args: [
+            "--allow-run-as-root",
+            "--oversubscribe",
+            "-n",
+            String(n),
+            Deno.execPath(),
+            "run",
+            "-A",
+            "--no-lock",
+            RING,
+          ],
+          env: { ...env, DENOCAT_STANDIN_MPI: "mpi4py" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(out.code, 0, `mpirun -n ${n} exited with ${out.code}: ${decode(out.stderr)}`);
+        const lines = decode(out.stdout).trim().split("\n");
+        assert.equal(lines.length, 1, "only rank 0 prints");
+        const many = JSON.parse(lines[0]);
+        assert.equal(many.ranks, n);
+        assert.deepEqual(many.spikes, one.spikes, `spikes on ${n} ranks`);
+      }
+      // Physics: the ring goes round in order, one delay plus a latency per hop, and the first
+      // spike is the host's for the same cell and event.
+      const spikes = one.spikes as { gid: number; time: number }[];
+      assert.ok(spikes.length >= 8, `${spikes.length} spikes`);
+      spikes.forEach((s, k) => {
+        assert.equal(s.gid, k % 8);
+        if (k > 0) assert.ok(s.time - spikes[k - 1].time > 5, "each hop takes more than the 5 ms delay");
+      });
+      const { ExpSyn } = await import("../examples/catalogue/expsyn.ts");
+      const { HH } = await import("../examples/hh.ts");
+      const host = await runCell({
+        areaUm2: 2 * Math.PI * 3 * 6,
+        vInit: -65,
+        ions: "neuron",
+        density: [{ mechanism: "hh" }],
+        synapses: [{ mechanism: "expsyn", events: [{ t: 1, weight: 0.01 }] }],
+        detectors: [{ threshold: -10 }],
+        probes: ["v"],
+        dt: 0.025,
+        until: 6,
+      }, { catalogues: [await catalogue({ mechanisms: [HH, ExpSyn] })] });
+      assert.equal(host.spikes.length, 1);
+      assert.ok(
+        Math.abs(spikes[0].time - host.spikes[0]) < 1e-9,
+        `${spikes[0].time} vs host ${host.spikes[0]}`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("arbor: the scenarios' host expectations (no Arbor needed) are physical", async () => {
   const hh = await (await import("../examples/arbor/hh_vs_builtin.ts")).expected();
   assert.ok(hh.length >= 1, "the clamped hh cell spikes on the host");
@@ -252,6 +331,7 @@ const scenarios: [string, string][] = [
   ["rand", "../examples/arbor/rand.ts"],
   ["inferior_olive", "../examples/arbor/inferior_olive.ts"],
   ["hh_vs_builtin", "../examples/arbor/hh_vs_builtin.ts"],
+  ["ring_mpi (one rank)", "../examples/arbor/ring_mpi.ts"],
 ];
 
 for (const [name, path] of scenarios) {
