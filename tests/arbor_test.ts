@@ -237,7 +237,7 @@ const RING = fileURLToPath(new URL("../examples/arbor/ring_mpi.ts", import.meta.
 
 Deno.test({
   name:
-    `arbor: ring_mpi.ts gives the same spikes on 1 rank and under mpirun -n 2 and -n 4 (stand-in, mpi4py)${
+    `arbor: ring_mpi.ts gives the same spikes on 1, 2 and 4 ranks, and so does ring_mpi.py with a compiled catalogue (stand-in, mpi4py)${
       mpiSkip ? " (skipped)" : ""
     }`,
   ignore: mpiSkip !== undefined,
@@ -279,6 +279,49 @@ Deno.test({
         const many = JSON.parse(lines[0]);
         assert.equal(many.ranks, n);
         assert.deepEqual(many.spikes, one.spikes, `spikes on ${n} ranks`);
+      }
+      // The plain Python script with the compiled catalogue (no Deno in the process), 1 rank and
+      // 2 ranks x 2 threads: the same spikes as the live TypeScript ring.
+      const build = join(dir, "build");
+      const compiled = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "task",
+          "catalogue",
+          fileURLToPath(new URL("../examples/catalogue/mod.ts", import.meta.url)),
+          "-o",
+          build,
+          "--abi",
+          "0.7",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(compiled.success, decode(compiled.stderr));
+      const script = fileURLToPath(new URL("../examples/arbor/ring_mpi.py", import.meta.url));
+      for (
+        const launch of [["python3", script, build], [
+          "mpirun",
+          "--allow-run-as-root",
+          "--oversubscribe",
+          "-n",
+          "2",
+          "python3",
+          script,
+          build,
+          "--threads",
+          "2",
+        ]]
+      ) {
+        const out = await new Deno.Command(launch[0], {
+          args: launch.slice(1),
+          env: { ...env, DENOCAT_STANDIN_MPI: "mpi4py" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(out.code, 0, `${launch.join(" ")}: ${decode(out.stderr)}`);
+        const printed = JSON.parse(decode(out.stdout).trim());
+        assert.equal(printed.ranks, launch[0] === "mpirun" ? 2 : 1);
+        assert.deepEqual(printed.spikes, one.spikes, launch.join(" "));
       }
       // Physics: the ring goes round in order, one delay plus a latency per hop, and the first
       // spike is the host's for the same cell and event.
