@@ -28,10 +28,16 @@
  * Deno main thread). A call from another Python thread raises a Python `RuntimeError` instead of
  * crashing Deno.
  *
+ * No silent path: whenever the outermost bridge call returns from Python, failures that live
+ * denocat catalogues recorded meanwhile (a hook threw, or Arbor called a hook from a worker
+ * thread and the call was refused) are thrown, so `py.exec` of a whole Arbor script reports them
+ * just as `arb.run` does.
+ *
  * Not supported: free-threaded ("3.13t") builds, and Python 2 or 3.7 and older.
  *
  * @module
  */
+import { throwPendingFailures } from "./catalogue.ts";
 import { reentrantSymbols, symbolAddresses } from "./library.ts";
 import { join } from "node:path";
 
@@ -312,8 +318,8 @@ function ptrOf(value: bigint): Deno.PointerValue {
   return Deno.UnsafePointer.create(value);
 }
 
-/** Runs `body` holding the GIL (re-entrant: safe from callbacks and while Arbor released it). */
-function gil<T>(body: () => T): T {
+/** Runs `body` holding the GIL, without the failure check of {@link gil} (releasing references). */
+function gilQuiet<T>(body: () => T): T {
   const lib = S().lib.symbols;
   const token = lib.PyGILState_Ensure();
   try {
@@ -323,10 +329,41 @@ function gil<T>(body: () => T): T {
   }
 }
 
+/** How many bridge calls are running Python right now (nested when Python calls JS back). */
+let pythonDepth = 0;
+
+/**
+ * Runs `body` holding the GIL (re-entrant: safe from callbacks and while Arbor released it).
+ *
+ * No silent path: when the outermost bridge call returns from Python, a failure recorded by any
+ * live catalogue meanwhile (a hook that threw, or a hook Arbor called from a worker thread and
+ * the catalogue refused) is thrown here, whatever the call was: `sim.run` through
+ * `callMethod`, `py.exec` of a whole script, a property read. When Python raised as well, the
+ * catalogue's failure wins, because it says why the Python call failed.
+ */
+function gil<T>(body: () => T): T {
+  const lib = S().lib.symbols;
+  const token = lib.PyGILState_Ensure();
+  pythonDepth++;
+  let result: T;
+  try {
+    result = body();
+  } catch (error) {
+    pythonDepth--;
+    lib.PyGILState_Release(token);
+    if (pythonDepth === 0) throwPendingFailures();
+    throw error;
+  }
+  pythonDepth--;
+  lib.PyGILState_Release(token);
+  if (pythonDepth === 0) throwPendingFailures();
+  return result;
+}
+
 // References owned by proxies are released by dispose() or, failing that, by the registry.
 const registry = new FinalizationRegistry<bigint>((address) => {
   if (state === undefined) return;
-  gil(() => state!.lib.symbols.Py_DecRef(ptrOf(address)));
+  gilQuiet(() => state!.lib.symbols.Py_DecRef(ptrOf(address)));
 });
 
 const OWN = Symbol("own");
@@ -902,7 +939,7 @@ export class PyObject {
     const p = ptrOf(this.#address);
     this.#address = 0n;
     registry.unregister(this);
-    gil(() => S().lib.symbols.Py_DecRef(p));
+    gilQuiet(() => S().lib.symbols.Py_DecRef(p));
   }
 
   /** `using obj = ...` releases the reference at the end of the block. */

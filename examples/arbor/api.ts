@@ -10,7 +10,6 @@
  */
 import { catalogue } from "../../mod.ts";
 import type { Arbor } from "../../arbor.ts";
-import { kw } from "../../ffi/python.ts";
 import { ExampleMech } from "../pycat/example_mech.ts";
 import { Passive } from "../pycat/passive.ts";
 import { arborOrSkip, cableCell, cylinders, labels, runAsProgram } from "./common.ts";
@@ -28,22 +27,13 @@ export async function scenario(arb: Arbor): Promise<ApiResult> {
   const cat = await catalogue({ mechanisms: [ExampleMech, Passive], abi: arb.abi });
   const tree = cylinders(arb, [1, 2, 2]);
   const labelDict = labels(arb, { soma: "(tag 1)", dend: "(tag 2)", midpoint: "(location 0 0.5)" });
-  const decor = arb.call("decor")
-    .callMethod("set_property", kw({ Vm: arb.q(-40, "mV") }))
-    .callMethod("paint", '"soma"', arb.call("density", "example"))
-    .callMethod("paint", '"dend"', arb.call("density", "passive"));
+  const decor = arb.decor()
+    .setProperty({ Vm: -40 })
+    .paint('"soma"', arb.call("density", "example"))
+    .paint('"dend"', arb.call("density", "passive"));
   const props = arb.call("neuron_cable_properties");
   arb.extendCatalogue(props, cat, "");
-  props.callMethod(
-    "set_ion",
-    kw({
-      ion: "Na",
-      int_con: arb.q(54.4, "mM"),
-      ext_con: arb.q(2.5, "mM"),
-      rev_pot: arb.q(-77, "mV"),
-      valence: 1,
-    }),
-  );
+  arb.setIon(props, "Na", { int_con: 54.4, ext_con: 2.5, rev_pot: -77, valence: 1 });
   const recipe = arb.recipe({
     numCells: 1,
     cellDescription: () => cableCell(arb, tree, decor, labelDict),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Arbor, tryLoadArbor } from "../../arbor.ts";
+import { type Arbor, type Decor, tryLoadArbor } from "../../arbor.ts";
 import { kw, type PyObject } from "../../ffi/python.ts";
 
 /** Arbor, or `undefined` after printing one skip line naming the scenario and the reason. */
@@ -39,9 +39,9 @@ export function labels(arb: Arbor, entries: Record<string, string>): PyObject {
   return arb.call("label_dict", entries);
 }
 
-/** `arbor.cable_cell(arbor.morphology(tree), decor, labels)`. */
-export function cableCell(arb: Arbor, tree: PyObject, decor: PyObject, labelDict: PyObject): PyObject {
-  return arb.call("cable_cell", arb.call("morphology", tree), decor, labelDict);
+/** `arbor.cable_cell(arbor.morphology(tree), decor, labels)`, through the version-neutral helper. */
+export function cableCell(arb: Arbor, tree: PyObject, decor: Decor, labelDict: PyObject): PyObject {
+  return arb.cableCell(arb.call("morphology", tree), decor, labelDict);
 }
 
 /** Runs `main` when the module is the program: prints its result and exits non-zero on failure. */

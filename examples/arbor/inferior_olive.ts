@@ -157,25 +157,18 @@ function morphology(arb: Arbor) {
 export async function scenario(arb: Arbor, tfinal = 1000): Promise<OliveResult> {
   const cat = await catalogue({ mechanisms: [ioSoma, ioDend, ioAxon], abi: arb.abi });
   const labelDict = labels(arb, { soma_group: "(tag 1)", axon_group: "(tag 2)", dendrite_group: "(tag 3)" });
-  const decor = arb.call("decor")
-    .callMethod("paint", '"soma_group"', arb.call("density", "io_soma_fwd"))
-    .callMethod("paint", '"dendrite_group"', arb.call("density", "io_dend_fwd"))
-    .callMethod("paint", '"axon_group"', arb.call("density", "io_axon_fwd"))
-    .callMethod(
-      "set_property",
-      kw({ cm: arb.q(0.01, "F/m2"), rL: arb.q(100, "Ohm*cm"), Vm: arb.q(-60, "mV") }),
-    );
-  const cell = arb.call("cable_cell", morphology(arb), decor, labelDict);
+  const decor = arb.decor()
+    .paint('"soma_group"', arb.call("density", "io_soma_fwd"))
+    .paint('"dendrite_group"', arb.call("density", "io_dend_fwd"))
+    .paint('"axon_group"', arb.call("density", "io_axon_fwd"))
+    .setProperty({ cm: 0.01, rL: 100, Vm: -60 });
+  const cell = arb.cableCell(morphology(arb), decor, labelDict);
   // single_cell_model runs with its own one-thread context and keeps the GIL.
   const model = arb.call("single_cell_model", cell);
   const props = model.get("properties");
   arb.extendCatalogue(props, cat, "");
   model.set("properties", props);
-  if (arb.hasUnits) {
-    model.callMethod("probe", "voltage", kw({ where: "(root)", tag: "Um", frequency: arb.q(1, "kHz") }));
-  } else {
-    model.callMethod("probe", "voltage", kw({ where: "(root)", frequency: 1 }));
-  }
+  arb.modelProbeVoltage(model, "(root)", "Um", 1);
   arb.runModel(model, tfinal, 0.1);
   const trace = model.get("traces").item(0).get("value").toJS() as ArrayLike<number>;
   const values = Array.from(trace);

@@ -7,7 +7,6 @@
  */
 import { catalogue, defineMechanism } from "../../mod.ts";
 import type { Arbor } from "../../arbor.ts";
-import { kw } from "../../ffi/python.ts";
 import { arborOrSkip, cableCell, cylinders, labels, runAsProgram } from "./common.ts";
 
 /** rand.py's `rt`. */
@@ -34,9 +33,9 @@ export async function scenario(arb: Arbor): Promise<RandResult> {
   const cat = await catalogue({ mechanisms: [randomVoltage], abi: arb.abi });
   const tree = cylinders(arb, [1]);
   const labelDict = labels(arb, { soma: "(tag 1)", midpoint: "(location 0 0.5)" });
-  const decor = arb.call("decor")
-    .callMethod("set_property", kw({ Vm: arb.q(-40, "mV") }))
-    .callMethod("paint", '"soma"', arb.call("density", "rt"));
+  const decor = arb.decor()
+    .setProperty({ Vm: -40 })
+    .paint('"soma"', arb.call("density", "rt"));
   const props = arb.call("neuron_cable_properties");
   arb.extendCatalogue(props, cat, "");
   const recipe = arb.recipe({

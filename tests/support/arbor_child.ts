@@ -1,0 +1,215 @@
+/**
+ * The child program of tests/arbor_test.ts: runs against the stand-in `arbor` module
+ * (tests/support/standin_arbor, version from DENOCAT_STANDIN_ARBOR) and prints one JSON report.
+ *
+ * CHILD_MODE:
+ * - "helpers": four one-CV cells with the `passive` leak of examples/arbor/multi.ts (towards
+ *   their gid), a clamp and a detector, built with the version-neutral helpers only, in the
+ *   default decomposition; reports calls, hook widths, final voltages and spikes.
+ * - "threads:<how>": the same network in `arbor.context(threads=2)` with one cell per group,
+ *   run by <how> = "run" (arb.run), "callMethod" (sim.callMethod("run")), "exec" (py.exec of
+ *   `sim.run`) or "script" (py.exec of a whole Python script that builds and runs everything);
+ *   reports the error that reached TypeScript.
+ *
+ * @module
+ */
+import { type Arbor, loadArbor } from "../../arbor.ts";
+import { catalogue, defineMechanism } from "../../mod.ts";
+import { kw } from "../../ffi/python.ts";
+
+const mode = Deno.env.get("CHILD_MODE") ?? "helpers";
+const abi = Deno.env.get("DENOCAT_ABI") as "0.6" | "0.7" | undefined;
+const CELLS = 4;
+let widths: number[] = [];
+/** examples/arbor/multi.ts's `passive` (leak towards the per-cell parameter gid), counting widths. */
+const counting = defineMechanism(
+  { name: "passive", kind: "density", parameters: { gid: { unit: "", default: -1 } } },
+  {
+    computeCurrents(pp) {
+      widths.push(pp.width);
+      const gid = pp.gid as Float64Array;
+      for (let k = 0; k < pp.width; k++) {
+        const node = pp.nodeIndex[k];
+        pp.i[node] += pp.weight[k] * (pp.v[node] - gid[k]) * 1e-2;
+        pp.g[node] += pp.weight[k] * 1e-2;
+      }
+    },
+  },
+);
+
+/** The network of both modes, with helpers only. */
+async function network(arb: Arbor) {
+  const cat = await catalogue({ mechanisms: [counting], abi: arb.abi });
+  const props = arb.call("neuron_cable_properties");
+  arb.extendCatalogue(props, cat, "");
+  const tree = arb.call("segment_tree");
+  tree.callMethod(
+    "append",
+    arb.arbor.get("mnpos"),
+    arb.call("mpoint", -3, 0, 0, 3),
+    arb.call("mpoint", 3, 0, 0, 3),
+    kw({ tag: 1 }),
+  );
+  const morphology = arb.call("morphology", tree);
+  const labels = arb.call("label_dict", { soma: "(tag 1)", mid: "(location 0 0.5)" });
+  const recipe = arb.recipe({
+    numCells: CELLS,
+    cellDescription: (gid) => {
+      const decor = arb.decor()
+        .setProperty({ Vm: 2 })
+        .paint('"soma"', arb.call("density", "passive", { gid }))
+        .place('"mid"', arb.thresholdDetector(20), "detector")
+        .place('"mid"', arb.call("synapse", "expsyn"), "syn")
+        .stimulus('"mid"', arb.iclamp(10, 5, 0.1), "clamp");
+      return arb.cableCell(morphology, decor, labels, { discretization: "(max-extent 1)" });
+    },
+    // Cell 0 -> 1 -> 2; cell 3 has no outgoing connection (0.12's spike_recording.all misses it).
+    connectionsOn: (gid) =>
+      gid >= 1 && gid <= 2 ? [arb.connection([gid - 1, "detector"], "syn", 0.01, 5)] : [],
+    eventGenerators: (gid) => gid === 0 ? [arb.eventGenerator("syn", 0.01, [1, 2])] : [],
+    probes: () => [arb.probe("cable_probe_membrane_voltage", ['"mid"'], "Um")],
+    globalProperties: props,
+  });
+  return { cat, recipe, props };
+}
+
+async function helpers() {
+  const arb = loadArbor(abi ? { abi } : {});
+  const { recipe } = await network(arb);
+  const sim = arb.simulation(recipe);
+  arb.recordSpikes(sim);
+  const handles = Array.from(
+    { length: CELLS },
+    (_, gid) => arb.sample(sim, gid, { index: 0, tag: "Um" }, 0.025),
+  );
+  widths = [];
+  arb.run(sim, 30, 0.025);
+  const crossings = widths.length, groupWidths = [...new Set(widths)];
+  const vEnd = handles.map((h) => {
+    const v = arb.samples(sim, h).value;
+    return v[v.length - 1];
+  });
+  // What the helpers avoid: the other version's calls fail on this shape.
+  const strict: Record<string, boolean> = {
+    otherClampMissing: !arb.arbor.has(arb.api.clamp === "iclamp" ? "i_clamp" : "iclamp"),
+    decorHasDiscretization: arb.call("decor").has("discretization"),
+    wrongClampLabelRefused: refused(() => {
+      const clamp = arb.iclamp(1, 1, 1);
+      arb.call("decor").callMethod("place", '"mid"', clamp, ...(arb.api.clampLabel ? [] : ["label"]));
+    }),
+    wrongUnitsRefused: refused(() => arb.call("threshold_detector", arb.hasUnits ? -10 : arb.q(-10, "mV"))),
+  };
+  // spike_recording.all, as Python scripts ported from 0.11 use it.
+  const plain = arb.simulation(recipe);
+  plain.callMethod("record", arb.arbor.get("spike_recording").get("all"));
+  arb.run(plain, 30);
+  const late = await catalogue({ mechanisms: [counting], abi: "0.7" });
+  arb.extendCatalogue(arb.call("neuron_cable_properties"), late, "late_");
+  return {
+    strict,
+    allSpikes: arb.spikes(plain).length,
+    lateCatalogueAbi: late.abi,
+    version: arb.version,
+    api: arb.api,
+    calls: arb.arbor.get("calls").toJS(),
+    widths: groupWidths,
+    crossings,
+    vEnd,
+    spikes: arb.spikes(sim),
+  };
+}
+
+function refused(body: () => void): boolean {
+  try {
+    body();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+const SCRIPT = `
+import arbor
+props = arbor.neuron_cable_properties()
+props.catalogue.extend(arbor.load_catalogue(path), "")
+class Recipe(arbor.recipe):
+    def __init__(self):
+        arbor.recipe.__init__(self)
+    def num_cells(self):
+        return 4
+    def cell_kind(self, gid):
+        return arbor.cell_kind.cable
+    def cell_description(self, gid):
+        tree = arbor.segment_tree()
+        tree.append(arbor.mnpos, arbor.mpoint(-3, 0, 0, 3), arbor.mpoint(3, 0, 0, 3), tag=1)
+        decor = arbor.decor().paint('"soma"', arbor.density("passive", {"gid": gid}))
+        return arbor.cable_cell(arbor.morphology(tree), decor, arbor.label_dict({"soma": "(tag 1)"}))
+    def global_properties(self, kind):
+        return props
+recipe = Recipe()
+context = arbor.context(threads=2, gpu_id=None)
+hints = {arbor.cell_kind.cable: arbor.partition_hint(cpu_group_size=1)}
+sim = arbor.simulation(recipe, context, arbor.partition_load_balance(recipe, context, hints))
+sim.run(5 * arbor.units.ms, 0.025 * arbor.units.ms)
+`;
+
+async function threads(how: string) {
+  const arb = loadArbor(abi ? { abi } : {});
+  const { recipe, cat } = await network(arb);
+  try {
+    if (how === "script") {
+      arb.loadCatalogue(cat); // sets the catalogue's layout to this Arbor's before Python loads it
+      arb.py.exec(SCRIPT, arb.py.toPython({ path: cat.path }));
+    } else {
+      const context = arb.context({ threads: 2 });
+      const sim = arb.simulation(recipe, { context, decomposition: { cellsPerGroup: 1 } });
+      const q = (v: number) => arb.q(v, "ms");
+      if (how === "run") arb.run(sim, 5);
+      else if (how === "callMethod") sim.callMethod("run", q(5), q(0.025));
+      else if (how === "exec") arb.py.exec("sim.run(t, dt)", arb.py.toPython({ sim, t: q(5), dt: q(0.025) }));
+      else throw new Error(`unknown way to run: ${how}`);
+    }
+    return { error: null };
+  } catch (error) {
+    return { error: String((error as Error).message ?? error) };
+  }
+}
+
+/** MPI through the stand-in: init once, finalise once at the end however the program ends. */
+async function mpi(how: string) {
+  const arb = loadArbor(abi ? { abi } : {});
+  let first;
+  try {
+    first = arb.mpi();
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  const again = arb.mpi();
+  const { recipe } = await network(arb);
+  const sim = arb.simulation(recipe, { context: first.context });
+  arb.recordSpikes(sim, first.context);
+  arb.run(sim, 30);
+  const report = {
+    same: first === again,
+    rank: first.rank,
+    ranks: first.ranks,
+    spikes: arb.spikes(sim).length,
+    initialised: arb.call("mpi_is_initialized").truthy(),
+  };
+  if (how === "throw") {
+    console.log(JSON.stringify(report));
+    throw new Error("failed on purpose after MPI was initialised");
+  }
+  if (how === "exit") {
+    console.log(JSON.stringify(report));
+    Deno.exit(0);
+  }
+  return report;
+}
+
+const report: unknown = mode === "helpers"
+  ? await helpers()
+  : mode.startsWith("mpi")
+  ? await mpi(mode.split(":")[1])
+  : await threads(mode.split(":")[1]);
+console.log(JSON.stringify(report));
