@@ -424,7 +424,14 @@ export function random(): (value: undefined, context: ClassFieldDecoratorContext
 /** Option names of `@mechanism`. */
 const MECHANISM_OPTION_KEYS = ["name", "kind", "isLinear", "hasPostEvents", "method"] as const;
 /** Option names of `defineMechanism`'s definition. */
-const DEFINITION_KEYS = [...MECHANISM_OPTION_KEYS, "globals", "states", "parameters", "ions", "randoms"] as const;
+const DEFINITION_KEYS = [
+  ...MECHANISM_OPTION_KEYS,
+  "globals",
+  "states",
+  "parameters",
+  "ions",
+  "randoms",
+] as const;
 
 function specFromMembers(name: string, options: MechanismOptions, members: readonly Member[]): MechanismSpec {
   for (const flag of ["isLinear", "hasPostEvents"] as const) {

@@ -55,7 +55,8 @@ function elfProblem(file: Deno.FsFile, size: number, head: Uint8Array): string |
   const minimum = wide ? 64 : 52;
   if (head.length < minimum) return beyond("ELF header would", minimum, size);
   const view = new DataView(head.buffer, head.byteOffset, head.length);
-  const word = (offset: number) => wide ? Number(view.getBigUint64(offset, little)) : view.getUint32(offset, little);
+  const word = (offset: number) =>
+    wide ? Number(view.getBigUint64(offset, little)) : view.getUint32(offset, little);
   const phoff = word(wide ? 0x20 : 0x1c);
   const shoff = word(wide ? 0x28 : 0x20);
   const phentsize = view.getUint16(wide ? 0x36 : 0x2a, little);
@@ -72,10 +73,18 @@ function elfProblem(file: Deno.FsFile, size: number, head: Uint8Array): string |
     const base = k * phentsize;
     const type = headers.getUint32(base, little);
     if (type !== 1 && type !== 2) continue; // PT_LOAD, PT_DYNAMIC: what the loader maps and reads
-    const offset = wide ? Number(headers.getBigUint64(base + 8, little)) : headers.getUint32(base + 4, little);
-    const length = wide ? Number(headers.getBigUint64(base + 32, little)) : headers.getUint32(base + 16, little);
+    const offset = wide
+      ? Number(headers.getBigUint64(base + 8, little))
+      : headers.getUint32(base + 4, little);
+    const length = wide
+      ? Number(headers.getBigUint64(base + 32, little))
+      : headers.getUint32(base + 16, little);
     if (offset + length > size) {
-      return beyond(`${type === 1 ? "loadable segment" : "dynamic section"} ${k} would`, offset + length, size);
+      return beyond(
+        `${type === 1 ? "loadable segment" : "dynamic section"} ${k} would`,
+        offset + length,
+        size,
+      );
     }
   }
   return undefined;

@@ -242,7 +242,12 @@ export class LiveCatalogue {
         } else result = (fn as (pp: unknown) => unknown)(pp);
         // A promise would run the rest of the hook after Arbor moved on: refused.
         if (result !== undefined && typeof (result as { then?: unknown })?.then === "function") {
-          throw hookFailure(specs[slot].name, HOOK_NAMES[hook], "returned a promise; hooks must finish before they return (remove async/await)", result);
+          throw hookFailure(
+            specs[slot].name,
+            HOOK_NAMES[hook],
+            "returned a promise; hooks must finish before they return (remove async/await)",
+            result,
+          );
         }
         return 0;
       } catch (thrown) {

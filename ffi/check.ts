@@ -30,7 +30,7 @@ export function index(what: string, value: unknown, limit: number, of: string): 
     throw wrong(what, "an integer >= 0", value);
   }
   if (value >= limit) throw new RangeError(`${what} is ${value}, out of range for ${of}`);
-  return value;
+  return value + 0; // -0 is an integer, but Deno's u32 conversion refuses it
 }
 
 /** `value` as a string. */

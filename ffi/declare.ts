@@ -208,7 +208,13 @@ export function definedHooks(target: object): HookName[] {
 }
 
 /** Option names of `@state`, `@parameter` and `@global`. */
-export const FIELD_OPTION_KEYS: readonly (keyof FieldOptions)[] = ["name", "unit", "default", "range", "assigned"];
+export const FIELD_OPTION_KEYS: readonly (keyof FieldOptions)[] = [
+  "name",
+  "unit",
+  "default",
+  "range",
+  "assigned",
+];
 /** Option names of `@ion`. */
 export const ION_OPTION_KEYS: readonly string[] = ["name", ...Object.keys(ION_FLAG), "expectedValence"];
 
@@ -331,5 +337,7 @@ export function describeValue(value: unknown): string {
  * and the hook and keeps the thrown or returned value as its `cause`.
  */
 export function hookFailure(mechanism: string, hook: string, what: string, value: unknown): Error {
-  return new Error(`mechanism '${mechanism}': hook ${hook} ${what}: ${describeValue(value)}`, { cause: value });
+  return new Error(`mechanism '${mechanism}': hook ${hook} ${what}: ${describeValue(value)}`, {
+    cause: value,
+  });
 }

@@ -363,7 +363,9 @@ export class Host {
       }
     }
     const parameters = Object.entries(record(`${what}: parameters`, options.parameters ?? {}));
-    for (const [parameter, value] of parameters) parameterValues(`parameter '${parameter}' of '${name}'`, value, 0);
+    for (const [parameter, value] of parameters) {
+      parameterValues(`parameter '${parameter}' of '${name}'`, value, 0);
+    }
     const globals = Object.entries(record(`${what}: globals`, options.globals ?? {}));
     for (const [global, value] of globals) number(`${what}: global '${global}'`, value);
     const id = this.#call(
@@ -444,7 +446,11 @@ export class Host {
   detector(cv: number, threshold: number): this {
     const h = this.#changing("detector()");
     this.#call(
-      this.#lib.symbols.host_add_detector(h, this.#cv("detector: cv", cv), finite("detector: threshold", threshold)),
+      this.#lib.symbols.host_add_detector(
+        h,
+        this.#cv("detector: cv", cv),
+        finite("detector: threshold", threshold),
+      ),
       "adding a detector",
     );
     return this;

@@ -252,7 +252,11 @@ export function buildPPack(
   } else {
     const vecCi = i32Copy(ciPointer, cvCount);
     value(pp, "vecCi", vecCi);
-    value(pp, "timeSinceSpike", f64(buffers, spikePointer, maxPlusOne(vecCi) * raw.getInt32(PPACK.n_detectors)));
+    value(
+      pp,
+      "timeSinceSpike",
+      f64(buffers, spikePointer, maxPlusOne(vecCi) * raw.getInt32(PPACK.n_detectors)),
+    );
   }
 
   const parameters = raw.getPointer(PPACK.parameters);
@@ -344,7 +348,12 @@ export class PPackCache {
   }
 
   /** Builds the object of `instance` (releasing the previous one) over the ppack at `pointer`. */
-  build(slot: number, instance: number, pointer: Deno.PointerObject, abi: AbiFamily): Record<string, unknown> {
+  build(
+    slot: number,
+    instance: number,
+    pointer: Deno.PointerObject,
+    abi: AbiFamily,
+  ): Record<string, unknown> {
     this.#release(instance, "its instance was initialised again, and Arbor may have moved its arrays");
     const buffers: ArrayBuffer[] = [];
     const pp = buildPPack(this.#specs[slot], pointer, abi, buffers);

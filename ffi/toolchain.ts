@@ -104,12 +104,16 @@ export async function findZig(): Promise<string> {
     // user did not ask for.
     const version = await zigVersionOf(fromEnv);
     if (version === undefined) {
-      throw new Error(`ZIG=${fromEnv} does not run ("${fromEnv} version" failed); point ZIG at zig ` +
-        `${ZIG_VERSION}, or unset it to let denocat search PATH and .tools/`);
+      throw new Error(
+        `ZIG=${fromEnv} does not run ("${fromEnv} version" failed); point ZIG at zig ` +
+          `${ZIG_VERSION}, or unset it to let denocat search PATH and .tools/`,
+      );
     }
     if (!version.startsWith("0.11.")) {
-      throw new Error(`ZIG=${fromEnv} is zig ${version}, but denocat needs zig ${ZIG_VERSION}; point ZIG ` +
-        `at zig ${ZIG_VERSION}, or unset it`);
+      throw new Error(
+        `ZIG=${fromEnv} is zig ${version}, but denocat needs zig ${ZIG_VERSION}; point ZIG ` +
+          `at zig ${ZIG_VERSION}, or unset it`,
+      );
     }
     return fromEnv;
   }

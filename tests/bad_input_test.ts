@@ -99,12 +99,24 @@ Deno.test("10/15: every host argument is checked in TypeScript, naming it and th
   const cases: [() => unknown, RegExp][] = [
     [() => host.place("syn", { cvs: [1.7] }), /placing 'syn': cvs\[0\] must be an integer >= 0, got 1\.7/],
     [() => host.place("syn", { cvs: [NaN] }), /placing 'syn': cvs\[0\] must be an integer >= 0, got NaN/],
-    [() => host.place("syn", { cvs: [2 ** 32] }), /placing 'syn': cvs\[0\] is 4294967296, out of range for the 4 CVs/],
+    [
+      () => host.place("syn", { cvs: [2 ** 32] }),
+      /placing 'syn': cvs\[0\] is 4294967296, out of range for the 4 CVs/,
+    ],
     [() => host.place("syn", { cvs: [-1] }), /placing 'syn': cvs\[0\] must be an integer >= 0, got -1/],
-    [() => host.place("gj", { cvs: [0], peers: [NaN] }), /placing 'gj': peers\[0\] must be an integer >= 0, got NaN/],
-    [() => host.run({ until: 1, dt: "0.025" as never }), /run: dt \(ms\) must be a finite number, got "0\.025"/],
+    [
+      () => host.place("gj", { cvs: [0], peers: [NaN] }),
+      /placing 'gj': peers\[0\] must be an integer >= 0, got NaN/,
+    ],
+    [
+      () => host.run({ until: 1, dt: "0.025" as never }),
+      /run: dt \(ms\) must be a finite number, got "0\.025"/,
+    ],
     [() => host.run({ until: NaN, dt: 0.025 }), /run: until \(ms\) must be a finite number, got NaN/],
-    [() => host.run({ until: Infinity, dt: 0.025 }), /run: until \(ms\) must be a finite number, got Infinity/],
+    [
+      () => host.run({ until: Infinity, dt: 0.025 }),
+      /run: until \(ms\) must be a finite number, got Infinity/,
+    ],
     [() => host.run({ until: 1, dt: 1e-300 }), /run: until = 1 ms in steps of dt = 1e-300 ms is .* steps/],
     [() => host.run({ until: 1e12, dt: 0.025 }), /run: until = 1000000000000 ms .*run in shorter pieces/],
     [() => host.event(syn, -1, 0.1, 1), /event for 'syn': instance must be an integer >= 0, got -1/],
@@ -112,7 +124,10 @@ Deno.test("10/15: every host argument is checked in TypeScript, naming it and th
     [() => host.event(syn, 1, 0.1, 1), /event for 'syn': instance is 1, out of range for the 1 instances/],
     [() => host.event(syn, 0, 0.1, 1e-50), /weight 1e-50 is too small for Arbor's 32-bit float event weight/],
     [() => host.event(syn, 0, 0.1, 1e39), /weight 1e\+39 is too large/],
-    [() => host.iclamp(0.5, { start: 0, duration: 1, amplitude: 1 }), /iclamp: cv must be an integer >= 0, got 0\.5/],
+    [
+      () => host.iclamp(0.5, { start: 0, duration: 1, amplitude: 1 }),
+      /iclamp: cv must be an integer >= 0, got 0\.5/,
+    ],
     [() => host.probeVoltage(7), /probeVoltage: cv is 7, out of range for the 4 CVs/],
     [
       () => host.setParameter(syn, "gnabar", "0.2" as never),
@@ -133,8 +148,14 @@ Deno.test("10: a placement of another host is refused", async () => {
   const b = await pointHost();
   const fromA = a.host.place("syn", { cvs: [0] });
   b.host.place("syn", { cvs: [1] });
-  assert.throws(() => b.host.event(fromA, 0, 0.1, 1), /event: placement 'syn' is not a placement of this host/);
-  assert.throws(() => b.host.probeState({ id: 0, name: "syn", count: 1 }, "x"), /not a placement of this host/);
+  assert.throws(
+    () => b.host.event(fromA, 0, 0.1, 1),
+    /event: placement 'syn' is not a placement of this host/,
+  );
+  assert.throws(
+    () => b.host.probeState({ id: 0, name: "syn", count: 1 }, "x"),
+    /not a placement of this host/,
+  );
   for (const { cat, host } of [a, b]) {
     host.close();
     cat.close();
@@ -237,7 +258,10 @@ for (const [label, value] of [["42", 42], ['"boom"', "boom"], ["undefined", unde
       }
     })();
     assert.ok(error instanceof Error, `got ${String(error)}`);
-    assert.match(error.message, new RegExp(`mechanism 'thrower': hook advanceState threw a non-Error value: ${label}`));
+    assert.match(
+      error.message,
+      new RegExp(`mechanism 'thrower': hook advanceState threw a non-Error value: ${label}`),
+    );
     assert.equal(error.cause, value);
     cat.close();
   });

@@ -2,7 +2,7 @@
 // host, each now a clear error (or impossible). Inputs that could crash the process run in a
 // subprocess (tests/support/subprocess.ts).
 import assert from "node:assert/strict";
-import { catalogue, type Catalogue, defineMechanism, Host, type MechanismHooks, type PPack } from "../mod.ts";
+import { type Catalogue, catalogue, defineMechanism, Host, type MechanismHooks, type PPack } from "../mod.ts";
 import { runDeno } from "./support/subprocess.ts";
 
 const area = 2 * Math.PI * 3 * 6;
@@ -62,6 +62,8 @@ Deno.test("1: views are sized from the host's untouched index arrays", async () 
 
 for (const action of ["close", "run", "reset", "instantiate"] as const) {
   Deno.test(`2/3: host.${action}() from inside a hook is refused with a clear error`, async () => {
+    // Assigned once the hooks that use it exist.
+    // deno-lint-ignore prefer-const
     let host: Host | undefined;
     let calls = 0;
     const cat = await oneCat({
@@ -74,7 +76,10 @@ for (const action of ["close", "run", "reset", "instantiate"] as const) {
       },
     }, { name: `reenter_${action}` });
     host = await hostWith(cat, (h) => h.place(`reenter_${action}`, { cvs: [0] }));
-    assert.throws(() => host!.run({ until: 0.1, dt: 0.025 }), new RegExp(`host\\.${action}\\(\\) was called from inside a mechanism hook`));
+    assert.throws(
+      () => host!.run({ until: 0.1, dt: 0.025 }),
+      new RegExp(`host\\.${action}\\(\\) was called from inside a mechanism hook`),
+    );
     assert.equal(calls, 1, "no extra steps: the failed hook stops the run");
     assert.equal(host.time, 0.1);
     host.reset(); // still alive and usable
@@ -84,6 +89,8 @@ for (const action of ["close", "run", "reset", "instantiate"] as const) {
 }
 
 Deno.test("3: host.run() from applyEvents with more than 1024 events is refused", async () => {
+  // Assigned once the hooks that use it exist.
+  // deno-lint-ignore prefer-const
   let host: Host | undefined;
   const batches: number[] = [];
   const cat = await oneCat({
@@ -96,13 +103,18 @@ Deno.test("3: host.run() from applyEvents with more than 1024 events is refused"
     const syn = h.place("reenter_events", { cvs: [0] });
     for (let k = 0; k < 2000; k++) h.event(syn, 0, 0.01, 1);
   });
-  assert.throws(() => host!.run({ until: 0.1, dt: 0.025 }), /host\.run\(\) was called from inside a mechanism hook/);
+  assert.throws(
+    () => host!.run({ until: 0.1, dt: 0.025 }),
+    /host\.run\(\) was called from inside a mechanism hook/,
+  );
   assert.deepEqual(batches, [2000]);
   host.close();
   cat.close();
 });
 
 Deno.test("3: a hook that runs another host is refused too", async () => {
+  // Assigned once the hooks that use it exist.
+  // deno-lint-ignore prefer-const
   let other: Host | undefined;
   const cat = await oneCat({ computeCurrents: () => void other!.run({ until: 0.05, dt: 0.025 }) }, {
     name: "reenter_other",
@@ -110,13 +122,18 @@ Deno.test("3: a hook that runs another host is refused too", async () => {
   const quiet = await oneCat({}, { name: "quiet" });
   using host = await hostWith(cat, (h) => h.place("reenter_other", { cvs: [0] }));
   other = await hostWith(quiet, (h) => h.place("quiet", { cvs: [0] }));
-  assert.throws(() => host.run({ until: 0.05, dt: 0.025 }), /host\.run\(\) was called from inside a mechanism hook/);
+  assert.throws(
+    () => host.run({ until: 0.05, dt: 0.025 }),
+    /host\.run\(\) was called from inside a mechanism hook/,
+  );
   other.close();
   cat.close();
   quiet.close();
 });
 
 Deno.test("2: cat.close() inside its own hook is refused; the catalogue stays usable", async () => {
+  // Assigned once the hooks that use it exist.
+  // deno-lint-ignore prefer-const
   let cat: Catalogue | undefined;
   cat = await oneCat({
     computeCurrents() {
@@ -124,7 +141,10 @@ Deno.test("2: cat.close() inside its own hook is refused; the catalogue stays us
     },
   }, { name: "self_close" });
   using host = await hostWith(cat, (h) => h.place("self_close", { cvs: [0] }));
-  assert.throws(() => host.run({ until: 0.05, dt: 0.025 }), /cannot be closed from inside one of its own hooks/);
+  assert.throws(
+    () => host.run({ until: 0.05, dt: 0.025 }),
+    /cannot be closed from inside one of its own hooks/,
+  );
   assert.equal(cat.closed, false);
   cat.close();
   assert.equal(cat.closed, true);
@@ -175,7 +195,10 @@ Deno.test("4: a pp kept after close throws on use, and its kept arrays touch no 
   const s = kept!.s as Float64Array;
   assert.equal(v.length, 1);
   host.close();
-  assert.throws(() => kept!.v, /mechanism 'keeper': this ppack object is stale \(the host that owned its arrays was closed\)/);
+  assert.throws(
+    () => kept!.v,
+    /mechanism 'keeper': this ppack object is stale \(the host that owned its arrays was closed\)/,
+  );
   assert.throws(() => kept!.width, /stale/);
   assert.equal(v.length, 0, "the kept view is detached: reads give undefined, writes do nothing");
   assert.equal(s[0], undefined);
@@ -187,17 +210,22 @@ Deno.test("4: a pp kept after close throws on use, and its kept arrays touch no 
 // --- 5 and 19. damaged library files -------------------------------------------------------
 
 const truncatedCases = [
-  { variable: "DENOCAT_LIB", code: `await (await import("./mod.ts")).catalogue({ mechanisms: [(await import("./mod.ts")).defineMechanism({ name: "m" }, {})] });` },
+  {
+    variable: "DENOCAT_LIB",
+    code:
+      `await (await import("./mod.ts")).catalogue({ mechanisms: [(await import("./mod.ts")).defineMechanism({ name: "m" }, {})] });`,
+  },
   { variable: "DENOCAT_HOST_LIB", code: `await (await import("./mod.ts")).Host.create({ catalogues: [] });` },
   { variable: "DENOCAT_PYTHON", code: `(await import("./ffi/python.ts")).loadPython();` },
 ];
 
 for (const { variable, code } of truncatedCases) {
   Deno.test(`5: a truncated library in ${variable} is a clear error naming the file (no SIGBUS)`, async () => {
-    const source = variable === "DENOCAT_PYTHON"
-      ? "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0"
-      : new URL(`../zig-out/lib/lib${variable === "DENOCAT_LIB" ? "denocat" : "denocat_host"}.so`, import.meta.url)
-        .pathname;
+    const source = variable === "DENOCAT_PYTHON" ? "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0" : new URL(
+      `../zig-out/lib/lib${variable === "DENOCAT_LIB" ? "denocat" : "denocat_host"}.so`,
+      import.meta.url,
+    )
+      .pathname;
     const bytes = await Deno.readFile(source);
     const folder = await Deno.makeTempDir({ prefix: "denocat-trunc-" });
     try {
@@ -207,7 +235,10 @@ for (const { variable, code } of truncatedCases) {
         const result = await runDeno(code, { [variable]: path });
         assert.equal(result.signal, null, `killed by ${result.signal}: ${result.output}`);
         assert.notEqual(result.code, 0);
-        assert.match(result.output, new RegExp(`${path.replaceAll("/", "\\/")} cannot be loaded: it is truncated`));
+        assert.match(
+          result.output,
+          new RegExp(`${path.replaceAll("/", "\\/")} cannot be loaded: it is truncated`),
+        );
       }
     } finally {
       await Deno.remove(folder, { recursive: true });
