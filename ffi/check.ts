@@ -33,6 +33,33 @@ export function index(what: string, value: unknown, limit: number, of: string): 
   return value + 0; // -0 is an integer, but Deno's u32 conversion refuses it
 }
 
+/**
+ * `values` as an array of indices in `[0, limit)`; messages name the entry (`what[k]`). The loop
+ * builds no string unless an entry is wrong, so long lists cost little.
+ */
+export function indexList(what: string, values: unknown, limit: number, of: string): number[] {
+  const entries = list(what, values);
+  const out = new Array<number>(entries.length);
+  for (let k = 0; k < entries.length; k++) {
+    const x = entries[k];
+    out[k] = typeof x === "number" && Number.isInteger(x) && x >= 0 && x < limit
+      ? x + 0
+      : index(`${what}[${k}]`, x, limit, of);
+  }
+  return out;
+}
+
+/** `values` as an array of finite numbers; messages name the entry (`what[k]`). */
+export function finiteList(what: string, values: unknown): number[] {
+  const entries = list(what, values);
+  const out = new Array<number>(entries.length);
+  for (let k = 0; k < entries.length; k++) {
+    const x = entries[k];
+    out[k] = typeof x === "number" && Number.isFinite(x) ? x : finite(`${what}[${k}]`, x);
+  }
+  return out;
+}
+
 /** `value` as a string. */
 export function string(what: string, value: unknown): string {
   if (typeof value !== "string") throw wrong(what, "a string", value);

@@ -5,7 +5,18 @@
  * @module
  */
 import { throwPendingFailures } from "./catalogue.ts";
-import { boolean, finite, float32, index, list, number, record, string } from "./check.ts";
+import {
+  boolean,
+  finite,
+  finiteList,
+  float32,
+  index,
+  indexList,
+  list,
+  number,
+  record,
+  string,
+} from "./check.ts";
 import { releaseAllPPacks } from "./ppack.ts";
 import { ABI_CODE, type AbiFamily } from "./layout.ts";
 import {
@@ -147,11 +158,11 @@ function perCv(
   const values = new Float64Array(count);
   if (value === undefined || typeof value === "number") values.fill(finite(what, value ?? fallback));
   else {
-    const entries = list(what, value);
+    const entries = finiteList(what, value);
     if (entries.length !== count) {
       throw new RangeError(`${what}: expected ${count} values (one per CV), got ${entries.length}`);
     }
-    entries.forEach((entry, k) => values[k] = finite(`${what}[${k}]`, entry));
+    values.set(entries);
   }
   return values;
 }
@@ -271,6 +282,13 @@ export class Host {
     return placement as Placement;
   }
 
+  #cvList(what: string, cvs: unknown): number[] {
+    if (this.#cvCount === undefined && list(what, cvs).length > 0) {
+      throw new Error(`host: ${what}: call setCvs first`);
+    }
+    return indexList(what, cvs, this.#cvCount ?? 0, `the ${this.#cvCount} CVs`);
+  }
+
   #cv(what: string, cv: unknown): number {
     if (this.#cvCount === undefined) throw new Error(`host: ${what}: call setCvs first`);
     return index(what, cv, this.#cvCount, `the ${this.#cvCount} CVs`);
@@ -349,14 +367,12 @@ export class Host {
     const h = this.#changing("place()");
     const what = `placing '${string("place: name", name)}'`;
     record(`${what}: options`, options);
-    const cvs = list(`${what}: cvs`, options.cvs ?? []).map((cv, k) => this.#cv(`${what}: cvs[${k}]`, cv));
+    const cvs = this.#cvList(`${what}: cvs`, options.cvs ?? []);
     const n = cvs.length;
     const weights = options.weights === undefined
       ? undefined
-      : list(`${what}: weights`, options.weights).map((w, k) => finite(`${what}: weights[${k}]`, w));
-    const peers = options.peers === undefined
-      ? undefined
-      : list(`${what}: peers`, options.peers).map((cv, k) => this.#cv(`${what}: peers[${k}]`, cv));
+      : finiteList(`${what}: weights`, options.weights);
+    const peers = options.peers === undefined ? undefined : this.#cvList(`${what}: peers`, options.peers);
     for (const [label, entries] of [["weights", weights], ["peers", peers]] as const) {
       if (entries !== undefined && entries.length !== n) {
         throw new RangeError(`${what}: ${label} has ${entries.length} entries but cvs has ${n}`);
@@ -648,5 +664,10 @@ function parameterValues(what: string, value: unknown, expected: number): Float6
   if (expected > 0 && entries.length !== expected) {
     throw new RangeError(`${what}: expected ${expected} values, got ${entries.length}`);
   }
-  return Float64Array.from(entries, (entry, k) => number(`${what}[${k}]`, entry));
+  const values = new Float64Array(entries.length);
+  for (let k = 0; k < entries.length; k++) {
+    const x = entries[k];
+    values[k] = typeof x === "number" && !Number.isNaN(x) ? x : number(`${what}[${k}]`, x);
+  }
+  return values;
 }
