@@ -127,7 +127,7 @@ export interface BasePPack {
   readonly diamUm: Float64Array;
   /** Lateral area per CV (µm²). */
   readonly areaUm2: Float64Array;
-  /** CV of each instance. */
+  /** CV of each instance (a copy: writing it never changes the arrays Arbor indexes with). */
   readonly nodeIndex: Int32Array;
   /** Weight of each instance (density: covered fraction; point: 1000/area). */
   readonly weight: Float64Array;
@@ -177,7 +177,7 @@ export abstract class CustomMechanism {
   computeCurrents?(pp: PPack): void;
   /** `write_ions`: add concentrations into `Xi`/`Xo`. */
   writeIons?(pp: PPack): void;
-  /** `apply_events` (point mechanisms): the events of this step. */
+  /** `apply_events` (point mechanisms): the events of this step, all in one batch (copies the hook may keep). */
   applyEvents?(pp: PPack, events: EventBatch): void;
   /** `post_event` (point mechanisms with `hasPostEvents`). */
   postEvent?(pp: PPack): void;

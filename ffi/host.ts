@@ -480,6 +480,20 @@ export class Host {
   event(placement: Placement, instance: number, time: number, weight: number): this {
     const h = this.#changing("event()");
     this.#placement("event", placement);
+    // Hosts take many thousands of events: the common, valid case builds no message strings.
+    const fround = Math.fround(weight);
+    const valid = typeof time === "number" && time >= this.time && time < Infinity &&
+      typeof instance === "number" && Number.isInteger(instance) && instance >= 0 &&
+      instance < placement.count &&
+      typeof weight === "number" && Number.isFinite(fround) && (fround !== 0 || weight === 0);
+    if (!valid) this.#checkEvent(placement, instance, time, weight);
+    const result = this.#lib.symbols.host_add_event(h, placement.id, instance + 0, time, weight);
+    if (result < 0) this.#call(result, `adding an event for '${placement.name}'`);
+    return this;
+  }
+
+  /** Throws the error that names what is wrong with an event's arguments. */
+  #checkEvent(placement: Placement, instance: unknown, time: unknown, weight: unknown): void {
     const what = `event for '${placement.name}'`;
     const at = finite(`${what}: time`, time);
     if (at < this.time) {
@@ -488,17 +502,8 @@ export class Host {
           `be delivered; add events before running past them, or reset() to start over at 0`,
       );
     }
-    this.#call(
-      this.#lib.symbols.host_add_event(
-        h,
-        placement.id,
-        index(`${what}: instance`, instance, placement.count, `the ${placement.count} instances`),
-        at,
-        float32(`${what}: weight`, weight),
-      ),
-      `adding an event for '${placement.name}'`,
-    );
-    return this;
+    index(`${what}: instance`, instance, placement.count, `the ${placement.count} instances`);
+    float32(`${what}: weight`, weight);
   }
 
   #probe(kind: number, placement: number, name: string, target: number, what: string): number {

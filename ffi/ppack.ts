@@ -178,7 +178,11 @@ function buildIonViews(
   return { views: views as IonViews, names };
 }
 
-/** The event batch handed to `applyEvents`: exactly `length` entries in each view. */
+/**
+ * The event batch handed to `applyEvents`: every event of one Arbor call (never split into
+ * chunks), exactly `length` entries in each array. The arrays are copies owned by the hook: a
+ * batch kept after the call keeps its events.
+ */
 export interface EventBatch {
   /** Number of events in this batch. */
   readonly length: number;

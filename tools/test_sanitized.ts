@@ -23,7 +23,11 @@ try {
     DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so"),
   });
   const summary = output.split("\n").filter((line) => /passed .* failed/.test(line)).at(-1);
-  console.log(`sanitized suite: ${summary?.replace(/\x1b\[[0-9;]*m/g, "").trim()}`);
+  console.log(
+    `sanitized suite: ${
+      summary?.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "").trim()
+    }`,
+  );
 } catch (error) {
   console.error((error as Error).message);
   Deno.exitCode = 1;
