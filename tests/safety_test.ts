@@ -262,3 +262,55 @@ Deno.test("19: DENOCAT_LIB naming a text file reports that file, not the tempora
     await Deno.remove(path);
   }
 });
+
+Deno.test("2/3: the C side refuses re-entry on its own, for callers that bypass the TypeScript guard", async () => {
+  const { openLibrary, reentrantSymbols, resolveLibrary, symbolAddresses, cString, readCString } =
+    await import(
+      "../ffi/library.ts"
+    );
+  const { HOST_REENTRANT_SYMBOLS, HOST_SYMBOLS } = await import("../ffi/symbols.ts");
+  const path = await resolveLibrary("denocat_host", "DENOCAT_HOST_LIB");
+  const plain = openLibrary(path, HOST_SYMBOLS).symbols;
+  const driving = reentrantSymbols(HOST_REENTRANT_SYMBOLS, symbolAddresses(path));
+  const results: number[] = [];
+  let destroyError = "";
+  let inner = () => {};
+  const cat = await oneCat({ computeCurrents: () => inner() }, { name: "c_reenter" });
+  const rawHost = () => {
+    const handle = plain.host_create(7)!;
+    assert.ok(
+      plain.host_load_catalogue(handle, cString(cat.path)) >= 0,
+      readCString(plain.host_error(handle)),
+    );
+    const one = (x: number) => new Float64Array([x]);
+    plain.host_set_cvs(handle, 1, one(area), one(1), one(0.01), one(6.3), one(-65));
+    assert.ok(plain.host_place(handle, cString("c_reenter"), 1, new Uint32Array([0]), null, null) >= 0);
+    return handle;
+  };
+  const a = rawHost();
+  const b = rawHost();
+  try {
+    inner = () => {
+      inner = () => {};
+      plain.host_destroy(a); // refused: the running step would use freed memory
+      destroyError = readCString(plain.host_error(a));
+      results.push(driving.host_run(a, 1, 0.025, null, 0)); // the host that is running: host.c refuses
+      results.push(driving.host_run(b, 0.05, 0.025, null, 0)); // another host: denocat.c refuses its hooks
+    };
+    assert.ok(driving.host_run(a, 0.05, 0.025, null, 0) >= 0);
+    assert.match(
+      destroyError,
+      /host_destroy was called from inside a mechanism hook; the host was not freed/,
+    );
+    assert.equal(results[0], -1);
+    assert.match(readCString(plain.host_error(a)), /host_run was called from inside a mechanism hook/);
+    assert.throws(
+      () => cat.throwIfFailed(),
+      /mechanism 'c_reenter': \w+ was called while another hook of this catalogue was still running/,
+    );
+  } finally {
+    plain.host_destroy(a);
+    plain.host_destroy(b);
+    cat.close();
+  }
+});
