@@ -36,6 +36,8 @@ import {
   throwPendingFailures,
 } from "./ffi/catalogue.ts";
 import {
+  checkCallbacks,
+  checkOptionKeys,
   checkSpec,
   definedHooks,
   type FieldOptions,
@@ -125,7 +127,7 @@ export interface BasePPack {
   readonly diamUm: Float64Array;
   /** Lateral area per CV (µm²). */
   readonly areaUm2: Float64Array;
-  /** CV of each instance. */
+  /** CV of each instance (a copy: writing it never changes the arrays Arbor indexes with). */
   readonly nodeIndex: Int32Array;
   /** Weight of each instance (density: covered fraction; point: 1000/area). */
   readonly weight: Float64Array;
@@ -175,7 +177,7 @@ export abstract class CustomMechanism {
   computeCurrents?(pp: PPack): void;
   /** `write_ions`: add concentrations into `Xi`/`Xo`. */
   writeIons?(pp: PPack): void;
-  /** `apply_events` (point mechanisms): the events of this step. */
+  /** `apply_events` (point mechanisms): the events of this step, all in one batch (copies the hook may keep). */
   applyEvents?(pp: PPack, events: EventBatch): void;
   /** `post_event` (point mechanisms with `hasPostEvents`). */
   postEvent?(pp: PPack): void;
@@ -419,7 +421,24 @@ export function random(): (value: undefined, context: ClassFieldDecoratorContext
   };
 }
 
+/** Option names of `@mechanism`. */
+const MECHANISM_OPTION_KEYS = ["name", "kind", "isLinear", "hasPostEvents", "method"] as const;
+/** Option names of `defineMechanism`'s definition. */
+const DEFINITION_KEYS = [
+  ...MECHANISM_OPTION_KEYS,
+  "globals",
+  "states",
+  "parameters",
+  "ions",
+  "randoms",
+] as const;
+
 function specFromMembers(name: string, options: MechanismOptions, members: readonly Member[]): MechanismSpec {
+  for (const flag of ["isLinear", "hasPostEvents"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") {
+      throw new TypeError(`mechanism '${name}': ${flag} must be true or false, got ${options[flag]}`);
+    }
+  }
   const spec: MechanismSpec = {
     name,
     kind: resolveKind(options.kind ?? "density", name),
@@ -453,6 +472,11 @@ function specFromMembers(name: string, options: MechanismOptions, members: reado
   return spec;
 }
 
+function describeName(definition: unknown): string {
+  const name = (definition as { name?: unknown } | null)?.name;
+  return typeof name === "string" ? `'${name}'` : "";
+}
+
 function checkDefaultRegistryOpen(name: string): void {
   if (defaultCatalogue !== undefined) {
     throw new Error(
@@ -480,9 +504,11 @@ export function mechanism(
   options: MechanismOptions = {},
 ): <C extends MechanismClass>(target: C, context: ClassDecoratorContext<C>) => void {
   return <C extends MechanismClass>(target: C, context: ClassDecoratorContext<C>): void => {
+    checkOptionKeys(`@mechanism of class ${String(context.name)}`, options, MECHANISM_OPTION_KEYS);
     const name = options.name ?? String(context.name);
     checkDefaultRegistryOpen(name);
     const spec = specFromMembers(name, options, (context.metadata[MEMBERS] as Member[] | undefined) ?? []);
+    checkCallbacks(name, target.prototype, [CustomMechanism.prototype, PointwiseMechanism.prototype]);
     const declared = declare(spec, options, target.prototype, () => new target());
     declaredClasses.set(target, declared);
     declaredOptions.set(target, options);
@@ -677,17 +703,25 @@ export function defineMechanism(
   definition: MechanismDefinition,
   hooks: MechanismHooks | MechanismKernels = {},
 ): DeclaredMechanism {
+  checkOptionKeys(`defineMechanism(${describeName(definition)})`, definition, DEFINITION_KEYS);
+  const where = `mechanism '${definition.name}'`;
   const members: Member[] = [];
   for (const section of ["global", "state", "parameter"] as const) {
-    const table =
-      definition[section === "global" ? "globals" : section === "state" ? "states" : "parameters"] ?? {};
+    const key = section === "global" ? "globals" : section === "state" ? "states" : "parameters";
+    const table = definition[key] ?? {};
+    checkOptionKeys(`${where}: ${key}`, table, Object.keys(table));
     for (const [name, options] of Object.entries(table)) members.push({ section, name, options });
   }
+  checkOptionKeys(`${where}: ions`, definition.ions ?? {}, Object.keys(definition.ions ?? {}));
   for (const [name, options] of Object.entries(definition.ions ?? {})) {
     members.push({ section: "ion", name, options });
   }
+  if (definition.randoms !== undefined && !Array.isArray(definition.randoms)) {
+    throw new TypeError(`${where}: randoms must be an array of names`);
+  }
   for (const name of definition.randoms ?? []) members.push({ section: "random", name });
   const spec = specFromMembers(definition.name, definition, members);
+  checkCallbacks(spec.name, hooks);
   return declare(spec, definition, hooks, () => hooks);
 }
 

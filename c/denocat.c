@@ -60,9 +60,15 @@ static int installed;
 static _Atomic uint32_t failure;
 static char failure_message[512];
 
-/* Events are copied here so JS keeps one cached view instead of one per call. */
-static uint32_t event_mech_index[DENOCAT_EVENT_CHUNK];
-static float event_weight[DENOCAT_EVENT_CHUNK];
+/* Events are copied here so JS keeps one cached view instead of one per call. The buffer grows to
+ * hold every event of a call (JS refetches both pointers when a count exceeds its views). */
+static uint32_t* event_mech_index;
+static float* event_weight;
+static uint32_t event_capacity;
+/* Depth of dispatch calls in progress. A hook that drives the simulation again (host.run,
+ * sim.run from Python) would re-enter: refused, since the outer call's arrays and event stream
+ * may be freed or rebuilt underneath it. */
+static uint32_t dispatching;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Layout table: what the compiler computed, for the TypeScript layout test.                  */
@@ -77,7 +83,7 @@ static const denocat_layout_entry layout_table[] = {
     {"const.MAX_RANDOM", DENOCAT_MAX_RANDOM},
     {"const.MAX_NAME", DENOCAT_MAX_NAME},
     {"const.MAX_UNIT", DENOCAT_MAX_UNIT},
-    {"const.EVENT_CHUNK", DENOCAT_EVENT_CHUNK},
+    {"const.EVENT_CAPACITY", DENOCAT_EVENT_CAPACITY},
     {"const.ABI_0_6", DENOCAT_ABI_0_6},
     {"const.ABI_0_7", DENOCAT_ABI_0_7},
     {"hook.init", DENOCAT_HOOK_INIT},
@@ -104,6 +110,7 @@ static const denocat_layout_entry layout_table[] = {
     {"failure.hook_threw", DENOCAT_FAILURE_HOOK_THREW},
     {"failure.foreign_thread", DENOCAT_FAILURE_FOREIGN_THREAD},
     {"failure.not_installed", DENOCAT_FAILURE_NOT_INSTALLED},
+    {"failure.reentered", DENOCAT_FAILURE_REENTERED},
     {NULL, 0},
 };
 
@@ -224,8 +231,16 @@ int32_t denocat_add_field(uint32_t index, uint32_t section, const char* name, co
                 name, DENOCAT_MAX_UNIT);
   if (isnan(default_value))
     return fail("mechanism '%s': %s '%s' has a NaN default; give a number", s->name, what, name);
+  if (isinf(default_value))
+    return fail("mechanism '%s': %s '%s' has an infinite default (%g); give a finite number",
+                s->name, what, name, default_value);
   if (isnan(range_low) || isnan(range_high))
     return fail("mechanism '%s': %s '%s' has a NaN range bound", s->name, what, name);
+  /* An infinite bound may only be an open end: [inf, x] or [x, -inf] holds no finite value. */
+  if ((isinf(range_low) && range_low > 0) || (isinf(range_high) && range_high < 0))
+    return fail("mechanism '%s': %s '%s' has range [%g, %g], which holds no finite value; use "
+                "-Infinity only as the low end and Infinity only as the high end",
+                s->name, what, name, range_low, range_high);
   if (range_low > range_high)
     return fail("mechanism '%s': %s '%s' has range low %g > high %g", s->name, what, name,
                 range_low, range_high);
@@ -345,6 +360,29 @@ arb_mechanism_ppack* denocat_instance_ppack(uint32_t instance) {
 
 uint32_t* denocat_event_mech_index(void) { return event_mech_index; }
 float* denocat_event_weight(void) { return event_weight; }
+uint32_t denocat_event_capacity(void) { return event_capacity; }
+uint32_t denocat_dispatching(void) { return dispatching; }
+
+/* Makes room for `count` events; -1 when out of memory (the buffers stay as they were). */
+static int reserve_events(size_t count) {
+  if (count <= event_capacity) return 0;
+  if (count > UINT32_MAX / 2) return -1;
+  size_t capacity = event_capacity ? event_capacity : DENOCAT_EVENT_CAPACITY;
+  while (capacity < count) capacity *= 2;
+  uint32_t* index = malloc(capacity * sizeof *index);
+  float* weight = malloc(capacity * sizeof *weight);
+  if (index == NULL || weight == NULL) {
+    free(index);
+    free(weight);
+    return -1;
+  }
+  free(event_mech_index);
+  free(event_weight);
+  event_mech_index = index;
+  event_weight = weight;
+  event_capacity = (uint32_t)capacity;
+  return 0;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Calls from Arbor                                                                            */
@@ -369,6 +407,9 @@ void denocat_clear_failure(void) {
 int32_t denocat_uninstall(void) {
   if (installed && !pthread_equal(pthread_self(), owner_thread))
     return fail("denocat_uninstall must run on the thread that installed the callback");
+  if (dispatching)
+    return fail("the catalogue cannot be closed from inside one of its own hooks: the hook's "
+                "caller would return into freed code; close it after the run");
   installed = 0;
   dispatch = NULL;
   return 0;
@@ -389,6 +430,24 @@ static void record_failure(uint32_t code, const slot* s, uint32_t hook) {
              "mechanism '%s': %s was called before the TypeScript side installed its callbacks "
              "(load the catalogue through denocat, from the Deno process that declared it)",
              s->name, hook_names[hook]);
+  else if (code == DENOCAT_FAILURE_REENTERED)
+    snprintf(failure_message, sizeof failure_message,
+             "mechanism '%s': %s was called while another hook of this catalogue was still running: "
+             "a hook drove the simulation again (run, reset or a new simulation from inside a "
+             "hook). The call was skipped and the simulation is invalid; never run a simulation "
+             "from a hook",
+             s->name, hook_names[hook]);
+  else if (code == DENOCAT_FAILURE_HOOK_THREW && failure_message[0] == 0)
+    snprintf(failure_message, sizeof failure_message, "mechanism '%s': %s failed", s->name,
+             hook_names[hook]);
+}
+
+/* One JS call, with the re-entry depth kept around it. */
+static int32_t call_js(uint32_t index, uint32_t call, uint32_t instance, uint32_t count) {
+  ++dispatching;
+  int32_t result = dispatch(index, call, instance, count);
+  --dispatching;
+  return result;
 }
 
 static void trampoline(uint32_t index, uint32_t hook, arb_mechanism_ppack* pp,
@@ -406,6 +465,10 @@ static void trampoline(uint32_t index, uint32_t hook, arb_mechanism_ppack* pp,
     record_failure(DENOCAT_FAILURE_FOREIGN_THREAD, s, hook);
     return;
   }
+  if (dispatching) {
+    record_failure(DENOCAT_FAILURE_REENTERED, s, hook);
+    return;
+  }
   uint32_t instance = instance_of(pp);
   if (instance == UINT32_MAX) {
     record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
@@ -416,26 +479,27 @@ static void trampoline(uint32_t index, uint32_t hook, arb_mechanism_ppack* pp,
   if (atomic_load_explicit(&failure, memory_order_relaxed) != DENOCAT_FAILURE_NONE) return;
   if (!defined) return;
   const uint32_t call = hook | (instance_stale[instance] ? DENOCAT_DISPATCH_REBIND : 0u);
-  instance_stale[instance] = 0;
   if (hook != DENOCAT_HOOK_APPLY_EVENTS) {
-    if (dispatch(index, call, instance, 0) != 0) record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
+    instance_stale[instance] = 0;
+    if (call_js(index, call, instance, 0) != 0) record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
     return;
   }
-  if (events == NULL || events->begin == NULL) return;
-  const arb_deliverable_event_data* event = events->begin;
-  uint32_t chunk_call = call; /* only the first chunk asks for a rebind */
-  while (event < events->end) {
-    uint32_t count = 0;
-    for (; event < events->end && count < DENOCAT_EVENT_CHUNK; ++event, ++count) {
-      event_mech_index[count] = event->mech_index;
-      event_weight[count] = event->weight;
-    }
-    if (dispatch(index, chunk_call, instance, count) != 0) {
-      record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
-      return;
-    }
-    chunk_call = hook;
+  if (events == NULL || events->begin == NULL || events->end <= events->begin) return;
+  /* Every event of the call in one dispatch: JS sees one batch per Arbor call. */
+  const size_t count = (size_t)(events->end - events->begin);
+  if (reserve_events(count)) {
+    snprintf(failure_message, sizeof failure_message,
+             "mechanism '%s': out of memory copying %zu events for applyEvents", s->name, count);
+    record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
+    return;
   }
+  for (size_t k = 0; k < count; ++k) {
+    event_mech_index[k] = events->begin[k].mech_index;
+    event_weight[k] = events->begin[k].weight;
+  }
+  instance_stale[instance] = 0;
+  if (call_js(index, call, instance, (uint32_t)count) != 0)
+    record_failure(DENOCAT_FAILURE_HOOK_THREW, s, hook);
 }
 
 /* Six interface functions, a type getter and a CPU interface getter per slot. */

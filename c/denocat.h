@@ -11,7 +11,7 @@
  *   4. get_catalogue()                         freezes the catalogue and hands it to Arbor
  *   5. Arbor calls slot k's interface functions; each forwards to
  *      dispatch(slot, hook, instance, count), unless the hook is undefined, the call comes from
- *      another thread, or an earlier call failed.
+ *      another thread, an earlier call failed, or a hook is already running (re-entry).
  */
 #ifndef DENOCAT_H
 #define DENOCAT_H
@@ -27,7 +27,9 @@
 #define DENOCAT_MAX_RANDOM 16
 #define DENOCAT_MAX_NAME 63
 #define DENOCAT_MAX_UNIT 63
-#define DENOCAT_EVENT_CHUNK 1024 /* events handed to JS per dispatch call */
+/* Initial size of the event buffer. It grows to hold every event of one apply_events call, so
+ * JS always receives an Arbor call's events in one dispatch. */
+#define DENOCAT_EVENT_CAPACITY 1024
 
 /* Layout families (the numbers are what denocat_set_abi takes). */
 #define DENOCAT_ABI_0_6 6
@@ -73,6 +75,7 @@
 #define DENOCAT_FAILURE_HOOK_THREW 1     /* the JS error is held by the TS side */
 #define DENOCAT_FAILURE_FOREIGN_THREAD 2 /* message in denocat_failure_message() */
 #define DENOCAT_FAILURE_NOT_INSTALLED 3  /* a call arrived before denocat_install */
+#define DENOCAT_FAILURE_REENTERED 4      /* a hook ran the simulation again (message says which) */
 
 /* The single JS entry point. Returns 0 on success; anything else marks the catalogue failed. */
 typedef int32_t (*denocat_dispatch_fn)(uint32_t slot, uint32_t hook, uint32_t instance,
@@ -102,11 +105,17 @@ DENOCAT_EXPORT int32_t denocat_add_random(uint32_t slot, const char* name);
 DENOCAT_EXPORT const char* denocat_error_message(void);
 
 DENOCAT_EXPORT int32_t denocat_install(denocat_dispatch_fn dispatch);
-/* Detaches the callback before JS frees it: later calls are refused as "not installed". */
+/* Detaches the callback before JS frees it: later calls are refused as "not installed". Refused
+ * (-1, message in denocat_error_message) while a hook is running: the hook's caller would return
+ * into freed memory. */
 DENOCAT_EXPORT int32_t denocat_uninstall(void);
+/* Nonzero while a dispatch call is running (a hook of this catalogue is on the stack). */
+DENOCAT_EXPORT uint32_t denocat_dispatching(void);
 DENOCAT_EXPORT arb_mechanism_ppack* denocat_instance_ppack(uint32_t instance);
 DENOCAT_EXPORT uint32_t* denocat_event_mech_index(void);
 DENOCAT_EXPORT float* denocat_event_weight(void);
+/* Entries of the two event arrays; they move (and this grows) when a call brings more events. */
+DENOCAT_EXPORT uint32_t denocat_event_capacity(void);
 
 DENOCAT_EXPORT uint32_t denocat_failure(void);
 DENOCAT_EXPORT const char* denocat_failure_message(void);

@@ -204,6 +204,10 @@ struct denocat_host {
   due_event* due;
   arb_deliverable_event_data* deliverable;
   uint32_t due_capacity;
+
+  /* Set while host_instantiate, host_reset or host_run calls mechanisms: a hook that drives the
+   * host again would free or rebuild the arrays the running step still uses. */
+  bool driving;
 };
 
 /* ============================================================================================ */
@@ -486,6 +490,10 @@ static void free_instantiation(denocat_host* host) {
 
 void host_destroy(denocat_host* host) {
   if (host == NULL) return;
+  if (host->driving) { /* from a hook: the running step would use freed memory; keep it alive */
+    fail(host, "host_destroy was called from inside a mechanism hook; the host was not freed");
+    return;
+  }
   free_instantiation(host);
   free(host->cv_area);
   free(host->cv_diam);
@@ -1226,6 +1234,10 @@ int32_t host_add_event(denocat_host* host, int32_t placement_id, uint32_t instan
     return fail(host, "host_add_event('%s'): time %g ms must be finite and >= 0", p->name, t_ms);
   if (!isfinite(weight))
     return fail(host, "host_add_event('%s'): weight %g is not finite", p->name, (double)weight);
+  if (host->instantiated && t_ms < host->time)
+    return fail(host, "host_add_event('%s'): time %g ms is before the current time %g ms, so the "
+                "event would never be delivered (host_reset starts over at 0)", p->name, t_ms,
+                host->time);
   if (RESERVE(p->events, p->events_capacity, (uint64_t)p->n_events + 1))
     return fail(host, "out of memory in host_add_event");
   p->events[p->n_events++] = (host_event){
@@ -2293,8 +2305,15 @@ static int32_t step(denocat_host* host, double t_begin, double t_end, double* ro
 /* ============================================================================================ */
 /* Public driving functions                                                                      */
 
-int32_t host_instantiate(denocat_host* host) {
-  if (host == NULL) return -1;
+/* Refuses a driving call made from inside a mechanism hook of this host. */
+static int32_t check_not_driving(denocat_host* host, const char* what) {
+  if (host->driving)
+    return fail(host, "%s was called from inside a mechanism hook while this host was running it; "
+                "a hook must not run, reset or instantiate the host", what);
+  return 0;
+}
+
+static int32_t instantiate(denocat_host* host) {
   if (host->instantiated) return fail(host, "host_instantiate: the group is already built");
   if (!host->cvs_set) return fail(host, "host_instantiate: call host_set_cvs first");
   if (build_group(host)) {
@@ -2306,22 +2325,46 @@ int32_t host_instantiate(denocat_host* host) {
   return 0;
 }
 
+int32_t host_instantiate(denocat_host* host) {
+  if (host == NULL) return -1;
+  if (check_not_driving(host, "host_instantiate")) return -1;
+  host->driving = true;
+  int32_t result = instantiate(host);
+  host->driving = false;
+  return result;
+}
+
 int32_t host_reset(denocat_host* host) {
   if (host == NULL) return -1;
+  if (check_not_driving(host, "host_reset")) return -1;
   if (!host->instantiated) return fail(host, "host_reset: call host_instantiate first");
+  host->driving = true;
   reset_group(host);
+  host->driving = false;
   return 0;
 }
+
+static int32_t run(denocat_host* host, double t_end, double dt, double* samples,
+                   uint32_t capacity_rows);
 
 int32_t host_run(denocat_host* host, double t_end, double dt, double* samples,
                  uint32_t capacity_rows) {
   if (host == NULL) return -1;
+  if (check_not_driving(host, "host_run")) return -1;
+  host->driving = true;
+  int32_t result = run(host, t_end, dt, samples, capacity_rows);
+  host->driving = false;
+  return result;
+}
+
+static int32_t run(denocat_host* host, double t_end, double dt, double* samples,
+                   uint32_t capacity_rows) {
   if (!isfinite(dt) || !(dt > 0)) return fail(host, "host_run: dt = %g ms must be positive", dt);
   if (!isfinite(t_end)) return fail(host, "host_run: t_end = %g ms is not finite", t_end);
   if (capacity_rows > 0 && samples == NULL)
     return fail(host, "host_run: samples is NULL but capacity_rows is %u", capacity_rows);
   /* "Resets first when needed": a group that was never built is built (and so initialised). */
-  if (!host->instantiated && host_instantiate(host)) return -1;
+  if (!host->instantiated && instantiate(host)) return -1;
   if (t_end < host->time)
     return fail(host, "host_run: t_end = %g ms is before the current time %g ms (host_reset starts "
                 "over at 0)", t_end, host->time);

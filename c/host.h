@@ -42,6 +42,7 @@ typedef struct denocat_host denocat_host;
  * Xi/Xo/eX allocated only when some mechanism's flags ask for them, as 0.11 does). */
 /* Returns NULL for any other abi (or when out of memory). */
 HOST_EXPORT denocat_host* host_create(uint32_t abi);
+/* Refused (the host stays alive, host_error says why) when called from a mechanism hook. */
 HOST_EXPORT void host_destroy(denocat_host* host);
 HOST_EXPORT const char* host_error(const denocat_host* host);
 
@@ -122,7 +123,8 @@ HOST_EXPORT int32_t host_add_detector(denocat_host* host, uint32_t cv, double th
 
 /* An event for a point mechanism instance (placement order), delivered at the start of the
  * step that contains t, to the Arbor instance of that synapse (a merged one when coalesced).
- * Events stay after a reset and are delivered again on the next run. */
+ * Events stay after a reset and are delivered again on the next run. An event before the current
+ * time of a built host is refused: it would never be delivered. */
 HOST_EXPORT int32_t host_add_event(denocat_host* host, int32_t placement, uint32_t instance,
                                    double t_ms, float weight);
 
@@ -137,7 +139,9 @@ HOST_EXPORT int32_t host_add_probe(denocat_host* host, uint32_t kind, int32_t pl
                                    const char* name, uint32_t target);
 
 /* Allocates and fills every mechanism as Arbor does at instantiation (defaults, overrides,
- * globals, indices, padding), then initialises (4.1). No placements after this. */
+ * globals, indices, padding), then initialises (4.1). No placements after this.
+ * host_instantiate, host_reset and host_run refuse to run when called from a mechanism hook of
+ * the same host (re-entry). */
 HOST_EXPORT int32_t host_instantiate(denocat_host* host);
 /* Arbor's reset (4.1): shared state back to initial values, both init rounds. */
 HOST_EXPORT int32_t host_reset(denocat_host* host);

@@ -21,7 +21,6 @@ import {
   type HookName,
   ION_FLAG,
   KIND,
-  LIMIT,
   MECHANISM_FLAG,
   SECTION,
 } from "./layout.ts";
@@ -33,7 +32,8 @@ import {
   sharedLibraryName,
   withTempPermissions,
 } from "./library.ts";
-import { buildPPack, type EventBatch } from "./ppack.ts";
+import { type EventBatch, PPackCache } from "./ppack.ts";
+import { hookFailure } from "./declare.ts";
 import type { MechanismSpec } from "./spec.ts";
 import { CATALOGUE_SYMBOLS, type CatalogueLibrary } from "./symbols.ts";
 
@@ -93,12 +93,14 @@ export class LiveCatalogue {
   #pendingError: unknown = undefined;
   #hasPendingError = false;
   #closed = false;
+  #ppacks: PPackCache;
 
   private constructor(path: string, library: CatalogueLibrary, mechanisms: LiveMechanism[], abi: AbiFamily) {
     this.path = path;
     this.#library = library;
     this.#abi = abi;
     this.names = mechanisms.map((m) => m.spec.name);
+    this.#ppacks = new PPackCache(mechanisms.map((m) => m.spec));
     this.#setAbiNative(abi);
     for (const mechanism of mechanisms) this.#register(mechanism);
     this.#callback = this.#install(mechanisms);
@@ -117,6 +119,11 @@ export class LiveCatalogue {
       library.close();
       throw error;
     }
+  }
+
+  /** Whether `close()` was called: a host can no longer run this catalogue's mechanisms. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** The ABI layout family the catalogue presents to Arbor. */
@@ -193,17 +200,15 @@ export class LiveCatalogue {
         m.hooks[name]?.bind(m.target) as ((pp: unknown, events?: EventBatch) => void) | undefined
       )
     );
-    const instances: Record<string, unknown>[] = [];
-    const instanceSlot: number[] = [];
-    const mechIndex = new Uint32Array(
-      Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_mech_index()!, LIMIT.eventChunk * 4),
-    );
-    const weight = new Float32Array(
-      Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_weight()!, LIMIT.eventChunk * 4),
-    );
+    const ppacks = this.#ppacks;
+    const instances = ppacks.objects;
+    const instanceSlot = ppacks.slots;
+    // Views of C's event buffer, refetched when a batch outgrows them (C grew and moved it).
+    let mechIndex = new Uint32Array(0);
+    let weight = new Float32Array(0);
     const dispatch = (slot: number, call: number, instance: number, count: number): number => {
+      const hook = call & 0xff;
       try {
-        const hook = call & 0xff;
         let pp = instances[instance];
         // Views are rebuilt at init and whenever C says the instance was re-initialised without
         // reaching JS (a reused ppack address): never reuse views over freed arrays.
@@ -212,22 +217,44 @@ export class LiveCatalogue {
         ) {
           const pointer = s.denocat_instance_ppack(instance);
           if (pointer === null) throw new Error(`denocat: unknown instance ${instance}`);
-          pp = buildPPack(specs[slot], pointer, abi());
-          instances[instance] = pp;
-          instanceSlot[instance] = slot;
+          pp = ppacks.build(slot, instance, pointer, abi());
         }
         const fn = hooks[slot][hook];
         // The C side filters undefined hooks; reaching here without one is a bug worth reporting.
         if (fn === undefined) throw new Error(`denocat: undefined hook ${HOOK_NAMES[hook]} crossed into JS`);
+        let result: unknown;
         if (hook === HOOK.applyEvents) {
-          fn(pp, {
+          if (count > mechIndex.length) {
+            const capacity = s.denocat_event_capacity();
+            mechIndex = new Uint32Array(
+              Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_mech_index()!, capacity * 4),
+            );
+            weight = new Float32Array(
+              Deno.UnsafePointerView.getArrayBuffer(s.denocat_event_weight()!, capacity * 4),
+            );
+          }
+          // Copies: a batch kept after the hook keeps its own events.
+          result = (fn as (pp: unknown, events: EventBatch) => unknown)(pp, {
             length: count,
-            mechIndex: mechIndex.subarray(0, count),
-            weight: weight.subarray(0, count),
+            mechIndex: mechIndex.slice(0, count),
+            weight: weight.slice(0, count),
           });
-        } else fn(pp);
+        } else result = (fn as (pp: unknown) => unknown)(pp);
+        // A promise would run the rest of the hook after Arbor moved on: refused.
+        if (result !== undefined && typeof (result as { then?: unknown })?.then === "function") {
+          throw hookFailure(
+            specs[slot].name,
+            HOOK_NAMES[hook],
+            "returned a promise; hooks must finish before they return (remove async/await)",
+            result,
+          );
+        }
         return 0;
-      } catch (error) {
+      } catch (thrown) {
+        // A hook may throw anything; what reaches the user is an Error naming mechanism and hook.
+        const error = thrown instanceof Error
+          ? thrown
+          : hookFailure(specs[slot].name, HOOK_NAMES[hook], "threw a non-Error value", thrown);
         if (!this.#hasPendingError) {
           this.#pendingError = error;
           this.#hasPendingError = true;
@@ -267,11 +294,12 @@ export class LiveCatalogue {
    */
   close(): void {
     if (this.#closed) return;
+    // Arbor never unloads a catalogue: detach the callback first, so a late call is refused by C
+    // instead of jumping into freed memory. C refuses this from inside one of our own hooks.
+    if (this.#library.symbols.denocat_uninstall() !== 0) throw new Error(this.#nativeError());
     this.#closed = true;
     liveCatalogues.delete(this);
-    // Arbor never unloads a catalogue: detach the callback first, so a late call is refused by C
-    // instead of jumping into freed memory.
-    this.#library.symbols.denocat_uninstall();
+    this.#ppacks.dispose();
     this.#callback.close();
     this.#library.close();
     try {

@@ -9,6 +9,7 @@
  * @module
  */
 import { HOOK_NAMES, type HookName, ION_FLAG, KIND, type MechanismKind } from "./layout.ts";
+import { KERNEL_NAMES } from "./pointwise.ts";
 import { ionViewNames, RESERVED_PPACK_NAMES } from "./ppack.ts";
 import type { FieldSpec, IonSpec, MechanismSpec } from "./spec.ts";
 
@@ -98,6 +99,7 @@ export function fieldSpec(
   key: string,
   options: FieldOptions = {},
 ): FieldSpec {
+  checkOptionKeys(`mechanism '${mechanism}': ${what} '${key}'`, options, FIELD_OPTION_KEYS);
   const name = options.name ?? key;
   const where = `mechanism '${mechanism}': ${what} '${name}'`;
   if (typeof name !== "string") throw new TypeError(`${where}: name must be a string`);
@@ -119,6 +121,7 @@ export function fieldSpec(
 
 /** Makes an ion spec from decorator options. */
 export function ionSpec(mechanism: string, fieldName: string, options: IonOptions = {}): IonSpec {
+  checkOptionKeys(`mechanism '${mechanism}': ion '${fieldName}'`, options, ION_OPTION_KEYS);
   const name = options.name ?? fieldName;
   const flagOptions: Record<string, unknown> = { readRevPotential: true, ...options };
   let flags = 0;
@@ -167,6 +170,12 @@ export function checkSpec(spec: MechanismSpec, hooks: readonly HookName[]): void
   const ionNames = new Map<string, string>();
   for (const ion of spec.ions) {
     for (const generated of Object.values(ionViewNames(ion.name))) {
+      if (RESERVED_PPACK_NAMES.has(generated)) {
+        throw new TypeError(
+          `${where}: ion '${ion.name}' would be pp.${generated}, which is already pp.${generated} of ` +
+            `the ppack object; an ion of this name cannot be used`,
+        );
+      }
       const other = ionNames.get(generated);
       if (other !== undefined && other !== ion.name) {
         throw new TypeError(
@@ -196,4 +205,139 @@ export function checkSpec(spec: MechanismSpec, hooks: readonly HookName[]): void
 /** The hooks an object defines, in hook order. */
 export function definedHooks(target: object): HookName[] {
   return HOOK_NAMES.filter((name) => typeof (target as Record<string, unknown>)[name] === "function");
+}
+
+/** Option names of `@state`, `@parameter` and `@global`. */
+export const FIELD_OPTION_KEYS: readonly (keyof FieldOptions)[] = [
+  "name",
+  "unit",
+  "default",
+  "range",
+  "assigned",
+];
+/** Option names of `@ion`. */
+export const ION_OPTION_KEYS: readonly string[] = ["name", ...Object.keys(ION_FLAG), "expectedValence"];
+
+/** The number of single-character edits (with swaps of neighbours) between `a` and `b`. */
+export function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+/**
+ * The closest of `known` to `name` (at most `limit` edits, or equal ignoring case), if any. The
+ * default limit grows with the length, so `writeInternalConcentration` still finds
+ * `writeIntConcentration`.
+ */
+export function closestName(
+  name: string,
+  known: readonly string[],
+  limit = Math.max(2, Math.floor(name.length / 4)),
+): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === name.toLowerCase() ? 0.5 : editDistance(name, candidate);
+    if (distance <= limit && distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Refuses `options` that are not an object or hold a key outside `allowed` (a typo, usually). */
+export function checkOptionKeys(where: string, options: unknown, allowed: readonly string[]): void {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const guess = closestName(key, allowed);
+    throw new TypeError(
+      `${where}: unknown option '${key}'${guess ? `; did you mean '${guess}'?` : ""} (options: ` +
+        `${allowed.join(", ")})`,
+    );
+  }
+}
+
+const ASYNC_KINDS: Record<string, string> = {
+  "[object AsyncFunction]": "an async function",
+  "[object GeneratorFunction]": "a generator function",
+  "[object AsyncGeneratorFunction]": "an async generator function",
+};
+
+/** Hook and kernel names: a method one edit away from one of them is a typo. */
+const CALLBACK_NAMES: readonly string[] = [...HOOK_NAMES, ...KERNEL_NAMES];
+
+/** Every method name of a hook target: own and inherited up to (not including) `stop`s. */
+function methodNames(target: object, stop: readonly object[]): string[] {
+  const names: string[] = [];
+  for (let object: object | null = target; object !== null; object = Object.getPrototypeOf(object)) {
+    if (object === Object.prototype || stop.includes(object)) break;
+    for (const name of Object.getOwnPropertyNames(object)) {
+      const descriptor = Object.getOwnPropertyDescriptor(object, name)!;
+      if (name !== "constructor" && typeof descriptor.value === "function") names.push(name);
+    }
+  }
+  return names;
+}
+
+/**
+ * Refuses, for the mechanism `mechanism` with hook or kernel object `target`: a method one edit
+ * away from a hook or kernel name (`computeCurrent`, `derivatives`), and hooks or kernels that are
+ * async or generator functions (their bodies would run after Arbor has moved on).
+ */
+export function checkCallbacks(mechanism: string, target: object, stop: readonly object[] = []): void {
+  for (const name of methodNames(target, stop)) {
+    const fn = (target as Record<string, unknown>)[name];
+    if (CALLBACK_NAMES.includes(name)) {
+      const kind = ASYNC_KINDS[Object.prototype.toString.call(fn)];
+      if (kind !== undefined) {
+        throw new TypeError(
+          `mechanism '${mechanism}': ${name} is ${kind}; hooks and kernels must be plain synchronous ` +
+            `functions (Arbor calls them inside its step and cannot wait): remove async, await and yield`,
+        );
+      }
+      continue;
+    }
+    const guess = closestName(name, CALLBACK_NAMES, 1);
+    if (guess !== undefined) {
+      throw new TypeError(
+        `mechanism '${mechanism}': method ${name} is not a hook or kernel, and would never be called; ` +
+          `did you mean ${guess}? (rename it if it is a helper)`,
+      );
+    }
+  }
+}
+
+/** A short, unambiguous rendering of any thrown or returned value, for error messages. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
+  if (value === null || typeof value !== "object") return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const name = (value as { constructor?: { name?: string } }).constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "an object";
+}
+
+/**
+ * The error reported when a hook misbehaves without throwing an `Error`: it names the mechanism
+ * and the hook and keeps the thrown or returned value as its `cause`.
+ */
+export function hookFailure(mechanism: string, hook: string, what: string, value: unknown): Error {
+  return new Error(`mechanism '${mechanism}': hook ${hook} ${what}: ${describeValue(value)}`, {
+    cause: value,
+  });
 }

@@ -174,7 +174,7 @@ export type MechanismKind = "point" | "density" | "reversal_potential" | "gap_ju
 export const DISPATCH_REBIND = 0x100;
 
 /** Reasons `denocat_failure()` reports. */
-export const FAILURE = { none: 0, hookThrew: 1, foreignThread: 2, notInstalled: 3 } as const;
+export const FAILURE = { none: 0, hookThrew: 1, foreignThread: 2, notInstalled: 3, reentered: 4 } as const;
 
 /** Limits of the trampoline catalogue. */
 export const LIMIT = {
@@ -184,7 +184,8 @@ export const LIMIT = {
   random: 16,
   name: 63,
   unit: 63,
-  eventChunk: 1024,
+  /** Initial entries of the event buffer, which grows to hold one call's events. */
+  eventCapacity: 1024,
 } as const;
 
 /** Constants as `denocat_layout_table()` names them. */
@@ -195,7 +196,7 @@ const CONSTANTS: Record<string, number> = {
   "const.MAX_RANDOM": LIMIT.random,
   "const.MAX_NAME": LIMIT.name,
   "const.MAX_UNIT": LIMIT.unit,
-  "const.EVENT_CHUNK": LIMIT.eventChunk,
+  "const.EVENT_CAPACITY": LIMIT.eventCapacity,
   "const.ABI_0_6": ABI_CODE["0.6"],
   "const.ABI_0_7": ABI_CODE["0.7"],
   "hook.init": HOOK.init,
@@ -222,4 +223,5 @@ const CONSTANTS: Record<string, number> = {
   "failure.hook_threw": FAILURE.hookThrew,
   "failure.foreign_thread": FAILURE.foreignThread,
   "failure.not_installed": FAILURE.notInstalled,
+  "failure.reentered": FAILURE.reentered,
 };

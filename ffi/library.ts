@@ -26,6 +26,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PREBUILT_FILES, type PrebuiltFile, VERSION } from "../prebuilt/manifest.ts";
 import { BUILD_OUTPUT, buildNative, IS_CHECKOUT, PACKAGE_ROOT_URL, PREBUILT_TARGETS } from "./toolchain.ts";
+import { libraryFileProblem } from "./binary.ts";
 
 /** Options of {@linkcode configure}. */
 export interface LibraryOptions {
@@ -266,6 +267,7 @@ export async function resolveLibrary(stem: string, envOverride?: string): Promis
   if (configured.libraryDir !== undefined) {
     const path = join(configured.libraryDir, file);
     if (!isFile(path)) throw new Error(`configure({ libraryDir }): ${path} is not a file`);
+    checkLibraryFile(path, "configure({ libraryDir }): ");
     return path;
   }
   tried.push("configure({ libraryDir }): not set");
@@ -274,6 +276,7 @@ export async function resolveLibrary(stem: string, envOverride?: string): Promis
     const explicit = readEnv(envOverride, notes);
     if (explicit !== undefined) {
       if (!isFile(explicit)) throw new Error(`${envOverride}=${explicit} does not name a readable file`);
+      checkLibraryFile(explicit, `${envOverride}=`);
       return explicit;
     }
     tried.push(notes[0] ?? `${envOverride}: not set`);
@@ -294,7 +297,10 @@ export async function resolveLibrary(stem: string, envOverride?: string): Promis
 
   // 2. checkout: local build, then the committed prebuilt file
   const local = join(BUILD_OUTPUT, file);
-  if (isFile(local)) return local;
+  if (isFile(local)) {
+    checkLibraryFile(local, "the local build ");
+    return local;
+  }
   tried.push(`local build ${local}: missing`);
   if (target === undefined) {
     tried.push(`prebuilt library: ${unknownPlatform().message}`);
@@ -333,12 +339,13 @@ function notFound(file: string, tried: string[], cause?: unknown): Error {
 
 /**
  * `Deno.dlopen` with an error that names the file and keeps the original as its cause; a missing
- * `--allow-ffi` is reported as such.
+ * `--allow-ffi` is reported as such. The file's headers are checked first (`checkLibraryFile`).
  */
 export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   path: string,
   symbols: S,
 ): Deno.DynamicLibrary<S> {
+  checkLibraryFile(path);
   try {
     return Deno.dlopen(path, symbols);
   } catch (cause) {
@@ -347,6 +354,28 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
       `could not load denocat library ${path}: ${(cause as Error).message}. ` +
         `Run "deno task build" to rebuild it, and run Deno with --allow-ffi.`,
       { cause },
+    );
+  }
+}
+
+/**
+ * Refuses a file that dlopen would crash on or misreport: the loader maps the segments its
+ * headers describe, so a truncated library kills the process with SIGBUS inside dlopen. The ELF
+ * or Mach-O headers are checked against the file's size first; `label` (such as
+ * `"DENOCAT_LIB="`) says where the path came from.
+ */
+export function checkLibraryFile(path: string, label = ""): void {
+  let problem: string | undefined;
+  try {
+    problem = libraryFileProblem(path);
+  } catch (error) {
+    if (isPermissionError(error)) rethrowPermission(error, `--allow-read=${path}`, "check a library file");
+    throw new Error(`cannot read the library ${label}${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (problem !== undefined) {
+    throw new Error(
+      `${label}${path} cannot be loaded: ${problem}. Rebuild or reinstall it (for denocat's own ` +
+        `libraries: "deno task build").`,
     );
   }
 }
@@ -378,6 +407,7 @@ export function symbolAddresses(
   path: string,
   options: { global?: boolean; hint?: string } = {},
 ): (name: string) => Deno.PointerObject {
+  checkLibraryFile(path);
   const c = libcSymbols();
   const RTLD_NOW = 2;
   const RTLD_GLOBAL = Deno.build.os === "darwin" ? 8 : 0x100;

@@ -7,6 +7,15 @@
  * per-instance arrays exactly `width`. Nothing here reads past those lengths. `dt` and the random
  * numbers are re-read from the ppack at every access because Arbor rewrites them every step.
  *
+ * Memory safety:
+ *  - Index arrays (`nodeIndex`, `indexX`, `peerIndex`, `multiplicity`, `vecCi`) are JavaScript
+ *    copies taken when the views are built. Arbor (and the host) index their own arrays with the
+ *    originals, so a hook that writes an index can only confuse itself, never make native code
+ *    write out of bounds; and view lengths come from Arbor's untouched originals.
+ *  - A ppack object is released when its instance is rebound (a new init or instantiation), when
+ *    its catalogue closes, and when a host is closed or instantiated: its buffers are detached (a
+ *    kept typed array reads `undefined` and writes nothing) and every property throws.
+ *
  * @module
  */
 import { type AbiFamily, ION_STATE, PPACK } from "./layout.ts";
@@ -72,14 +81,20 @@ export function ionViewNames(ion: string): Record<keyof IonViews, string> {
   };
 }
 
-function f64(pointer: Deno.PointerValue, length: number): Float64Array<ArrayBuffer> {
+/** The native buffers of one ppack object's views, detached when the object is released. */
+type Buffers = ArrayBuffer[];
+
+function f64(buffers: Buffers, pointer: Deno.PointerValue, length: number): Float64Array<ArrayBuffer> {
   if (pointer === null || length === 0) return new Float64Array(0);
-  return new Float64Array(View.getArrayBuffer(pointer, length * 8));
+  const buffer = View.getArrayBuffer(pointer, length * 8);
+  buffers.push(buffer);
+  return new Float64Array(buffer);
 }
 
-function i32(pointer: Deno.PointerValue, length: number): Int32Array<ArrayBuffer> {
+/** A JavaScript copy of a native index array (see the module documentation). */
+function i32Copy(pointer: Deno.PointerValue, length: number): Int32Array<ArrayBuffer> {
   if (pointer === null || length === 0) return new Int32Array(0);
-  return new Int32Array(View.getArrayBuffer(pointer, length * 4));
+  return new Int32Array(View.getArrayBuffer(pointer, length * 4)).slice();
 }
 
 function maxPlusOne(index: Int32Array): number {
@@ -92,6 +107,7 @@ function maxPlusOne(index: Int32Array): number {
 function unavailable(target: object, name: string, message: string): void {
   Object.defineProperty(target, name, {
     enumerable: true,
+    configurable: true,
     get() {
       throw new Error(message);
     },
@@ -101,8 +117,10 @@ function unavailable(target: object, name: string, message: string): void {
   });
 }
 
+// Configurable, so that release() can turn every property into a throwing accessor; reading a
+// configurable data property is exactly as fast as reading a frozen one.
 function value(target: object, name: string, view: unknown): void {
-  Object.defineProperty(target, name, { enumerable: true, value: view, writable: false });
+  Object.defineProperty(target, name, { enumerable: true, configurable: true, value: view, writable: false });
 }
 
 /** Reads a 64-bit address from a Uint32Array view as a number key (exact below 2^53). */
@@ -122,10 +140,11 @@ function buildIonViews(
   base: Deno.PointerObject,
   abi: AbiFamily,
   width: number,
+  buffers: Buffers,
 ): { views: IonViews; names: Record<keyof IonViews, string> } {
   const layout = ION_STATE[abi];
   const record = new View(base);
-  const index = i32(record.getPointer(layout.index), width);
+  const index = i32Copy(record.getPointer(layout.index), width);
   const length = maxPlusOne(index);
   const views = {} as Record<keyof IonViews, unknown>;
   const names = ionViewNames(ion.name);
@@ -152,14 +171,18 @@ function buildIonViews(
       unavailable(views, field, missingIonArray(mechanism, ion, `pp.${names[field]}`, flags));
       continue;
     }
-    value(views, field, f64(pointer, length));
+    value(views, field, f64(buffers, pointer, length));
   }
-  value(views, "charge", f64(record.getPointer(layout.ionic_charge), 1));
+  value(views, "charge", f64(buffers, record.getPointer(layout.ionic_charge), 1));
   value(views, "index", index);
   return { views: views as IonViews, names };
 }
 
-/** The event batch handed to `applyEvents`: exactly `length` entries in each view. */
+/**
+ * The event batch handed to `applyEvents`: every event of one Arbor call (never split into
+ * chunks), exactly `length` entries in each array. The arrays are copies owned by the hook: a
+ * batch kept after the call keeps its events.
+ */
 export interface EventBatch {
   /** Number of events in this batch. */
   readonly length: number;
@@ -176,26 +199,29 @@ export function buildPPack(
   spec: MechanismSpec,
   ppack: Deno.PointerObject,
   abi: AbiFamily,
+  buffers: ArrayBuffer[] = [],
 ): Record<string, unknown> {
   const raw = new View(ppack);
-  const words = new Uint32Array(View.getArrayBuffer(ppack, PPACK.size));
+  const header = View.getArrayBuffer(ppack, PPACK.size);
+  buffers.push(header);
+  const words = new Uint32Array(header);
   const doubles = new Float64Array(words.buffer);
   const width = raw.getUint32(PPACK.width);
-  const nodeIndex = i32(raw.getPointer(PPACK.node_index), width);
+  const nodeIndex = i32Copy(raw.getPointer(PPACK.node_index), width);
   const cvCount = maxPlusOne(nodeIndex);
   const pp: Record<string, unknown> = {};
   value(pp, "width", width);
-  Object.defineProperty(pp, "dt", { enumerable: true, get: () => doubles[PPACK.dt / 8] });
+  Object.defineProperty(pp, "dt", { enumerable: true, configurable: true, get: () => doubles[PPACK.dt / 8] });
   value(pp, "mechanismId", raw.getUint32(PPACK.mechanism_id));
   value(pp, "nDetectors", raw.getInt32(PPACK.n_detectors));
-  value(pp, "v", f64(raw.getPointer(PPACK.vec_v), cvCount));
-  value(pp, "i", f64(raw.getPointer(PPACK.vec_i), cvCount));
-  value(pp, "g", f64(raw.getPointer(PPACK.vec_g), cvCount));
-  value(pp, "temperatureDegC", f64(raw.getPointer(PPACK.temperature_degC), cvCount));
-  value(pp, "diamUm", f64(raw.getPointer(PPACK.diam_um), cvCount));
-  value(pp, "areaUm2", f64(raw.getPointer(PPACK.area_um2), cvCount));
+  value(pp, "v", f64(buffers, raw.getPointer(PPACK.vec_v), cvCount));
+  value(pp, "i", f64(buffers, raw.getPointer(PPACK.vec_i), cvCount));
+  value(pp, "g", f64(buffers, raw.getPointer(PPACK.vec_g), cvCount));
+  value(pp, "temperatureDegC", f64(buffers, raw.getPointer(PPACK.temperature_degC), cvCount));
+  value(pp, "diamUm", f64(buffers, raw.getPointer(PPACK.diam_um), cvCount));
+  value(pp, "areaUm2", f64(buffers, raw.getPointer(PPACK.area_um2), cvCount));
   value(pp, "nodeIndex", nodeIndex);
-  value(pp, "weight", f64(raw.getPointer(PPACK.weight), width));
+  value(pp, "weight", f64(buffers, raw.getPointer(PPACK.weight), width));
 
   const multiplicity = raw.getPointer(PPACK.multiplicity);
   if (multiplicity === null) {
@@ -205,7 +231,7 @@ export function buildPPack(
       `mechanism '${spec.name}': pp.multiplicity is NULL: Arbor sets it only for ` +
         `coalesced point mechanisms (isLinear true, no random variables)`,
     );
-  } else value(pp, "multiplicity", i32(multiplicity, width));
+  } else value(pp, "multiplicity", i32Copy(multiplicity, width));
 
   const peerPointer = raw.getPointer(PPACK.peer_index);
   if (peerPointer === null) {
@@ -214,10 +240,10 @@ export function buildPPack(
     unavailable(pp, "peerIndex", message);
     unavailable(pp, "vPeer", message);
   } else {
-    const peerIndex = i32(peerPointer, width);
+    const peerIndex = i32Copy(peerPointer, width);
     value(pp, "peerIndex", peerIndex);
     // vPeer is vec_v seen through peer_index: sized to reach the largest peer CV.
-    value(pp, "vPeer", f64(raw.getPointer(PPACK.vec_v), Math.max(cvCount, maxPlusOne(peerIndex))));
+    value(pp, "vPeer", f64(buffers, raw.getPointer(PPACK.vec_v), Math.max(cvCount, maxPlusOne(peerIndex))));
   }
 
   const ciPointer = raw.getPointer(PPACK.vec_ci);
@@ -228,22 +254,26 @@ export function buildPPack(
     unavailable(pp, "vecCi", message);
     unavailable(pp, "timeSinceSpike", message);
   } else {
-    const vecCi = i32(ciPointer, cvCount);
+    const vecCi = i32Copy(ciPointer, cvCount);
     value(pp, "vecCi", vecCi);
-    value(pp, "timeSinceSpike", f64(spikePointer, maxPlusOne(vecCi) * raw.getInt32(PPACK.n_detectors)));
+    value(
+      pp,
+      "timeSinceSpike",
+      f64(buffers, spikePointer, maxPlusOne(vecCi) * raw.getInt32(PPACK.n_detectors)),
+    );
   }
 
   const parameters = raw.getPointer(PPACK.parameters);
   spec.parameters.forEach((field, k) => {
-    value(pp, field.key, f64(new View(parameters!).getPointer(k * 8), width));
+    value(pp, field.key, f64(buffers, new View(parameters!).getPointer(k * 8), width));
   });
   const states = raw.getPointer(PPACK.state_vars);
   spec.states.forEach((field, k) => {
-    value(pp, field.key, f64(new View(states!).getPointer(k * 8), width));
+    value(pp, field.key, f64(buffers, new View(states!).getPointer(k * 8), width));
   });
-  const globals = f64(raw.getPointer(PPACK.globals), spec.globals.length);
+  const globals = f64(buffers, raw.getPointer(PPACK.globals), spec.globals.length);
   spec.globals.forEach((field, k) => {
-    Object.defineProperty(pp, field.key, { enumerable: true, get: () => globals[k] });
+    Object.defineProperty(pp, field.key, { enumerable: true, configurable: true, get: () => globals[k] });
   });
 
   // random_numbers switches between four slots every step: cache one view set per slot address.
@@ -251,12 +281,13 @@ export function buildPPack(
   spec.randoms.forEach((name, k) => {
     Object.defineProperty(pp, name, {
       enumerable: true,
+      configurable: true,
       get: () => {
         const key = addressKey(words, PPACK.random_numbers / 4);
         let views = randomSlots.get(key);
         if (views === undefined) {
           const table = new View(raw.getPointer(PPACK.random_numbers)!);
-          views = spec.randoms.map((_, r) => f64(table.getPointer(r * 8), width));
+          views = spec.randoms.map((_, r) => f64(buffers, table.getPointer(r * 8), width));
           randomSlots.set(key, views);
         }
         return views[k];
@@ -268,7 +299,7 @@ export function buildPPack(
   const ionStates = raw.getPointer(PPACK.ion_states);
   spec.ions.forEach((ion, k) => {
     const base = Deno.UnsafePointer.offset(ionStates!, k * ION_STATE[abi].size)!;
-    const { views, names } = buildIonViews(spec.name, ion, base, abi, width);
+    const { views, names } = buildIonViews(spec.name, ion, base, abi, width, buffers);
     ions[ion.name] = views;
     for (const field of Object.keys(names) as (keyof IonViews)[]) {
       const descriptor = Object.getOwnPropertyDescriptor(views, field)!;
@@ -277,4 +308,89 @@ export function buildPPack(
   });
   value(pp, "ions", ions);
   return pp;
+}
+
+/**
+ * Releases a ppack object: detaches its native buffers (views kept elsewhere read `undefined` and
+ * write nothing, so no access reaches freed memory) and makes every property throw `reason`.
+ */
+export function releasePPack(
+  mechanism: string,
+  pp: Record<string, unknown>,
+  buffers: readonly ArrayBuffer[],
+  reason: string,
+): void {
+  for (const buffer of buffers) if (!buffer.detached) buffer.transfer(0);
+  const message = `mechanism '${mechanism}': this ppack object is stale (${reason}); a hook may use ` +
+    `the pp it receives only during that call: keep numbers, or copies of arrays, instead`;
+  const stale = () => {
+    throw new Error(message);
+  };
+  for (const name of Object.keys(pp)) {
+    Object.defineProperty(pp, name, { enumerable: true, configurable: true, get: stale, set: stale });
+  }
+}
+
+const caches = new Set<PPackCache>();
+
+/**
+ * The ppack objects of one catalogue, by instance id, built on first use and rebuilt whenever C
+ * says the instance was rebound. `objects[instance]` is `undefined` when it must be (re)built.
+ */
+export class PPackCache {
+  /** The ppack object of each instance id (read on every hook call: kept a plain array). */
+  readonly objects: (Record<string, unknown> | undefined)[] = [];
+  /** The slot each object was built for. */
+  readonly slots: number[] = [];
+  #buffers: (ArrayBuffer[] | undefined)[] = [];
+  #specs: readonly MechanismSpec[];
+
+  /** `specs` by slot. */
+  constructor(specs: readonly MechanismSpec[]) {
+    this.#specs = specs;
+    caches.add(this);
+  }
+
+  /** Builds the object of `instance` (releasing the previous one) over the ppack at `pointer`. */
+  build(
+    slot: number,
+    instance: number,
+    pointer: Deno.PointerObject,
+    abi: AbiFamily,
+  ): Record<string, unknown> {
+    this.#release(instance, "its instance was initialised again, and Arbor may have moved its arrays");
+    const buffers: ArrayBuffer[] = [];
+    const pp = buildPPack(this.#specs[slot], pointer, abi, buffers);
+    this.objects[instance] = pp;
+    this.slots[instance] = slot;
+    this.#buffers[instance] = buffers;
+    return pp;
+  }
+
+  #release(instance: number, reason: string): void {
+    const pp = this.objects[instance];
+    if (pp === undefined) return;
+    releasePPack(this.#specs[this.slots[instance]].name, pp, this.#buffers[instance] ?? [], reason);
+    this.objects[instance] = undefined;
+    this.#buffers[instance] = undefined;
+  }
+
+  /** Releases every object (they are rebuilt on their next hook call). */
+  releaseAll(reason: string): void {
+    for (let instance = 0; instance < this.objects.length; instance++) this.#release(instance, reason);
+  }
+
+  /** Releases every object for good: the catalogue closed. */
+  dispose(): void {
+    this.releaseAll("its catalogue was closed");
+    caches.delete(this);
+  }
+}
+
+/**
+ * Releases the ppack objects of every live catalogue: called before a host frees or rebuilds the
+ * arrays they view. Objects still in use are rebuilt at their next hook call.
+ */
+export function releaseAllPPacks(reason: string): void {
+  for (const cache of caches) cache.releaseAll(reason);
 }

@@ -34,6 +34,10 @@ export const CATALOGUE_SYMBOLS = {
   denocat_event_mech_index: { parameters: [], result: "pointer" },
   // float* denocat_event_weight(void)
   denocat_event_weight: { parameters: [], result: "pointer" },
+  // uint32_t denocat_event_capacity(void)
+  denocat_event_capacity: { parameters: [], result: "u32" },
+  // uint32_t denocat_dispatching(void)
+  denocat_dispatching: { parameters: [], result: "u32" },
   // uint32_t denocat_failure(void)
   denocat_failure: { parameters: [], result: "u32" },
   // const char* denocat_failure_message(void)

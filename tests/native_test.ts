@@ -51,13 +51,20 @@ Deno.test("the static asserts of c/arbor_abi.h reject a wrong offset", async () 
   assert.match(decoder.decode(broken.stderr), /arb_mechanism_ppack\.dt offset/);
 });
 
-Deno.test("the TypeScript host and registration tests pass with ASan + UBSan builds of the C libraries", async () => {
+Deno.test("the host, registration, safety and fuzz tests pass with ASan + UBSan builds of the C libraries", async () => {
   const folder = await Deno.makeTempDir({ prefix: "denocat-asan-" });
   try {
     await buildSanitizedLibrary("denocat.c", join(folder, "libdenocat.so"));
     await buildSanitizedLibrary("host.c", join(folder, "libdenocat_host.so"));
     const output = await runDenoSanitized(
-      ["test", "-A", "--quiet", join(root, "tests/host_test.ts"), join(root, "tests/registration_test.ts")],
+      [
+        "test",
+        "-A",
+        "--quiet",
+        ...["host", "registration", "safety", "bad_input", "fuzz"].map((name) =>
+          join(root, `tests/${name}_test.ts`)
+        ),
+      ],
       { DENOCAT_LIB: join(folder, "libdenocat.so"), DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so") },
     );
     assert.match(output, /\d+ passed \| 0 failed/);

@@ -1,0 +1,36 @@
+/**
+ * `deno task test:sanitized`: the whole TypeScript suite against AddressSanitizer + UBSan builds of
+ * c/denocat.c and c/host.c (gcc; zig 0.11 cannot link ASan), with the sanitizer runtimes preloaded
+ * into Deno. Fails on any failed test or any sanitizer report. tests/native_test.ts is left out:
+ * it builds and runs its own sanitized libraries, which would nest one sanitized run in another.
+ * Extra arguments are passed to `deno test` (for example a single test file instead of tests/).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { buildSanitizedLibrary, ROOT, runDenoSanitized } from "../tests/support/sanitizers.ts";
+
+const folder = await Deno.makeTempDir({ prefix: "denocat-asan-suite-" });
+try {
+  await buildSanitizedLibrary("denocat.c", join(folder, "libdenocat.so"));
+  await buildSanitizedLibrary("host.c", join(folder, "libdenocat_host.so"));
+  const files = Deno.args.length > 0 ? Deno.args : [...Deno.readDirSync(join(ROOT, "tests"))]
+    .filter((entry) => entry.isFile && entry.name.endsWith("_test.ts") && entry.name !== "native_test.ts")
+    .map((entry) => join(ROOT, "tests", entry.name))
+    .sort();
+  const output = await runDenoSanitized(["test", "-A", ...files], {
+    DENOCAT_LIB: join(folder, "libdenocat.so"),
+    DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so"),
+  });
+  const summary = output.split("\n").filter((line) => /passed .* failed/.test(line)).at(-1);
+  console.log(
+    `sanitized suite: ${
+      summary?.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "").trim()
+    }`,
+  );
+} catch (error) {
+  console.error((error as Error).message);
+  Deno.exitCode = 1;
+} finally {
+  await Deno.remove(folder, { recursive: true });
+}
