@@ -8,7 +8,7 @@
  * @module
  */
 import { dependencies, type Graph, type Node, type Origin } from "./graph.ts";
-import { CompileError } from "./source.ts";
+import { CompileError, ruleError } from "./source.ts";
 
 /** Linear coefficients; `null` is an exact zero (never printed as `0 * x`, which is NaN for x = ∞). */
 interface Affine {
@@ -38,16 +38,20 @@ export function linearCoefficients(g: Graph, f: Node, state: CnexpState): Affine
   const depends = (n: Node) => dependencies(n, deps).has(state.input);
   const s = state.key;
   const refuse = (node: Node, reason: string): never => {
-    throw new CompileError(
-      `mechanism '${state.mechanism}': method cnexp needs the derivative of state '${s}' to be linear in '${s}' ` +
-        `(s' = a*s + b), but ${where(node.origin)} ${reason}; use method "euler" or rewrite the derivative`,
+    throw ruleError(
+      new CompileError(
+        `mechanism '${state.mechanism}': method cnexp needs the derivative of state '${s}' to be linear in '${s}' ` +
+          `(s' = a*s + b), but ${where(node.origin)} ${reason}; use method "euler" or rewrite the derivative`,
+      ),
     );
   };
   for (const [input, other] of state.others) {
     if (dependencies(f, deps).has(input)) {
-      throw new CompileError(
-        `mechanism '${state.mechanism}': with method cnexp the derivative of state '${s}' may only depend on ` +
-          `'${s}', but it changes with state '${other}' (in ${where(f.origin)}); use method "euler"`,
+      throw ruleError(
+        new CompileError(
+          `mechanism '${state.mechanism}': with method cnexp the derivative of state '${s}' may only depend on ` +
+            `'${s}', but it changes with state '${other}' (in ${where(f.origin)}); use method "euler"`,
+        ),
       );
     }
   }

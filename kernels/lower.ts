@@ -32,6 +32,7 @@ import {
   type Found,
   type FunctionNode,
   type ModuleInfo,
+  ruleError,
   type Sources,
   type TS,
 } from "./source.ts";
@@ -474,13 +475,15 @@ export class Lowerer {
       } else this.fail(body, property, "a method or accessor in the returned object");
       if (!scope.allowed.includes(key)) {
         const where = this.src.where(body.module, property);
-        throw new CompileError(
-          `mechanism '${scope.mechanism}': ${scope.kernel}() returned '${key}', which is not one of ${
-            scope.allowed.join(", ") || "(nothing)"
-          } (${where.text})`,
-          body.module.display,
-          where.line,
-          where.column,
+        throw ruleError(
+          new CompileError(
+            `mechanism '${scope.mechanism}': ${scope.kernel}() returned '${key}', which is not one of ${
+              scope.allowed.join(", ") || "(nothing)"
+            } (${where.text})`,
+            body.module.display,
+            where.line,
+            where.column,
+          ),
         );
       }
       if (node.type !== "num") {
@@ -505,13 +508,15 @@ export class Lowerer {
     const found = scope.scope.get(key);
     if (found === undefined) {
       const where = this.src.where(body.module, node);
-      throw new CompileError(
-        `${body.scopeParam}.${key} is not in the kernel scope of mechanism '${scope.mechanism}' (its scope has ${
-          [...scope.scope.keys()].join(", ")
-        }): declare it as a field or fix the name (${where.text})`,
-        body.module.display,
-        where.line,
-        where.column,
+      throw ruleError(
+        new CompileError(
+          `${body.scopeParam}.${key} is not in the kernel scope of mechanism '${scope.mechanism}' (its scope has ${
+            [...scope.scope.keys()].join(", ")
+          }): declare it as a field or fix the name (${where.text})`,
+          body.module.display,
+          where.line,
+          where.column,
+        ),
       );
     }
     return found;
@@ -661,9 +666,7 @@ export class Lowerer {
     }
     if (name === "NaN") return this.g.constant(NaN);
     if (name === "Infinity") return this.g.constant(Infinity);
-    if (name === "undefined") {
-      this.fail(body, e, "undefined", "leave the key out of the returned object instead");
-    }
+    if (name === "undefined") return this.g.undef(); // a key left out, on this path
     const top = this.src.lookup(body.module, name);
     if (top?.kind === "const") return this.constant(top, name, body, e);
     if (top?.kind === "mutable") {

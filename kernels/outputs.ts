@@ -25,7 +25,7 @@ import type { MechanismSpec } from "../ffi/spec.ts";
 import { ION_FLAG } from "../ffi/layout.ts";
 import { cnexpStep, linearCoefficients } from "./cnexp.ts";
 import { allowedKeys, type IntegrationMethod, ionScopeNames, type KernelName } from "./rules.ts";
-import { CompileError } from "./source.ts";
+import { CompileError, ruleError } from "./source.ts";
 
 /** An array a hook writes. */
 export type Target =
@@ -118,12 +118,16 @@ export function advanceOutputs(
   for (const key of result.keys()) {
     const field = spec.states.find((f) => f.key === key)!;
     if (field.assigned) {
-      throw new CompileError(`${where}: derivative() returns '${key}', which is declared assigned (${at})`);
+      throw ruleError(
+        new CompileError(`${where}: derivative() returns '${key}', which is declared assigned (${at})`),
+      );
     }
     if (result.get(key)!.mayBeUndef) {
-      throw new CompileError(
-        `${where}: derivative() leaves state '${key}' undefined on some path (a key left out, or a let ` +
-          `never assigned) (${at}); return every integrated state on every path`,
+      throw ruleError(
+        new CompileError(
+          `${where}: derivative() leaves state '${key}' undefined on some path (a key left out, or a let ` +
+            `never assigned) (${at}); return every integrated state on every path`,
+        ),
       );
     }
   }

@@ -168,13 +168,18 @@ export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest
     }
     // dt is meaningless during init (garbage on Arbor 0.9/0.10): NaN makes a kernel that uses it fail.
     const kernelScope = kernel === "initial" ? new Map([...scope, ["dt", g.constant(NaN)]]) : scope;
-    return lowerer.kernel(found.module, found.fn, {
-      mechanism: spec.name,
-      owner: request.owner,
-      kernel,
-      allowed: allowedKeys(spec, kernel),
-      scope: kernelScope,
-    });
+    try {
+      return lowerer.kernel(found.module, found.fn, {
+        mechanism: spec.name,
+        owner: request.owner,
+        kernel,
+        allowed: allowedKeys(spec, kernel),
+        scope: kernelScope,
+      });
+    } catch (error) {
+      if (error instanceof CompileError) error.kernel ??= kernel;
+      throw error;
+    }
   };
   const hooks: HookPlan[] = [];
   let integrated: number[] = [];
@@ -201,14 +206,19 @@ export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest
     if (!has(kernel)) continue;
     const lowered = lower(kernel);
     let outputs: Outputs;
-    if (kernel === "derivative") {
-      const advance = advanceOutputs(context, lowered.result, method, lowered.at);
-      integrated = advance.integrated;
-      outputs = advance;
-    } else if (kernel === "current") outputs = currentOutputs(context, lowered.result);
-    else if (kernel === "reversalPotential") outputs = reversalOutputs(context, lowered.result);
-    else if (kernel === "concentrations") outputs = concentrationOutputs(context, lowered.result);
-    else outputs = eventOutputs(context, kernel, lowered.result);
+    try {
+      if (kernel === "derivative") {
+        const advance = advanceOutputs(context, lowered.result, method, lowered.at);
+        integrated = advance.integrated;
+        outputs = advance;
+      } else if (kernel === "current") outputs = currentOutputs(context, lowered.result);
+      else if (kernel === "reversalPotential") outputs = reversalOutputs(context, lowered.result);
+      else if (kernel === "concentrations") outputs = concentrationOutputs(context, lowered.result);
+      else outputs = eventOutputs(context, kernel, lowered.result);
+    } catch (error) {
+      if (error instanceof CompileError) error.kernel ??= kernel;
+      throw error;
+    }
     hooks.push({
       ...HOOK_OF[kernel],
       kernel,

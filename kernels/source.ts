@@ -16,6 +16,12 @@ import { REPOSITORY_ROOT } from "../ffi/toolchain.ts";
 
 export type { TS };
 
+/** Marks `error` as a broken rule (see `CompileError.rule`) and returns it. */
+export function ruleError(error: CompileError): CompileError {
+  error.rule = true;
+  return error;
+}
+
 /** An input the compiler cannot translate: names the construct, where it is, and what to do. */
 export class CompileError extends Error {
   /** File of the offending construct (as given, or relative to the working directory). */
@@ -24,6 +30,14 @@ export class CompileError extends Error {
   readonly line: number;
   /** 1-based column, or 0. */
   readonly column: number;
+  /**
+   * True when the input breaks a rule of the kernel API (a non-linear cnexp derivative, an
+   * unknown key): live mode refuses it too. False when the plan merely cannot express it (live
+   * mode then runs the user's own function).
+   */
+  rule = false;
+  /** The kernel concerned, when known. */
+  kernel?: string;
 
   /** Makes the error; `message` already holds the location text. */
   constructor(message: string, file = "", line = 0, column = 0) {
