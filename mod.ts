@@ -58,6 +58,8 @@ import {
 import type { EventBatch, IonViews } from "./ffi/ppack.ts";
 import type { FieldSpec, IonSpec, MechanismSpec } from "./ffi/spec.ts";
 import type { CompiledCatalogue, CompileOptions } from "./compile/build.ts";
+import type { MechanismPlan } from "./kernels/plan.ts";
+import { callerSite, type DeclarationSite, planLive } from "./kernels/live.ts";
 
 export type {
   AbiFamily,
@@ -503,13 +505,21 @@ function checkDefaultRegistryOpen(name: string): void {
 export function mechanism(
   options: MechanismOptions = {},
 ): <C extends MechanismClass>(target: C, context: ClassDecoratorContext<C>) => void {
+  const site = callerSite(); // where `@mechanism(...)` stands: the kernel plan reads the class there
   return <C extends MechanismClass>(target: C, context: ClassDecoratorContext<C>): void => {
     checkOptionKeys(`@mechanism of class ${String(context.name)}`, options, MECHANISM_OPTION_KEYS);
     const name = options.name ?? String(context.name);
     checkDefaultRegistryOpen(name);
     const spec = specFromMembers(name, options, (context.metadata[MEMBERS] as Member[] | undefined) ?? []);
     checkCallbacks(name, target.prototype, [CustomMechanism.prototype, PointwiseMechanism.prototype]);
-    const declared = declare(spec, options, target.prototype, () => new target());
+    const declared = declare(
+      spec,
+      options,
+      target.prototype,
+      () => new target(),
+      site,
+      `class ${target.name}`,
+    );
     declaredClasses.set(target, declared);
     declaredOptions.set(target, options);
     defaultRegistry.push(declared);
@@ -525,9 +535,12 @@ function declare(
   options: MechanismOptions,
   prototype: object,
   create: () => object,
+  site?: DeclarationSite,
+  owner = `mechanism '${spec.name}'`,
 ): DeclaredMechanism {
   const hooks = definedHooks(prototype);
-  const kernels = definedKernels(prototype);
+  // An instance also shows kernels written as arrow-function class fields.
+  const kernels = definedKernels(create());
   if (kernels.length === 0) {
     if (options.method !== undefined) {
       throw new TypeError(
@@ -549,19 +562,47 @@ function declare(
         `(${kernels.join(", ")}); use one API per mechanism`,
     );
   }
-  const method = options.method ?? "cnexp";
+  const method = (options.method ?? "cnexp") as IntegrationMethod;
   checkPointwise(spec, kernels, method);
-  const pointwise = (object: object) =>
-    pointwiseHooks(spec, object as KernelTarget, method as IntegrationMethod);
+  const info: PointwiseInfo = { request: { spec, method, kernels, owner }, site };
+  const pointwise = (object: object) => pointwiseHooks(spec, object as KernelTarget, method, info.plan);
   // The generated hooks are what Arbor will call: the usual kind and name checks apply to them.
   checkSpec(spec, Object.keys(pointwise(create())) as HookName[]);
-  return {
+  const declared: DeclaredMechanism = {
     spec,
     instantiate: () => {
       const object = create();
       return { target: object, hooks: pointwise(object) as Partial<Record<HookName, HookFunction>> };
     },
   };
+  pointwiseInfo.set(declared, info);
+  return declared;
+}
+
+/** What live mode needs to plan a pointwise declaration (kernels/live.ts). */
+interface PointwiseInfo {
+  request: { spec: MechanismSpec; method: IntegrationMethod; kernels: KernelName[]; owner: string };
+  site?: DeclarationSite;
+  /** The plan attempt, made once per declaration. */
+  planning?: Promise<void>;
+  /** The plan, once made (undefined: the kernels run as the user's functions). */
+  plan?: MechanismPlan;
+}
+
+const pointwiseInfo = new WeakMap<DeclaredMechanism, PointwiseInfo>();
+
+/** Plans every pointwise declaration of `declared` that has not been planned yet (once each). */
+async function planAll(declared: readonly DeclaredMechanism[]): Promise<void> {
+  await Promise.all(declared.map((d) => {
+    const info = pointwiseInfo.get(d);
+    if (info === undefined) return undefined;
+    info.planning ??= planLive(info.request, info.site).then((result) => {
+      info.plan = result.plan;
+      // One line, once per declaration: which kernel runs as the user's own function, and why.
+      if (result.notice) console.log(result.notice);
+    });
+    return info.planning;
+  }));
 }
 
 function hooksOf(object: object): Partial<Record<HookName, HookFunction>> {
@@ -602,7 +643,7 @@ export function specOf(cls: unknown): MechanismDeclaration | undefined {
   return {
     spec: declared.spec,
     method: (options.method ?? "cnexp") as IntegrationMethod,
-    kernels: definedKernels(cls.prototype),
+    kernels: pointwiseInfo.get(declared)?.request.kernels ?? [],
     hooks: definedHooks(cls.prototype),
   };
 }
@@ -722,7 +763,7 @@ export function defineMechanism(
   for (const name of definition.randoms ?? []) members.push({ section: "random", name });
   const spec = specFromMembers(definition.name, definition, members);
   checkCallbacks(spec.name, hooks);
-  return declare(spec, definition, hooks, () => hooks);
+  return declare(spec, definition, hooks, () => hooks, callerSite(), `defineMechanism '${definition.name}'`);
 }
 
 /** Options of `catalogue()` and `build()`. */
@@ -773,13 +814,15 @@ export async function catalogue(options: CatalogueOptions = {}): Promise<Catalog
   throwPendingFailures();
   const abi = options.abi ?? "0.7";
   if (options.mechanisms !== undefined) {
-    return await LiveCatalogue.create(live(options.mechanisms.map(declaredOf)), abi);
+    const declared = options.mechanisms.map(declaredOf);
+    await planAll(declared);
+    return await LiveCatalogue.create(live(declared), abi);
   }
   if (defaultCatalogue === undefined) {
     if (defaultRegistry.length === 0) {
       throw new Error("no mechanism was declared: decorate a class with @mechanism(...) first");
     }
-    defaultCatalogue = LiveCatalogue.create(live(defaultRegistry), abi);
+    defaultCatalogue = planAll(defaultRegistry).then(() => LiveCatalogue.create(live(defaultRegistry), abi));
   }
   const cat = await defaultCatalogue;
   if (options.abi !== undefined && cat.abi !== options.abi) cat.setAbi(options.abi);

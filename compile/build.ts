@@ -84,7 +84,7 @@ export async function generateCatalogueSource(
   // names, NaN defaults, ranges, limits) before any C is written: one validator for both modes.
   try {
     const check = await LiveCatalogue.create(
-      translation.mechanisms.map((m) => ({ spec: m.spec, target: {}, hooks: {} })),
+      translation.mechanisms.map((m) => ({ spec: m.plan.spec, target: {}, hooks: {} })),
       "0.7",
     );
     check.close();
@@ -200,7 +200,7 @@ export async function compileCatalogue(
       name,
       source: finalSource,
       libraries,
-      mechanisms: translation.mechanisms.map((m) => m.spec.name),
+      mechanisms: translation.mechanisms.map((m) => m.plan.spec.name),
       notes: translation.notes,
       usage: usageText(libraries),
     };

@@ -8,30 +8,21 @@
  * CPU, alignment 8, partition_width 1, plus `uint32_t denocat_abi(void)` naming the family.
  * No global mutable state: every call works on its ppack only, so it is thread safe.
  *
- * The loops around the kernels repeat ffi/pointwise.ts operation for operation (the gather, the
- * two-evaluation cnexp with h = 0.5·(1 + |s|) and its a = 0 / b = 0 cases, euler, the current and
- * conductance sums in the same order, the 1 µV forward difference, the ×10·weight and ×weight
- * scalings, the ABI-0.6 conductivity, concentrations, reversal potentials and partial event
- * updates), and the build uses -ffp-contract=off, so compiled and live results agree to
- * round-off of the math library.
+ * The hooks are printed from each mechanism's kernel plan by kernels/c.ts, the same plan live
+ * mode prints as JavaScript (kernels/js.ts): the gathers, the symbolic cnexp update, the sums,
+ * the weight and unit rules (kernels/outputs.ts) are the plan's, not this file's. The build uses
+ * -ffp-contract=off, so compiled and live results agree to round-off of the math library.
  *
- * NaN and infinite results: live mode throws; compiled code cannot, and stores the value as it
- * is (Arbor's own generated code has no such check either). Events for an instance outside
- * [0, width) are skipped instead of throwing.
+ * NaN and infinite results: live mode throws; compiled code stores the value as it is (Arbor's
+ * own generated code has no such check either). Events for an instance outside [0, width) are
+ * skipped instead of throwing.
  *
  * @module
  */
 import { ION_FLAG, KIND } from "../ffi/layout.ts";
-import { ionScopeNames, type KernelName } from "../ffi/pointwise.ts";
 import type { FieldSpec } from "../ffi/spec.ts";
-import {
-  allowedKeys,
-  cNumber,
-  fieldName,
-  resultGroup,
-  type TranslatedMechanism,
-  type Translation,
-} from "./translate.ts";
+import { cComment as comment, cHookName, cNumber, printCHook } from "../kernels/c.ts";
+import type { TranslatedMechanism, Translation } from "./translate.ts";
 
 /** A C string literal of `text` (UTF-8; anything unusual escaped as octal). */
 export function cString(text: string): string {
@@ -42,11 +33,6 @@ export function cString(text: string): string {
     } else out += "\\" + byte.toString(8).padStart(3, "0");
   }
   return out + '"';
-}
-
-/** A comment-safe copy of `text`. */
-function comment(text: string): string {
-  return text.replace(/\*\//g, "* /");
 }
 
 function fieldTable(name: string, fields: FieldSpec[]): string[] {
@@ -65,342 +51,6 @@ function fieldTable(name: string, fields: FieldSpec[]): string[] {
   ];
 }
 
-const bit = (keys: string[], key: string) => `UINT64_C(0x${(1n << BigInt(keys.indexOf(key))).toString(16)})`;
-
-/** The per-hook gather: pointer locals (prologue) and the per-instance scope fill (body). */
-function gather(
-  m: TranslatedMechanism,
-  indent: string,
-  options: { init?: boolean } = {},
-): { prologue: string[]; body: string[] } {
-  const { spec } = m;
-  const field = new Map(m.scope.map((s) => [s.key, s.field]));
-  const U = "DC_UNUSED";
-  const prologue = [
-    `  const arb_size_type width = pp->width;`,
-    `  const arb_index_type* ${U} node_index = pp->node_index;`,
-    `  const arb_value_type* ${U} vec_v = pp->vec_v;`,
-    `  const arb_value_type* ${U} temperature = pp->temperature_degC;`,
-    `  const arb_value_type* ${U} diam = pp->diam_um;`,
-    `  const arb_value_type* ${U} area = pp->area_um2;`,
-    `  const arb_value_type* ${U} weight = pp->weight;`,
-    `  const arb_index_type* ${U} peer_index = pp->peer_index;`,
-    `  const double ${U} dt = pp->dt;`,
-  ];
-  const body = [
-    `const arb_index_type n = node_index[k];`,
-    `${m.prefix}_scope x;`,
-    `x.v = vec_v[n];`,
-    // dt is meaningless during init (garbage on Arbor 0.9/0.10): NaN makes a kernel that uses it fail.
-    options.init ? `x.dt = NAN;` : `x.dt = dt;`,
-    `x.celsius = temperature[n];`,
-    `x.diam = diam[n];`,
-    `x.area = area[n];`,
-    `x.vPeer = peer_index ? vec_v[peer_index[k]] : NAN;`,
-  ];
-  spec.states.forEach((f, j) => {
-    prologue.push(`  arb_value_type* ${U} S${j} = pp->state_vars[${j}]; /* ${comment(f.name)} */`);
-    body.push(`x.${field.get(f.key)} = S${j}[k];`);
-  });
-  spec.parameters.forEach((f, j) => {
-    prologue.push(`  const arb_value_type* ${U} P${j} = pp->parameters[${j}]; /* ${comment(f.name)} */`);
-    body.push(`x.${field.get(f.key)} = P${j}[k];`);
-  });
-  spec.globals.forEach((f, j) => {
-    prologue.push(`  const double ${U} G${j} = pp->globals[${j}]; /* ${comment(f.name)} */`);
-    body.push(`x.${field.get(f.key)} = G${j};`);
-  });
-  spec.randoms.forEach((name, j) => {
-    prologue.push(
-      `  const arb_value_type* ${U} R${j} = pp->random_numbers ? pp->random_numbers[${j}] : NULL; /* ${
-        comment(name)
-      } */`,
-    );
-    body.push(`x.${field.get(name)} = R${j} ? R${j}[k] : NAN;`);
-  });
-  spec.ions.forEach((ion, j) => {
-    const names = ionScopeNames(ion.name);
-    prologue.push(
-      `  ion_state* ${U} ion${j} = &((ion_state*)pp->ion_states)[${j}]; /* ${comment(ion.name)} */`,
-      `  const arb_index_type* ${U} I${j} = ion${j}->index;`,
-      `  arb_value_type* ${U} IC${j} = ion${j}->current_density;`,
-      `  arb_value_type* ${U} IG${j} = ION_CONDUCTIVITY(ion${j});`,
-      `  arb_value_type* ${U} E${j} = ion${j}->reversal_potential;`,
-      `  arb_value_type* ${U} XI${j} = ion${j}->internal_concentration;`,
-      `  arb_value_type* ${U} XO${j} = ion${j}->external_concentration;`,
-      `  const arb_value_type* ${U} XD${j} = ion${j}->diffusive_concentration;`,
-      `  const double ${U} Z${j} = ion${j}->ionic_charge ? ion${j}->ionic_charge[0] : NAN;`,
-    );
-    body.push(
-      `const arb_index_type ${U} at${j} = I${j}[k];`,
-      `x.${field.get(names.reversal)} = E${j} ? E${j}[at${j}] : NAN;`,
-      `x.${field.get(names.internal)} = XI${j} ? XI${j}[at${j}] : NAN;`,
-      `x.${field.get(names.external)} = XO${j} ? XO${j}[at${j}] : NAN;`,
-      `x.${field.get(names.diffusive)} = XD${j} ? XD${j}[at${j}] : NAN;`,
-      `x.${field.get(names.valence)} = Z${j};`,
-    );
-  });
-  return { prologue, body: body.map((line) => indent + line) };
-}
-
-/** Stores the states a kernel returned into the state arrays (only those present). */
-function storeStates(m: TranslatedMechanism, result: string, indent: string): string[] {
-  const keys = allowedKeys(m.spec, "initial");
-  return m.spec.states.map((f, j) =>
-    `${indent}if (${result}.dc_present & ${bit(keys, f.key)}) S${j}[k] = ${result}.${fieldName(f.key)};`
-  );
-}
-
-function hookInit(m: TranslatedMechanism): string[] | undefined {
-  const { spec } = m;
-  const kernel = m.kernels.initial;
-  if (!kernel && spec.states.length === 0) return undefined;
-  const { prologue, body } = gather(m, "    ", { init: true });
-  const keys = allowedKeys(spec, "initial");
-  const lines = [
-    `/* init_mechanism: initial() per instance; states it leaves out restart from their defaults. */`,
-    `static void ${m.prefix}_hook_init(arb_mechanism_ppack* pp) {`,
-    ...prologue,
-    `  const arb_index_type* multiplicity = pp->multiplicity;`,
-    `  for (arb_size_type k = 0; k < width; ++k) {`,
-    ...body,
-  ];
-  if (kernel) {
-    lines.push(`    ${m.prefix}_out_states r = {0};`, `    ${kernel.cName}(&x, &r);`);
-    spec.states.forEach((f, j) => {
-      lines.push(
-        `    S${j}[k] = (r.dc_present & ${bit(keys, f.key)}) ? r.${fieldName(f.key)} : ${
-          cNumber(f.defaultValue)
-        };`,
-      );
-    });
-  } else {
-    lines.push(`    (void)x;`);
-    spec.states.forEach((f, j) => lines.push(`    S${j}[k] = ${cNumber(f.defaultValue)};`));
-  }
-  const scaled = spec.states.flatMap((
-    f,
-    j,
-  ) => (f.assigned ? [] : [`      S${j}[k] *= (double)multiplicity[k];`]));
-  lines.push(
-    `    /* coalesced point instances stand for multiplicity[k] synapses: scale STATEs, not ASSIGNED */`,
-    `    if (multiplicity) {`,
-    ...scaled,
-    `    }`,
-    `  }`,
-    `}`,
-  );
-  return lines;
-}
-
-function hookAdvance(m: TranslatedMechanism): string[] | undefined {
-  const kernel = m.kernels.derivative;
-  if (!kernel) return undefined;
-  const { prologue, body } = gather(m, "    ");
-  const keys = m.spec.states.map((f) => f.key);
-  const lines = [
-    m.method === "euler"
-      ? `/* advance_state, euler: s += dt * s'. */`
-      : `/* advance_state, cnexp: a second derivative() with every integrated state moved by h gives the slope a;\n` +
-        ` * with s' = a*s + c, s = -c/a + (s + c/a) * exp_pade_11(a*dt) (s + c*dt when a = 0, s * pade when c = 0). */`,
-    `static void ${m.prefix}_hook_advance(arb_mechanism_ppack* pp) {`,
-    ...prologue,
-    `  for (arb_size_type k = 0; k < width; ++k) {`,
-    ...body,
-    `    ${m.prefix}_out_states d = {0};`,
-    `    ${kernel.cName}(&x, &d);`,
-  ];
-  if (m.method === "euler") {
-    for (const j of m.integrated) lines.push(`    S${j}[k] = S${j}[k] + dt * d.${fieldName(keys[j])};`);
-  } else {
-    for (const j of m.integrated) {
-      lines.push(
-        `    const double s${j} = S${j}[k];`,
-        `    x.${fieldName(keys[j])} = s${j} + 1.0;`,
-      );
-    }
-    lines.push(`    ${m.prefix}_out_states e = {0};`, `    ${kernel.cName}(&x, &e);`);
-    for (const j of m.integrated) {
-      const f = fieldName(keys[j]);
-      lines.push(
-        `    {`,
-        `      const double f = d.${f}, a = e.${f} - f, c = f - a * s${j};`,
-        `      double s;`,
-        `      if (a == 0.0) s = s${j} + c * dt;`,
-        `      else if (c == 0.0) s = s${j} * ((1.0 + 0.5 * a * dt) / (1.0 - 0.5 * a * dt));`,
-        `      else {`,
-        `        const double ca = c / a;`,
-        `        s = -ca + (s${j} + ca) * ((1.0 + 0.5 * a * dt) / (1.0 - 0.5 * a * dt));`,
-        `      }`,
-        `      S${j}[k] = s;`,
-        `    }`,
-      );
-    }
-  }
-  lines.push(`  }`, `}`);
-  return lines;
-}
-
-function hookCurrent(m: TranslatedMechanism): string[] | undefined {
-  const { spec } = m;
-  const kernel = m.kernels.current;
-  if (!kernel) return undefined;
-  const { prologue, body } = gather(m, "    ");
-  const keys = allowedKeys(spec, "current");
-  const has = (r: string, key: string) => `(${r}.dc_present & ${bit(keys, key)})`;
-  const term = (r: string, key: string) => `(${has(r, key)} ? ${r}.${fieldName(key)} : 0.0)`;
-  const currents = ["i", ...spec.ions.map((ion) => ionScopeNames(ion.name).current)];
-  const conductances = ["g", ...spec.ions.map((ion) => ionScopeNames(ion.name).conductance)];
-  const mask = conductances.map((g) => bit(keys, g)).join(" | ");
-  const lines = [
-    `/* compute_currents: I = i + sum iX and G = g + sum gX (or dI/dV by a 1 uV forward difference),`,
-    ` * added with ${
-      spec.kind === "density" ? "10*weight (mA/cm2 -> A/m2)" : "weight (nA, already per area)"
-    }. */`,
-    `static void ${m.prefix}_hook_current(arb_mechanism_ppack* pp) {`,
-    ...prologue,
-    `  arb_value_type* vec_i = pp->vec_i;`,
-    `  arb_value_type* vec_g = pp->vec_g;`,
-    `  for (arb_size_type k = 0; k < width; ++k) {`,
-    ...body,
-    `    ${m.prefix}_out_current c = {0};`,
-    `    ${kernel.cName}(&x, &c);`,
-    `    const double scale = ${spec.kind === "density" ? "10.0 * weight[k]" : "weight[k]"};`,
-    `    const double I = ${currents.map((key) => term("c", key)).join(" + ")};`,
-    `    double G;`,
-    `    if (!(c.dc_present & (${mask}))) {`,
-    `      x.v = x.v + 0.001;`,
-    `      ${m.prefix}_out_current c2 = {0};`,
-    `      ${kernel.cName}(&x, &c2);`,
-    `      G = ((${currents.map((key) => term("c2", key)).join(" + ")}) - I) / 0.001;`,
-    `    } else {`,
-    `      G = ${conductances.map((key) => term("c", key)).join(" + ")};`,
-    `    }`,
-    `    vec_i[n] += scale * I;`,
-    `    vec_g[n] += scale * G;`,
-  ];
-  spec.ions.forEach((ion, j) => {
-    const names = ionScopeNames(ion.name);
-    lines.push(
-      `    if ${has("c", names.current)} IC${j}[at${j}] += scale * c.${fieldName(names.current)};`,
-      `    if (IG${j} && ${has("c", names.conductance)}) IG${j}[at${j}] += 10.0 * weight[k] * c.${
-        fieldName(names.conductance)
-      };`,
-    );
-  });
-  lines.push(`  }`, `}`);
-  return lines;
-}
-
-function hookReversal(m: TranslatedMechanism): string[] | undefined {
-  const kernel = m.kernels.reversalPotential;
-  if (!kernel) return undefined;
-  const { prologue, body } = gather(m, "    ");
-  const keys = allowedKeys(m.spec, "reversalPotential");
-  const lines = [
-    `/* compute_currents of a reversal-potential mechanism: eX is assigned, unweighted. */`,
-    `static void ${m.prefix}_hook_current(arb_mechanism_ppack* pp) {`,
-    ...prologue,
-    `  for (arb_size_type k = 0; k < width; ++k) {`,
-    ...body,
-    `    ${m.prefix}_out_rev r = {0};`,
-    `    ${kernel.cName}(&x, &r);`,
-  ];
-  m.spec.ions.forEach((ion, j) => {
-    if (!(ion.flags & ION_FLAG.writeRevPotential)) return;
-    const key = ionScopeNames(ion.name).reversal;
-    lines.push(`    if (E${j} && (r.dc_present & ${bit(keys, key)})) E${j}[at${j}] = r.${fieldName(key)};`);
-  });
-  lines.push(`  }`, `}`);
-  return lines;
-}
-
-function hookConcentrations(m: TranslatedMechanism): string[] | undefined {
-  const kernel = m.kernels.concentrations;
-  if (!kernel) return undefined;
-  const { prologue, body } = gather(m, "    ");
-  const keys = allowedKeys(m.spec, "concentrations");
-  const factor = m.spec.kind === "point" ? "1.0" : "weight[k]";
-  const lines = [
-    `/* write_ions: ${
-      m.spec.kind === "point" ? "point writers add c unweighted" : "density writers add weight*c"
-    }. */`,
-    `static void ${m.prefix}_hook_ions(arb_mechanism_ppack* pp) {`,
-    ...prologue,
-    `  for (arb_size_type k = 0; k < width; ++k) {`,
-    ...body,
-    `    ${m.prefix}_out_conc r = {0};`,
-    `    ${kernel.cName}(&x, &r);`,
-  ];
-  m.spec.ions.forEach((ion, j) => {
-    const names = ionScopeNames(ion.name);
-    if (ion.flags & ION_FLAG.writeIntConcentration) {
-      lines.push(
-        `    if (XI${j} && (r.dc_present & ${bit(keys, names.internal)})) XI${j}[at${j}] += ${factor} * r.${
-          fieldName(names.internal)
-        };`,
-      );
-    }
-    if (ion.flags & ION_FLAG.writeExtConcentration) {
-      lines.push(
-        `    if (XO${j} && (r.dc_present & ${bit(keys, names.external)})) XO${j}[at${j}] += ${factor} * r.${
-          fieldName(names.external)
-        };`,
-      );
-    }
-  });
-  lines.push(`  }`, `}`);
-  return lines;
-}
-
-function hookEvents(m: TranslatedMechanism): string[] | undefined {
-  const kernel = m.kernels.onEvent;
-  if (!kernel) return undefined;
-  const { prologue, body } = gather(m, "    ");
-  return [
-    `/* apply_events: onEvent(x, weight) per event, in stream order; states it returns are replaced. */`,
-    `static void ${m.prefix}_hook_events(arb_mechanism_ppack* pp, arb_deliverable_event_stream* stream) {`,
-    `  if (!stream) return;`,
-    ...prologue,
-    `  for (const arb_deliverable_event_data* event = stream->begin; event != stream->end; ++event) {`,
-    `    const arb_size_type k = event->mech_index;`,
-    `    if (!(k < width)) continue; /* live mode throws; compiled code skips it */`,
-    ...body,
-    `    ${m.prefix}_out_states r = {0};`,
-    `    ${kernel.cName}(&x, (double)event->weight, &r);`,
-    ...storeStates(m, "r", "    "),
-    `  }`,
-    `}`,
-  ];
-}
-
-function hookPostEvent(m: TranslatedMechanism): string[] | undefined {
-  const kernel = m.kernels.onPostEvent;
-  if (!kernel) return undefined;
-  const { prologue, body } = gather(m, "      ");
-  return [
-    `/* post_event: onPostEvent(x, t) for every detector of the instance's cell that fired (t >= 0). */`,
-    `static void ${m.prefix}_hook_post(arb_mechanism_ppack* pp) {`,
-    ...prologue,
-    `  const arb_index_type* vec_ci = pp->vec_ci;`,
-    `  const arb_value_type* since = pp->time_since_spike;`,
-    `  const int detectors = pp->n_detectors;`,
-    `  if (!vec_ci || !since) return;`,
-    `  for (arb_size_type k = 0; k < width; ++k) {`,
-    `    const arb_index_type cell = vec_ci[node_index[k]];`,
-    `    for (int det = 0; det < detectors; ++det) {`,
-    `      const double t = since[cell * detectors + det];`,
-    `      if (!(t >= 0.0)) continue;`,
-    ...body,
-    `      ${m.prefix}_out_states r = {0};`,
-    `      ${kernel.cName}(&x, t, &r);`,
-    ...storeStates(m, "r", "      "),
-    `    }`,
-    `  }`,
-    `}`,
-  ];
-}
-
 const KIND_C: Record<string, string> = {
   point: "arb_mechanism_kind_point",
   density: "arb_mechanism_kind_density",
@@ -410,10 +60,10 @@ const KIND_C: Record<string, string> = {
 };
 
 function ionTable(m: TranslatedMechanism): string[] {
-  if (m.spec.ions.length === 0) return [];
+  if (m.plan.spec.ions.length === 0) return [];
   const flag = (flags: number, bit: number) => (flags & bit ? "true" : "false");
   const lines = [`static const ion_info ${m.prefix}_ions[] = {`];
-  for (const ion of m.spec.ions) {
+  for (const ion of m.plan.spec.ions) {
     const f = ion.flags;
     lines.push(
       `    {.name = ${cString(ion.name)},`,
@@ -435,23 +85,13 @@ function ionTable(m: TranslatedMechanism): string[] {
   return lines;
 }
 
-function resultStruct(m: TranslatedMechanism, group: string, kernel: KernelName): string[] {
-  const keys = allowedKeys(m.spec, kernel);
-  if (keys.length > 64) throw new Error(`mechanism '${m.spec.name}': more than 64 keys in ${kernel}()`);
-  return [
-    `typedef struct ${m.prefix}_out_${group} {`,
-    ...(keys.length ? [`  double ${keys.map(fieldName).join(", ")};`] : []),
-    `  uint64_t dc_present; /* bit k set: key k was returned */`,
-    `} ${m.prefix}_out_${group};`,
-  ];
-}
-
 function emitMechanism(m: TranslatedMechanism): string[] {
-  const { spec, prefix } = m;
+  const { prefix } = m;
+  const { spec } = m.plan;
   const lines: string[] = [
     `/* ${"=".repeat(92)} */`,
     `/* ${comment(spec.name)}: class ${comment(m.className)} (${comment(m.location)}), kind ${spec.kind}${
-      m.kernels.derivative ? `, method ${m.method}` : ""
+      m.plan.integrated.length ? `, method ${m.plan.method}` : ""
     } */`,
     `/* ${"=".repeat(92)} */`,
     "",
@@ -467,31 +107,13 @@ function emitMechanism(m: TranslatedMechanism): string[] {
       "};",
     );
   }
-  lines.push(
-    "",
-    `/* What a kernel reads: one instance's scalars. */`,
-    `typedef struct ${prefix}_scope {`,
-    ...m.scope.map((s) => `  double ${s.field};`),
-    `} ${prefix}_scope;`,
-    "",
-  );
-  const groups = new Map<string, KernelName>();
-  for (const kernel of Object.keys(m.kernels) as KernelName[]) groups.set(resultGroup(kernel), kernel);
-  for (const [group, kernel] of groups) lines.push(...resultStruct(m, group, kernel), "");
-  for (const kernel of Object.values(m.kernels)) lines.push(kernel!.code, "");
-  const hooks = {
-    init: hookInit(m),
-    advance: hookAdvance(m),
-    current: hookCurrent(m) ?? hookReversal(m),
-    ions: hookConcentrations(m),
-    events: hookEvents(m),
-    post: hookPostEvent(m),
-  };
-  for (const hook of Object.values(hooks)) if (hook) lines.push(...hook, "");
-  const fn = (
-    name: keyof typeof hooks,
-    fallback: string,
-  ) => (hooks[name] ? `${prefix}_hook_${name}` : fallback);
+  lines.push("");
+  const hooks: Partial<Record<string, string>> = {};
+  for (const hook of m.plan.hooks) {
+    lines.push(...printCHook(m.plan, hook, prefix), "");
+    hooks[hook.hook] = cHookName(prefix, hook);
+  }
+  const fn = (name: string, fallback: string) => hooks[name] ?? fallback;
   const table = (name: string, fields: unknown[]) =>
     fields.length ? [`(arb_field_info*)${prefix}_${name}`, `${fields.length}`] : ["NULL", "0"];
   const [globals, nGlobals] = table("globals", spec.globals);
@@ -555,14 +177,14 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     ` * ${comment(options.name)}.c: Arbor mechanism catalogue generated by denocat's compiled mode from`,
     ` * ${comment(t.sources.join(", "))}. Do not edit: change the TypeScript and regenerate.`,
     ` *`,
-    ` * Mechanisms: ${comment(t.mechanisms.map((m) => m.spec.name).join(", "))}.`,
+    ` * Mechanisms: ${comment(t.mechanisms.map((m) => m.plan.spec.name).join(", "))}.`,
     ` *`,
     ` * Build once per Arbor ABI family (Arbor cannot tell them apart, arbor-abi.md 1.2):`,
     ` *   zig cc -O3 -shared -fPIC -ffp-contract=off -std=c11 -I<denocat>/c -DDENOCAT_COMPILED_ABI=7 \\`,
     ` *     ${comment(options.name)}.c -o ${comment(options.name)}_abi07.so -lm      (Arbor 0.11, 0.12)`,
     ` *   ... -DDENOCAT_COMPILED_ABI=6 ... -o ${comment(options.name)}_abi06.so   (Arbor 0.9, 0.10)`,
     ` *`,
-    ` * Every loop repeats denocat's live pointwise runtime (ffi/pointwise.ts) operation for operation.`,
+    ` * Every hook is printed from the kernel plan that live mode prints as JavaScript (kernels/).`,
     ` * NaN or infinite kernel results are stored as they are (live mode throws; Arbor's own generated`,
     ` * code does not check either). No global mutable state: thread safe per ppack.`,
     ` */`,
@@ -594,9 +216,7 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     "",
     `static const char fingerprint[] = "<denocat-compiled>";`,
     "",
-    `/* The math library is pure apart from errno, which nothing here reads. Saying so lets the`,
-    ` * compiler share rate functions between cnexp's two evaluations of derivative() (it does not`,
-    ` * change any result). */`,
+    `/* The math library is pure apart from errno, which nothing here reads (it changes no result). */`,
     ...[
       "exp",
       "expm1",
@@ -658,9 +278,6 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     `  return NULL;`,
     `}`,
     "",
-    `/* ---- helper functions of the TypeScript modules ---- */`,
-    "",
-    ...t.helpers.flatMap((h) => [h, ""]),
     ...t.mechanisms.flatMap(emitMechanism),
     `/* ---- the catalogue ---- */`,
     "",

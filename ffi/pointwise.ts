@@ -1,24 +1,18 @@
 /**
- * The pointwise kernel API: a mechanism written as pure functions of scalars, one compartment
- * at a time, turned into the six raw hooks.
+ * The pointwise kernel API at run time: a mechanism written as pure functions of scalars, one
+ * compartment at a time, turned into the six raw hooks.
  *
- * Layers, each testable on its own (in the spirit of Brian2's code generation):
- *  1. the model: a `MechanismSpec` plus the kernels a mechanism defines (`initial`, `derivative`,
- *     `current`, `onEvent`, `onPostEvent`, `concentrations`, `reversalPotential`);
- *  2. the abstract kernel: which scalars a kernel reads (the scope) and what each returned key
- *     means (`planOf`);
- *  3. target code: one JavaScript loop per hook and mechanism, generated with `new Function`, so
- *     that every kernel call site is monomorphic (V8 inlines it and removes the returned object)
- *     and no user code ever indexes a shared array. A later compiler emits C from the same plan.
+ * Two ways, one set of rules:
+ *  - planned (the normal case): the kernels' source was lowered into a kernel plan (kernels/),
+ *    and kernels/js.ts printed one JavaScript loop per hook from it: kernels inlined, evaluated
+ *    once per instance, nothing allocated per step. compiled mode prints the same plan as C;
+ *  - fallback: a kernel the plan cannot express (it calls console.log, reads `this`, closes over
+ *    a variable, ...) runs as the user's own function, called from a generated loop with a
+ *    reused scope object; cnexp then takes a = f(s + 1) - f(s) from two evaluations and checks
+ *    linearity numerically at the first step. The user is told once which kernel and why.
  *
- * What the generated loops do around the kernels, exactly as Arbor's modcc does around NMODL:
- *  - gather v (and the peer voltage of gap junctions) through `node_index`, ion values through
- *    the ion index, states and parameters by instance;
- *  - integrate states with `euler` (s += dt·f) or `cnexp`: f must be linear in s, f = a·s + b,
- *    and s = -b/a + (s + b/a)·exp_pade_11(a·dt) (s·exp_pade_11(a·dt) when b = 0, s + b·dt when
- *    a = 0), where a = f(s + 1) - f(s) and b = f(s) - a·s come from two evaluations of the kernel;
- *  - scatter-add currents and conductances with the weight and unit rules of arbor-abi.md 5.2;
- *  - refuse NaN and infinite results, naming the mechanism, kernel, value and compartment.
+ * The rules both follow (gathers, weights, units, defaults) are documented and, for the planned
+ * way, implemented in kernels/outputs.ts; names and keys come from kernels/rules.ts.
  *
  * @module
  */
@@ -26,40 +20,25 @@ import type { HookName } from "./layout.ts";
 import type { EventBatch } from "./ppack.ts";
 import type { IonSpec, MechanismSpec } from "./spec.ts";
 import { ION_FLAG } from "./layout.ts";
+import {
+  allowedKeys,
+  type IntegrationMethod,
+  ionScopeNames,
+  KERNEL_NAMES,
+  type KernelName,
+  RESERVED_SCOPE_NAMES,
+} from "../kernels/rules.ts";
+import type { MechanismPlan } from "../kernels/plan.ts";
+import { compileJsHooks, type JsHook } from "../kernels/js.ts";
 
-/** Names of the kernels a pointwise mechanism may define. */
-export type KernelName =
-  | "initial"
-  | "derivative"
-  | "current"
-  | "onEvent"
-  | "onPostEvent"
-  | "concentrations"
-  | "reversalPotential";
-
-/** Every kernel name, in the order hooks are generated. */
-export const KERNEL_NAMES: readonly KernelName[] = [
-  "initial",
-  "derivative",
-  "current",
-  "onEvent",
-  "onPostEvent",
-  "concentrations",
-  "reversalPotential",
-];
-
-/** How `derivative` is integrated. */
-export type IntegrationMethod = "cnexp" | "euler";
-
-/** Scope names every kernel sees besides the mechanism's own members. */
-export const RESERVED_SCOPE_NAMES: ReadonlySet<string> = new Set([
-  "v",
-  "dt",
-  "celsius",
-  "diam",
-  "area",
-  "vPeer",
-]);
+export {
+  allowedKeys,
+  type IntegrationMethod,
+  ionScopeNames,
+  KERNEL_NAMES,
+  type KernelName,
+  RESERVED_SCOPE_NAMES,
+};
 
 /** Kernels Arbor's calls can reach for each kind. */
 const KERNELS_OF_KIND: Record<string, readonly KernelName[]> = {
@@ -73,30 +52,6 @@ const KERNELS_OF_KIND: Record<string, readonly KernelName[]> = {
 /** The kernels an object defines. */
 export function definedKernels(target: object): KernelName[] {
   return KERNEL_NAMES.filter((name) => typeof (target as Record<string, unknown>)[name] === "function");
-}
-
-/** Scope names of an ion's scalars. */
-export function ionScopeNames(
-  ion: string,
-): {
-  reversal: string;
-  internal: string;
-  external: string;
-  diffusive: string;
-  valence: string;
-  current: string;
-  conductance: string;
-} {
-  const capital = ion.charAt(0).toUpperCase() + ion.slice(1);
-  return {
-    reversal: `e${ion}`,
-    internal: `${ion}i`,
-    external: `${ion}o`,
-    diffusive: `${ion}d`,
-    valence: `valence${capital}`,
-    current: `i${ion}`,
-    conductance: `g${ion}`,
-  };
 }
 
 /**
@@ -177,6 +132,7 @@ interface Bundle {
   ionExternal: (Float64Array | null)[];
   ionDiffusive: (Float64Array | null)[];
   ionValence: number[];
+  randoms: (Float64Array | null)[];
 }
 
 /** Where a ppack object keeps its bundle. */
@@ -247,6 +203,7 @@ class Pointwise {
       ionExternal: ions.map((ion) => optional(() => ion.externalConcentration as Float64Array)),
       ionDiffusive: ions.map((ion) => optional(() => ion.diffusiveConcentration as Float64Array)),
       ionValence: ions.map((ion) => (ion.charge as Float64Array)[0]),
+      randoms: this.spec.randoms.map((name) => optional(() => pp[name] as Float64Array)),
     };
     // Cached on the ppack object itself: it is rebuilt at every init, and so is the bundle.
     pp[BUNDLE] = b;
@@ -294,31 +251,7 @@ class Pointwise {
 
   /** Keys each kernel may return. */
   allowedKeys(kernel: KernelName): string[] {
-    const states = this.spec.states.map((f) => f.key);
-    switch (kernel) {
-      case "initial":
-      case "derivative":
-      case "onEvent":
-      case "onPostEvent":
-        return states;
-      case "current":
-        return [
-          "i",
-          "g",
-          ...this.spec.ions.flatMap((
-            ion,
-          ) => [ionScopeNames(ion.name).current, ionScopeNames(ion.name).conductance]),
-        ];
-      case "concentrations":
-        return this.spec.ions.flatMap((ion) => [
-          ...(ion.flags & ION_FLAG.writeIntConcentration ? [ionScopeNames(ion.name).internal] : []),
-          ...(ion.flags & ION_FLAG.writeExtConcentration ? [ionScopeNames(ion.name).external] : []),
-        ]);
-      case "reversalPotential":
-        return this.spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
-          ionScopeNames(ion.name).reversal
-        );
-    }
+    return allowedKeys(this.spec, kernel);
   }
 
   /**
@@ -700,17 +633,37 @@ function compilePostEvent(rt: Pointwise): Hook {
   return generatedHook(rt, "postEvent", lines);
 }
 
+/** The raw hook each plan hook becomes. */
+const PLAN_HOOKS: Record<MechanismPlan["hooks"][number]["hook"], HookName> = {
+  init: "init",
+  advance: "advanceState",
+  current: "computeCurrents",
+  ions: "writeIons",
+  events: "applyEvents",
+  post: "postEvent",
+};
+
 /**
- * Turns the kernels of a pointwise mechanism into raw hooks for the trampoline catalogue.
- * Each call makes fresh generated code and a fresh scope, so catalogues share nothing.
+ * Turns the kernels of a pointwise mechanism into raw hooks for the trampoline catalogue: the
+ * hooks printed from `plan` when there is one, else loops around the user's own kernels.
+ * Each call makes fresh code and a fresh scope, so catalogues share nothing.
  */
 export function pointwiseHooks(
   spec: MechanismSpec,
   kernels: KernelTarget,
   method: IntegrationMethod,
+  plan?: MechanismPlan,
 ): Partial<Record<HookName, Hook>> {
   const rt = new Pointwise(spec, kernels, method);
   const hooks: Partial<Record<HookName, Hook>> = {};
+  if (plan !== undefined) {
+    const fail = (kernel: string, what: string, value: number, k: number, cv: number) =>
+      rt.bad(kernel as KernelName, what, value, k, cv);
+    for (const [name, run] of Object.entries(compileJsHooks(plan, fail)) as [string, JsHook][]) {
+      hooks[PLAN_HOOKS[name as keyof typeof PLAN_HOOKS]] = (pp, events) => run(pp, rt.bundle(pp), events);
+    }
+    return hooks;
+  }
   if (kernels.initial || spec.states.length > 0) hooks.init = compileInit(rt);
   if (kernels.derivative) hooks.advanceState = (pp) => rt.advance(pp);
   if (kernels.current) hooks.computeCurrents = compileCurrent(rt);

@@ -442,3 +442,66 @@ Deno.test("generateCatalogueSource gives C that names both ABI families and no .
   assert.match(code, /\.partition_width = 1,/);
   assert.match(code, /\.alignment = 8,/);
 });
+
+// ---- (f) live and compiled agree where they used to diverge (kernel plan) ----------------------------
+
+Deno.test("live and compiled agree: a_b beside a$b, café beside cafè, an unassigned let, a 300-term sum", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "denocat-diverge-" });
+  try {
+    const file = join(folder, "diverge.ts");
+    const terms = Array.from({ length: 300 }, (_, k) => `${(k + 1) * 1e-6} * (x.v + 65)`).join(" + ");
+    await Deno.writeTextFile(
+      file,
+      `import { mechanism, PointwiseMechanism, type Scope, state } from "${MOD}";
+@mechanism({ name: "diverge", kind: "density", method: "euler" })
+export class Diverge extends PointwiseMechanism {
+  @state({ default: 7 })
+  s!: number;
+  @state({ default: 3 })
+  u!: number;
+  override initial(x: Scope<Diverge>) {
+    const a_b = 1;
+    const a$b = 2;
+    const café = 10;
+    const cafè = 20;
+    let y;
+    if (x.v > 0) y = 1;
+    return { s: a_b + café + 0 * a$b * cafè, u: y };
+  }
+  override derivative(x: Scope<Diverge>) {
+    return { s: 0 * x.s, u: 0 * x.u };
+  }
+  override current(x: Scope<Diverge>) {
+    return { i: ${terms}, g: 0 };
+  }
+}
+`,
+    );
+    const built = await compileCatalogue(file, { out: join(folder, "out"), abi: "0.7" });
+    const { Diverge } = await import(file);
+    const live = await catalogue({ mechanisms: [Diverge], abi: "0.7" });
+    const cell: CellDescription = {
+      areaUm2: 100,
+      vInit: -65,
+      density: [{ mechanism: "diverge" }],
+      iclamps: [{ start: 0, duration: 1, amplitude: 0.1 }],
+      probes: ["v", "diverge.s", "diverge.u"],
+      until: 1,
+      dt: 0.025,
+    };
+    try {
+      const a = await runCell(cell, { catalogues: [live], abi: "0.7" });
+      const b = await runCell(cell, { catalogues: [library(built, "0.7")], abi: "0.7" });
+      assert.equal(a.traces["diverge.s"][0], 11, "live: a_b + café");
+      assert.equal(b.traces["diverge.s"][0], 11, "compiled: a_b + café");
+      assert.equal(a.traces["diverge.u"][0], 3, "live: the unassigned let keeps the default");
+      assert.equal(b.traces["diverge.u"][0], 3, "compiled: the unassigned let keeps the default");
+      assert.ok(maxRelative(a, b) <= 1e-12, `the 300-term current: ${maxRelative(a, b)}`);
+      assert.ok(a.traces["v"].at(-1)! !== -65, "the clamp moved v");
+    } finally {
+      live.close();
+    }
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});

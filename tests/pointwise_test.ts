@@ -69,7 +69,7 @@ Deno.test("cnexp refuses a derivative that is not linear in its state, naming th
   });
   await assert.rejects(
     run(bad, { state: "m" }),
-    /mechanism 'square': method cnexp needs the derivative of state 'm' to be linear in 'm' \(s' = a\*s \+ b\).*instance 0, CV 0.*use method "euler"/,
+    /mechanism 'square': method cnexp needs the derivative of state 'm' to be linear in 'm' \(s' = a\*s \+ b\), but `-x\.m \* x\.m` \(.*pointwise_test\.ts:\d+:\d+\) multiplies two terms that depend on 'm'; use method "euler"/,
   );
 });
 
@@ -188,4 +188,82 @@ Deno.test("current(): density scales by 10·weight, and dI/dV is a 1 µV differe
 Deno.test("dt is NaN in initial(): it is meaningless during init (garbage on Arbor 0.9/0.10)", async () => {
   const usesDt = defineMechanism({ name: "uses_dt", states: { s: {} } }, { initial: (x) => ({ s: x.dt }) });
   await assert.rejects(run(usesDt), /initial\(\) gave NaN for state 's' at instance 0 \(CV 0\)/);
+});
+
+// ---- the kernel plan in live mode ---------------------------------------------------------------
+
+Deno.test("cnexp refuses s > 0.9 ? -s : -10*s (it passed the numeric check), naming the state and the condition", async () => {
+  const bad = defineMechanism({ name: "branchy", method: "cnexp", states: { s: { default: 0.5 } } }, {
+    derivative: (x) => ({ s: x.s > 0.9 ? -x.s : -10 * x.s }),
+  });
+  await assert.rejects(
+    run(bad, { state: "s" }),
+    /mechanism 'branchy': method cnexp needs the derivative of state 's' to be linear in 's'.*`x\.s > 0\.9` \(.*pointwise_test\.ts:\d+:\d+\) chooses a branch by a condition on 's'/,
+  );
+});
+
+/** Runs `body` and returns what it printed with console.log. */
+async function printed(body: () => Promise<unknown>): Promise<string[]> {
+  const lines: string[] = [];
+  const original = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  try {
+    await body();
+  } finally {
+    console.log = original;
+  }
+  return lines;
+}
+
+Deno.test("a kernel with console.log runs as the user's function, prints, and says so once in one line", async () => {
+  const chatty = defineMechanism({ name: "chatty", states: { s: {} } }, {
+    initial(x) {
+      console.log(`initial at v = ${x.v}`);
+      return { s: 2 };
+    },
+  });
+  const quiet = defineMechanism({ name: "quiet", states: { s: {} } }, {
+    initial(_x) {
+      return { s: 2 };
+    },
+  });
+  const lines = await printed(async () => {
+    const first = await run(chatty, { state: "s" });
+    await run(chatty, { state: "s" });
+    assert.equal(first.values[0], 2);
+  });
+  const notices = lines.filter((line) => line.startsWith("denocat:"));
+  assert.equal(notices.length, 1, lines.join("\n"));
+  assert.match(
+    notices[0],
+    /^denocat: mechanism 'chatty': kernel initial runs as your own function .*console\.log .*pointwise_test\.ts:\d+:\d+/,
+  );
+  assert.ok(lines.some((line) => line.startsWith("initial at v = ")), "the kernel's own output");
+  const quietLines = await printed(() => run(quiet, { state: "s" }));
+  assert.deepEqual(quietLines, [], "the same kernel without console.log is planned: no notice");
+});
+
+Deno.test("planned hooks allocate nothing per step (V8 garbage collections do not grow with the steps)", async () => {
+  const probe = new URL("./support/allocation_probe.ts", import.meta.url).pathname;
+  const collections = async (steps: number, mode = "") => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--v8-flags=--trace-gc", probe, String(steps), mode],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout);
+    assert.ok(output.success, new TextDecoder().decode(output.stderr));
+    assert.match(text, /allocation_probe: done/);
+    return text.split("\n").filter((line) => /Scavenge|Mark-Compact|Mark-sweep/.test(line)).length;
+  };
+  const short = await collections(1_000);
+  const long = await collections(20_000);
+  // 64 CVs × 19 000 more steps of hh and a leak: one allocation per instance and step would be
+  // about 1.2 million objects, dozens of scavenges.
+  assert.ok(long - short <= 3, `${short} collections for 1000 steps, ${long} for 20000`);
+  const fallbackShort = await collections(1_000, "fallback");
+  const fallbackLong = await collections(20_000, "fallback");
+  console.log(
+    `  planned: ${short} -> ${long} collections; user's function (fallback): ${fallbackShort} -> ${fallbackLong}`,
+  );
 });

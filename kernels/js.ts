@@ -1,0 +1,222 @@
+/**
+ * The JavaScript printer of the kernel plan (live mode): one function per hook, built with
+ * `new Function`, that gathers each instance's scalars from the ppack's arrays into locals,
+ * evaluates the plan's graph once (kernels inlined, common subexpressions shared, no kernel
+ * call, no object, nothing allocated per step), checks every result, and stores it. Every rule
+ * (keys, weights, defaults, cnexp) comes from the plan; this file only spells it.
+ *
+ * @module
+ */
+import type { Op } from "./graph.ts";
+import type { HookPlan, MechanismPlan } from "./plan.ts";
+import { hookInputs, hookIons, hookRoots, INFIX, schedule, type Spelling } from "./print.ts";
+import type { InputSource } from "./rules.ts";
+import type { Target } from "./outputs.ts";
+
+/** The arrays of one ppack object that the printed hooks read (see ffi/pointwise.ts `Bundle`). */
+export interface JsArrays {
+  /** Instances. */
+  width: number;
+  node: Int32Array;
+  v: Float64Array;
+  temperature: Float64Array;
+  diam: Float64Array;
+  area: Float64Array;
+  weight: Float64Array;
+  multiplicity: Int32Array | null;
+  peer: Int32Array | null;
+  vPeer: Float64Array | null;
+  vecCi: Int32Array | null;
+  timeSinceSpike: Float64Array | null;
+  states: Float64Array[];
+  parameters: Float64Array[];
+  randoms: (Float64Array | null)[];
+  ionIndex: Int32Array[];
+  ionCurrent: Float64Array[];
+  ionConductance: (Float64Array | null)[];
+  ionReversal: (Float64Array | null)[];
+  ionInternal: (Float64Array | null)[];
+  ionExternal: (Float64Array | null)[];
+  ionDiffusive: (Float64Array | null)[];
+  ionValence: number[];
+}
+
+/** A printed hook: `(pp, arrays, events) => void`; `fail(kernel, what, value, k, cv)` throws. */
+export type JsHook = (pp: Record<string, unknown>, b: JsArrays, events?: unknown) => void;
+
+const JS_CALL: Partial<Record<Op, string>> = { mod: "%", pow: "**" };
+
+function jsNumber(value: number): string {
+  if (Object.is(value, -0)) return "-0";
+  return value < 0 ? `(${value})` : String(value);
+}
+
+const spelling: Spelling = {
+  constant: (value) => (typeof value === "boolean" ? String(value) : jsNumber(value)),
+  input: (k) => `x${k}`,
+  arg: "arg",
+  op(op, args) {
+    const infix = INFIX[op] ?? JS_CALL[op];
+    if (infix) return `(${args[0]} ${infix} ${args[1]})`;
+    if (op === "eq") return `(${args[0]} === ${args[1]})`;
+    if (op === "ne") return `(${args[0]} !== ${args[1]})`;
+    if (op === "neg") return `(-${args[0]})`;
+    if (op === "not") return `(!${args[0]})`;
+    if (op === "select") return `(${args[0]} ? ${args[1]} : ${args[2]})`;
+    return `Math.${op}(${args.join(", ")})`;
+  },
+};
+
+const ION: Record<string, string> = {
+  reversal: "E",
+  internal: "XI",
+  external: "XO",
+  diffusive: "XD",
+  current: "IC",
+  conductance: "IG",
+};
+
+function gatherCode(source: InputSource): string {
+  switch (source.of) {
+    case "node":
+      return { v: "V", temperature: "T", diam: "D", area: "A" }[source.array] + "[n]";
+    case "peer":
+      return `VP === null ? ${jsNumber(source.fallback)} : VP[peer[k]]`;
+    case "dt":
+      return "dt";
+    case "state":
+      return `S${source.index}[k]`;
+    case "parameter":
+      return `P${source.index}[k]`;
+    case "global":
+      return `G${source.index}`;
+    case "random":
+      return `R${source.index} === null ? ${jsNumber(source.fallback)} : R${source.index}[k]`;
+    case "ion": {
+      const array = `${ION[source.field]}${source.ion}`;
+      return `${array} === null ? ${jsNumber(source.fallback)} : ${array}[at${source.ion}]`;
+    }
+    case "valence":
+      return `Z${source.ion}`;
+    case "weight":
+      return "W[k]";
+    case "multiplicity":
+      return `M === null ? ${jsNumber(source.fallback)} : M[k]`;
+  }
+}
+
+function targetCode(target: Target): { lvalue: string; optional?: string } {
+  switch (target.array) {
+    case "state":
+      return { lvalue: `S${target.index}[k]` };
+    case "vec_i":
+      return { lvalue: "vecI[n]" };
+    case "vec_g":
+      return { lvalue: "vecG[n]" };
+    case "ion": {
+      const array = `${ION[target.field]}${target.ion}`;
+      return {
+        lvalue: `${array}[at${target.ion}]`,
+        optional: target.field === "current" ? undefined : array,
+      };
+    }
+  }
+}
+
+function prologue(plan: MechanismPlan, ions: number[]): string[] {
+  const { spec } = plan;
+  const lines = [
+    "const node = b.node, V = b.v, T = b.temperature, D = b.diam, A = b.area, W = b.weight;",
+    "const M = b.multiplicity, peer = b.peer, VP = b.vPeer;",
+    "const dt = pp.dt;",
+  ];
+  spec.states.forEach((_, j) => lines.push(`const S${j} = b.states[${j}];`));
+  spec.parameters.forEach((_, j) => lines.push(`const P${j} = b.parameters[${j}];`));
+  spec.globals.forEach((f, j) => lines.push(`const G${j} = pp[${JSON.stringify(f.key)}];`));
+  spec.randoms.forEach((_, j) => lines.push(`const R${j} = b.randoms[${j}];`));
+  for (const j of ions) {
+    lines.push(
+      `const I${j} = b.ionIndex[${j}], E${j} = b.ionReversal[${j}], XI${j} = b.ionInternal[${j}], ` +
+        `XO${j} = b.ionExternal[${j}], XD${j} = b.ionDiffusive[${j}], IC${j} = b.ionCurrent[${j}], ` +
+        `IG${j} = b.ionConductance[${j}], Z${j} = b.ionValence[${j}];`,
+    );
+  }
+  return lines;
+}
+
+function body(plan: MechanismPlan, hook: HookPlan): string[] {
+  const lines: string[] = [];
+  for (const j of hookIons(plan, hook)) lines.push(`const at${j} = I${j}[k];`);
+  for (const k of hookInputs(hook)) lines.push(`const x${k} = ${gatherCode(plan.inputs[k].source)};`);
+  const s = schedule(hookRoots(hook), spelling);
+  for (const t of s.temps) lines.push(`const ${t.name} = ${t.code};`);
+  // `v - v !== 0` is true for NaN and ±Infinity only: one cheap test for both.
+  hook.checks.forEach((c) => {
+    const value = s.of(c.value);
+    lines.push(
+      `if (${value} - ${value} !== 0) fail(${JSON.stringify(c.kernel)}, ${
+        JSON.stringify(c.what)
+      }, ${value}, k, n);`,
+    );
+  });
+  for (const store of hook.stores) {
+    const { lvalue, optional } = targetCode(store.target);
+    const write = `${lvalue} ${store.mode === "add" ? "+=" : "="} ${s.of(store.value)};`;
+    lines.push(optional ? `if (${optional} !== null) ${write}` : write);
+  }
+  return lines;
+}
+
+/** The source of one hook, as the body of `function(pp, b, events)`. */
+export function printJsHook(plan: MechanismPlan, hook: HookPlan): string {
+  const lines = prologue(plan, hookIons(plan, hook));
+  const instance = body(plan, hook);
+  if (hook.hook === "current") lines.push("const vecI = pp.i, vecG = pp.g;");
+  if (hook.loop === "events") {
+    lines.push(
+      "const target = events.mechIndex, weight = events.weight;",
+      "for (let e = 0; e < events.length; e++) {",
+      "const k = target[e];",
+      `if (!(k < b.width)) throw new Error(\`mechanism '${plan.spec.name}': event for instance \${k}, but width is \${b.width}\`);`,
+      "const n = node[k];",
+      "const arg = weight[e];",
+      ...instance,
+      "}",
+    );
+  } else if (hook.loop === "post") {
+    lines.push(
+      "const ci = b.vecCi, since = b.timeSinceSpike, detectors = pp.nDetectors;",
+      "if (ci === null || since === null) return;",
+      "for (let k = 0; k < b.width; k++) {",
+      "const n = node[k];",
+      "const cell = ci[n];",
+      "for (let d = 0; d < detectors; d++) {",
+      "const arg = since[cell * detectors + d];",
+      "if (!(arg >= 0)) continue;",
+      ...instance,
+      "}",
+      "}",
+    );
+  } else {
+    lines.push("for (let k = 0, width = b.width; k < width; k++) {", "const n = node[k];", ...instance, "}");
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Compiles every hook of `plan`; `fail` is called (and must throw) for a non-finite result.
+ * Returns the hooks by their plan names.
+ */
+export function compileJsHooks(
+  plan: MechanismPlan,
+  fail: (kernel: string, what: string, value: number, k: number, cv: number) => never,
+): Partial<Record<HookPlan["hook"], JsHook>> {
+  const out: Partial<Record<HookPlan["hook"], JsHook>> = {};
+  for (const hook of plan.hooks) {
+    const source = `"use strict";\nreturn function ${hook.hook}(pp, b, events) {\n${
+      printJsHook(plan, hook)
+    }\n};`;
+    out[hook.hook] = new Function("fail", source)(fail) as JsHook;
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+/**
+ * Live mode's way to the kernel plan: a declaration records where it was made (the stack frame
+ * of `@mechanism(...)` or `defineMechanism(...)`); at `catalogue()` time that source is parsed
+ * (the TypeScript compiler is loaded then, once) and the plan is built. A kernel the plan cannot
+ * express falls back to the user's own function, and the user is told once, in one line, which
+ * kernel and why. A kernel that breaks a rule (a non-linear cnexp derivative, an unknown key) is
+ * refused exactly as compiled mode refuses it.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { buildPlan, locateOwner, type MechanismPlan, type PlanRequest } from "./plan.ts";
+import { CompileError, loadTypeScript, Sources } from "./source.ts";
+
+/** Where a declaration was made. */
+export interface DeclarationSite {
+  /** `file:` URL of the module. */
+  url: string;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column. */
+  column: number;
+}
+
+/**
+ * The site of the caller of the function that calls this (`depth` frames up from it), read
+ * from a stack trace; undefined when it is not a local file.
+ */
+export function callerSite(depth = 2): DeclarationSite | undefined {
+  const lines = (new Error().stack ?? "").split("\n").slice(1);
+  const frame = lines[depth];
+  const match = frame?.match(/(file:\/\/[^\s()]+):(\d+):(\d+)\)?\s*$/);
+  if (!match) return undefined;
+  return { url: match[1], line: Number(match[2]), column: Number(match[3]) };
+}
+
+/** What a live plan attempt gave: a plan, or the one-line reason the kernels run as written. */
+export type LivePlan = { plan: MechanismPlan; notice?: undefined } | { plan?: undefined; notice: string };
+
+/** Builds the live plan of one declaration; throws only for a broken rule (`CompileError.rule`). */
+export async function planLive(request: PlanRequest, site: DeclarationSite | undefined): Promise<LivePlan> {
+  const name = request.spec.name;
+  const fallback = (kernel: string | undefined, reason: string): LivePlan => ({
+    notice: `denocat: mechanism '${name}': ${
+      kernel ? `kernel ${kernel}` : `kernels ${request.kernels.join(", ")}`
+    } run${kernel ? "s" : ""} as your own function (slower, checked numerically): ${reason}`,
+  });
+  if (site === undefined) return fallback(undefined, "the declaration's source file was not found");
+  let src: Sources;
+  try {
+    src = new Sources(await loadTypeScript());
+  } catch (error) {
+    return fallback(undefined, `the TypeScript compiler could not be loaded (${(error as Error).message})`);
+  }
+  try {
+    const module = src.module(fileURLToPath(site.url));
+    const owner = locateOwner(src, module, site.line, site.column);
+    if (owner === undefined) {
+      return fallback(undefined, `no declaration was found at ${module.display}:${site.line}:${site.column}`);
+    }
+    return { plan: buildPlan(src, owner, request) };
+  } catch (error) {
+    if (!(error instanceof CompileError)) throw error;
+    if (error.rule) throw error;
+    return fallback(error.kernel, error.message);
+  }
+}

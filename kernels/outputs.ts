@@ -1,0 +1,265 @@
+/**
+ * The output rules of the kernel plan: how each kernel's returned values become array writes,
+ * exactly as Arbor's modcc does around NMODL (arbor-abi.md 5.2–5.5). This is the one file where
+ * these rules live; both printers only print the stores made here.
+ *
+ *  - initial: states it leaves out restart from their defaults (init stays idempotent); every
+ *    STATE, not the ASSIGNED ones, is scaled by the instance's multiplicity (coalesced synapses);
+ *  - derivative: euler s += dt·f, or cnexp (kernels/cnexp.ts); it must return each integrated
+ *    state on every path, and no assigned state;
+ *  - current: I = i + Σ iX and G = g + Σ gX, or dI/dV by a 1 µV forward difference when no
+ *    conductance is returned. Density currents are scaled by 10·weight (mA/cm² → A/m²), point
+ *    and gap-junction currents by weight (nA, already per area). The per-ion conductivity of
+ *    ABI 0.6 is scaled by 10·weight for every kind;
+ *  - reversalPotential: eX is assigned, unweighted;
+ *  - concentrations: density writers add weight·c, point writers add c unweighted;
+ *  - onEvent / onPostEvent: the states returned replace the old values, the others stay.
+ *
+ * Every stored kernel result is checked: NaN or ±Infinity is an error naming the mechanism,
+ * kernel, value, instance and CV.
+ *
+ * @module
+ */
+import type { Graph, Node } from "./graph.ts";
+import type { MechanismSpec } from "../ffi/spec.ts";
+import { ION_FLAG } from "../ffi/layout.ts";
+import { cnexpStep, linearCoefficients } from "./cnexp.ts";
+import { allowedKeys, type IntegrationMethod, ionScopeNames, type KernelName } from "./rules.ts";
+import { CompileError, ruleError } from "./source.ts";
+
+/** An array a hook writes. */
+export type Target =
+  | { array: "state"; index: number }
+  | { array: "vec_i" | "vec_g" }
+  | { array: "ion"; ion: number; field: "current" | "conductance" | "reversal" | "internal" | "external" };
+
+/** One write per instance (or event). Optional targets may be absent (then nothing is written). */
+export interface Store {
+  /** What is written. */
+  target: Target;
+  /** Assign or accumulate. */
+  mode: "set" | "add";
+  /** The value. */
+  value: Node;
+}
+
+/** A value that must be finite, or the hook fails naming it. */
+export interface Check {
+  /** Kernel that produced it. */
+  kernel: KernelName;
+  /** What it is, e.g. `state 'm'` or `the current`. */
+  what: string;
+  /** The value. */
+  value: Node;
+}
+
+/** The writes of one hook and the checks that precede them. */
+export interface Outputs {
+  /** Checks, all evaluated before any store. */
+  checks: Check[];
+  /** Stores, in order. */
+  stores: Store[];
+}
+
+/** What the rules need: the graph, the spec, and the input node of each scope key. */
+export interface RuleContext {
+  g: Graph;
+  spec: MechanismSpec;
+  /** Input node by scope key. */
+  scope: ReadonlyMap<string, Node>;
+  /** Input index by scope key. */
+  index: ReadonlyMap<string, number>;
+  /** The instance weight and multiplicity inputs. */
+  weight: Node;
+  multiplicity: Node;
+}
+
+/** A boolean node: whether `node` is defined (not `undefined`) on the path taken. */
+export function defined(g: Graph, node: Node): Node {
+  if (!node.mayBeUndef) return g.constant(true);
+  if (node.kind === "undef") return g.constant(false);
+  if (node.kind === "op" && node.op === "select") {
+    return g.select(node.args[0], defined(g, node.args[1]), defined(g, node.args[2]));
+  }
+  return g.constant(true);
+}
+
+const sum = (g: Graph, terms: Node[]) =>
+  terms.length === 0 ? g.constant(0) : terms.reduce((acc, t) => g.op("add", acc, t));
+
+/** init: initial() (or the defaults) per instance. */
+export function initOutputs(c: RuleContext, result: Map<string, Node> | undefined): Outputs {
+  const { g, spec } = c;
+  const out: Outputs = { checks: [], stores: [] };
+  spec.states.forEach((f, index) => {
+    const fallback = g.constant(f.defaultValue);
+    const returned = result?.get(f.key);
+    const value = returned === undefined ? fallback : g.replaceUndef(returned, fallback);
+    if (returned !== undefined) out.checks.push({ kernel: "initial", what: `state '${f.key}'`, value });
+    out.stores.push({
+      target: { array: "state", index },
+      mode: "set",
+      value: f.assigned ? value : g.op("mul", value, c.multiplicity),
+    });
+  });
+  return out;
+}
+
+/** advance_state: the integrated states, and which they are. */
+export function advanceOutputs(
+  c: RuleContext,
+  result: Map<string, Node>,
+  method: IntegrationMethod,
+  at: string,
+): Outputs & { integrated: number[] } {
+  const { g, spec } = c;
+  const out: Outputs & { integrated: number[] } = { checks: [], stores: [], integrated: [] };
+  const where = `mechanism '${spec.name}'`;
+  for (const key of result.keys()) {
+    const field = spec.states.find((f) => f.key === key)!;
+    if (field.assigned) {
+      throw ruleError(
+        new CompileError(`${where}: derivative() returns '${key}', which is declared assigned (${at})`),
+      );
+    }
+    if (result.get(key)!.mayBeUndef) {
+      throw ruleError(
+        new CompileError(
+          `${where}: derivative() leaves state '${key}' undefined on some path (a key left out, or a let ` +
+            `never assigned) (${at}); return every integrated state on every path`,
+        ),
+      );
+    }
+  }
+  const integrated = spec.states.flatMap((f, j) => (result.has(f.key) ? [j] : []));
+  const dt = c.scope.get("dt")!;
+  const others = new Map(integrated.map((j) => [c.index.get(spec.states[j].key)!, spec.states[j].key]));
+  for (const j of integrated) {
+    const key = spec.states[j].key;
+    const s = c.scope.get(key)!;
+    const f = result.get(key)!;
+    let value: Node;
+    if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
+    else {
+      const input = c.index.get(key)!;
+      const rest = new Map([...others].filter(([k]) => k !== input));
+      value = cnexpStep(
+        g,
+        s,
+        dt,
+        linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest }),
+      );
+    }
+    out.checks.push({ kernel: "derivative", what: `state '${key}'`, value });
+    out.stores.push({ target: { array: "state", index: j }, mode: "set", value });
+  }
+  out.integrated = integrated;
+  return out;
+}
+
+/** No conductance returned: dI/dV by a forward difference of 1 µV, as NEURON does. */
+function forwardDifference(c: RuleContext, I: Node, given: Node): Node {
+  const { g } = c;
+  if (given.kind === "const" && given.value) return g.constant(NaN); // never taken: not built
+  const v = c.index.get("v")!;
+  const shifted = g.substitute(I, new Map([[v, g.op("add", c.scope.get("v")!, g.constant(0.001))]]));
+  return g.op("div", g.op("sub", shifted, I), g.constant(0.001));
+}
+
+/** compute_currents of a current() kernel. */
+export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outputs {
+  const { g, spec } = c;
+  const zero = g.constant(0);
+  const present = (keys: string[]) => keys.filter((key) => result.has(key));
+  const value = (key: string) => g.replaceUndef(result.get(key)!, zero);
+  const currents = present(["i", ...spec.ions.map((ion) => ionScopeNames(ion.name).current)]);
+  const conductances = present(["g", ...spec.ions.map((ion) => ionScopeNames(ion.name).conductance)]);
+  const I = sum(g, currents.map(value));
+  const given = conductances.map((key) => defined(g, result.get(key)!)).reduce(
+    (acc, d) => g.op("or", acc, d),
+    g.constant(false),
+  );
+  const G = g.select(given, sum(g, conductances.map(value)), forwardDifference(c, I, given));
+  const tenWeight = g.op("mul", g.constant(10), c.weight);
+  const scale = spec.kind === "density" ? tenWeight : c.weight;
+  const out: Outputs = {
+    checks: [
+      { kernel: "current", what: "the current", value: I },
+      { kernel: "current", what: "the conductance", value: G },
+    ],
+    stores: [
+      { target: { array: "vec_i" }, mode: "add", value: g.op("mul", scale, I) },
+      { target: { array: "vec_g" }, mode: "add", value: g.op("mul", scale, G) },
+    ],
+  };
+  spec.ions.forEach((ion, j) => {
+    const names = ionScopeNames(ion.name);
+    if (result.has(names.current)) {
+      out.stores.push({
+        target: { array: "ion", ion: j, field: "current" },
+        mode: "add",
+        value: g.op("mul", scale, value(names.current)),
+      });
+    }
+    if (result.has(names.conductance)) {
+      out.stores.push({
+        target: { array: "ion", ion: j, field: "conductance" },
+        mode: "add",
+        value: g.op("mul", tenWeight, value(names.conductance)),
+      });
+    }
+  });
+  return out;
+}
+
+/** compute_currents of a reversalPotential() kernel. */
+export function reversalOutputs(c: RuleContext, result: Map<string, Node>): Outputs {
+  const out: Outputs = { checks: [], stores: [] };
+  c.spec.ions.forEach((ion, j) => {
+    const key = ionScopeNames(ion.name).reversal;
+    if (!(ion.flags & ION_FLAG.writeRevPotential) || !result.has(key)) return;
+    const value = c.g.replaceUndef(result.get(key)!, c.scope.get(key)!);
+    out.checks.push({ kernel: "reversalPotential", what: key, value });
+    out.stores.push({ target: { array: "ion", ion: j, field: "reversal" }, mode: "set", value });
+  });
+  return out;
+}
+
+/** write_ions of a concentrations() kernel. */
+export function concentrationOutputs(c: RuleContext, result: Map<string, Node>): Outputs {
+  const { g, spec } = c;
+  const out: Outputs = { checks: [], stores: [] };
+  const factor = spec.kind === "point" ? g.constant(1) : c.weight;
+  spec.ions.forEach((ion, j) => {
+    const names = ionScopeNames(ion.name);
+    const fields = [
+      [ION_FLAG.writeIntConcentration, names.internal, "internal"],
+      [ION_FLAG.writeExtConcentration, names.external, "external"],
+    ] as const;
+    for (const [flag, key, field] of fields) {
+      if (!(ion.flags & flag) || !result.has(key)) continue;
+      const value = g.replaceUndef(result.get(key)!, g.constant(0));
+      out.checks.push({ kernel: "concentrations", what: key, value });
+      out.stores.push({
+        target: { array: "ion", ion: j, field },
+        mode: "add",
+        value: g.op("mul", factor, value),
+      });
+    }
+  });
+  return out;
+}
+
+/** apply_events / post_event: returned states replace the old ones. */
+export function eventOutputs(c: RuleContext, kernel: KernelName, result: Map<string, Node>): Outputs {
+  const out: Outputs = { checks: [], stores: [] };
+  c.spec.states.forEach((f, index) => {
+    if (!result.has(f.key)) return;
+    const value = c.g.replaceUndef(result.get(f.key)!, c.scope.get(f.key)!);
+    out.checks.push({ kernel, what: `state '${f.key}'`, value });
+    out.stores.push({ target: { array: "state", index }, mode: "set", value });
+  });
+  return out;
+}
+
+export { allowedKeys };

@@ -1,0 +1,274 @@
+/**
+ * The kernel plan of one pointwise mechanism: what each hook gathers, computes and writes, as
+ * one expression graph (kernels/graph.ts) shared by every kernel of the mechanism, lowered from
+ * the source (kernels/lower.ts) and turned into checks and stores by the output rules
+ * (kernels/outputs.ts). The JavaScript printer (kernels/js.ts, live mode) and the C printer
+ * (kernels/c.ts, compiled and native mode) print it; they agree by construction.
+ *
+ * @module
+ */
+import type { MechanismSpec } from "../ffi/spec.ts";
+import { Graph, type Node } from "./graph.ts";
+import { type LoweredKernel, Lowerer } from "./lower.ts";
+import {
+  advanceOutputs,
+  concentrationOutputs,
+  currentOutputs,
+  eventOutputs,
+  initOutputs,
+  type Outputs,
+  reversalOutputs,
+  type RuleContext,
+} from "./outputs.ts";
+import { allowedKeys, type Input, type IntegrationMethod, type KernelName, planInputs } from "./rules.ts";
+import { CompileError, type FunctionNode, type ModuleInfo, type Sources, type TS } from "./source.ts";
+
+/** The hooks a plan can fill, by their C-side names. */
+export type PlanHook = "init" | "advance" | "current" | "ions" | "events" | "post";
+
+/** How a hook loops. */
+export type Loop = "instances" | "events" | "post";
+
+/** One hook: its loop, and the checks and stores of one instance (or event). */
+export interface HookPlan extends Outputs {
+  /** Which hook. */
+  hook: PlanHook;
+  /** How it loops. */
+  loop: Loop;
+  /** The kernel it runs (none: init without initial()). */
+  kernel?: KernelName;
+  /** `file:line:column` of that kernel. */
+  at?: string;
+}
+
+/** The plan of one mechanism. */
+export interface MechanismPlan {
+  /** Runtime spec. */
+  spec: MechanismSpec;
+  /** Integration method. */
+  method: IntegrationMethod;
+  /** Class (or `defineMechanism` object) the kernels come from. */
+  owner: string;
+  /** `file:line:column` of the declaration. */
+  at: string;
+  /** Every scalar a hook may gather (index = input node index). */
+  inputs: Input[];
+  /** The expression graph. */
+  graph: Graph;
+  /** Hooks, in ABI order. */
+  hooks: HookPlan[];
+  /** States `derivative` integrates. */
+  integrated: number[];
+}
+
+/** Where the kernels are: a class (and the classes it extends) or an object literal. */
+export type KernelOwner =
+  | { kind: "class"; module: ModuleInfo; node: TS.ClassDeclaration }
+  | { kind: "object"; module: ModuleInfo; node: TS.ObjectLiteralExpression };
+
+/** Finds kernel `name` of `owner` as a method or an arrow / function field (or inherited). */
+export function findKernel(
+  src: Sources,
+  owner: KernelOwner,
+  name: string,
+): { module: ModuleInfo; fn: FunctionNode } | undefined {
+  const ts = src.ts;
+  const functionOf = (e: TS.Expression | undefined) =>
+    e && (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) ? e : undefined;
+  const named = (n: TS.PropertyName | undefined) =>
+    n !== undefined && (ts.isIdentifier(n) || ts.isStringLiteral(n)) && n.text === name;
+  if (owner.kind === "object") {
+    for (const p of owner.node.properties) {
+      if (!named(p.name)) continue;
+      if (ts.isMethodDeclaration(p)) return { module: owner.module, fn: p };
+      if (ts.isPropertyAssignment(p)) {
+        const fn = functionOf(p.initializer);
+        if (fn) return { module: owner.module, fn };
+        src.fail(owner.module, p, `kernel ${name} given as something other than a function`);
+      }
+    }
+    return undefined;
+  }
+  for (const member of owner.node.members) {
+    if (!named(member.name)) continue;
+    if (ts.isMethodDeclaration(member) && member.body) return { module: owner.module, fn: member };
+    if (ts.isPropertyDeclaration(member)) {
+      const fn = functionOf(member.initializer);
+      if (fn) return { module: owner.module, fn };
+    }
+  }
+  const heritage = owner.node.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)
+    ?.types[0];
+  if (heritage && ts.isIdentifier(heritage.expression)) {
+    const found = src.lookup(owner.module, heritage.expression.text);
+    if (found?.kind === "class") {
+      return findKernel(src, { kind: "class", module: found.module, node: found.node }, name);
+    }
+  }
+  return undefined;
+}
+
+/** Everything `buildPlan` needs besides the source. */
+export interface PlanRequest {
+  /** Runtime spec (the source of every piece of metadata). */
+  spec: MechanismSpec;
+  /** Integration method. */
+  method: IntegrationMethod;
+  /** Kernels defined at run time. */
+  kernels: readonly KernelName[];
+  /** Name of the class or object, for messages. */
+  owner: string;
+}
+
+/** The hooks each kernel fills, in ABI order. */
+const HOOK_OF: Record<KernelName, { hook: PlanHook; loop: Loop }> = {
+  initial: { hook: "init", loop: "instances" },
+  derivative: { hook: "advance", loop: "instances" },
+  current: { hook: "current", loop: "instances" },
+  reversalPotential: { hook: "current", loop: "instances" },
+  concentrations: { hook: "ions", loop: "instances" },
+  onEvent: { hook: "events", loop: "events" },
+  onPostEvent: { hook: "post", loop: "post" },
+};
+
+/**
+ * Builds the plan of one mechanism whose kernels are in `owner`. Throws a CompileError when a
+ * kernel leaves the subset (see kernels/lower.ts) or breaks a rule (cnexp linearity, keys).
+ */
+export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest): MechanismPlan {
+  const { spec, method } = request;
+  const g = new Graph();
+  const inputs = planInputs(spec);
+  const index = new Map<string, number>();
+  const scope = new Map<string, Node>();
+  inputs.forEach((input, k) => {
+    if (input.key === "") return;
+    index.set(input.key, k);
+    scope.set(input.key, g.input(k));
+  });
+  const context: RuleContext = {
+    g,
+    spec,
+    scope,
+    index,
+    weight: g.input(inputs.findIndex((i) => i.source.of === "weight")),
+    multiplicity: g.input(inputs.findIndex((i) => i.source.of === "multiplicity")),
+  };
+  const lowerer = new Lowerer(src, g);
+  const at = src.where(owner.module, owner.node).text;
+  const lower = (kernel: KernelName): LoweredKernel => {
+    const found = findKernel(src, owner, kernel);
+    if (!found) {
+      throw new CompileError(
+        `${request.owner} (${at}) has a ${kernel} kernel at run time, but its source was not found in the class ` +
+          `or the classes it extends: define it as a method`,
+        owner.module.display,
+        ...lowerer.line(owner.module, owner.node),
+      );
+    }
+    // dt is meaningless during init (garbage on Arbor 0.9/0.10): NaN makes a kernel that uses it fail.
+    const kernelScope = kernel === "initial" ? new Map([...scope, ["dt", g.constant(NaN)]]) : scope;
+    try {
+      return lowerer.kernel(found.module, found.fn, {
+        mechanism: spec.name,
+        owner: request.owner,
+        kernel,
+        allowed: allowedKeys(spec, kernel),
+        scope: kernelScope,
+      });
+    } catch (error) {
+      if (error instanceof CompileError) error.kernel ??= kernel;
+      throw error;
+    }
+  };
+  const hooks: HookPlan[] = [];
+  let integrated: number[] = [];
+  const has = (k: KernelName) => request.kernels.includes(k);
+  if (has("initial") || spec.states.length > 0) {
+    const lowered = has("initial") ? lower("initial") : undefined;
+    hooks.push({
+      ...HOOK_OF.initial,
+      kernel: lowered && "initial",
+      at: lowered?.at,
+      ...initOutputs(context, lowered?.result),
+    });
+  }
+  for (
+    const kernel of [
+      "derivative",
+      "current",
+      "reversalPotential",
+      "concentrations",
+      "onEvent",
+      "onPostEvent",
+    ] as const
+  ) {
+    if (!has(kernel)) continue;
+    const lowered = lower(kernel);
+    let outputs: Outputs;
+    try {
+      if (kernel === "derivative") {
+        const advance = advanceOutputs(context, lowered.result, method, lowered.at);
+        integrated = advance.integrated;
+        outputs = advance;
+      } else if (kernel === "current") outputs = currentOutputs(context, lowered.result);
+      else if (kernel === "reversalPotential") outputs = reversalOutputs(context, lowered.result);
+      else if (kernel === "concentrations") outputs = concentrationOutputs(context, lowered.result);
+      else outputs = eventOutputs(context, kernel, lowered.result);
+    } catch (error) {
+      if (error instanceof CompileError) error.kernel ??= kernel;
+      throw error;
+    }
+    hooks.push({
+      ...HOOK_OF[kernel],
+      kernel,
+      at: lowered.at,
+      checks: outputs.checks,
+      stores: outputs.stores,
+    });
+  }
+  return { spec, method, owner: request.owner, at, inputs, graph: g, hooks, integrated };
+}
+
+/**
+ * Finds the declaration a stack frame points at: a class whose `@mechanism(...)` decorator, or
+ * a `defineMechanism(...)` call whose object literal of kernels, starts at `line:column`.
+ */
+export function locateOwner(
+  src: Sources,
+  module: ModuleInfo,
+  line: number,
+  column: number,
+): KernelOwner | undefined {
+  const ts = src.ts;
+  const position = (n: TS.Node) => src.where(module, n);
+  let found: KernelOwner | undefined;
+  const visit = (n: TS.Node): void => {
+    if (found) return;
+    if (ts.isClassDeclaration(n) || ts.isClassExpression(n)) {
+      for (const d of ts.getDecorators(n) ?? []) {
+        const at = position(d.expression);
+        if (at.line === line && at.column === column && ts.isClassDeclaration(n)) {
+          found = { kind: "class", module, node: n };
+          return;
+        }
+      }
+    }
+    if (ts.isCallExpression(n)) {
+      const callee = n.expression;
+      const name = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
+      const at = [position(n), position(name)];
+      const kernels = n.arguments[1];
+      if (
+        at.some((a) => a.line === line && a.column === column) && kernels &&
+        ts.isObjectLiteralExpression(kernels)
+      ) {
+        found = { kind: "object", module, node: kernels };
+        return;
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(module.source);
+  return found;
+}

@@ -1,0 +1,134 @@
+/**
+ * What both printers share: which gathered inputs and arrays a hook touches, and the schedule
+ * of its expression graph into temporaries. A node used more than once becomes one temporary
+ * (evaluated once); a node used once is inlined into its user until the expression gets deeper
+ * than `MAX_INLINE_DEPTH`, so no printed expression exceeds a C compiler's nesting limit (a
+ * 300-term sum prints as a chain of temporaries). Temporaries are numbered, never named after
+ * user locals: there is nothing to mangle.
+ *
+ * @module
+ */
+import { dependencies, type Node, type Op, type ValueType } from "./graph.ts";
+import type { HookPlan, MechanismPlan } from "./plan.ts";
+
+/** Deepest expression printed in one statement. */
+export const MAX_INLINE_DEPTH = 24;
+
+/** How a printer spells leaves and operators. */
+export interface Spelling {
+  /** A constant. */
+  constant(value: number | boolean): string;
+  /** The local holding gathered input `index`. */
+  input(index: number): string;
+  /** The kernel's second parameter. */
+  arg: string;
+  /** An operator applied to printed operands, parenthesised as a whole when needed. */
+  op(op: Op, args: string[]): string;
+}
+
+/** One temporary: `const <type> <name> = <code>;`. */
+export interface Temporary {
+  /** Its name (`t0`, `t1`, ...). */
+  name: string;
+  /** Its type. */
+  type: ValueType;
+  /** Its value. */
+  code: string;
+}
+
+/** A hook's graph, scheduled: the temporaries in order, and the printed form of each root. */
+export interface Schedule {
+  /** Temporaries, operands before users. */
+  temps: Temporary[];
+  /** Printed form of a root (a temporary's name or a leaf). */
+  of(node: Node): string;
+}
+
+/** The roots of a hook: every checked and stored value. */
+export function hookRoots(hook: HookPlan): Node[] {
+  return [...hook.checks.map((c) => c.value), ...hook.stores.map((s) => s.value)];
+}
+
+/** Input indices a hook reads, ascending. */
+export function hookInputs(hook: HookPlan): number[] {
+  const memo = new Map<Node, Set<number>>();
+  const used = new Set<number>();
+  for (const root of hookRoots(hook)) for (const k of dependencies(root, memo)) used.add(k);
+  return [...used].sort((a, b) => a - b);
+}
+
+/** Ion indices whose index array a hook needs (to gather or to store). */
+export function hookIons(plan: MechanismPlan, hook: HookPlan): number[] {
+  const ions = new Set<number>();
+  for (const k of hookInputs(hook)) {
+    const source = plan.inputs[k].source;
+    if (source.of === "ion" || source.of === "valence") ions.add(source.ion);
+  }
+  for (const store of hook.stores) if (store.target.array === "ion") ions.add(store.target.ion);
+  return [...ions].sort((a, b) => a - b);
+}
+
+/** Schedules the graph under `roots`; temporaries are named `${prefix}0`, `${prefix}1`, ... */
+export function schedule(roots: Node[], spell: Spelling, prefix = "t"): Schedule {
+  const uses = new Map<Node, number>();
+  const count = (n: Node) => {
+    const seen = uses.get(n) ?? 0;
+    uses.set(n, seen + 1);
+    if (seen === 0 && n.kind === "op") { for (const a of n.args) count(a); }
+  };
+  for (const root of roots) {
+    count(root);
+    uses.set(root, 2); // roots are always named
+  }
+  const temps: Temporary[] = [];
+  const printed = new Map<Node, { code: string; depth: number }>();
+  const print = (n: Node): { code: string; depth: number } => {
+    const known = printed.get(n);
+    if (known) return known;
+    let out: { code: string; depth: number };
+    if (n.kind === "const") out = { code: spell.constant(n.value), depth: 0 };
+    else if (n.kind === "input") out = { code: spell.input(n.input), depth: 0 };
+    else if (n.kind === "arg") out = { code: spell.arg, depth: 0 };
+    else if (n.kind === "undef") throw new Error("internal: undefined reached a printer");
+    else {
+      const args = n.args.map(print);
+      const code = spell.op(n.op, args.map((a) => a.code));
+      const depth = 1 + Math.max(...args.map((a) => a.depth));
+      if ((uses.get(n) ?? 0) > 1 || depth > MAX_INLINE_DEPTH) {
+        const name = `${prefix}${temps.length}`;
+        temps.push({ name, type: n.type, code: strip(code) });
+        out = { code: name, depth: 0 };
+      } else out = { code, depth };
+    }
+    printed.set(n, out);
+    return out;
+  };
+  for (const root of roots) print(root);
+  return { temps, of: (n) => print(n).code };
+}
+
+/** Removes one pair of enclosing parentheses when they enclose the whole text. */
+export function strip(code: string): string {
+  if (!code.startsWith("(") || !code.endsWith(")")) return code;
+  let depth = 0;
+  for (let k = 0; k < code.length; k++) {
+    if (code[k] === "(") depth++;
+    else if (code[k] === ")") depth--;
+    if (depth === 0 && k < code.length - 1) return code;
+  }
+  return code.slice(1, -1);
+}
+
+/** Infix spellings shared by JavaScript and C (the rest is each printer's own). */
+export const INFIX: Partial<Record<Op, string>> = {
+  add: "+",
+  sub: "-",
+  mul: "*",
+  div: "/",
+  lt: "<",
+  le: "<=",
+  gt: ">",
+  ge: ">=",
+  and: "&&",
+  or: "||",
+};

@@ -1,0 +1,163 @@
+/**
+ * The one place where pointwise names and keys are defined: the kernels, the scope a kernel
+ * reads (and where each scalar is gathered from), and the keys each kernel may return. The
+ * rules that turn returned values into array writes (weights, units, defaults) live next door in
+ * kernels/outputs.ts. Both printers (kernels/js.ts, kernels/c.ts) and the fallback runtime of
+ * ffi/pointwise.ts read these; none restates them.
+ *
+ * @module
+ */
+import { ION_FLAG } from "../ffi/layout.ts";
+import type { MechanismSpec } from "../ffi/spec.ts";
+
+/** Names of the kernels a pointwise mechanism may define. */
+export type KernelName =
+  | "initial"
+  | "derivative"
+  | "current"
+  | "onEvent"
+  | "onPostEvent"
+  | "concentrations"
+  | "reversalPotential";
+
+/** Every kernel name, in the order hooks are generated. */
+export const KERNEL_NAMES: readonly KernelName[] = [
+  "initial",
+  "derivative",
+  "current",
+  "onEvent",
+  "onPostEvent",
+  "concentrations",
+  "reversalPotential",
+];
+
+/** Kernels with a second parameter (event weight, time since the spike). */
+export const KERNELS_WITH_ARGUMENT: ReadonlySet<KernelName> = new Set(["onEvent", "onPostEvent"]);
+
+/** How `derivative` is integrated. */
+export type IntegrationMethod = "cnexp" | "euler";
+
+/** Scope names every kernel sees besides the mechanism's own members. */
+export const RESERVED_SCOPE_NAMES: ReadonlySet<string> = new Set([
+  "v",
+  "dt",
+  "celsius",
+  "diam",
+  "area",
+  "vPeer",
+]);
+
+/** Scope names of an ion's scalars. */
+export function ionScopeNames(
+  ion: string,
+): {
+  reversal: string;
+  internal: string;
+  external: string;
+  diffusive: string;
+  valence: string;
+  current: string;
+  conductance: string;
+} {
+  const capital = ion.charAt(0).toUpperCase() + ion.slice(1);
+  return {
+    reversal: `e${ion}`,
+    internal: `${ion}i`,
+    external: `${ion}o`,
+    diffusive: `${ion}d`,
+    valence: `valence${capital}`,
+    current: `i${ion}`,
+    conductance: `g${ion}`,
+  };
+}
+
+/** Keys each kernel may return. */
+export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
+  switch (kernel) {
+    case "initial":
+    case "derivative":
+    case "onEvent":
+    case "onPostEvent":
+      return spec.states.map((f) => f.key);
+    case "current":
+      return [
+        "i",
+        "g",
+        ...spec.ions.flatMap((ion) => [ionScopeNames(ion.name).current, ionScopeNames(ion.name).conductance]),
+      ];
+    case "concentrations":
+      return spec.ions.flatMap((ion) => [
+        ...(ion.flags & ION_FLAG.writeIntConcentration ? [ionScopeNames(ion.name).internal] : []),
+        ...(ion.flags & ION_FLAG.writeExtConcentration ? [ionScopeNames(ion.name).external] : []),
+      ]);
+    case "reversalPotential":
+      return spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
+        ionScopeNames(ion.name).reversal
+      );
+  }
+}
+
+/** An ion array a scalar is gathered from (through the ion's own index). */
+export type IonField = "reversal" | "internal" | "external" | "diffusive";
+
+/**
+ * Where one gathered scalar comes from. `fallback` is its value when the array does not exist
+ * for this mechanism, ABI or host (no peers, no random numbers, no such ion array).
+ */
+export type InputSource =
+  | { of: "node"; array: "v" | "temperature" | "diam" | "area" }
+  | { of: "peer"; fallback: number }
+  | { of: "dt" }
+  | { of: "state" | "parameter"; index: number }
+  | { of: "random"; index: number; fallback: number }
+  | { of: "global"; index: number }
+  | { of: "ion"; ion: number; field: IonField; fallback: number }
+  | { of: "valence"; ion: number; fallback: number }
+  | { of: "weight" }
+  | { of: "multiplicity"; fallback: number };
+
+/** One gathered scalar: its scope key (empty for inputs only the plan reads) and its source. */
+export interface Input {
+  /** `x.<key>` in a kernel, or "" for weight and multiplicity. */
+  key: string;
+  /** Where it comes from. */
+  source: InputSource;
+}
+
+/**
+ * Every scalar a plan of `spec` may gather, scope keys first (in the order of the scope): the
+ * base scalars, states, parameters, globals, randoms, each ion's scalars, then the instance
+ * weight and multiplicity, which only the output rules read.
+ */
+export function planInputs(spec: MechanismSpec): Input[] {
+  const inputs: Input[] = [
+    { key: "v", source: { of: "node", array: "v" } },
+    { key: "dt", source: { of: "dt" } },
+    { key: "celsius", source: { of: "node", array: "temperature" } },
+    { key: "diam", source: { of: "node", array: "diam" } },
+    { key: "area", source: { of: "node", array: "area" } },
+    { key: "vPeer", source: { of: "peer", fallback: NaN } },
+  ];
+  spec.states.forEach((f, index) => inputs.push({ key: f.key, source: { of: "state", index } }));
+  spec.parameters.forEach((f, index) => inputs.push({ key: f.key, source: { of: "parameter", index } }));
+  spec.globals.forEach((f, index) => inputs.push({ key: f.key, source: { of: "global", index } }));
+  spec.randoms.forEach((name, index) =>
+    inputs.push({ key: name, source: { of: "random", index, fallback: NaN } })
+  );
+  spec.ions.forEach((ion, j) => {
+    const names = ionScopeNames(ion.name);
+    for (const field of ["reversal", "internal", "external", "diffusive"] as const) {
+      inputs.push({ key: names[field], source: { of: "ion", ion: j, field, fallback: NaN } });
+    }
+    inputs.push({ key: names.valence, source: { of: "valence", ion: j, fallback: NaN } });
+  });
+  inputs.push({ key: "", source: { of: "weight" } });
+  // Coalesced point instances stand for multiplicity[k] synapses (arbor-abi.md 5.5); 1 elsewhere.
+  inputs.push({ key: "", source: { of: "multiplicity", fallback: 1 } });
+  return inputs;
+}
+
+/** The scope keys of `spec`, in scope order. */
+export function scopeKeys(spec: MechanismSpec): string[] {
+  return planInputs(spec).filter((input) => input.key !== "").map((input) => input.key);
+}
