@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { catalogue } from "../mod.ts";
 import { runCell } from "../host/cell.ts";
 import { HH } from "./hh.ts";
-import { lineChart } from "./svg.ts";
+import { toSvg, traces } from "../plot/mod.ts";
 
 const radius = 3, length = 6; // µm: the single-CV cell of tests/data/arbor
 const area = 2 * Math.PI * radius * length;
@@ -57,12 +57,10 @@ console.log(`  m at rest ${result.traces["hh.m"][0].toFixed(5)}`);
 
 const output = join(dirname(dirname(fileURLToPath(import.meta.url))), "out", "hh_demo.svg");
 mkdirSync(dirname(output), { recursive: true });
-writeFileSync(
-  output,
-  lineChart([{ label: "v (TypeScript hh)", x: result.time, y: v, color: "#c0392b" }], {
-    title: `denocat: TypeScript hh on the native host, ${clamp.amplitude} nA clamp, ${spikes.length} spikes`,
-    xLabel: "time (ms)",
-    yLabel: "membrane voltage (mV)",
-  }),
-);
+const plot = traces([{ label: "v (TypeScript hh)", time: result.time, values: v }], {
+  title: `denocat: TypeScript hh on the native host, ${clamp.amplitude} nA clamp, ${spikes.length} spikes`,
+  xLabel: "time (ms)",
+  yLabel: "membrane voltage (mV)",
+});
+writeFileSync(output, await toSvg(plot));
 console.log(`  plot: ${output}`);
