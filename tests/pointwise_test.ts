@@ -1,6 +1,7 @@
 // The pointwise kernel API: integration rules, scatter rules, and every error it promises.
 import assert from "node:assert/strict";
 import { catalogue, type DeclaredMechanism, defineMechanism, Host } from "../mod.ts";
+import { denoCommand } from "./support/deno.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const pade = (z: number) => (1 + 0.5 * z) / (1 - 0.5 * z);
@@ -246,8 +247,7 @@ Deno.test("a kernel with console.log runs as the user's function, prints, and sa
 Deno.test("planned hooks allocate nothing per step (V8 garbage collections do not grow with the steps)", async () => {
   const probe = new URL("./support/allocation_probe.ts", import.meta.url).pathname;
   const collections = async (steps: number, mode = "") => {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--v8-flags=--trace-gc", probe, String(steps), mode],
+    const output = await denoCommand(["run", "-A", "--v8-flags=--trace-gc", probe, String(steps), mode], {
       stdout: "piped",
       stderr: "piped",
     }).output();

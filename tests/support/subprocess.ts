@@ -1,6 +1,7 @@
 // Running a snippet in a fresh Deno process, for inputs that could crash the process that runs
 // them: the test then sees an exit code or a signal instead of dying.
 import { fileURLToPath } from "node:url";
+import { denoCommand } from "./deno.ts";
 
 /** The repository root: snippets import "./mod.ts" relative to it. */
 export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
@@ -17,8 +18,7 @@ export interface SnippetResult {
 
 /** Runs TypeScript `code` with every permission, in the repository root, with `env` added. */
 export async function runDeno(code: string, env: Record<string, string> = {}): Promise<SnippetResult> {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", "-A", code],
+  const result = await denoCommand(["eval", "--ext=ts", "-A", code], {
     cwd: ROOT,
     env,
     stdout: "piped",
