@@ -2,7 +2,7 @@
  * arbor_abi.h — denocat's own declaration of Arbor's mechanism ABI, in plain C.
  *
  * Arbor's mechanism_abi.h is C++-only (it has a helper with a reference parameter), so this
- * file declares the contract afresh from the measured tables in shared/docs/arbor-abi.md.
+ * file declares the contract afresh from the measured tables in docs/abi.md.
  * Two layout families exist and Arbor cannot tell them apart (abi_version is 0 in both):
  *
  *   ABI 0.6  Arbor 0.9.x and 0.10.x   arb_ion_state has `conductivity`, 64 bytes
@@ -206,7 +206,7 @@ typedef struct arb_mechanism {
 /* Arbor looks this symbol up with dlsym and calls it exactly once per load. */
 typedef void* (*arb_get_catalogue)(int* count);
 
-/* ---- Layout pins (LP64), from the measured tables of arbor-abi.md section 1.3 ----
+/* ---- Layout pins (LP64), from the measured tables of docs/abi.md section 1.3 ----
  * One list, two uses: static asserts below, and denocat_layout_table() exports offsetof/sizeof
  * as the compiler computed them, which tests compare with ffi/layout.ts. */
 #define DENOCAT_STRUCT_SIZES(X) \

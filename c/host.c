@@ -1,7 +1,7 @@
 /*
  * host.c — a native test host that drives an Arbor mechanism catalogue exactly the way Arbor's
  * CPU ("multicore") backend does, for one cell group on one thread. See host.h for the API and
- * shared/docs/arbor-abi.md for the behaviour it reproduces; section numbers below refer to that
+ * docs/abi.md for the behaviour it reproduces; section numbers below refer to that
  * document.
  *
  * The host is deliberately strict. Everything Arbor would reject is an error here too, with a

@@ -2,7 +2,7 @@
  * host.h — a native test host that drives any Arbor mechanism catalogue the way Arbor's CPU
  * ("multicore") backend does, for one cell group on one thread, without Arbor.
  *
- * It follows shared/docs/arbor-abi.md: allocation and padding (3.3), ppack contents (3.4), ion
+ * It follows docs/abi.md: allocation and padding (3.3), ppack contents (3.4), ion
  * support and ion indices (3.5), initialisation (4.1) and the per-step order (4.2). Every CV is
  * its own compartment: there is no axial coupling, so a CV's voltage follows
  *   (C/dt + A*g) * V_new = (C/dt + A*g) * V_old - A*i

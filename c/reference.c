@@ -6,9 +6,9 @@
  *
  * Built once per ABI layout family (build.zig passes -DDENOCAT_REFERENCE_ABI=6 or =7), because
  * a static catalogue cannot choose its arb_ion_state / arb_ion_info layout at run time and Arbor
- * cannot tell the families apart (arbor-abi.md 1.2). denocat_abi() reports which one this is.
+ * cannot tell the families apart (docs/abi.md 1.2). denocat_abi() reports which one this is.
  *
- * Rules followed throughout (arbor-abi.md sections 3 and 5):
+ * Rules followed throughout (docs/abi.md sections 3 and 5):
  *  - loop i over [0, width) only; per-instance arrays by i, shared arrays by node_index[i], ion
  *    arrays by ion_states[k].index[i];
  *  - always accumulate into vec_i / vec_g / iX (other mechanisms share them), with separate
@@ -51,7 +51,7 @@ static const char fingerprint[] = "<denocat-reference>";
 /* The smallest positive double: with an inclusive check this admits exactly the values > 0. */
 #define POSITIVE_LOW DBL_TRUE_MIN
 
-/* cnexp's stand-in for exp(z): the (1,1) Pade approximant that modcc emits (arbor-abi.md 5.6).
+/* cnexp's stand-in for exp(z): the (1,1) Pade approximant that modcc emits (docs/abi.md 5.6).
  * Using exp() here would drift from Arbor's builtin traces by ~0.05 mV within 30 ms. */
 static inline double exp_pade_11(double z) {
   return (1.0 + 0.5 * z) / (1.0 - 0.5 * z);

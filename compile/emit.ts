@@ -3,7 +3,7 @@
  *
  * The file serves both layout families from one text: compile it with
  * `-DDENOCAT_COMPILED_ABI=6` (Arbor 0.9/0.10) or `=7` (Arbor 0.11/0.12), as `c/reference.c` is.
- * Everything it exports is what arbor-abi.md prescribes: `get_catalogue`, static const tables
+ * Everything it exports is what docs/abi.md prescribes: `get_catalogue`, static const tables
  * that live forever, every method pointer non-NULL (no-ops where a kernel is missing), backend
  * CPU, alignment 8, partition_width 1, plus `uint32_t denocat_abi(void)` naming the family.
  * No global mutable state: every call works on its ppack only, so it is thread safe.
@@ -179,7 +179,7 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     ` *`,
     ` * Mechanisms: ${comment(t.mechanisms.map((m) => m.plan.spec.name).join(", "))}.`,
     ` *`,
-    ` * Build once per Arbor ABI family (Arbor cannot tell them apart, arbor-abi.md 1.2):`,
+    ` * Build once per Arbor ABI family (Arbor cannot tell them apart, docs/abi.md 1.2):`,
     ` *   zig cc -O3 -shared -fPIC -ffp-contract=off -std=c11 -I<denocat>/c -DDENOCAT_COMPILED_ABI=7 \\`,
     ` *     ${comment(options.name)}.c -o ${comment(options.name)}_abi07.so -lm      (Arbor 0.11, 0.12)`,
     ` *   ... -DDENOCAT_COMPILED_ABI=6 ... -o ${comment(options.name)}_abi06.so   (Arbor 0.9, 0.10)`,

@@ -3,7 +3,7 @@
  * (default catalogue, METHOD cnexp): the same rates, q10, units and update rule. Run it with
  * `deno task demo`, or load `(await catalogue()).path` into Arbor.
  *
- * What makes it match Arbor to round-off (shared/docs/arbor-abi.md 5.2 and 5.6):
+ * What makes it match Arbor to round-off (docs/abi.md 5.2 and 5.6):
  *  - the state update is hh.mod's derivative, solved by modcc's cnexp rule with the (1,1) Padé
  *    approximant of exp;
  *  - currents and the conductance dI/dV are accumulated with the density factor 10·weight;

@@ -83,7 +83,7 @@ export function resolveKind(kind: string, mechanism: string): MechanismKind {
   return resolved;
 }
 
-/** Hooks Arbor calls for each kind (arbor-abi.md 4.2). */
+/** Hooks Arbor calls for each kind (docs/abi.md 4.2). */
 const HOOKS_OF_KIND: Record<MechanismKind, readonly HookName[]> = {
   density: ["init", "computeCurrents", "advanceState", "writeIons", "postEvent"],
   gap_junction: ["init", "computeCurrents", "advanceState", "writeIons", "postEvent"],

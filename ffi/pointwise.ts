@@ -489,7 +489,7 @@ function compileCurrent(rt: Pointwise): Hook {
   const { prologue, body } = gatherSource(rt);
   const { spec } = rt;
   // Density kinds work in mA/cm² and S/cm² (×10 to A/m² and kS/m²); point and gap junction in nA
-  // and µS, already scaled to a density by weight = 1000/area (arbor-abi.md 5.2).
+  // and µS, already scaled to a density by weight = 1000/area (docs/abi.md 5.2).
   const scale = spec.kind === "density" ? "10 * W[k]" : "W[k]";
   const lines = [
     ...prologue,

@@ -2,7 +2,7 @@
  * Typed-array views over an Arbor `arb_mechanism_ppack`, built once per instance at
  * `init_mechanism` and reused by every later hook call.
  *
- * Lengths follow what Arbor allocates (arbor-abi.md 3.2–3.5): arrays reached through `node_index`
+ * Lengths follow what Arbor allocates (docs/abi.md 3.2–3.5): arrays reached through `node_index`
  * (`v`, `i`, `g`, geometry) are `max(node_index) + 1` long, ion arrays `max(ion index) + 1`, and
  * per-instance arrays exactly `width`. Nothing here reads past those lengths. `dt` and the random
  * numbers are re-read from the ppack at every access because Arbor rewrites them every step.

@@ -38,7 +38,7 @@ export interface MechanismSpec {
   name: string;
   /** Arbor mechanism kind. */
   kind: MechanismKind;
-  /** Whether point instances may be coalesced (see arbor-abi.md 5.5). */
+  /** Whether point instances may be coalesced (see docs/abi.md 5.5). */
   isLinear: boolean;
   /** Whether `postEvent` must be called. */
   hasPostEvents: boolean;

@@ -1,6 +1,6 @@
 /**
  * The output rules of the kernel plan: how each kernel's returned values become array writes,
- * exactly as Arbor's modcc does around NMODL (arbor-abi.md 5.2–5.5). This is the one file where
+ * exactly as Arbor's modcc does around NMODL (docs/abi.md 5.2–5.5). This is the one file where
  * these rules live; both printers only print the stores made here.
  *
  *  - initial: states it leaves out restart from their defaults (init stays idempotent); every

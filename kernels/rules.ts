@@ -152,7 +152,7 @@ export function planInputs(spec: MechanismSpec): Input[] {
     inputs.push({ key: names.valence, source: { of: "valence", ion: j, fallback: NaN } });
   });
   inputs.push({ key: "", source: { of: "weight" } });
-  // Coalesced point instances stand for multiplicity[k] synapses (arbor-abi.md 5.5); 1 elsewhere.
+  // Coalesced point instances stand for multiplicity[k] synapses (docs/abi.md 5.5); 1 elsewhere.
   inputs.push({ key: "", source: { of: "multiplicity", fallback: 1 } });
   return inputs;
 }

@@ -22,7 +22,7 @@ const area = 2 * Math.PI * 3 * 6; // µm²: the single-CV cylinder of the record
 const EPS = Number.EPSILON;
 const REFERENCE = new URL("./data/arbor/", import.meta.url);
 
-/** modcc's cnexp propagator, the (1,1) Padé approximant of exp (arbor-abi.md 5.6). */
+/** modcc's cnexp propagator, the (1,1) Padé approximant of exp (docs/abi.md 5.6). */
 const pade = (z: number) => (1 + 0.5 * z) / (1 - 0.5 * z);
 
 /** Runs `body` with a fresh catalogue of `mechanisms` and one host on it; closes both. */
@@ -300,7 +300,7 @@ Deno.test("expsyn: g after events is the sum of weight·pade(-dt/tau)^n; events 
         `instance ${k} is exactly 0 before its first event`,
       );
     }
-    // The current each CV receives: (1000/area)·g·(v - e), nA over µm² in A/m² (arbor-abi.md 5.2).
+    // The current each CV receives: (1000/area)·g·(v - e), nA over µm² in A/m² (docs/abi.md 5.2).
     for (let cv = 0; cv < 3; cv++) {
       const k = cv; // instance k sits on CV k; on CV 2 the merged instance counts once
       const scale = 1000 / area;
@@ -575,7 +575,7 @@ Deno.test("pas, expsyn, exp2syn, nernst and hh reproduce Arbor 0.11's other reco
 // P = pade(-dt/tau), so after j steps s_j = inf + (s0 - inf)·P^j exactly (up to round-off).
 //
 // Holding v constant on the host takes two things. host.vclamp re-imposes v after every step,
-// but, as in Arbor (arbor-abi.md 4.2), advance_state runs after the cable solve and before any
+// but, as in Arbor (docs/abi.md 4.2), advance_state runs after the cable solve and before any
 // clamp, so it sees v moved by the solve, by dt·i/cm. The CVs therefore get cm = 1e18 F/m²:
 // the solve then moves v by under 1e-17 mV, far below one ulp of v, so every advance_state and
 // every compute_currents sees the clamp voltage.

@@ -14,7 +14,7 @@ function recorder(log: string[], name: string, hooks: HookName[]): MechanismHook
   return result as MechanismHooks;
 }
 
-Deno.test("hooks are called in Arbor's order (arbor-abi.md 4.1 and 4.2)", async () => {
+Deno.test("hooks are called in Arbor's order (docs/abi.md 4.1 and 4.2)", async () => {
   const log: string[] = [];
   const all: HookName[] = ["init", "computeCurrents", "advanceState", "writeIons", "postEvent"];
   const cat = await catalogue({

@@ -206,7 +206,7 @@ for (const api of ["raw", "pointwise"] as const) {
     host.place("gj", { cvs: [0, 1], peers: [1, 0], weights: [1, 1] });
     const i0 = host.probeCurrent(0), i1 = host.probeCurrent(1);
     const { probes } = host.run({ until: 0.025, dt: 0.025 });
-    // nA over µm² as A/m²: weight = 1000/area (arbor-abi.md 3.2).
+    // nA over µm² as A/m²: weight = 1000/area (docs/abi.md 3.2).
     assert.ok(Math.abs(probes[i0][0] - (1000 / area) * 0.01 * -20) < 1e-12, `${probes[i0][0]}`);
     assert.ok(Math.abs(probes[i1][0] - (1000 / (2 * area)) * 0.01 * 20) < 1e-12, `${probes[i1][0]}`);
     cat.close();

@@ -52,7 +52,7 @@ Deno.test("every C field of the structs TS reads is in the TS table", async () =
   }
 });
 
-Deno.test("the C table matches the measured ABI numbers of arbor-abi.md", async () => {
+Deno.test("the C table matches the measured ABI numbers of docs/abi.md", async () => {
   const native = await nativeLayout();
   // Spot checks straight from the document's tables, independent of ffi/layout.ts.
   const documented: Record<string, number> = {

@@ -3,7 +3,7 @@
  * next to Arbor's builtin `hh` in one simulation: two identical cells with the same current
  * clamp, one per implementation. Prints the largest voltage difference over the run; the
  * TypeScript port follows modcc's cnexp update, so it must agree to round-off (asserted:
- * < 1e-6 mV; arbor-abi.md records 4e-12 mV over 200 ms on Arbor 0.9). Both cells' spikes
+ * < 1e-6 mV; docs/abi.md records 4e-12 mV over 200 ms on Arbor 0.9). Both cells' spikes
  * (recorded with `arb.recordSpikes`, which also sees these unconnected cells on Arbor 0.12)
  * must match, in count and within {@link SPIKE_TIME_TOLERANCE}, the same cell run on
  * denocat's native host.

@@ -10,7 +10,7 @@
  *  - `INITIAL`: `A = 0`, `B = 0`, `tp = (tau1*tau2)/(tau2 - tau1) * log(tau2/tau1)` (the time of
  *    the peak of exp(-t/tau2) - exp(-t/tau1)) and `factor = 1 / (-exp(-tp/tau1) + exp(-tp/tau2))`;
  *  - `DERIVATIVE state { A' = -A/tau1  B' = -B/tau2 }` with `METHOD cnexp`: each homogeneous and
- *    linear in its own state, so `A = A·exp_pade_11(-dt/tau1)` and likewise B (arbor-abi.md
+ *    linear in its own state, so `A = A·exp_pade_11(-dt/tau1)` and likewise B (docs/abi.md
  *    5.6). `derivative()` does not return `factor`, so it is not integrated: it keeps its
  *    initial value, as an ASSIGNED variable that only INITIAL sets;
  *  - `BREAKPOINT { i = (B - A)*(v - e) }`: nA; the conductance dI/dV is `B - A` (µS);

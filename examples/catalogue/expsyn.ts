@@ -7,7 +7,7 @@
  *  - `PARAMETER { tau = 2.0 (ms)  e = 0 (mV) }` with `RANGE tau, e`: two per-synapse parameters;
  *  - `STATE { g (uS) }` and `INITIAL { g = 0 }`;
  *  - `DERIVATIVE state { g' = -g/tau }` with `SOLVE state METHOD cnexp`: homogeneous and linear
- *    in g, so modcc's update is `g = g·exp_pade_11(-dt/tau)` (arbor-abi.md 5.6); denocat's cnexp
+ *    in g, so modcc's update is `g = g·exp_pade_11(-dt/tau)` (docs/abi.md 5.6); denocat's cnexp
  *    finds the same slope from the kernel and applies the same Padé step;
  *  - `BREAKPOINT { i = g*(v - e) }`: nA for a point process (conductance in µS times mV); the
  *    conductance dI/dV is `g`;

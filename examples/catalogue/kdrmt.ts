@@ -21,7 +21,7 @@
  * b = -a·minf(v)), so cnexp applies, as in Arbor. modcc's general linear case updates
  * m = -b/a + (m + b/a)·exp_pade_11(a·dt), i.e. m = minf + (m - minf)·exp_pade_11(-dt/tau) with
  * tau = -1/a; denocat's cnexp reads a and b off two evaluations of `derivative` and applies the
- * same formula (arbor-abi.md 5.6).
+ * same formula (docs/abi.md 5.6).
  *
  * @module
  */

@@ -24,7 +24,7 @@
  * independent of the other one, so cnexp applies, as in Arbor. modcc recognises that form and
  * emits s = inf + (s - inf)·exp_pade_11(-dt/tau); denocat's cnexp finds a = -1/tau and
  * b = inf/tau from two evaluations of `derivative` and applies -b/a + (s + b/a)·exp_pade_11(a·dt),
- * the same update up to round-off (arbor-abi.md 5.6).
+ * the same update up to round-off (docs/abi.md 5.6).
  *
  * @module
  */

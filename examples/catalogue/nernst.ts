@@ -14,7 +14,7 @@
  *    the CV's temperature), evaluated in the .mod file's order;
  *  - `BREAKPOINT { ex = coeff*log(xo/xi) }`: assigned (never accumulated, never weighted) in
  *    `compute_currents`, which Arbor calls for reversal-potential mechanisms at the start of
- *    every step (arbor-abi.md 4.2 step 3, 5.3).
+ *    every step (docs/abi.md 4.2 step 3, 5.3).
  *
  * @module
  */

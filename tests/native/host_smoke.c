@@ -1,6 +1,6 @@
 /*
  * host_smoke.c — drives the native host (c/host.c) with the mini catalogue and checks that it
- * behaves as arbor-abi.md describes: loading checks, call order, physics of a leak, events,
+ * behaves as docs/abi.md describes: loading checks, call order, physics of a leak, events,
  * clamps, detectors, ions (support, 0.6/0.7 allocation, masked concentrations), reversal
  * potentials, random numbers, post events, coalescing of point mechanisms (multiplicity), and
  * the validation messages.

@@ -61,7 +61,7 @@ function fields(base: Deno.PointerValue, count: number): ArborField[] {
   }));
 }
 
-// Byte offsets of each flag inside arb_ion_info, per family (arbor-abi.md 1.3).
+// Byte offsets of each flag inside arb_ion_info, per family (docs/abi.md 1.3).
 const ION_INFO_OFFSETS: Record<"0.6" | "0.7", [keyof typeof ION_FLAG, number][]> = {
   "0.6": [
     ["writeIntConcentration", 8],
