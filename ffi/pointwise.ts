@@ -29,7 +29,7 @@ import {
   RESERVED_SCOPE_NAMES,
 } from "../kernels/rules.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
-import { compileJsHooks, type JsHook } from "../kernels/js.ts";
+import { compileJsHooks, type JsArrays, type JsHook } from "../kernels/js.ts";
 
 export {
   allowedKeys,
@@ -106,33 +106,10 @@ export type KernelTarget = Partial<Record<KernelName, (...args: never[]) => unkn
 
 type Hook = (pp: Record<string, unknown>, events?: EventBatch) => void;
 
-/** The arrays of one ppack object, read once per instance (see `bundleOf`). */
-interface Bundle {
+/** The arrays of one ppack object, read once per instance (see `bundleOf`): what printed hooks read. */
+interface Bundle extends JsArrays {
   /** Kernels whose returned keys were checked for this ppack object. */
   checked: Set<string>;
-  width: number;
-  node: Int32Array;
-  v: Float64Array;
-  temperature: Float64Array;
-  diam: Float64Array;
-  area: Float64Array;
-  weight: Float64Array;
-  multiplicity: Int32Array | null;
-  peer: Int32Array | null;
-  vPeer: Float64Array | null;
-  vecCi: Int32Array | null;
-  timeSinceSpike: Float64Array | null;
-  states: Float64Array[];
-  parameters: Float64Array[];
-  ionIndex: Int32Array[];
-  ionCurrent: Float64Array[];
-  ionConductance: (Float64Array | null)[];
-  ionReversal: (Float64Array | null)[];
-  ionInternal: (Float64Array | null)[];
-  ionExternal: (Float64Array | null)[];
-  ionDiffusive: (Float64Array | null)[];
-  ionValence: number[];
-  randoms: (Float64Array | null)[];
 }
 
 /** Where a ppack object keeps its bundle. */
