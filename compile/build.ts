@@ -8,7 +8,7 @@ import { LiveCatalogue } from "../ffi/catalogue.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AbiFamily } from "../ffi/layout.ts";
-import { findZig, REPOSITORY_ROOT } from "../ffi/toolchain.ts";
+import { findZig, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../ffi/toolchain.ts";
 import { emitCatalogue } from "./emit.ts";
 import { CompileError, translateModule, type Translation } from "./translate.ts";
 
@@ -30,6 +30,12 @@ export interface CompileOptions {
    * ABI define are always added.
    */
   compiler?: string[];
+  /**
+   * The platform to build for, one of the prebuilt targets (`"x86_64-linux-gnu"`,
+   * `"aarch64-linux-gnu"`, `"x86_64-macos"`, `"aarch64-macos"`); default: this machine. zig cross
+   * compiles, so a login node can build the catalogue of an ARM cluster.
+   */
+  target?: string;
 }
 
 /** One built library. */
@@ -100,10 +106,12 @@ export async function compileC(
   output: string,
   abi: AbiFamily,
   compiler?: string[],
+  target?: string,
 ): Promise<void> {
   // -mcpu=baseline: a compiled catalogue is often built on one machine (a login node) and run on
   // others; code for the builder's newest vector units would die there with SIGILL.
-  const command = compiler ?? [await findZig(), "cc", "-O3", "-mcpu=baseline"];
+  const command = compiler ??
+    [await findZig(), "cc", "-O3", "-mcpu=baseline", ...(target === undefined ? [] : ["-target", target])];
   const args = [
     ...command.slice(1),
     "-shared",
@@ -175,6 +183,15 @@ export async function compileCatalogue(
   for (const abi of abis) {
     if (!(abi in ABI_SUFFIX)) throw new CompileError(`unknown ABI '${abi}': use 0.6, 0.7 or both`);
   }
+  const targets = PREBUILT_TARGETS.map((t) => t.target);
+  if (options.target !== undefined && !targets.includes(options.target)) {
+    throw new CompileError(`unknown target '${options.target}': use one of ${targets.join(", ")}`);
+  }
+  if (options.target !== undefined && options.compiler !== undefined) {
+    throw new CompileError(
+      "target and compiler exclude each other: pass the target in your compiler command",
+    );
+  }
   const { name, code, translation } = await generateCatalogueSource(module, options);
   const out = resolve(options.out ?? ".");
   const work = await Deno.makeTempDir({ prefix: "denocat-compile-" });
@@ -182,7 +199,13 @@ export async function compileCatalogue(
     const source = join(work, `${name}.c`);
     await Deno.writeTextFile(source, code);
     for (const abi of abis) {
-      await compileC(source, join(work, `${name}_${ABI_SUFFIX[abi]}.so`), abi, options.compiler);
+      await compileC(
+        source,
+        join(work, `${name}_${ABI_SUFFIX[abi]}.so`),
+        abi,
+        options.compiler,
+        options.target,
+      );
     }
     // Everything built: only now does anything appear in the output folder.
     await Deno.mkdir(out, { recursive: true });

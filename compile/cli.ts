@@ -1,5 +1,5 @@
 /**
- * `deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw]`:
+ * `deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw] [--target triple]`:
  * compiles every registered pointwise mechanism of a module into one native Arbor catalogue per
  * ABI family, and prints how to load it from Python and from TypeScript.
  *
@@ -9,7 +9,7 @@ import type { AbiFamily } from "../ffi/layout.ts";
 import { compileCatalogue, CompileError, type CompileOptions } from "./build.ts";
 
 const USAGE =
-  "usage: deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw]";
+  "usage: deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw] [--target triple]";
 
 /** Parses the command line; throws with the usage text on a mistake. */
 export function parseArguments(args: string[]): { module: string; options: CompileOptions } {
@@ -31,6 +31,7 @@ export function parseArguments(args: string[]): { module: string; options: Compi
       options.abi = abi as AbiFamily | "both";
     } else if (arg === "--name") options.name = value();
     else if (arg === "--skip-raw") options.skipRaw = true;
+    else if (arg === "--target") options.target = value();
     else if (arg === "-h" || arg === "--help") throw new Error(USAGE);
     else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}\n${USAGE}`);
     else if (module === undefined) module = arg;

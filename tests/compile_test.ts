@@ -505,3 +505,25 @@ export class Diverge extends PointwiseMechanism {
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+// ---- cross compilation --------------------------------------------------------------------------
+
+Deno.test("--target aarch64-linux-gnu cross compiles an ARM catalogue; an unknown target is refused", async () => {
+  const out = join(outFolder, "aarch64");
+  const built = await compileCatalogue(join(root, "examples/catalogue/pas.ts"), {
+    out,
+    abi: "0.7",
+    target: "aarch64-linux-gnu",
+  });
+  const bytes = Deno.readFileSync(built.libraries[0].path);
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], "an ELF file");
+  assert.equal(new DataView(bytes.buffer).getUint16(18, true), 183, "e_machine EM_AARCH64");
+  await assert.rejects(
+    compileCatalogue(join(root, "examples/catalogue/pas.ts"), {
+      out: join(outFolder, "sparc"),
+      target: "sparc",
+    }),
+    /unknown target 'sparc': use one of x86_64-linux-gnu, aarch64-linux-gnu/,
+  );
+  assert.throws(() => Deno.statSync(join(outFolder, "sparc")), Deno.errors.NotFound, "nothing written");
+});
