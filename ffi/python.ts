@@ -342,22 +342,14 @@ let pythonDepth = 0;
  * catalogue's failure wins, because it says why the Python call failed.
  */
 function gil<T>(body: () => T): T {
-  const lib = S().lib.symbols;
-  const token = lib.PyGILState_Ensure();
   pythonDepth++;
-  let result: T;
   try {
-    result = body();
-  } catch (error) {
+    return gilQuiet(body);
+  } finally {
+    // A pending failure thrown here replaces the result, or Python's own error.
     pythonDepth--;
-    lib.PyGILState_Release(token);
     if (pythonDepth === 0) throwPendingFailures();
-    throw error;
   }
-  pythonDepth--;
-  lib.PyGILState_Release(token);
-  if (pythonDepth === 0) throwPendingFailures();
-  return result;
 }
 
 // References owned by proxies are released by dispose() or, failing that, by the registry.
