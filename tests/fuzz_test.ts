@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { catalogue, defineMechanism } from "../mod.ts";
+import { generator } from "./support/random.ts";
 
 const SEED = 20261202;
 
@@ -30,16 +31,6 @@ Deno.test("fuzz: random host arguments and hook behaviour never crash, never go 
   assert.ok(cases.filter((c) => c.outcome === "ok").length >= 50);
   assert.ok(cases.filter((c) => c.outcome === "error").length >= 300);
 });
-
-/** mulberry32, as in the child. */
-function generator(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("fuzz: random declarations are accepted exactly as given, or refused naming the mechanism", async () => {
   const random = generator(SEED);

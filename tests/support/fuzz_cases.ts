@@ -5,18 +5,10 @@
 //
 //   deno run -A tests/support/fuzz_cases.ts <seed> <host cases> <hook cases>
 import { catalogue, defineMechanism, Host, type PPack } from "../../mod.ts";
+import { generator } from "./random.ts";
 
 const [seed, hostCases, hookCases] = Deno.args.map(Number);
 
-/** mulberry32: small, fast, and the same sequence everywhere for one seed. */
-function generator(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = generator(seed);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 
