@@ -1,5 +1,5 @@
 /**
- * Real Arbor, from Deno, through the embedded CPython of `ffi/python.ts`: load Arbor, pick the
+ * Real Arbor, from Deno, through the embedded CPython of `python/mod.ts`: load Arbor, pick the
  * catalogue layout from its version, load denocat catalogues into it and run simulations whose
  * mechanisms are TypeScript.
  *
@@ -29,10 +29,10 @@
  *
  * @module
  */
-import { throwPendingFailures } from "./ffi/catalogue.ts";
-import type { AbiFamily } from "./ffi/layout.ts";
+import { throwPendingFailures } from "./live/catalogue.ts";
+import type { AbiFamily } from "./abi/layout.ts";
 import type { Catalogue } from "./mod.ts";
-import { kw, loadPython, PyObject, type Python, type PythonOptions, tuple } from "./ffi/python.ts";
+import { kw, loadPython, PyObject, type Python, type PythonOptions, tuple } from "./python/mod.ts";
 import { ARBOR_APIS, type ArborApi, arborApiForVersion } from "./arbor_api.ts";
 
 export type { AbiFamily, ArborApi, Catalogue, PyObject, Python, PythonOptions };

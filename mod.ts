@@ -34,7 +34,7 @@ import {
   LiveCatalogue,
   type LiveMechanism,
   throwPendingFailures,
-} from "./ffi/catalogue.ts";
+} from "./live/catalogue.ts";
 import {
   checkCallbacks,
   checkOptionKeys,
@@ -45,8 +45,8 @@ import {
   type IonOptions,
   ionSpec,
   resolveKind,
-} from "./ffi/declare.ts";
-import type { AbiFamily, HookName, MechanismKind } from "./ffi/layout.ts";
+} from "./model/declare.ts";
+import type { AbiFamily, HookName, MechanismKind } from "./abi/layout.ts";
 import {
   checkPointwise,
   definedKernels,
@@ -54,10 +54,10 @@ import {
   type KernelName,
   type KernelTarget,
   pointwiseHooks,
-} from "./ffi/pointwise.ts";
-import type { EventBatch, IonViews } from "./ffi/ppack.ts";
-import type { FieldSpec, IonSpec, MechanismSpec } from "./ffi/spec.ts";
-import type { CompiledCatalogue, CompileOptions } from "./compile/build.ts";
+} from "./live/pointwise.ts";
+import type { EventBatch, IonViews } from "./abi/ppack.ts";
+import type { FieldSpec, IonSpec, MechanismSpec } from "./model/spec.ts";
+import type { CompiledCatalogue, CompileOptions } from "./compile/catalogue.ts";
 import type { MechanismPlan } from "./kernels/plan.ts";
 import { callerSite, type DeclarationSite, planLive } from "./kernels/live.ts";
 
@@ -78,7 +78,7 @@ export {
   type CompiledLibrary,
   CompileError,
   type CompileOptions,
-} from "./compile/build.ts";
+} from "./compile/catalogue.ts";
 export {
   type CatalogueSource,
   type CvOptions,
@@ -91,8 +91,8 @@ export {
   type PlaceOptions,
   type RunOptions,
   type RunResult,
-} from "./ffi/host.ts";
-export { configure, type LibraryOptions } from "./ffi/library.ts";
+} from "./live/host.ts";
+export { configure, type LibraryOptions } from "./native/library.ts";
 export {
   type CellDescription,
   type CellResult,
@@ -102,7 +102,7 @@ export {
   runCell,
   type RunCellOptions,
   type SynapseDescription,
-} from "./host/cell.ts";
+} from "./live/cell.ts";
 
 /** Marker type of an `@ion` field: the field's name is the ion's name. */
 export type Ion = { readonly ion: unique symbol };
@@ -528,7 +528,7 @@ export function mechanism(
 
 /**
  * Checks a declaration and says how to make its hooks: raw hooks are used as they are, kernels
- * of a pointwise mechanism are turned into generated hooks (ffi/pointwise.ts).
+ * of a pointwise mechanism are turned into generated hooks (live/pointwise.ts).
  */
 function declare(
   spec: MechanismSpec,
@@ -667,7 +667,7 @@ export async function compileCatalogue(
   module: string | URL,
   options: CompileOptions = {},
 ): Promise<CompiledCatalogue> {
-  const { compileCatalogue: compile } = await import("./compile/build.ts");
+  const { compileCatalogue: compile } = await import("./compile/catalogue.ts");
   return await compile(module, options);
 }
 

@@ -9,8 +9,8 @@
  * @module
  */
 import { catalogue, defineMechanism, Host } from "../mod.ts";
-import { cString, openLibrary, resolveLibrary } from "../ffi/library.ts";
-import { HOST_SYMBOLS } from "../ffi/symbols.ts";
+import { cString, openLibrary, resolveLibrary } from "../native/library.ts";
+import { HOST_SYMBOLS } from "../abi/symbols.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const dt = 0.025;

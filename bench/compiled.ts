@@ -7,7 +7,7 @@
  * @module
  */
 import { catalogue, compileCatalogue, Host } from "../mod.ts";
-import { resolveLibrary } from "../ffi/library.ts";
+import { resolveLibrary } from "../native/library.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
 
 const area = 2 * Math.PI * 3 * 6;

@@ -6,7 +6,7 @@
  * @module
  */
 import { catalogue, defineMechanism, Host } from "../mod.ts";
-import { resolveLibrary } from "../ffi/library.ts";
+import { resolveLibrary } from "../native/library.ts";
 import { HH } from "../examples/hh.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
 

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { AbiFamily } from "../ffi/layout.ts";
-import { compileCatalogue, CompileError, type CompileOptions } from "./build.ts";
+import type { AbiFamily } from "../abi/layout.ts";
+import { compileCatalogue, CompileError, type CompileOptions } from "./catalogue.ts";
 
 const USAGE =
   "usage: deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw] [--target triple]";

@@ -19,8 +19,8 @@
  *
  * @module
  */
-import { ION_FLAG, KIND } from "../ffi/layout.ts";
-import type { FieldSpec } from "../ffi/spec.ts";
+import { ION_FLAG, KIND } from "../abi/layout.ts";
+import type { FieldSpec } from "../model/spec.ts";
 import { cComment as comment, cHookName, cNumber, printCHook } from "../kernels/c.ts";
 import type { TranslatedMechanism, Translation } from "./translate.ts";
 

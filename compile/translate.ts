@@ -14,7 +14,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { REPOSITORY_ROOT } from "../ffi/toolchain.ts";
+import { REPOSITORY_ROOT } from "../native/toolchain.ts";
 import { specOf } from "../mod.ts";
 import { buildPlan, type MechanismPlan } from "../kernels/plan.ts";
 import { CompileError, loadTypeScript, type ModuleInfo, Sources, type TS } from "../kernels/source.ts";

@@ -13,7 +13,7 @@ import { hookInputs, hookIons, hookRoots, INFIX, schedule, type Spelling } from 
 import type { InputSource } from "./rules.ts";
 import type { Target } from "./outputs.ts";
 
-/** The arrays of one ppack object that the printed hooks read (see ffi/pointwise.ts `Bundle`). */
+/** The arrays of one ppack object that the printed hooks read (see live/pointwise.ts `Bundle`). */
 export interface JsArrays {
   /** Instances. */
   width: number;

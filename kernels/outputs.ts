@@ -21,8 +21,8 @@
  * @module
  */
 import type { Graph, Node } from "./graph.ts";
-import type { MechanismSpec } from "../ffi/spec.ts";
-import { ION_FLAG } from "../ffi/layout.ts";
+import type { MechanismSpec } from "../model/spec.ts";
+import { ION_FLAG } from "../abi/layout.ts";
 import { cnexpStep, linearCoefficients } from "./cnexp.ts";
 import { allowedKeys, type IntegrationMethod, ionScopeNames, type KernelName } from "./rules.ts";
 import { CompileError, ruleError } from "./source.ts";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { abiForArborVersion, ARBOR_APIS, arborApiForVersion, tryLoadArbor } from "../arbor.ts";
 import { catalogue } from "../mod.ts";
-import { runCell } from "../host/cell.ts";
+import { runCell } from "../live/cell.ts";
 import { multiPassive } from "../examples/arbor/multi.ts";
 
 const arb = tryLoadArbor();

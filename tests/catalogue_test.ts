@@ -4,7 +4,7 @@
 // implementation (hh), and traces recorded from real Arbor 0.11.0 (tests/data/arbor).
 import assert from "node:assert/strict";
 import { type Catalogue, catalogue, type CatalogueOptions, defineMechanism, Host } from "../mod.ts";
-import { ION_FLAG, KIND } from "../ffi/layout.ts";
+import { ION_FLAG, KIND } from "../abi/layout.ts";
 import { readCatalogueAsArbor } from "./support/arbor_view.ts";
 import {
   arborDefaultPorts,

@@ -3,15 +3,15 @@
 // when dt and temperature change, so nothing is fitted to one file.
 import assert from "node:assert/strict";
 import { catalogue } from "../mod.ts";
-import { resolveLibrary } from "../ffi/library.ts";
+import { resolveLibrary } from "../native/library.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
-import { type CellDescription, runCell } from "../host/cell.ts";
+import { type CellDescription, runCell } from "../live/cell.ts";
 import {
   compareWithReference,
   fidelityViolations,
   loadReferenceCase,
   referenceCaseNames,
-} from "../host/reference.ts";
+} from "../fidelity/reference.ts";
 
 const names = referenceCaseNames();
 

@@ -1,8 +1,8 @@
-// The TypeScript layout table (ffi/layout.ts) against what the compiled C library reports.
+// The TypeScript layout table (abi/layout.ts) against what the compiled C library reports.
 import assert from "node:assert/strict";
-import { expectedLayout } from "../ffi/layout.ts";
-import { openLibrary, resolveLibrary } from "../ffi/library.ts";
-import { CATALOGUE_SYMBOLS } from "../ffi/symbols.ts";
+import { expectedLayout } from "../abi/layout.ts";
+import { openLibrary, resolveLibrary } from "../native/library.ts";
+import { CATALOGUE_SYMBOLS } from "../abi/symbols.ts";
 
 async function nativeLayout(): Promise<Map<string, number>> {
   const library = openLibrary(await resolveLibrary("denocat", "DENOCAT_LIB"), CATALOGUE_SYMBOLS);
@@ -47,14 +47,14 @@ Deno.test("every C field of the structs TS reads is in the TS table", async () =
   ];
   for (const name of native.keys()) {
     if (mirrored.some((prefix) => name.startsWith(prefix))) {
-      assert.ok(name in expected, `ffi/layout.ts lacks ${name}`);
+      assert.ok(name in expected, `abi/layout.ts lacks ${name}`);
     }
   }
 });
 
 Deno.test("the C table matches the measured ABI numbers of docs/abi.md", async () => {
   const native = await nativeLayout();
-  // Spot checks straight from the document's tables, independent of ffi/layout.ts.
+  // Spot checks straight from the document's tables, independent of abi/layout.ts.
   const documented: Record<string, number> = {
     "sizeof.arb_mechanism_ppack": 224,
     "sizeof.arb_ion_state_v06": 64,

@@ -1,11 +1,11 @@
-// The embedded CPython bridge (ffi/python.ts) against the machine's real libpython, no Arbor:
+// The embedded CPython bridge (python/mod.ts) against the machine's real libpython, no Arbor:
 // conversions both ways, exceptions both ways, callbacks, classes, kwargs, the GIL, lifetimes,
 // the buffer protocol, library and sys.path discovery, and an end-to-end run of the exact path
 // Arbor takes into a denocat catalogue, driven from Python with ctypes.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { catalogue, defineMechanism } from "../mod.ts";
-import { kw, Kwargs, loadPython, pyFloat, type PyObject, PythonError, tuple } from "../ffi/python.ts";
+import { kw, Kwargs, loadPython, pyFloat, type PyObject, PythonError, tuple } from "../python/mod.ts";
 
 const py = loadPython();
 const sys = py.import("sys");
@@ -464,7 +464,7 @@ Deno.test("python: library discovery, PYTHONPATH, VIRTUAL_ENV and extra paths (s
       await Deno.mkdir(folder, { recursive: true });
       await Deno.writeTextFile(join(folder, `${module}.py`), `WHERE = ${JSON.stringify(module)}\n`);
     }
-    const bridge = new URL("../ffi/python.ts", import.meta.url).href;
+    const bridge = new URL("../python/mod.ts", import.meta.url).href;
     const script = join(dir, "child.ts");
     await Deno.writeTextFile(
       script,

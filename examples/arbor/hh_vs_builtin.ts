@@ -12,7 +12,7 @@
  */
 import { catalogue } from "../../mod.ts";
 import type { Arbor } from "../../arbor.ts";
-import { runCell } from "../../host/cell.ts";
+import { runCell } from "../../live/cell.ts";
 import { HH } from "../hh.ts";
 import { arborOrSkip, cableCell, cylinders, labels, runAsProgram } from "./common.ts";
 

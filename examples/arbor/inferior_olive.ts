@@ -14,7 +14,7 @@
  */
 import { catalogue, defineMechanism } from "../../mod.ts";
 import type { Arbor } from "../../arbor.ts";
-import { kw } from "../../ffi/python.ts";
+import { kw } from "../../python/mod.ts";
 import { arborOrSkip, labels, runAsProgram } from "./common.ts";
 
 const g = {

@@ -18,7 +18,7 @@
  */
 import { catalogue } from "../../mod.ts";
 import type { Arbor, Spike } from "../../arbor.ts";
-import { kw } from "../../ffi/python.ts";
+import { kw } from "../../python/mod.ts";
 import { HH } from "../hh.ts";
 import { ExpSyn } from "../catalogue/expsyn.ts";
 import { arborOrSkip, runAsProgram } from "./common.ts";

@@ -15,7 +15,7 @@
  */
 import { type Arbor, loadArbor } from "../../arbor.ts";
 import { catalogue, defineMechanism } from "../../mod.ts";
-import { kw } from "../../ffi/python.ts";
+import { kw } from "../../python/mod.ts";
 
 const mode = Deno.env.get("CHILD_MODE") ?? "helpers";
 const abi = Deno.env.get("DENOCAT_ABI") as "0.6" | "0.7" | undefined;

@@ -1,6 +1,6 @@
 // Reads a catalogue the way Arbor's load_catalogue does: get_catalogue, then each record's
 // type() (a 112-byte struct returned by value), i_cpu() and i_gpu(). Test support only.
-import { ION_FLAG } from "../../ffi/layout.ts";
+import { ION_FLAG } from "../../abi/layout.ts";
 
 const TYPE_STRUCT = {
   struct: [

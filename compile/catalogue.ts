@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { LiveCatalogue } from "../ffi/catalogue.ts";
+import { LiveCatalogue } from "../live/catalogue.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AbiFamily } from "../ffi/layout.ts";
-import { findZig, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../ffi/toolchain.ts";
+import type { AbiFamily } from "../abi/layout.ts";
+import { findZig, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../native/toolchain.ts";
 import { emitCatalogue } from "./emit.ts";
 import { CompileError, translateModule, type Translation } from "./translate.ts";
 

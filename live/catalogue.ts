@@ -23,7 +23,7 @@ import {
   KIND,
   MECHANISM_FLAG,
   SECTION,
-} from "./layout.ts";
+} from "../abi/layout.ts";
 import {
   cString,
   openLibrary,
@@ -31,11 +31,11 @@ import {
   resolveLibrary,
   sharedLibraryName,
   withTempPermissions,
-} from "./library.ts";
-import { type EventBatch, PPackCache } from "./ppack.ts";
-import { hookFailure } from "./declare.ts";
-import type { MechanismSpec } from "./spec.ts";
-import { CATALOGUE_SYMBOLS, type CatalogueLibrary } from "./symbols.ts";
+} from "../native/library.ts";
+import { type EventBatch, PPackCache } from "../abi/ppack.ts";
+import { hookFailure } from "../model/declare.ts";
+import type { MechanismSpec } from "../model/spec.ts";
+import { CATALOGUE_SYMBOLS, type CatalogueLibrary } from "../abi/symbols.ts";
 
 /** A hook implementation: called with the mechanism object as `this`. */
 export type HookFunction = (pp: never, events?: never) => void;

@@ -8,7 +8,7 @@
  */
 import { catalogue } from "../mod.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
-import { runCell } from "./cell.ts";
+import { runCell } from "../live/cell.ts";
 import {
   compareWithReference,
   type Comparison,

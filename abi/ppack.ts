@@ -19,7 +19,7 @@
  * @module
  */
 import { type AbiFamily, ION_STATE, PPACK } from "./layout.ts";
-import type { IonSpec, MechanismSpec } from "./spec.ts";
+import type { IonSpec, MechanismSpec } from "../model/spec.ts";
 
 const View = Deno.UnsafePointerView;
 

@@ -16,9 +16,9 @@ import {
   number,
   record,
   string,
-} from "./check.ts";
-import { releaseAllPPacks } from "./ppack.ts";
-import { ABI_CODE, type AbiFamily } from "./layout.ts";
+} from "./host_args.ts";
+import { releaseAllPPacks } from "../abi/ppack.ts";
+import { ABI_CODE, type AbiFamily } from "../abi/layout.ts";
 import {
   cString,
   openLibrary,
@@ -26,8 +26,8 @@ import {
   reentrantSymbols,
   resolveLibrary,
   symbolAddresses,
-} from "./library.ts";
-import { HOST_REENTRANT_SYMBOLS, HOST_SYMBOLS, type HostLibrary } from "./symbols.ts";
+} from "../native/library.ts";
+import { HOST_REENTRANT_SYMBOLS, HOST_SYMBOLS, type HostLibrary } from "../abi/symbols.ts";
 
 let hostLibrary: HostLibrary | undefined;
 

@@ -3,7 +3,7 @@
  * objects from TypeScript (and TypeScript functions from Python).
  *
  * ```ts
- * import { kw, loadPython } from "./ffi/python.ts";
+ * import { kw, loadPython } from "./python/mod.ts";
  * const py = loadPython();
  * const math = py.import("math");
  * console.log(math.callMethod("hypot", 3, 4).toJS()); // 5
@@ -37,15 +37,15 @@
  *
  * @module
  */
-import { throwPendingFailures } from "./catalogue.ts";
-import { reentrantSymbols, symbolAddresses } from "./library.ts";
+import { throwPendingFailures } from "../live/catalogue.ts";
+import { reentrantSymbols, symbolAddresses } from "../native/library.ts";
 import { join } from "node:path";
 
 // ---------------------------------------------------------------------------------------------
 // Native symbols
 
 /** The CPython C API functions the bridge calls (all exported since Python 3.8). */
-// These are called through `reentrantSymbols` (ffi/library.ts), never Deno's fast-call path:
+// These are called through `reentrantSymbols` (native/library.ts), never Deno's fast-call path:
 // almost any Python API call can run Python code that calls back into JavaScript, and V8 aborts
 // ("Lazy deopt after a fast API call") when a fast FFI call re-enters JavaScript.
 const PYTHON_SYMBOLS = {

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { HOOK_NAMES, type HookName, ION_FLAG, KIND, type MechanismKind } from "./layout.ts";
-import { KERNEL_NAMES } from "./pointwise.ts";
-import { ionViewNames, RESERVED_PPACK_NAMES } from "./ppack.ts";
+import { HOOK_NAMES, type HookName, ION_FLAG, KIND, type MechanismKind } from "../abi/layout.ts";
+import { KERNEL_NAMES } from "../live/pointwise.ts";
+import { ionViewNames, RESERVED_PPACK_NAMES } from "../abi/ppack.ts";
 import type { FieldSpec, IonSpec, MechanismSpec } from "./spec.ts";
 
 /** Options of `@state`, `@parameter` and `@global`. */

@@ -26,8 +26,8 @@
  *
  * @module
  */
-import { type CatalogueSource, Host, type IonSpecies, NEURON_IONS, type Placement } from "../ffi/host.ts";
-import type { AbiFamily } from "../ffi/layout.ts";
+import { type CatalogueSource, Host, type IonSpecies, NEURON_IONS, type Placement } from "./host.ts";
+import type { AbiFamily } from "../abi/layout.ts";
 
 /** A density mechanism painted on CVs. */
 export interface DensityDescription {

@@ -16,10 +16,10 @@
  *
  * @module
  */
-import type { HookName } from "./layout.ts";
-import type { EventBatch } from "./ppack.ts";
-import type { IonSpec, MechanismSpec } from "./spec.ts";
-import { ION_FLAG } from "./layout.ts";
+import type { HookName } from "../abi/layout.ts";
+import type { EventBatch } from "../abi/ppack.ts";
+import type { IonSpec, MechanismSpec } from "../model/spec.ts";
+import { ION_FLAG } from "../abi/layout.ts";
 import {
   allowedKeys,
   type IntegrationMethod,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { MechanismKind } from "./layout.ts";
+import type { MechanismKind } from "../abi/layout.ts";
 
 /** A global, state variable or parameter. */
 export interface FieldSpec {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { describeValue } from "./declare.ts";
+import { describeValue } from "../model/declare.ts";
 
 /** A clear error for argument `what`: `expected` describes what it must be. */
 function wrong(what: string, expected: string, value: unknown): RangeError {

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import type { CellDescription, CellResult } from "./cell.ts";
+import type { CellDescription, CellResult } from "../live/cell.ts";
 
 /** One reference case: its parameters, turned into a cell, and the recorded columns. */
 export interface ReferenceCase {

@@ -104,7 +104,7 @@ export const HOST_SYMBOLS = {
 
 /**
  * Host functions that drive mechanisms and so call back into JavaScript hooks. They are called
- * through `reentrantSymbols` (ffi/library.ts), never through `Deno.dlopen`'s fast-call path:
+ * through `reentrantSymbols` (native/library.ts), never through `Deno.dlopen`'s fast-call path:
  * V8 aborts when a fast FFI call re-enters JavaScript.
  */
 export const HOST_REENTRANT_SYMBOLS = {
