@@ -64,7 +64,7 @@ const REFUSED_NEURON: Record<string, string> = {
 
 class Parser {
   private k = 0;
-  constructor(private tokens: Token[], private source: string, private file: string) {}
+  constructor(private tokens: Token[], private source: string, private file: string, private lenient = false) {}
 
   private get peek(): Token {
     return this.tokens[this.k];
@@ -94,8 +94,12 @@ class Parser {
     if (this.peek.kind !== "name") this.fail(this.peek, `${this.describe(this.peek)} where ${context} expects a name`, "write a name");
     return this.next();
   }
-  private refuseVerbatim(): void {
-    if (this.peek.kind === "verbatim") this.fail(this.peek, "VERBATIM is not supported", REFUSED_BLOCKS.VERBATIM);
+  /** Refuses VERBATIM (lenient mode: skips it and returns true). */
+  private refuseVerbatim(): boolean {
+    if (this.peek.kind !== "verbatim") return false;
+    if (!this.lenient) this.fail(this.peek, "VERBATIM is not supported", REFUSED_BLOCKS.VERBATIM);
+    this.next();
+    return true;
   }
 
   /** `( unit text )`: the source between the parentheses, trimmed. */
@@ -136,7 +140,7 @@ class Parser {
       functions: [],
     };
     while (this.peek.kind !== "eof") {
-      this.refuseVerbatim();
+      if (this.refuseVerbatim()) continue;
       const token = this.name("the file");
       const word = token.text;
       if (word === "TITLE") {
@@ -163,7 +167,8 @@ class Parser {
       } else if (word === "NET_RECEIVE") {
         const args = this.arguments(word);
         result.netReceive = this.body(token, "NET_RECEIVE", args);
-      } else if (Object.hasOwn(REFUSED_BLOCKS, word)) {
+      } else if (this.lenient && (Object.hasOwn(REFUSED_BLOCKS, word) || word === "KINETIC")) this.skipBlock(word);
+      else if (Object.hasOwn(REFUSED_BLOCKS, word)) {
         this.fail(token, `${word} is not supported`, REFUSED_BLOCKS[word]);
       } else this.fail(token, `the unknown block '${word}'`, "NMODL (as Arbor reads it) has no such block; remove it");
     }
@@ -171,6 +176,18 @@ class Parser {
       throw new NmodlError("a file without a NEURON block", this.file, 1, 1, "add NEURON { SUFFIX name } or NEURON { POINT_PROCESS name }");
     }
     return result as NmodlFile;
+  }
+
+  /** Lenient mode: skips a refused top-level construct (DEFINE n v, LOCAL a, b, KINETIC name { ... }). */
+  private skipBlock(word: string): void {
+    if (word === "DEFINE") (this.next(), this.next());
+    else if (word === "LOCAL") {
+      this.nameList();
+      if (this.is("[")) (this.next(), this.next(), this.expect("]", "LOCAL"));
+    } else {
+      while (!this.is("{") && this.peek.kind !== "eof") this.next();
+      this.skipBraces();
+    }
   }
 
   private skipBraces(): void {
@@ -197,7 +214,7 @@ class Parser {
     this.expect("{", "NEURON");
     const block: NeuronBlock = { kind: "density", name: "", ions: [], range: [], global: [], nonspecific: [], at: this.at(keyword) };
     while (!this.is("}")) {
-      this.refuseVerbatim();
+      if (this.refuseVerbatim()) continue;
       const token = this.name("the NEURON block");
       const word = token.text;
       if (word === "SUFFIX" || word === "POINT_PROCESS") {
@@ -218,7 +235,11 @@ class Parser {
       else if (word === "NONSPECIFIC_CURRENT") block.nonspecific.push(...this.nameList());
       else if (word === "THREADSAFE") {
         // Every denocat kernel is thread safe.
-      } else if (Object.hasOwn(REFUSED_NEURON, word)) this.fail(token, `${word} is not supported`, REFUSED_NEURON[word]);
+      } else if (this.lenient && word === "ARTIFICIAL_CELL") {
+        block.kind = "point";
+        block.name = this.name(word).text;
+      } else if (this.lenient && Object.hasOwn(REFUSED_NEURON, word)) this.nameList();
+      else if (Object.hasOwn(REFUSED_NEURON, word)) this.fail(token, `${word} is not supported`, REFUSED_NEURON[word]);
       else this.fail(token, `the unknown NEURON statement '${word}'`, "remove it");
     }
     this.next();
@@ -252,9 +273,10 @@ class Parser {
   private declarations(into: Declaration[], block: string, withValues: boolean): void {
     this.expect("{", block);
     while (!this.is("}")) {
-      this.refuseVerbatim();
+      if (this.refuseVerbatim()) continue;
       const name = this.name(`the ${block} block`);
       const declaration: Declaration = { name: name.text, unit: "", at: this.at(name) };
+      if (this.is("[") && this.lenient) (this.next(), this.next(), this.expect("]", "an array size"));
       if (this.is("[")) this.fail(this.peek, `the array '${name.text}[...]' is not supported`, "kernels hold scalars only; declare one variable per element");
       if (this.is("=")) {
         this.next();
@@ -301,6 +323,10 @@ class Parser {
   }
 
   private body(keyword: Token, name: string, args: Body["args"]): Body {
+    if (this.lenient) {
+      this.skipBraces();
+      return { name, args, statements: [], at: this.at(keyword), end: this.tokens[this.k - 1].line };
+    }
     const statements = this.block(`${keyword.text} ${name}`);
     return { name, args, statements, at: this.at(keyword), end: this.tokens[this.k - 1].line };
   }
@@ -472,6 +498,25 @@ class Parser {
 export function parseNmodl(source: string, file = "<input>"): NmodlFile {
   const { tokens, comments } = lex(source, file);
   const tree = new Parser(tokens, source, file).parse();
+  tree.comments = comments;
+  return tree;
+}
+
+/**
+ * Reads only the declarations of a .mod file (NEURON, UNITS, PARAMETER, ASSIGNED, STATE),
+ * skipping block bodies and the constructs the importer refuses: what its names are even when it
+ * cannot be imported (used to cross-check the names with other NMODL parsers).
+ *
+ * @example
+ * ```ts
+ * import { parseDeclarations } from "./parser.ts";
+ * const tree = parseDeclarations("NEURON { SUFFIX k }\nSTATE { n }\nKINETIC s { ~ n <-> m (1, 1) }", "k.mod");
+ * console.log(tree.states.map((s) => s.name)); // ["n"]
+ * ```
+ */
+export function parseDeclarations(source: string, file = "<input>"): NmodlFile {
+  const { tokens, comments } = lex(source, file);
+  const tree = new Parser(tokens, source, file, true).parse();
   tree.comments = comments;
   return tree;
 }
