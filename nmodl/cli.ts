@@ -30,7 +30,10 @@ function denocatFor(out: string | undefined): string {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let input: string | undefined, out: string | undefined, name: string | undefined, denocat: string | undefined;
+  let input: string | undefined,
+    out: string | undefined,
+    name: string | undefined,
+    denocat: string | undefined;
   for (let k = 0; k < args.length; k++) {
     const a = args[k];
     const value = () => {

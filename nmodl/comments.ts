@@ -19,7 +19,14 @@ export interface PlacedComments {
 }
 
 function bodiesOf(file: NmodlFile): Body[] {
-  return [file.initial, file.breakpoint, ...file.derivatives, ...file.procedures, ...file.functions, file.netReceive]
+  return [
+    file.initial,
+    file.breakpoint,
+    ...file.derivatives,
+    ...file.procedures,
+    ...file.functions,
+    file.netReceive,
+  ]
     .filter((b): b is Body => b !== undefined).sort((a, b) => a.at.line - b.at.line);
 }
 
@@ -29,11 +36,22 @@ function flatten(list: Statement[]): Statement[] {
 
 /** Places every comment of `file`. */
 export function placeComments(file: NmodlFile): PlacedComments {
-  const placed: PlacedComments = { statements: new Map(), declarations: new Map(), bodies: new Map(), bodyEnds: new Map(), module: [] };
-  const push = <K>(map: Map<K, string[]>, key: K, text: string) => map.set(key, [...(map.get(key) ?? []), text]);
+  const placed: PlacedComments = {
+    statements: new Map(),
+    declarations: new Map(),
+    bodies: new Map(),
+    bodyEnds: new Map(),
+    module: [],
+  };
+  const push = <K>(map: Map<K, string[]>, key: K, text: string) =>
+    map.set(key, [...(map.get(key) ?? []), text]);
   const bodies = bodiesOf(file);
   const declarations = [...file.parameters, ...file.assigned, ...file.states, ...file.constants];
-  const itemLines = [...bodies.flatMap((b) => [b.at.line, b.end]), ...declarations.map((d) => d.at.line), file.neuron.at.line];
+  const itemLines = [
+    ...bodies.flatMap((b) => [b.at.line, b.end]),
+    ...declarations.map((d) => d.at.line),
+    file.neuron.at.line,
+  ];
   for (const c of file.comments) {
     if (c.block) {
       placed.module.push(c.text);

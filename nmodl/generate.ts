@@ -12,7 +12,7 @@ import type { Body, Declaration, NmodlFile } from "./ast.ts";
 import { placeComments, type PlacedComments } from "./comments.ts";
 import { conductances } from "./conductance.ts";
 import { NmodlError } from "./error.ts";
-import { countReads, type RExpr, removeDeadAssignments, type Var } from "./ir.ts";
+import { countReads, removeDeadAssignments, type RExpr, type Var } from "./ir.ts";
 import { allVars, nameVars, printBlock, printExpr, TAKEN_WORDS } from "./print.ts";
 import { type Context, type FunctionInfo, type Resolved, Resolver } from "./resolve.ts";
 import { classify, solvedDerivative, type Symbols } from "./symbols.ts";
@@ -37,7 +37,18 @@ export interface Generated {
   notes: string[];
 }
 
-const IMPORTS = ["CurrentValues", "global", "Ion", "ion", "mechanism", "parameter", "PointwiseMechanism", "Scope", "state", "StateValues"];
+const IMPORTS = [
+  "CurrentValues",
+  "global",
+  "Ion",
+  "ion",
+  "mechanism",
+  "parameter",
+  "PointwiseMechanism",
+  "Scope",
+  "state",
+  "StateValues",
+];
 const TYPE_IMPORTS = new Set(["CurrentValues", "Ion", "Scope", "StateValues"]);
 
 const doc = (lines: string[], indent = "") => {
@@ -60,7 +71,10 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   const name = options.name ?? (stem || file.neuron.name);
   const solved = solvedDerivative(file);
   const taken = new Set<string>([...TAKEN_WORDS, ...IMPORTS]);
-  const className = uniqueName(identifier(file.neuron.name.charAt(0).toUpperCase() + file.neuron.name.slice(1)), taken);
+  const className = uniqueName(
+    identifier(file.neuron.name.charAt(0).toUpperCase() + file.neuron.name.slice(1)),
+    taken,
+  );
   const constants = [...symbols.byName.values()].filter((s) => s.role === "constant");
   constants.forEach((c) => taken.add(c.name));
   const functionNames = new Map(file.functions.map((f) => [f.name, uniqueName(identifier(f.name), taken)]));
@@ -75,9 +89,19 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     if (!body) return undefined;
     const known = done.get(fn);
     if (known) return known.info;
-    if (busy.has(fn)) throw new NmodlError(`the recursive call of FUNCTION ${fn}`, file.file, at.line, at.column, "rewrite it without recursion");
+    if (busy.has(fn)) {
+      throw new NmodlError(
+        `the recursive call of FUNCTION ${fn}`,
+        file.file,
+        at.line,
+        at.column,
+        "rewrite it without recursion",
+      );
+    }
     busy.add(fn);
-    const resolved = new Resolver(file, symbols, "function", "", lookup, comments.statements, fn).resolve(body);
+    const resolved = new Resolver(file, symbols, "function", "", lookup, comments.statements, fn).resolve(
+      body,
+    );
     busy.delete(fn);
     const info = { ts: functionNames.get(fn)!, free: resolved.free };
     done.set(fn, { info, resolved, body });
@@ -87,17 +111,27 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
 
   const kernel = (context: Exclude<Context, "function">, body: Body | undefined) => {
     if (!body) return undefined;
-    const resolved = new Resolver(file, symbols, context, scopeName, lookup, comments.statements).resolve(body);
+    const resolved = new Resolver(file, symbols, context, scopeName, lookup, comments.statements).resolve(
+      body,
+    );
     resolved.notes.forEach((n) => notes.includes(n) || notes.push(n));
     return { resolved, body };
   };
   const kernels: string[] = [];
   const initial = kernel("initial", file.initial);
   const derivative = solved ? kernel("derivative", solved.body) : undefined;
-  if (!solved && file.derivatives.length) notes.push(`no SOLVE names DERIVATIVE ${file.derivatives[0].name}: it is left out`);
+  if (!solved && file.derivatives.length) {
+    notes.push(`no SOLVE names DERIVATIVE ${file.derivatives[0].name}: it is left out`);
+  }
   const current = kernel("current", file.breakpoint);
   if (file.netReceive && file.neuron.kind !== "point") {
-    throw new NmodlError("NET_RECEIVE in a SUFFIX mechanism", file.file, file.netReceive.at.line, file.netReceive.at.column, "only a POINT_PROCESS receives events");
+    throw new NmodlError(
+      "NET_RECEIVE in a SUFFIX mechanism",
+      file.file,
+      file.netReceive.at.line,
+      file.netReceive.at.column,
+      "only a POINT_PROCESS receives events",
+    );
   }
   const onEvent = kernel("onEvent", file.netReceive);
 
@@ -112,7 +146,13 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       .sort((a, b) => stateOrder.indexOf(a.nmodl) - stateOrder.indexOf(b.nmodl))
       .map((v) => [field(v.nmodl), { k: "var", v }, v]);
 
-  const emit = (k: { resolved: Resolved; body: Body }, method: string, returns: string, outputs: [string, RExpr, Var][], inline = false) => {
+  const emit = (
+    k: { resolved: Resolved; body: Body },
+    method: string,
+    returns: string,
+    outputs: [string, RExpr, Var][],
+    inline = false,
+  ) => {
     const { resolved, body } = k;
     if (outputs.length === 0) return;
     checkReads(file, symbols, resolved, body, method);
@@ -144,7 +184,12 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     });
     const x = scope.used ? scopeName : `_${scopeName}`;
     const args = [`${x}: Scope<${className}>`, ...resolved.params.map((p) => `${p.ts}: number`)].join(", ");
-    const docs = [`${body.name === method ? "" : `${blockTitle(method, body)}: `}from ${file.file.replace(/^.*[\\/]/, "")} line ${body.at.line}.`, ...(comments.bodies.get(body) ?? [])];
+    const docs = [
+      `${body.name === method ? "" : `${blockTitle(method, body)}: `}from ${
+        file.file.replace(/^.*[\\/]/, "")
+      } line ${body.at.line}.`,
+      ...(comments.bodies.get(body) ?? []),
+    ];
     kernels.push(
       doc(docs, "  ") + `  override ${method}(${args}): ${returns}<${className}> {\n${text}` +
         (comments.bodyEnds.get(body) ?? []).map((c) => `    // ${c}\n`).join("") +
@@ -159,25 +204,37 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
     emit(derivative, "derivative", "StateValues", rates, true);
   }
-  if (current) emit(current, "current", "CurrentValues", currentOutputs(file, symbols, current.resolved, notes));
+  if (current) {
+    emit(current, "current", "CurrentValues", currentOutputs(file, symbols, current.resolved, notes));
+  }
   if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored"]));
 
   const used = new Set<string>(["mechanism", "PointwiseMechanism"]);
   const body = kernels.join("\n");
   for (const n of ["Scope", "StateValues", "CurrentValues"]) if (body.includes(`${n}<`)) used.add(n);
   const members = fields(file, symbols, comments, used);
-  const functions = [...done.values()].sort((a, b) => a.body.at.line - b.body.at.line).map((f) => moduleFunction(file, f, comments, taken));
-  let helpers = constants.map((c) => `/** UNITS or CONSTANT ${c.name} (${c.unit || "1"}). */\nconst ${c.name} = ${c.value};\n`).join("");
+  const functions = [...done.values()].sort((a, b) => a.body.at.line - b.body.at.line).map((f) =>
+    moduleFunction(file, f, comments, taken)
+  );
+  let helpers = constants.map((c) =>
+    `/** UNITS or CONSTANT ${c.name} (${c.unit || "1"}). */\nconst ${c.name} = ${c.value};\n`
+  ).join("");
   const all = members + body + functions.join("");
   if (usesExprelr && /\bexprelr\(/.test(all)) {
     helpers += doc(["x / (exp(x) - 1), continuous at 0: the `exprelr` builtin of Arbor's NMODL."]) +
       "export function exprelr(x: number): number {\n  return 1.0 + x === 1.0 ? 1.0 : x / Math.expm1(x);\n}\n";
   }
-  const opts = [`name: ${JSON.stringify(name)}`, `kind: "${file.neuron.kind}"`, ...(solved ? [`method: "${solved.method}"`] : [])];
+  const opts = [
+    `name: ${JSON.stringify(name)}`,
+    `kind: "${file.neuron.kind}"`,
+    ...(solved ? [`method: "${solved.method}"`] : []),
+  ];
   const importList = IMPORTS.filter((n) => used.has(n)).map((n) => (TYPE_IMPORTS.has(n) ? `type ${n}` : n));
   const header = [
     ...(file.title ? [file.title, ""] : []),
-    `Imported from ${file.file.replace(/^.*[\\/]/, "")} (${file.neuron.kind === "point" ? "POINT_PROCESS" : "SUFFIX"} ${file.neuron.name}) by denocat's NMODL importer: an editable pointwise mechanism.`,
+    `Imported from ${file.file.replace(/^.*[\\/]/, "")} (${
+      file.neuron.kind === "point" ? "POINT_PROCESS" : "SUFFIX"
+    } ${file.neuron.name}) by denocat's NMODL importer: an editable pointwise mechanism.`,
     ...comments.module.flatMap((c) => ["", c]),
     ...(notes.length ? ["", "Notes of the import:", ...notes.map((n) => ` - ${n}`)] : []),
     "",
@@ -187,7 +244,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     `import { ${importList.join(", ")} } from ${JSON.stringify(options.denocat)};\n\n` +
     helpers + functions.join("\n") + "\n" +
     doc([`${file.title ?? file.neuron.name}: Arbor's \`${name}\`.`]) +
-    `@mechanism({ ${opts.join(", ")} })\nexport class ${className} extends PointwiseMechanism {\n${members}\n${body}}\n`;
+    `@mechanism({ ${
+      opts.join(", ")
+    } })\nexport class ${className} extends PointwiseMechanism {\n${members}\n${body}}\n`;
   return { source, name, className, notes };
 }
 
@@ -199,7 +258,11 @@ function uniqueName(base: string, taken: Set<string>): string {
 }
 
 function blockTitle(method: string, body: Body): string {
-  return method === "derivative" ? `DERIVATIVE ${body.name}` : method === "current" ? "BREAKPOINT" : body.name;
+  return method === "derivative"
+    ? `DERIVATIVE ${body.name}`
+    : method === "current"
+    ? "BREAKPOINT"
+    : body.name;
 }
 
 /** Refuses reads of values a kernel never sets and no kernel keeps (ASSIGNED set only elsewhere). */
@@ -208,7 +271,9 @@ function checkReads(file: NmodlFile, symbols: Symbols, resolved: Resolved, body:
     const role = symbols.byName.get(v.nmodl)!.role;
     if (v.writes === 0 && (role === "temporary" || role === "current")) {
       throw new NmodlError(
-        `${role === "current" ? "the current" : "the ASSIGNED variable"} ${v.nmodl}, read in ${blockTitle(method, body)} but set only in other blocks`,
+        `${role === "current" ? "the current" : "the ASSIGNED variable"} ${v.nmodl}, read in ${
+          blockTitle(method, body)
+        } but set only in other blocks`,
         file.file,
         body.at.line,
         body.at.column,
@@ -218,9 +283,18 @@ function checkReads(file: NmodlFile, symbols: Symbols, resolved: Resolved, body:
   }
 }
 
-function currentOutputs(file: NmodlFile, symbols: Symbols, resolved: Resolved, notes: string[]): [string, RExpr, Var][] {
-  const written = [...resolved.kernelVars.values()].filter((v) => v.writes > 0 && symbols.byName.get(v.nmodl)!.role === "current");
-  const ionCurrents = written.filter((v) => (symbols.byName.get(v.nmodl) as { ion?: string }).ion !== undefined);
+function currentOutputs(
+  file: NmodlFile,
+  symbols: Symbols,
+  resolved: Resolved,
+  notes: string[],
+): [string, RExpr, Var][] {
+  const written = [...resolved.kernelVars.values()].filter((v) =>
+    v.writes > 0 && symbols.byName.get(v.nmodl)!.role === "current"
+  );
+  const ionCurrents = written.filter((v) =>
+    (symbols.byName.get(v.nmodl) as { ion?: string }).ion !== undefined
+  );
   const nonspecific = written.filter((v) => !ionCurrents.includes(v));
   const outputs: [string, RExpr, Var][] = ionCurrents.map((v) => [v.nmodl, { k: "var", v }, v]);
   const sum = (list: RExpr[]): RExpr => list.reduce((a, b) => ({ k: "bin", op: "+", l: a, r: b }));
@@ -229,10 +303,14 @@ function currentOutputs(file: NmodlFile, symbols: Symbols, resolved: Resolved, n
   nonspecific.slice(1).forEach((v) => outputs.push(["", { k: "var", v }, v]));
   const dIdV = conductances(resolved.block.stmts, written);
   if (dIdV) {
-    for (const v of ionCurrents) outputs.push([`g${(symbols.byName.get(v.nmodl) as { ion: string }).ion}`, dIdV.get(v)!, v]);
+    for (const v of ionCurrents) {
+      outputs.push([`g${(symbols.byName.get(v.nmodl) as { ion: string }).ion}`, dIdV.get(v)!, v]);
+    }
     if (anchor) outputs.push(["g", sum(nonspecific.map((v) => dIdV.get(v)!)), anchor]);
   } else if (written.length) {
-    notes.push(`BREAKPOINT is not a straight line of single assignments: the conductance dI/dV is left to denocat's 1 µV forward difference (modcc differentiates symbolically)`);
+    notes.push(
+      `BREAKPOINT is not a straight line of single assignments: the conductance dI/dV is left to denocat's 1 µV forward difference (modcc differentiates symbolically)`,
+    );
   }
   if (written.length === 0 && file.neuron.nonspecific.length + file.neuron.ions.length > 0) {
     notes.push("BREAKPOINT sets no current");
@@ -258,21 +336,35 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
   };
   const describe = (d: Declaration, what: string) =>
     doc([`${what} ${d.name}${d.unit ? ` (${d.unit})` : ""}.`, ...(comments.declarations.get(d) ?? [])], "  ");
-  const nameOption = (s: { name: string; field: string }) => (s.field !== s.name ? `name: ${JSON.stringify(s.name)}` : "");
+  const nameOption = (
+    s: { name: string; field: string },
+  ) => (s.field !== s.name ? `name: ${JSON.stringify(s.name)}` : "");
   for (const d of file.parameters) {
     const s = symbols.byName.get(d.name)!;
     if (s.role !== "parameter" && s.role !== "global") continue;
     used.add(s.role === "parameter" ? "parameter" : "global");
     const range = d.range ? `range: [${shortNumber(d.range[0])}, ${shortNumber(d.range[1])}]` : "";
     out += describe(d, s.role === "parameter" ? "PARAMETER (RANGE)" : "PARAMETER (GLOBAL)") +
-      `  @${s.role}(${options(nameOption(s), unitText(d.unit), d.value !== undefined ? `default: ${shortNumber(d.value)}` : "", range)})\n  ${s.field}!: number;\n`;
+      `  @${s.role}(${
+        options(
+          nameOption(s),
+          unitText(d.unit),
+          d.value !== undefined ? `default: ${shortNumber(d.value)}` : "",
+          range,
+        )
+      })\n  ${s.field}!: number;\n`;
   }
   for (const d of [...file.states, ...file.assigned]) {
     const s = symbols.byName.get(d.name)!;
     if (s.role !== "state" && s.role !== "stored") continue;
     used.add("state");
-    out += describe(d, s.role === "state" ? "STATE" : "ASSIGNED, set in INITIAL or NET_RECEIVE and kept per instance:") +
-      `  @state(${options(nameOption(s), unitText(d.unit), s.role === "stored" ? "assigned: true" : "")})\n  ${s.field}!: number;\n`;
+    out += describe(
+      d,
+      s.role === "state" ? "STATE" : "ASSIGNED, set in INITIAL or NET_RECEIVE and kept per instance:",
+    ) +
+      `  @state(${
+        options(nameOption(s), unitText(d.unit), s.role === "stored" ? "assigned: true" : "")
+      })\n  ${s.field}!: number;\n`;
   }
   for (const ion of symbols.ions) {
     used.add("ion");
@@ -305,7 +397,9 @@ function moduleFunction(
   const own = body.args.map((a) => a.name);
   const docs = [
     `FUNCTION ${body.name}(${own.join(", ")}) of ${file.file.replace(/^.*[\\/]/, "")}, line ${body.at.line}.`,
-    ...(resolved.free.length ? [`Takes the mechanism's ${resolved.free.join(", ")} after its own arguments.`] : []),
+    ...(resolved.free.length
+      ? [`Takes the mechanism's ${resolved.free.join(", ")} after its own arguments.`]
+      : []),
     ...(comments.bodies.get(body) ?? []),
   ];
   const params = resolved.params.map((p) => `${p.ts}: number`).join(", ");

@@ -35,7 +35,36 @@ export interface Lexed {
 }
 
 // Longest first, so that `<=` is one token rather than `<` then `=`.
-const OPERATORS = ["<->", "<=", ">=", "==", "!=", "&&", "||", "->", "(", ")", "{", "}", "[", "]", ",", "=", "+", "-", "*", "/", "^", "<", ">", "!", "'", "~", "@", "%"];
+const OPERATORS = [
+  "<->",
+  "<=",
+  ">=",
+  "==",
+  "!=",
+  "&&",
+  "||",
+  "->",
+  "(",
+  ")",
+  "{",
+  "}",
+  "[",
+  "]",
+  ",",
+  "=",
+  "+",
+  "-",
+  "*",
+  "/",
+  "^",
+  "<",
+  ">",
+  "!",
+  "'",
+  "~",
+  "@",
+  "%",
+];
 
 const isNameStart = (c: string) => /[A-Za-z_]/.test(c);
 const isNamePart = (c: string) => /[A-Za-z0-9_]/.test(c);
@@ -57,8 +86,8 @@ export function lex(source: string, file: string): Lexed {
     return source.slice(pos, end < 0 ? source.length : end);
   };
   // Skips a block that ends with the word `end` at the start of a line's first word; returns its text.
-  const blockUntil = (end: string, what: string): string => {
-    const startLine = line, startColumn = column();
+  const blockUntil = (end: string, what: string, startColumn: number): string => {
+    const startLine = line;
     const re = new RegExp(`\\b${end}\\b`, "g");
     re.lastIndex = pos;
     const found = re.exec(source);
@@ -97,12 +126,12 @@ export function lex(source: string, file: string): Lexed {
       while (pos < source.length && isNamePart(source[pos])) pos++;
       const text = source.slice(start, pos);
       if (text === "COMMENT") {
-        const body = blockUntil("ENDCOMMENT", "COMMENT");
+        const body = blockUntil("ENDCOMMENT", "COMMENT", startColumn);
         comments.push({ text: body.replace(/^\s*\n/, "").replace(/\s+$/, ""), line: startLine, block: true });
         continue;
       }
       if (text === "VERBATIM") {
-        const body = blockUntil("ENDVERBATIM", "VERBATIM");
+        const body = blockUntil("ENDVERBATIM", "VERBATIM", startColumn);
         tokens.push({ kind: "verbatim", text: body, line: startLine, column: startColumn, start, end: pos });
         continue;
       }
@@ -110,7 +139,14 @@ export function lex(source: string, file: string): Lexed {
       if (text === "TITLE") {
         // The title is free text up to the end of the line: one string token.
         const title = restOfLine();
-        tokens.push({ kind: "string", text: title.trim(), line, column: column(), start: pos, end: pos + title.length });
+        tokens.push({
+          kind: "string",
+          text: title.trim(),
+          line,
+          column: column(),
+          start: pos,
+          end: pos + title.length,
+        });
         pos += title.length;
       }
       continue;
@@ -128,7 +164,14 @@ export function lex(source: string, file: string): Lexed {
         if (!isDigit(source[pos] ?? "")) pos = save;
         else while (isDigit(source[pos] ?? "")) pos++;
       }
-      tokens.push({ kind: "number", text: source.slice(start, pos), line, column: startColumn, start, end: pos });
+      tokens.push({
+        kind: "number",
+        text: source.slice(start, pos),
+        line,
+        column: startColumn,
+        start,
+        end: pos,
+      });
       continue;
     }
     if (c === '"') {
@@ -137,12 +180,25 @@ export function lex(source: string, file: string): Lexed {
         throw new NmodlError("an unterminated string", file, line, startColumn, 'close it with "');
       }
       pos = end + 1;
-      tokens.push({ kind: "string", text: source.slice(start + 1, end), line, column: startColumn, start, end: pos });
+      tokens.push({
+        kind: "string",
+        text: source.slice(start + 1, end),
+        line,
+        column: startColumn,
+        start,
+        end: pos,
+      });
       continue;
     }
     const op = OPERATORS.find((o) => source.startsWith(o, pos));
     if (op === undefined) {
-      throw new NmodlError(`the character '${c}'`, file, line, startColumn, "remove it: NMODL has no such operator");
+      throw new NmodlError(
+        `the character '${c}'`,
+        file,
+        line,
+        startColumn,
+        "remove it: NMODL has no such operator",
+      );
     }
     pos += op.length;
     tokens.push({ kind: "op", text: op, line, column: startColumn, start, end: pos });

@@ -20,8 +20,6 @@ import { generateMechanism } from "./generate.ts";
 import { parseNmodl } from "./parser.ts";
 
 export { NmodlError } from "./error.ts";
-export { parseNmodl } from "./parser.ts";
-export type { NmodlFile } from "./ast.ts";
 
 /** Options of {@link importNmodl}. */
 export interface ImportOptions {
@@ -65,7 +63,10 @@ export const DENOCAT_ENTRY: string = new URL("../mod.ts", import.meta.url).href;
 export async function importNmodl(source: string, options: ImportOptions = {}): Promise<ImportResult> {
   const file = options.file ?? "<input>";
   const tree = parseNmodl(source, file);
-  const generated = generateMechanism(tree, { name: options.name, denocat: options.denocat ?? DENOCAT_ENTRY });
+  const generated = generateMechanism(tree, {
+    name: options.name,
+    denocat: options.denocat ?? DENOCAT_ENTRY,
+  });
   const text = options.format === false ? generated.source : await formatTypeScript(generated.source);
   return { source: text, name: generated.name, className: generated.className, notes: generated.notes };
 }
@@ -83,7 +84,9 @@ export async function formatTypeScript(source: string): Promise<string> {
   await writer.close();
   const { code, stdout, stderr } = await child.output();
   if (code !== 0) {
-    throw new Error(`deno fmt could not format the generated code (an importer bug): ${new TextDecoder().decode(stderr)}`);
+    throw new Error(
+      `deno fmt could not format the generated code (an importer bug): ${new TextDecoder().decode(stderr)}`,
+    );
   }
   return new TextDecoder().decode(stdout);
 }

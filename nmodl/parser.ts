@@ -12,13 +12,15 @@ import { lex, type Token } from "./lexer.ts";
 
 /** Top-level blocks the importer refuses, and why. */
 const REFUSED_BLOCKS: Record<string, string> = {
-  KINETIC: "the kernel plan integrates DERIVATIVE blocks only (cnexp or euler); write the scheme as a DERIVATIVE block",
+  KINETIC:
+    "the kernel plan integrates DERIVATIVE blocks only (cnexp or euler); write the scheme as a DERIVATIVE block",
   LINEAR: "rewrite the system as explicit assignments",
   NONLINEAR: "rewrite the system as explicit assignments",
   DISCRETE: "Arbor has no DISCRETE blocks",
   PARTIAL: "Arbor has no PARTIAL blocks",
   DEFINE: "replace the macro by its value (it is usually an array size; arrays are not supported either)",
-  LOCAL: "a LOCAL outside any block is shared mutable state, which kernels cannot hold; move it into the block that uses it",
+  LOCAL:
+    "a LOCAL outside any block is shared mutable state, which kernels cannot hold; move it into the block that uses it",
   BEFORE: "Arbor has no BEFORE blocks",
   AFTER: "Arbor has no AFTER blocks",
   CONSTRUCTOR: "Arbor has no CONSTRUCTOR blocks",
@@ -64,7 +66,12 @@ const REFUSED_NEURON: Record<string, string> = {
 
 class Parser {
   private k = 0;
-  constructor(private tokens: Token[], private source: string, private file: string, private lenient = false) {}
+  constructor(
+    private tokens: Token[],
+    private source: string,
+    private file: string,
+    private lenient = false,
+  ) {}
 
   private get peek(): Token {
     return this.tokens[this.k];
@@ -87,11 +94,19 @@ class Parser {
     return token.kind === "eof" ? "the end of the file" : `'${token.text}'`;
   }
   private expect(text: string, context: string): Token {
-    if (!this.is(text)) this.fail(this.peek, `${this.describe(this.peek)} where ${context} expects '${text}'`, `write '${text}'`);
+    if (!this.is(text)) {
+      this.fail(
+        this.peek,
+        `${this.describe(this.peek)} where ${context} expects '${text}'`,
+        `write '${text}'`,
+      );
+    }
     return this.next();
   }
   private name(context: string): Token {
-    if (this.peek.kind !== "name") this.fail(this.peek, `${this.describe(this.peek)} where ${context} expects a name`, "write a name");
+    if (this.peek.kind !== "name") {
+      this.fail(this.peek, `${this.describe(this.peek)} where ${context} expects a name`, "write a name");
+    }
     return this.next();
   }
   /** Refuses VERBATIM (lenient mode: skips it and returns true). */
@@ -122,23 +137,37 @@ class Parser {
     const negative = this.is("-") ? (this.next(), true) : false;
     if (this.is("+")) this.next();
     const token = this.peek;
-    if (token.kind !== "number") this.fail(token, `${this.describe(token)} where ${context} expects a number`, "write a number");
+    if (token.kind !== "number") {
+      this.fail(token, `${this.describe(token)} where ${context} expects a number`, "write a number");
+    }
     this.next();
     return negative ? -Number(token.text) : Number(token.text);
   }
 
   parse(): NmodlFile {
-    const result: Partial<NmodlFile> & Pick<NmodlFile, "unitConstants" | "parameters" | "assigned" | "states" | "constants" | "derivatives" | "procedures" | "functions"> = {
-      file: this.file,
-      unitConstants: [],
-      parameters: [],
-      assigned: [],
-      states: [],
-      constants: [],
-      derivatives: [],
-      procedures: [],
-      functions: [],
-    };
+    const result:
+      & Partial<NmodlFile>
+      & Pick<
+        NmodlFile,
+        | "unitConstants"
+        | "parameters"
+        | "assigned"
+        | "states"
+        | "constants"
+        | "derivatives"
+        | "procedures"
+        | "functions"
+      > = {
+        file: this.file,
+        unitConstants: [],
+        parameters: [],
+        assigned: [],
+        states: [],
+        constants: [],
+        derivatives: [],
+        procedures: [],
+        functions: [],
+      };
     while (this.peek.kind !== "eof") {
       if (this.refuseVerbatim()) continue;
       const token = this.name("the file");
@@ -158,8 +187,9 @@ class Parser {
       else if (word === "INDEPENDENT") this.skipBraces();
       else if (word === "INITIAL") result.initial = this.body(token, "INITIAL", []);
       else if (word === "BREAKPOINT") result.breakpoint = this.body(token, "BREAKPOINT", []);
-      else if (word === "DERIVATIVE") result.derivatives.push(this.body(token, this.name("DERIVATIVE").text, []));
-      else if (word === "PROCEDURE" || word === "FUNCTION") {
+      else if (word === "DERIVATIVE") {
+        result.derivatives.push(this.body(token, this.name("DERIVATIVE").text, []));
+      } else if (word === "PROCEDURE" || word === "FUNCTION") {
         const name = this.name(word).text;
         const args = this.arguments(word);
         if (word === "FUNCTION" && this.is("(")) this.unit();
@@ -167,13 +197,24 @@ class Parser {
       } else if (word === "NET_RECEIVE") {
         const args = this.arguments(word);
         result.netReceive = this.body(token, "NET_RECEIVE", args);
-      } else if (this.lenient && (Object.hasOwn(REFUSED_BLOCKS, word) || word === "KINETIC")) this.skipBlock(word);
-      else if (Object.hasOwn(REFUSED_BLOCKS, word)) {
+      } else if (this.lenient && (Object.hasOwn(REFUSED_BLOCKS, word) || word === "KINETIC")) {
+        this.skipBlock(word);
+      } else if (Object.hasOwn(REFUSED_BLOCKS, word)) {
         this.fail(token, `${word} is not supported`, REFUSED_BLOCKS[word]);
-      } else this.fail(token, `the unknown block '${word}'`, "NMODL (as Arbor reads it) has no such block; remove it");
+      } else {this.fail(
+          token,
+          `the unknown block '${word}'`,
+          "NMODL (as Arbor reads it) has no such block; remove it",
+        );}
     }
     if (!result.neuron) {
-      throw new NmodlError("a file without a NEURON block", this.file, 1, 1, "add NEURON { SUFFIX name } or NEURON { POINT_PROCESS name }");
+      throw new NmodlError(
+        "a file without a NEURON block",
+        this.file,
+        1,
+        1,
+        "add NEURON { SUFFIX name } or NEURON { POINT_PROCESS name }",
+      );
     }
     return result as NmodlFile;
   }
@@ -212,7 +253,15 @@ class Parser {
 
   private neuronBlock(keyword: Token): NeuronBlock {
     this.expect("{", "NEURON");
-    const block: NeuronBlock = { kind: "density", name: "", ions: [], range: [], global: [], nonspecific: [], at: this.at(keyword) };
+    const block: NeuronBlock = {
+      kind: "density",
+      name: "",
+      ions: [],
+      range: [],
+      global: [],
+      nonspecific: [],
+      at: this.at(keyword),
+    };
     while (!this.is("}")) {
       if (this.refuseVerbatim()) continue;
       const token = this.name("the NEURON block");
@@ -239,11 +288,14 @@ class Parser {
         block.kind = "point";
         block.name = this.name(word).text;
       } else if (this.lenient && Object.hasOwn(REFUSED_NEURON, word)) this.nameList();
-      else if (Object.hasOwn(REFUSED_NEURON, word)) this.fail(token, `${word} is not supported`, REFUSED_NEURON[word]);
-      else this.fail(token, `the unknown NEURON statement '${word}'`, "remove it");
+      else if (Object.hasOwn(REFUSED_NEURON, word)) {
+        this.fail(token, `${word} is not supported`, REFUSED_NEURON[word]);
+      } else this.fail(token, `the unknown NEURON statement '${word}'`, "remove it");
     }
     this.next();
-    if (block.name === "") this.fail(keyword, "a NEURON block without SUFFIX or POINT_PROCESS", "add SUFFIX name");
+    if (block.name === "") {
+      this.fail(keyword, "a NEURON block without SUFFIX or POINT_PROCESS", "add SUFFIX name");
+    }
     return block;
   }
 
@@ -277,7 +329,13 @@ class Parser {
       const name = this.name(`the ${block} block`);
       const declaration: Declaration = { name: name.text, unit: "", at: this.at(name) };
       if (this.is("[") && this.lenient) (this.next(), this.next(), this.expect("]", "an array size"));
-      if (this.is("[")) this.fail(this.peek, `the array '${name.text}[...]' is not supported`, "kernels hold scalars only; declare one variable per element");
+      if (this.is("[")) {
+        this.fail(
+          this.peek,
+          `the array '${name.text}[...]' is not supported`,
+          "kernels hold scalars only; declare one variable per element",
+        );
+      }
       if (this.is("=")) {
         this.next();
         declaration.value = this.signedNumber(`${block} ${name.text}`);
@@ -335,7 +393,9 @@ class Parser {
     this.expect("{", context);
     const statements: Statement[] = [];
     while (!this.is("}")) {
-      if (this.peek.kind === "eof") this.fail(this.peek, `the end of the file inside ${context}`, "close the block with '}'");
+      if (this.peek.kind === "eof") {
+        this.fail(this.peek, `the end of the file inside ${context}`, "close the block with '}'");
+      }
       const statement = this.statement();
       if (statement) statements.push(statement);
     }
@@ -346,7 +406,13 @@ class Parser {
   private statement(): Statement | undefined {
     this.refuseVerbatim();
     const token = this.peek;
-    if (token.kind !== "name") this.fail(token, `${this.describe(token)} at the start of a statement`, "start a statement with a name, LOCAL, if or SOLVE");
+    if (token.kind !== "name") {
+      this.fail(
+        token,
+        `${this.describe(token)} at the start of a statement`,
+        "start a statement with a name, LOCAL, if or SOLVE",
+      );
+    }
     const at = this.at(token);
     const word = token.text;
     if (word === "UNITSON" || word === "UNITSOFF") return (this.next(), undefined);
@@ -373,7 +439,13 @@ class Parser {
     if (word === "SOLVE") {
       this.next();
       const block = this.name("SOLVE").text;
-      if (this.is("STEADYSTATE")) this.fail(this.peek, "SOLVE ... STEADYSTATE is not supported", "Arbor has no STEADYSTATE; compute the steady state in INITIAL");
+      if (this.is("STEADYSTATE")) {
+        this.fail(
+          this.peek,
+          "SOLVE ... STEADYSTATE is not supported",
+          "Arbor has no STEADYSTATE; compute the steady state in INITIAL",
+        );
+      }
       let method = "";
       if (this.is("METHOD")) {
         this.next();
@@ -393,7 +465,9 @@ class Parser {
     if (word === "~") this.fail(token, "a reaction (~) is not supported", REFUSED_BLOCKS.KINETIC);
     this.next();
     if (this.is("~", token)) this.fail(token, "a reaction (~) is not supported", REFUSED_BLOCKS.KINETIC);
-    if (this.is("[")) this.fail(this.peek, `the array access '${word}[...]' is not supported`, "kernels hold scalars only");
+    if (this.is("[")) {
+      this.fail(this.peek, `the array access '${word}[...]' is not supported`, "kernels hold scalars only");
+    }
     if (this.is("'")) {
       this.next();
       this.expect("=", `${word}'`);
@@ -407,8 +481,14 @@ class Parser {
       const call = this.callAfterName(token);
       return { kind: "call", call, at };
     }
-    if (this.peek.kind === "op" && this.peek.text === "~") this.fail(this.peek, "a reaction (~) is not supported", REFUSED_BLOCKS.KINETIC);
-    return this.fail(this.peek, `${this.describe(this.peek)} after '${word}'`, "write an assignment 'name = value', a derivative \"name' = value\" or a call 'name(...)'");
+    if (this.peek.kind === "op" && this.peek.text === "~") {
+      this.fail(this.peek, "a reaction (~) is not supported", REFUSED_BLOCKS.KINETIC);
+    }
+    return this.fail(
+      this.peek,
+      `${this.describe(this.peek)} after '${word}'`,
+      "write an assignment 'name = value', a derivative \"name' = value\" or a call 'name(...)'",
+    );
   }
 
   private callAfterName(name: Token): Expr & { kind: "call" } {
@@ -426,7 +506,11 @@ class Parser {
     return this.binary(0);
   }
 
-  private static LEVELS: string[][] = [["||"], ["&&"], ["==", "!=", "<", ">", "<=", ">="], ["+", "-"], ["*", "/", "%"]];
+  private static LEVELS: string[][] = [["||"], ["&&"], ["==", "!=", "<", ">", "<=", ">="], ["+", "-"], [
+    "*",
+    "/",
+    "%",
+  ]];
 
   private binary(level: number): Expr {
     if (level === Parser.LEVELS.length) return this.unary();
@@ -478,10 +562,20 @@ class Parser {
     if (token.kind === "name") {
       this.next();
       if (this.is("(")) return this.callAfterName(token);
-      if (this.is("[")) this.fail(this.peek, `the array access '${token.text}[...]' is not supported`, "kernels hold scalars only");
+      if (this.is("[")) {
+        this.fail(
+          this.peek,
+          `the array access '${token.text}[...]' is not supported`,
+          "kernels hold scalars only",
+        );
+      }
       return { kind: "name", name: token.text, at: this.at(token) };
     }
-    return this.fail(token, `${this.describe(token)} in an expression`, "write a number, a name, a call or a parenthesised expression");
+    return this.fail(
+      token,
+      `${this.describe(token)} in an expression`,
+      "write a number, a name, a call or a parenthesised expression",
+    );
   }
 }
 

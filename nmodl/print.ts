@@ -103,7 +103,8 @@ export function printExpr(e: RExpr, outer = 0, right = false): string {
 }
 
 function comment(lines: string[], indent: string): string {
-  return lines.flatMap((c) => c.split("\n")).map((c) => `${indent}//${c.trim() ? " " + c.trim() : ""}\n`).join("");
+  return lines.flatMap((c) => c.split("\n")).map((c) => `${indent}//${c.trim() ? " " + c.trim() : ""}\n`)
+    .join("");
 }
 
 /**
@@ -134,7 +135,10 @@ export function printBlock(block: RBlock, indent: string, scope: { name: string;
       out += mark(`${indent}if (${printExpr(asBoolean(s.c))}) {\n`);
       out += printBlock(s.then, indent + "  ", scope);
       const only = s.else.stmts[0];
-      if (s.else.stmts.length === 1 && only.k === "if" && s.else.owned.length === 0 && only.comments.length === 0) {
+      if (
+        s.else.stmts.length === 1 && only.k === "if" && s.else.owned.length === 0 &&
+        only.comments.length === 0
+      ) {
         out += `${indent}} else ` + printBlock(s.else, indent, scope).trimStart();
         continue;
       }

@@ -99,16 +99,26 @@ export class Resolver {
     private comments: Map<Statement, string[]>,
     private functionName?: string,
   ) {
-    this.out = { block: { stmts: [], owned: [] }, kernelVars: new Map(), rates: new Map(), params: [], free: [], notes: [] };
+    this.out = {
+      block: { stmts: [], owned: [] },
+      kernelVars: new Map(),
+      rates: new Map(),
+      params: [],
+      free: [],
+      notes: [],
+    };
   }
 
   private fail(at: Position, construct: string, advice: string): never {
     throw new NmodlError(construct, this.file.file, at.line, at.column, advice);
   }
   private get where(): string {
-    return this.context === "function"
-      ? `FUNCTION ${this.functionName}`
-      : { initial: "INITIAL", derivative: "DERIVATIVE", current: "BREAKPOINT", onEvent: "NET_RECEIVE" }[this.context];
+    return this.context === "function" ? `FUNCTION ${this.functionName}` : {
+      initial: "INITIAL",
+      derivative: "DERIVATIVE",
+      current: "BREAKPOINT",
+      onEvent: "NET_RECEIVE",
+    }[this.context];
   }
   private note(text: string): void {
     if (!this.out.notes.includes(text)) this.out.notes.push(text);
@@ -129,7 +139,11 @@ export class Resolver {
       this.out.block.owned.push(this.out.result);
     } else if (this.context === "onEvent") {
       if (body.args.length !== 1) {
-        this.fail(body.at, `NET_RECEIVE with ${body.args.length} arguments`, "Arbor's NET_RECEIVE takes one argument, the weight");
+        this.fail(
+          body.at,
+          `NET_RECEIVE with ${body.args.length} arguments`,
+          "Arbor's NET_RECEIVE takes one argument, the weight",
+        );
       }
       const weight = newVar(body.args[0].name, { param: true });
       this.out.params.push(weight);
@@ -138,7 +152,9 @@ export class Resolver {
     this.statements(body.statements);
     if (this.shadowed.size) {
       this.note(
-        `${[...this.shadowed].join(", ")} ${this.shadowed.size === 1 ? "is" : "are"} set in ${this.where} too: ` +
+        `${[...this.shadowed].join(", ")} ${
+          this.shadowed.size === 1 ? "is" : "are"
+        } set in ${this.where} too: ` +
           "there they are locals of the kernel (only the values INITIAL and NET_RECEIVE set are kept)",
       );
     }
@@ -174,9 +190,21 @@ export class Resolver {
         return;
       }
       case "derivative": {
-        if (this.context !== "derivative") this.fail(s.at, `the derivative ${s.state}' in ${this.where}`, "write derivatives in the DERIVATIVE block that BREAKPOINT solves");
+        if (this.context !== "derivative") {
+          this.fail(
+            s.at,
+            `the derivative ${s.state}' in ${this.where}`,
+            "write derivatives in the DERIVATIVE block that BREAKPOINT solves",
+          );
+        }
         const symbol = this.symbols.byName.get(s.state);
-        if (symbol?.role !== "state") this.fail(s.at, `the derivative ${s.state}'`, `'${s.state}' is not a STATE; declare it in the STATE block`);
+        if (symbol?.role !== "state") {
+          this.fail(
+            s.at,
+            `the derivative ${s.state}'`,
+            `'${s.state}' is not a STATE; declare it in the STATE block`,
+          );
+        }
         const e = this.expr(s.value);
         let rate = this.out.rates.get(s.state);
         if (!rate) {
@@ -205,12 +233,17 @@ export class Resolver {
       case "call":
         return this.callStatement(s.call, comments);
       case "solve":
-        if (this.context !== "current") this.fail(s.at, `SOLVE in ${this.where}`, "SOLVE belongs in BREAKPOINT");
+        if (this.context !== "current") {
+          this.fail(s.at, `SOLVE in ${this.where}`, "SOLVE belongs in BREAKPOINT");
+        }
         if (comments.length) this.push({ k: "note", comments });
         return;
       case "table":
         this.note(`TABLE at line ${s.at.line} is ignored: the kernels compute the exact values`);
-        this.push({ k: "note", comments: [...comments, `TABLE (line ${s.at.line}) ignored: values are computed exactly.`] });
+        this.push({
+          k: "note",
+          comments: [...comments, `TABLE (line ${s.at.line}) ignored: values are computed exactly.`],
+        });
         return;
       case "conserve":
         return this.fail(s.at, "CONSERVE is not supported", "CONSERVE belongs to KINETIC schemes");
@@ -222,24 +255,42 @@ export class Resolver {
     if (!procedure) {
       // A FUNCTION called for nothing: it is pure here, so the call has no effect.
       this.expr(call);
-      this.push({ k: "note", comments: [...comments, `${call.name}(...) called as a statement: no effect, left out.`] });
+      this.push({
+        k: "note",
+        comments: [...comments, `${call.name}(...) called as a statement: no effect, left out.`],
+      });
       return;
     }
-    if (this.inlining.includes(call.name)) this.fail(call.at, `the recursive call of PROCEDURE ${call.name}`, "rewrite it without recursion");
+    if (this.inlining.includes(call.name)) {
+      this.fail(call.at, `the recursive call of PROCEDURE ${call.name}`, "rewrite it without recursion");
+    }
     if (call.args.length !== procedure.args.length) {
-      this.fail(call.at, `a call of PROCEDURE ${call.name} with ${call.args.length} arguments`, `it takes ${procedure.args.length}`);
+      this.fail(
+        call.at,
+        `a call of PROCEDURE ${call.name} with ${call.args.length} arguments`,
+        `it takes ${procedure.args.length}`,
+      );
     }
     const args = call.args.map((a) => this.expr(a));
     const written = new Set<string>();
     const collect = (list: Statement[]) =>
-      list.forEach((s) => s.kind === "assign" ? written.add(s.target) : s.kind === "if" ? (collect(s.then), collect(s.otherwise)) : undefined);
+      list.forEach((s) =>
+        s.kind === "assign"
+          ? written.add(s.target)
+          : s.kind === "if"
+          ? (collect(s.then), collect(s.otherwise))
+          : undefined
+      );
     collect(procedure.statements);
     const scope = new Map<string, Var | RExpr>();
-    const header = `${call.name}(${procedure.args.map((a) => a.name).join(", ")}): PROCEDURE ${call.name}, inlined.`;
+    const header = `${call.name}(${
+      procedure.args.map((a) => a.name).join(", ")
+    }): PROCEDURE ${call.name}, inlined.`;
     this.push({ k: "note", comments: [...comments, header] });
     procedure.args.forEach((arg, k) => {
       const value = args[k];
-      const leaf = value.k === "num" || value.k === "raw" || (value.k === "var" && value.v.nmodl === arg.name);
+      const leaf = value.k === "num" || value.k === "raw" ||
+        (value.k === "var" && value.v.nmodl === arg.name);
       if (leaf && !written.has(arg.name)) scope.set(arg.name, value);
       else {
         const v = this.own(newVar(arg.name));
@@ -267,15 +318,25 @@ export class Resolver {
   private write(name: string, at: Position): Var {
     const local = this.local(name);
     if (local) {
-      if ("k" in local) this.fail(at, `the assignment to '${name}'`, "internal: an argument alias was assigned");
+      if ("k" in local) {
+        this.fail(at, `the assignment to '${name}'`, "internal: an argument alias was assigned");
+      }
       return local as Var;
     }
     if (this.context === "function" && name === this.functionName) return this.out.result!;
     const symbol = this.symbols.byName.get(name);
-    if (symbol === undefined) this.fail(at, `the assignment to the undeclared '${name}'`, `declare it in ASSIGNED, or as LOCAL ${name}`);
+    if (symbol === undefined) {
+      this.fail(
+        at,
+        `the assignment to the undeclared '${name}'`,
+        `declare it in ASSIGNED, or as LOCAL ${name}`,
+      );
+    }
     const refuse = (why: string): never => this.fail(at, `the assignment to ${name} in ${this.where}`, why);
     if (this.context === "function") {
-      refuse("module functions are pure: move the assignment into a PROCEDURE or the block that calls the FUNCTION");
+      refuse(
+        "module functions are pure: move the assignment into a PROCEDURE or the block that calls the FUNCTION",
+      );
     }
     switch (symbol!.role) {
       case "builtin":
@@ -285,7 +346,11 @@ export class Resolver {
         return refuse(`'${name}' is a constant`);
       case "state":
         if (this.context === "derivative") refuse(`write the derivative ${name}' = ... instead`);
-        if (this.context === "current") refuse("BREAKPOINT cannot change states (Arbor's compute_currents does not); set it in INITIAL or NET_RECEIVE");
+        if (this.context === "current") {
+          refuse(
+            "BREAKPOINT cannot change states (Arbor's compute_currents does not); set it in INITIAL or NET_RECEIVE",
+          );
+        }
         break;
       case "stored":
         if (this.context === "derivative" || this.context === "current") this.shadowed.add(name);
@@ -293,7 +358,13 @@ export class Resolver {
       case "parameter":
       case "global":
         if (this.context !== "initial") refuse("parameters are read-only in kernels; assign a LOCAL instead");
-        this.note(`INITIAL assigns the ${symbol!.role} ${name} (line ${at.line}); that value holds in INITIAL only: other kernels read the ${symbol!.role} as set by the user`);
+        this.note(
+          `INITIAL assigns the ${
+            symbol!.role
+          } ${name} (line ${at.line}); that value holds in INITIAL only: other kernels read the ${
+            symbol!.role
+          } as set by the user`,
+        );
         break;
       case "current":
         if (this.context !== "current") refuse("currents are set in BREAKPOINT");
@@ -310,7 +381,8 @@ export class Resolver {
     const symbol = this.symbols.byName.get(name)!;
     const scopeRead = symbol.role === "builtin" || symbol.role === "ionRead"
       ? `${this.scope}.${symbol.scope}`
-      : symbol.role === "state" || symbol.role === "stored" || symbol.role === "parameter" || symbol.role === "global"
+      : symbol.role === "state" || symbol.role === "stored" || symbol.role === "parameter" ||
+          symbol.role === "global"
       ? `${this.scope}.${symbol.field}`
       : undefined;
     const v = newVar(name, { scopeRead, isV: name === "v" });
@@ -323,12 +395,26 @@ export class Resolver {
     const local = this.local(name);
     if (local) return "k" in local ? local as RExpr : { k: "var", v: local as Var };
     if (this.context === "function" && name === this.functionName) return { k: "var", v: this.out.result! };
-    if (name === "t") this.fail(at, "the time t is not supported", "kernels see no simulation time (Arbor's mechanisms do not either); use a state that integrates 1");
+    if (name === "t") {
+      this.fail(
+        at,
+        "the time t is not supported",
+        "kernels see no simulation time (Arbor's mechanisms do not either); use a state that integrates 1",
+      );
+    }
     const symbol = this.symbols.byName.get(name);
-    if (symbol === undefined) this.fail(at, `the undeclared name '${name}'`, `declare it in PARAMETER, ASSIGNED, STATE or as a LOCAL`);
+    if (symbol === undefined) {
+      this.fail(
+        at,
+        `the undeclared name '${name}'`,
+        `declare it in PARAMETER, ASSIGNED, STATE or as a LOCAL`,
+      );
+    }
     if (symbol!.role === "constant") return { k: "raw", text: name };
     if (this.context === "function") {
-      if (symbol!.role === "current") this.fail(at, `the current ${name} in FUNCTION ${this.functionName}`, "pass it as an argument");
+      if (symbol!.role === "current") {
+        this.fail(at, `the current ${name} in FUNCTION ${this.functionName}`, "pass it as an argument");
+      }
       let v = this.out.params.find((p) => p.nmodl === name && this.out.free.includes(name));
       if (!v) {
         v = newVar(name, { param: true, isV: name === "v" });
@@ -361,7 +447,9 @@ export class Resolver {
     const fn = this.functions(e.name, e.at);
     if (fn) {
       const own = this.file.functions.find((f) => f.name === e.name)!.args.length;
-      if (own !== args.length) this.fail(e.at, `a call of FUNCTION ${e.name} with ${args.length} arguments`, `it takes ${own}`);
+      if (own !== args.length) {
+        this.fail(e.at, `a call of FUNCTION ${e.name} with ${args.length} arguments`, `it takes ${own}`);
+      }
       return { k: "call", fn: fn.ts, args: [...args, ...fn.free.map((name) => this.read(name, e.at))] };
     }
     if (this.file.procedures.some((p) => p.name === e.name)) {
@@ -369,10 +457,18 @@ export class Resolver {
     }
     const builtin = BUILTIN_FUNCTIONS[e.name];
     if (builtin) {
-      if (builtin.arity !== args.length) this.fail(e.at, `${e.name} with ${args.length} arguments`, `it takes ${builtin.arity}`);
+      if (builtin.arity !== args.length) {
+        this.fail(e.at, `${e.name} with ${args.length} arguments`, `it takes ${builtin.arity}`);
+      }
       return { k: "call", fn: builtin.ts, args };
     }
-    if (Object.hasOwn(REFUSED_CALLS, e.name)) this.fail(e.at, `the call ${e.name}(...) is not supported`, REFUSED_CALLS[e.name]);
-    return this.fail(e.at, `the call of the unknown function '${e.name}'`, "define it as a FUNCTION, or use a builtin (exp, log, fabs, pow, ...)");
+    if (Object.hasOwn(REFUSED_CALLS, e.name)) {
+      this.fail(e.at, `the call ${e.name}(...) is not supported`, REFUSED_CALLS[e.name]);
+    }
+    return this.fail(
+      e.at,
+      `the call of the unknown function '${e.name}'`,
+      "define it as a FUNCTION, or use a builtin (exp, log, fabs, pow, ...)",
+    );
   }
 }

@@ -25,7 +25,12 @@ export interface IonUse {
 
 /** What a name of the .mod file stands for. */
 export type Symbol =
-  | { role: "state" | "stored" | "parameter" | "global"; name: string; field: string; declaration: Declaration }
+  | {
+    role: "state" | "stored" | "parameter" | "global";
+    name: string;
+    field: string;
+    declaration: Declaration;
+  }
   | { role: "temporary"; name: string; declaration: Declaration }
   | { role: "builtin"; name: string; scope: string }
   | { role: "ionRead"; name: string; scope: string; ion: string }
@@ -65,7 +70,9 @@ function unitConstant(file: string, c: NmodlFile["unitConstants"][number]): numb
       file,
       c.at.line,
       c.at.column,
-      `the importer knows ${Object.keys(PHYSICAL_CONSTANTS).map((n) => `(${n})`).join(", ")}; write the value as a number`,
+      `the importer knows ${
+        Object.keys(PHYSICAL_CONSTANTS).map((n) => `(${n})`).join(", ")
+      }; write the value as a number`,
     );
   }
   for (const [prefix, scale] of Object.entries(PREFIXES)) {
@@ -76,12 +83,18 @@ function unitConstant(file: string, c: NmodlFile["unitConstants"][number]): numb
     file,
     c.at.line,
     c.at.column,
-    `write it in ${known.units[0]} (optionally with kilo, milli, micro or nano), or write the value as a number`,
+    `write it in ${
+      known.units[0]
+    } (optionally with kilo, milli, micro or nano), or write the value as a number`,
   );
 }
 
 /** Names assigned anywhere in `statements`, through the PROCEDUREs they call (LOCALs excluded). */
-export function assignedNames(file: NmodlFile, statements: Statement[], seen = new Set<string>()): Set<string> {
+export function assignedNames(
+  file: NmodlFile,
+  statements: Statement[],
+  seen = new Set<string>(),
+): Set<string> {
   const found = new Set<string>();
   const walk = (list: Statement[], shadow: Set<string>) => {
     const local = new Set(shadow);
@@ -120,13 +133,24 @@ export function classify(file: NmodlFile): Symbols {
   const ionViews = new Set<string>();
   for (const use of file.neuron.ions) {
     const names = ionScopeNames(use.name);
-    const ion: IonUse = { name: use.name, readRev: false, readInt: false, readExt: false, writesCurrent: false, valence: use.valence };
+    const ion: IonUse = {
+      name: use.name,
+      readRev: false,
+      readInt: false,
+      readExt: false,
+      writesCurrent: false,
+      valence: use.valence,
+    };
     for (const read of use.read) {
       if (read === names.reversal) ion.readRev = true;
       else if (read === names.internal) ion.readInt = true;
       else if (read === names.external) ion.readExt = true;
       else if (read === names.current) continue;
-      else fail(`USEION ${use.name} READ ${read}`, use.at, `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`);
+      else {fail(
+          `USEION ${use.name} READ ${read}`,
+          use.at,
+          `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`,
+        );}
       byName.set(read, { role: "ionRead", name: read, scope: read, ion: use.name });
     }
     for (const write of use.write) {
@@ -134,17 +158,35 @@ export function classify(file: NmodlFile): Symbols {
         ion.writesCurrent = true;
         byName.set(write, { role: "current", name: write, ion: use.name });
       } else if (write === names.internal || write === names.external) {
-        fail(`USEION ${use.name} WRITE ${write} (writing a concentration) is not supported`, use.at, "the importer translates ion currents only; write the concentration mechanism in TypeScript (a concentrations kernel)");
+        fail(
+          `USEION ${use.name} WRITE ${write} (writing a concentration) is not supported`,
+          use.at,
+          "the importer translates ion currents only; write the concentration mechanism in TypeScript (a concentrations kernel)",
+        );
       } else if (write === names.reversal) {
-        fail(`USEION ${use.name} WRITE ${write} (writing a reversal potential) is not supported`, use.at, "write the reversal-potential mechanism in TypeScript (a reversalPotential kernel), as examples/catalogue/nernst.ts does");
-      } else fail(`USEION ${use.name} WRITE ${write}`, use.at, `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`);
+        fail(
+          `USEION ${use.name} WRITE ${write} (writing a reversal potential) is not supported`,
+          use.at,
+          "write the reversal-potential mechanism in TypeScript (a reversalPotential kernel), as examples/catalogue/nernst.ts does",
+        );
+      } else {fail(
+          `USEION ${use.name} WRITE ${write}`,
+          use.at,
+          `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`,
+        );}
     }
     ions.push(ion);
     Object.values(ionViewNames(use.name)).forEach((n) => ionViews.add(n));
   }
   for (const name of file.neuron.nonspecific) byName.set(name, { role: "current", name });
   for (const c of file.unitConstants) {
-    byName.set(c.name, { role: "constant", name: c.name, value: unitConstant(file.file, c), unit: c.unit, at: c.at });
+    byName.set(c.name, {
+      role: "constant",
+      name: c.name,
+      value: unitConstant(file.file, c),
+      unit: c.unit,
+      at: c.at,
+    });
   }
   for (const c of file.constants) {
     if (c.value === undefined) fail(`CONSTANT ${c.name} without a value`, c.at, "give it one: name = value");
@@ -162,7 +204,9 @@ export function classify(file: NmodlFile): Symbols {
     byName.set(p.name, { role, name: p.name, field: fieldName(p.name, ionViews), declaration: p });
   }
   for (const s of file.states) {
-    if (owned(s.name)) fail(`STATE ${s.name}`, s.at, `'${s.name}' is a scalar the simulator owns; rename the state`);
+    if (owned(s.name)) {
+      fail(`STATE ${s.name}`, s.at, `'${s.name}' is a scalar the simulator owns; rename the state`);
+    }
     byName.set(s.name, { role: "state", name: s.name, field: fieldName(s.name, ionViews), declaration: s });
   }
   const kept = new Set([
@@ -171,16 +215,26 @@ export function classify(file: NmodlFile): Symbols {
   ]);
   for (const a of file.assigned) {
     if (owned(a.name) || byName.has(a.name)) continue;
-    if (kept.has(a.name)) byName.set(a.name, { role: "stored", name: a.name, field: fieldName(a.name, ionViews), declaration: a });
-    else byName.set(a.name, { role: "temporary", name: a.name, declaration: a });
+    if (kept.has(a.name)) {
+      byName.set(a.name, {
+        role: "stored",
+        name: a.name,
+        field: fieldName(a.name, ionViews),
+        declaration: a,
+      });
+    } else byName.set(a.name, { role: "temporary", name: a.name, declaration: a });
   }
   for (const name of [...file.neuron.range, ...file.neuron.global]) {
-    if (!byName.has(name)) fail(`RANGE or GLOBAL '${name}'`, file.neuron.at, `declare '${name}' in PARAMETER, ASSIGNED or STATE`);
+    if (!byName.has(name)) {
+      fail(`RANGE or GLOBAL '${name}'`, file.neuron.at, `declare '${name}' in PARAMETER, ASSIGNED or STATE`);
+    }
   }
   for (const name of file.neuron.global) {
     const s = byName.get(name)!;
     if (s.role === "stored" || s.role === "temporary") {
-      notes.push(`GLOBAL ${name} is an ASSIGNED variable: it is kept per instance (kernels cannot write globals)`);
+      notes.push(
+        `GLOBAL ${name} is an ASSIGNED variable: it is kept per instance (kernels cannot write globals)`,
+      );
     }
   }
   return { byName, ions, notes };
@@ -194,7 +248,12 @@ export function solvedDerivative(file: NmodlFile): { body: Body; method: "cnexp"
     throw new NmodlError(construct, file.file, solve.at.line, solve.at.column, advice);
   };
   const body = file.derivatives.find((d) => d.name === solve.block);
-  if (body === undefined) fail(`SOLVE ${solve.block}`, `there is no DERIVATIVE ${solve.block} (KINETIC and LINEAR blocks are not supported)`);
+  if (body === undefined) {
+    fail(
+      `SOLVE ${solve.block}`,
+      `there is no DERIVATIVE ${solve.block} (KINETIC and LINEAR blocks are not supported)`,
+    );
+  }
   if (solve.method === "cnexp" || solve.method === "euler") return { body: body!, method: solve.method };
   if (solve.method === "sparse") {
     return fail(

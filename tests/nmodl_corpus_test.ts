@@ -32,7 +32,9 @@ const REFUSED: Record<string, string> = {
 };
 
 Deno.test({
-  name: `NMODL corpus: ${IMPORTED.length} files imported, ${Object.keys(REFUSED).length} refused naming the construct and its line`,
+  name: `NMODL corpus: ${IMPORTED.length} files imported, ${
+    Object.keys(REFUSED).length
+  } refused naming the construct and its line`,
   ignore: missing !== undefined,
   async fn() {
     const imported: LoadedImport[] = [];
@@ -56,7 +58,8 @@ Deno.test({
     assert.deepEqual(refused.sort(), Object.keys(REFUSED));
 
     // The generated modules type check ...
-    const check = await new Deno.Command(Deno.execPath(), { args: ["check", ...imported.map((i) => i.path)] }).output();
+    const check = await new Deno.Command(Deno.execPath(), { args: ["check", ...imported.map((i) => i.path)] })
+      .output();
     assert.equal(check.code, 0, new TextDecoder().decode(check.stderr));
     // ... declare (the kernel plan accepts every kernel) and run on the host, with finite traces.
     const base = loadReferenceCase("pas_iclamp").cell;
@@ -68,7 +71,9 @@ Deno.test({
           ...base,
           until: 10,
           density: point ? [] : [{ mechanism: mechanism.name, params: {} }],
-          synapses: point ? [{ mechanism: mechanism.name, params: {}, events: [{ t: 1, weight: 0.01 }] }] : [],
+          synapses: point
+            ? [{ mechanism: mechanism.name, params: {}, events: [{ t: 1, weight: 0.01 }] }]
+            : [],
           probes: ["v"],
         }, { catalogues: [live] });
         assert.ok(result.traces.v.every(Number.isFinite), `${mechanism.name}: V stays finite`);

@@ -18,7 +18,9 @@ const hasNmodl = (() => {
 })();
 if (!hasNmodl) {
   const why = `${PYTHON} cannot import nmodl (apt-get install python3-nmodl); skipping the cross-check`;
-  if (Deno.env.get("DENOCAT_REQUIRE_NMODL_CORPUS")) throw new Error(`${why}: but DENOCAT_REQUIRE_NMODL_CORPUS is set`);
+  if (Deno.env.get("DENOCAT_REQUIRE_NMODL_CORPUS")) {
+    throw new Error(`${why}: but DENOCAT_REQUIRE_NMODL_CORPUS is set`);
+  }
   console.warn(why);
 }
 const { files, missing } = hasNmodl ? corpusFiles() : { files: [], missing: "no nmodl" };

@@ -13,10 +13,14 @@ export function corpusFiles(): { files: string[]; missing?: string } {
   const files: string[] = [];
   for (const { folder, package: name } of CORPUS_FOLDERS) {
     try {
-      for (const entry of Deno.readDirSync(folder)) if (entry.name.endsWith(".mod")) files.push(`${folder}/${entry.name}`);
+      for (const entry of Deno.readDirSync(folder)) {
+        if (entry.name.endsWith(".mod")) files.push(`${folder}/${entry.name}`);
+      }
     } catch {
       const missing = `the NMODL corpus ${folder} is absent (apt-get install ${name}); skipping`;
-      if (Deno.env.get("DENOCAT_REQUIRE_NMODL_CORPUS")) throw new Error(`${missing}: but DENOCAT_REQUIRE_NMODL_CORPUS is set`);
+      if (Deno.env.get("DENOCAT_REQUIRE_NMODL_CORPUS")) {
+        throw new Error(`${missing}: but DENOCAT_REQUIRE_NMODL_CORPUS is set`);
+      }
       console.warn(missing);
       return { files: [], missing };
     }
