@@ -5,16 +5,22 @@
  *
  * @module
  */
-import { dirname, relative, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DENOCAT_ENTRY, importNmodl, NmodlError } from "./mod.ts";
 
 const USAGE = "usage: deno task import <file.mod> [-o file.ts] [--name mechanism] [--denocat specifier]";
 
-/** The specifier a module written to `out` imports denocat by: relative within this checkout. */
+/**
+ * The specifier a module written to `out` imports denocat by: a relative path when `out` lies in
+ * this checkout (so the checkout can move), else denocat's entry as a URL.
+ */
 function denocatFor(out: string | undefined): string {
   if (out === undefined || !DENOCAT_ENTRY.startsWith("file:")) return DENOCAT_ENTRY;
-  const path = relative(dirname(resolve(out)), fileURLToPath(DENOCAT_ENTRY)).replaceAll("\\", "/");
+  const entry = fileURLToPath(DENOCAT_ENTRY);
+  const inside = relative(dirname(entry), resolve(out));
+  if (inside.startsWith("..") || isAbsolute(inside)) return DENOCAT_ENTRY;
+  const path = relative(dirname(resolve(out)), entry).replaceAll("\\", "/");
   return path.startsWith(".") ? path : `./${path}`;
 }
 

@@ -1,8 +1,9 @@
 /**
  * The conductances dI/dV of an imported BREAKPOINT, found symbolically as Arbor's modcc does, so
  * that the current kernel returns `g` and `gX` exactly instead of leaving denocat to take a 1 µV
- * forward difference. Only straight-line BREAKPOINTs (each value set once, no `if`) are
- * differentiated; otherwise no conductance is returned and the difference is used.
+ * forward difference. Only straight-line BREAKPOINTs (each value set once, no `if`) with
+ * arithmetic, exp, log and constant powers of v are differentiated; otherwise (FUNCTIONs of v)
+ * no conductance is returned and the difference is used.
  *
  * @module
  */
@@ -56,7 +57,21 @@ function derive(e: RExpr, known: Map<Var, RExpr>): RExpr | undefined {
     }
     case "call": {
       const ds = e.args.map((a) => derive(a, known));
-      if (ds.every((d) => d && isZero(d))) return ZERO;
+      if (ds.some((d) => d === undefined)) return undefined;
+      if (ds.every((d) => isZero(d!))) return ZERO;
+      const [u] = e.args, [du] = ds as RExpr[];
+      // The chain rule through the builtins a current usually holds.
+      if (e.fn === "Math.exp") return mul(e, du);
+      if (e.fn === "Math.log") return div(du, u);
+      if (e.fn === "Math.pow" && e.args[1].k === "num" && isZero(ds[1]!)) {
+        const n = e.args[1];
+        const lower: RExpr = {
+          k: "call",
+          fn: "Math.pow",
+          args: [u, { k: "num", text: String(n.value - 1), value: n.value - 1 }],
+        };
+        return mul(mul(n, lower), du);
+      }
       return undefined;
     }
   }

@@ -309,7 +309,7 @@ function currentOutputs(
     if (anchor) outputs.push(["g", sum(nonspecific.map((v) => dIdV.get(v)!)), anchor]);
   } else if (written.length) {
     notes.push(
-      `BREAKPOINT is not a straight line of single assignments: the conductance dI/dV is left to denocat's 1 µV forward difference (modcc differentiates symbolically)`,
+      "the currents of BREAKPOINT are not differentiated symbolically (an if/else, a value set twice, or a FUNCTION of v): the conductance dI/dV is left to denocat's 1 µV forward difference",
     );
   }
   if (written.length === 0 && file.neuron.nonspecific.length + file.neuron.ions.length > 0) {

@@ -231,3 +231,34 @@ for (const [what, source, line, column, construct] of errors) {
   Deno.test(`refused with file:line:column and the construct: ${what}`, () =>
     refused(source, line, column, construct));
 }
+
+Deno.test("symbolic conductances (through exp, constant powers and assigned values) equal dI/dV", async () => {
+  const mod = `NEURON { SUFFIX c USEION ca READ cai, cao WRITE ica NONSPECIFIC_CURRENT il RANGE K }
+    PARAMETER { K = 140  imax = 1 (mA/cm2) }
+    STATE { S }
+    BREAKPOINT { LOCAL kca
+      kca = K*cao*exp(-.08(/mV)*(v+70))
+      ica = -imax * S^5 * (kca - K*cai)/(1 + kca)
+      il = 0.001*(v + 60)^2 - log(v + 100)
+    }`;
+  const folder = await Deno.makeTempDir();
+  try {
+    const result = await importNmodl(mod, { file: "c.mod" });
+    const path = `${folder}/c.ts`;
+    await Deno.writeTextFile(path, result.source);
+    const { C } = await import(`file://${path}`);
+    const kernel = new C();
+    const scope = (v: number) => ({ v, K: 140, imax: 1, S: 0.7, cai: 5e-5, cao: 2, celsius: 6.3 });
+    for (const v of [-80, -65, -20, 15]) {
+      const at = kernel.current(scope(v)), h = 1e-5;
+      const up = kernel.current(scope(v + h)), down = kernel.current(scope(v - h));
+      assert.ok(
+        Math.abs(at.gca - (up.ica - down.ica) / (2 * h)) <= 1e-6 * Math.abs(at.gca) + 1e-12,
+        `gca at ${v}`,
+      );
+      assert.ok(Math.abs(at.g - (up.i - down.i) / (2 * h)) <= 1e-6 * Math.abs(at.g) + 1e-12, `g at ${v}`);
+    }
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
