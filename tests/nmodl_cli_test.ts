@@ -34,7 +34,8 @@ Deno.test("deno task import writes hh.ts; deno task catalogue compiles it; the c
     const source = await Deno.readTextFile(out);
     assert.match(source, /@mechanism\(\{ name: "hh", kind: "density", method: "cnexp" \}\)/);
     // Formatted: deno fmt --check accepts it as written.
-    const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", "--check", "--line-width=110", out] }).output();
+    const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", "--check", "--line-width=110", out] })
+      .output();
     assert.equal(fmt.code, 0, new TextDecoder().decode(fmt.stderr));
 
     const compiled = await compileCatalogue(out, { out: folder, abi: "0.7" });
@@ -70,7 +71,10 @@ Deno.test("deno task import: a refused file exits 1 naming the construct; usage 
     const refused = await run([bad, "-o", join(folder, "bad.ts")]);
     assert.equal(refused.status, 1);
     assert.match(refused.errors, /refused: .*bad\.mod:3:1: KINETIC is not supported/);
-    assert.ok(!(await Deno.stat(join(folder, "bad.ts")).then(() => true, () => false)), "no output for a refused file");
+    assert.ok(
+      !(await Deno.stat(join(folder, "bad.ts")).then(() => true, () => false)),
+      "no output for a refused file",
+    );
     assert.equal((await run([])).status, 2);
     assert.equal((await run([bad, "--frobnicate"])).status, 2);
     assert.equal((await run([bad, "-o"])).status, 2);
