@@ -73,27 +73,30 @@ function literal(text: string): string {
 }
 
 /** Prints `e`; `outer` is the precedence of the surrounding operator. */
-export function printExpr(e: RExpr, outer = 0, right = false): string {
+export function printExpr(e: RExpr, outer = 0, right = false, initial?: Var): string {
+  const print = (inner: RExpr, o = 0, r = false) => printExpr(inner, o, r, initial);
   switch (e.k) {
     case "num":
       return literal(e.text);
     case "var":
+      // `initial`: the variable being declared, whose reads are still its scope value.
+      if (e.v === initial) return e.v.scopeRead ?? "0";
       return e.v.writes > 0 || e.v.param || e.v.scopeRead === undefined ? e.v.ts : e.v.scopeRead;
     case "raw":
       return e.text;
     case "call":
-      return `${e.fn}(${e.args.map((a) => printExpr(a)).join(", ")})`;
+      return `${e.fn}(${e.args.map((a) => print(a)).join(", ")})`;
     case "un": {
       const operand = e.op === "!" ? asBoolean(e.e) : e.e;
-      const inner = printExpr(operand, 7);
+      const inner = print(operand, 7);
       // `- -x` would print as the decrement `--x`.
       return `${e.op}${inner.startsWith("-") ? `(${inner})` : inner}`;
     }
     case "bin": {
       const level = PRECEDENCE[e.op];
       const logical = e.op === "&&" || e.op === "||";
-      const l = printExpr(logical ? asBoolean(e.l) : e.l, level);
-      const r = printExpr(logical ? asBoolean(e.r) : e.r, level, true);
+      const l = print(logical ? asBoolean(e.l) : e.l, level);
+      const r = print(logical ? asBoolean(e.r) : e.r, level, true);
       const text = `${l} ${JS_OP[e.op] ?? e.op} ${r}`;
       // Comparisons are parenthesised among themselves: JavaScript ranks === below <.
       const wrap = level < outer || (level === outer && (right || level === 3 || level === 4));
@@ -124,13 +127,15 @@ export function printBlock(block: RBlock, indent: string, scope: { name: string;
     for (const v of block.owned) {
       if (declared.has(v) || v.param || v.writes === 0 || !touches(s, v)) continue;
       declared.add(v);
-      if (s.k === "set" && s.v === v && countReads([s]).get(v) === undefined) declareHere = v;
+      const self = s.k === "set" && s.v === v;
+      // Declared by its first assignment; `m = m + w` set once is `const m = x.m + w`.
+      if (self && (countReads([s]).get(v) === undefined || v.writes === 1)) declareHere = v;
       else out += mark(`${indent}let ${v.ts} = ${v.scopeRead ?? "0"};\n`);
     }
     out += comment(s.comments, indent);
     if (s.k === "set") {
       const keyword = declareHere === s.v ? (s.v.writes === 1 ? "const " : "let ") : "";
-      out += mark(`${indent}${keyword}${s.v.ts} = ${printExpr(s.e)};\n`);
+      out += mark(`${indent}${keyword}${s.v.ts} = ${printExpr(s.e, 0, false, declareHere)};\n`);
     } else if (s.k === "if") {
       out += mark(`${indent}if (${printExpr(asBoolean(s.c))}) {\n`);
       out += printBlock(s.then, indent + "  ", scope);
