@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { parseNmodl } from "../nmodl/parser.ts";
 import { importNmodl, NmodlError } from "../nmodl/mod.ts";
+import { generator } from "./support/random.ts";
 
 const MINIMAL = "NEURON { SUFFIX leak NONSPECIFIC_CURRENT i RANGE g }\nPARAMETER { g = 0.001 (S/cm2) }\n";
 
@@ -261,4 +262,29 @@ Deno.test("symbolic conductances (through exp, constant powers and assigned valu
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("mutilated .mod files are imported or refused with an NmodlError, never another exception", async () => {
+  const folder = new URL("./data/nmodl/", import.meta.url);
+  const texts = [...Deno.readDirSync(folder)].map((e) => Deno.readTextFileSync(new URL(e.name, folder)));
+  const random = generator(15);
+  const pick = (n: number) => Math.floor(random() * n);
+  let refusedCount = 0;
+  for (let n = 0; n < 1500; n++) {
+    let text = texts[pick(texts.length)];
+    for (let k = 0; k <= pick(3); k++) {
+      const at = pick(text.length), length = pick(12), r = random();
+      if (r < 0.4) text = text.slice(0, at) + text.slice(at + length);
+      else if (r < 0.7) text = text.slice(0, at) + "(){}=+-*/^'<>,:?!0.5e\n"[pick(22)] + text.slice(at);
+      else text = text.slice(0, at) + text.slice(pick(text.length)).slice(0, length) + text.slice(at);
+    }
+    try {
+      await importNmodl(text, { file: "mutant.mod", format: false });
+    } catch (error) {
+      if (!(error instanceof NmodlError)) throw new Error(`not an NmodlError on:\n${text}`, { cause: error });
+      assert.match(error.message, /^mutant\.mod:\d+:\d+: /);
+      refusedCount++;
+    }
+  }
+  assert.ok(refusedCount > 100, `${refusedCount} of 1500 mutants refused`);
 });
