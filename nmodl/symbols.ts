@@ -10,7 +10,7 @@
 import type { Body, Declaration, NmodlFile, Position, Statement } from "./ast.ts";
 import { NmodlError } from "./error.ts";
 import { ionViewNames, RESERVED_PPACK_NAMES } from "../abi/ppack.ts";
-import { ionScopeNames } from "../kernels/rules.ts";
+import { ionScopeNames, KERNEL_NAMES } from "../kernels/rules.ts";
 
 /** One ion the mechanism uses, with the flags of `@ion`. */
 export interface IonUse {
@@ -116,9 +116,14 @@ export function assignedNames(
   return found;
 }
 
-/** The field name of member `name`: its own, unless that would hide a ppack view. */
+/** Names a field cannot have: the kernel methods it would hide, and `x`, the kernels' scope. */
+const CLASS_NAMES: ReadonlySet<string> = new Set([...KERNEL_NAMES, "constructor", "x"]);
+
+/** The field name of member `name`: its own, unless that would hide a ppack view or a kernel. */
 function fieldName(name: string, ionViews: Set<string>): string {
-  return RESERVED_PPACK_NAMES.has(name) || ionViews.has(name) || name === "x" ? `${name}Value` : name;
+  return RESERVED_PPACK_NAMES.has(name) || ionViews.has(name) || CLASS_NAMES.has(name)
+    ? `${name}Value`
+    : name;
 }
 
 /** Classifies every declared name of `file`. */

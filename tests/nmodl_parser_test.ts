@@ -288,3 +288,17 @@ Deno.test("mutilated .mod files are imported or refused with an NmodlError, neve
   }
   assert.ok(refusedCount > 100, `${refusedCount} of 1500 mutants refused`);
 });
+
+Deno.test("names that would hide a ppack view or a kernel are renamed, keeping Arbor's name", async () => {
+  const { source } = await importNmodl(
+    "NEURON { SUFFIX n NONSPECIFIC_CURRENT i RANGE g, current }\nPARAMETER { g = 1 current = 2 }\n" +
+      "BREAKPOINT { i = g*current*(v + 65) }",
+    { file: "n.mod", format: false },
+  );
+  assert.match(source, /@parameter\(\{ name: "g", default: 1 \}\)\n\s+gValue!: number;/);
+  assert.match(source, /@parameter\(\{ name: "current", default: 2 \}\)\n\s+currentValue!: number;/);
+  assert.match(
+    source,
+    /i: x\.gValue \* x\.currentValue \* \(x\.v \+ 65\)|const i = x\.gValue \* x\.currentValue/,
+  );
+});
