@@ -14,7 +14,7 @@ import { conductances } from "./conductance.ts";
 import { NmodlError } from "./error.ts";
 import { countReads, removeDeadAssignments, type RExpr, type Var } from "./ir.ts";
 import { allVars, nameVars, printBlock, printExpr, TAKEN_WORDS } from "./print.ts";
-import { type Context, type FunctionInfo, type Resolved, Resolver } from "./resolve.ts";
+import { BUILTIN_HELPERS, type Context, type FunctionInfo, type Resolved, Resolver } from "./resolve.ts";
 import { classify, solvedDerivative, type Symbols } from "./symbols.ts";
 
 /** Options of {@link generateMechanism}. */
@@ -78,8 +78,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   const constants = [...symbols.byName.values()].filter((s) => s.role === "constant");
   constants.forEach((c) => taken.add(c.name));
   const functionNames = new Map(file.functions.map((f) => [f.name, uniqueName(identifier(f.name), taken)]));
-  const usesExprelr = !file.functions.some((f) => f.name === "exprelr");
-  if (usesExprelr) taken.add("exprelr");
+  // Builtin helpers a FUNCTION of the same name shadows are not generated.
+  const helperNames = Object.keys(BUILTIN_HELPERS).filter((h) => !file.functions.some((f) => f.name === h));
+  helperNames.forEach((h) => taken.add(h));
   const scopeName = [...symbols.byName.keys()].includes("x") ? uniqueName("scope", taken) : "x";
 
   const done = new Map<string, { info: FunctionInfo; resolved: Resolved; body: Body }>();
@@ -220,9 +221,10 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     `/** UNITS or CONSTANT ${c.name} (${c.unit || "1"}). */\nconst ${c.name} = ${c.value};\n`
   ).join("");
   const all = members + body + functions.join("");
-  if (usesExprelr && /\bexprelr\(/.test(all)) {
-    helpers += doc(["x / (exp(x) - 1), continuous at 0: the `exprelr` builtin of Arbor's NMODL."]) +
-      "export function exprelr(x: number): number {\n  return 1.0 + x === 1.0 ? 1.0 : x / Math.expm1(x);\n}\n";
+  for (const helper of helperNames) {
+    if (!new RegExp(`\\b${helper}\\(`).test(all)) continue;
+    helpers += doc([`${BUILTIN_HELPERS[helper].doc}: the \`${helper}\` builtin of Arbor's NMODL.`]) +
+      `export function ${helper}(x: number): number {\n  return ${BUILTIN_HELPERS[helper].body};\n}\n`;
   }
   const opts = [
     `name: ${JSON.stringify(name)}`,

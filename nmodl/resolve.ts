@@ -16,7 +16,7 @@ import type { Symbols } from "./symbols.ts";
 /** Which body is being resolved. */
 export type Context = "initial" | "derivative" | "current" | "onEvent" | "function";
 
-/** NMODL's builtin functions, as the kernel plan's Math functions (or the module's exprelr). */
+/** NMODL's and Arbor's builtin functions, as the kernel plan's Math functions or module helpers. */
 export const BUILTIN_FUNCTIONS: Record<string, { ts: string; arity: number }> = {
   exp: { ts: "Math.exp", arity: 1 },
   log: { ts: "Math.log", arity: 1 },
@@ -42,7 +42,24 @@ export const BUILTIN_FUNCTIONS: Record<string, { ts: string; arity: number }> = 
   max: { ts: "Math.max", arity: 2 },
   expm1: { ts: "Math.expm1", arity: 1 },
   log1p: { ts: "Math.log1p", arity: 1 },
+  abs: { ts: "Math.abs", arity: 1 },
+  signum: { ts: "Math.sign", arity: 1 },
   exprelr: { ts: "exprelr", arity: 1 },
+  step_right: { ts: "step_right", arity: 1 },
+  step_left: { ts: "step_left", arity: 1 },
+  step: { ts: "step", arity: 1 },
+  sigmoid: { ts: "sigmoid", arity: 1 },
+  relu: { ts: "relu", arity: 1 },
+};
+
+/** Arbor's builtins that are no Math function: the module function each generated module defines when used. */
+export const BUILTIN_HELPERS: Record<string, { doc: string; body: string }> = {
+  exprelr: { doc: "x / (exp(x) - 1), continuous at 0", body: "1.0 + x === 1.0 ? 1.0 : x / Math.expm1(x)" },
+  step_right: { doc: "1 for x >= 0, else 0", body: "x >= 0 ? 1 : 0" },
+  step_left: { doc: "1 for x > 0, else 0", body: "x > 0 ? 1 : 0" },
+  step: { doc: "1 for x > 0, 0 for x < 0, 0.5 at 0", body: "x > 0 ? 1 : x < 0 ? 0 : 0.5" },
+  sigmoid: { doc: "1 / (1 + exp(-x))", body: "1 / (1 + Math.exp(-x))" },
+  relu: { doc: "max(0, x)", body: "Math.max(0, x)" },
 };
 
 /** Calls Arbor or NEURON accept but a kernel cannot make, and what to do instead. */

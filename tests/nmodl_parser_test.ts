@@ -302,3 +302,23 @@ Deno.test("names that would hide a ppack view or a kernel are renamed, keeping A
     /i: x\.gValue \* x\.currentValue \* \(x\.v \+ 65\)|const i = x\.gValue \* x\.currentValue/,
   );
 });
+
+Deno.test("Arbor's builtins (exprelr, step_right, step_left, step, signum, sigmoid, relu) compute their definitions", async () => {
+  const mod = `NEURON { SUFFIX b NONSPECIFIC_CURRENT i RANGE a }
+    PARAMETER { a = 0 }
+    BREAKPOINT { i = exprelr(a) + 10*step_right(a) + 100*step_left(a) + 1000*step(a) + 1e4*signum(a) + 1e5*sigmoid(a) + 1e6*relu(a) }`;
+  const folder = await Deno.makeTempDir();
+  try {
+    const result = await importNmodl(mod, { file: "b.mod" });
+    await Deno.writeTextFile(`${folder}/b.ts`, result.source);
+    const { B } = await import(`file://${folder}/b.ts`);
+    const i = (a: number) => new B().current({ v: -65, a }).i;
+    const expected = (a: number) =>
+      (a === 0 ? 1 : a / Math.expm1(a)) + 10 * (a >= 0 ? 1 : 0) + 100 * (a > 0 ? 1 : 0) +
+      1000 * (a > 0 ? 1 : a < 0 ? 0 : 0.5) + 1e4 * Math.sign(a) + 1e5 / (1 + Math.exp(-a)) +
+      1e6 * Math.max(0, a);
+    for (const a of [-2, 0, 1e-9, 3]) assert.equal(i(a), expected(a), `a = ${a}`);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
