@@ -62,6 +62,8 @@ export interface UseIon {
   read: string[];
   write: string[];
   valence?: number;
+  /** Arbor's `VALENCE zx`: a name the valence is read by. */
+  valenceName?: string;
   at: Position;
 }
 
@@ -103,5 +105,7 @@ export interface NmodlFile {
   procedures: Body[];
   functions: Body[];
   netReceive?: Body;
+  /** Arbor's POST_EVENT(time) block. */
+  postEvent?: Body;
   comments: Comment[];
 }

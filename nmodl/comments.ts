@@ -26,6 +26,7 @@ function bodiesOf(file: NmodlFile): Body[] {
     ...file.procedures,
     ...file.functions,
     file.netReceive,
+    file.postEvent,
   ]
     .filter((b): b is Body => b !== undefined).sort((a, b) => a.at.line - b.at.line);
 }

@@ -45,11 +45,12 @@ const IMPORTS = [
   "mechanism",
   "parameter",
   "PointwiseMechanism",
+  "ReversalValues",
   "Scope",
   "state",
   "StateValues",
 ];
-const TYPE_IMPORTS = new Set(["CurrentValues", "Ion", "Scope", "StateValues"]);
+const TYPE_IMPORTS = new Set(["CurrentValues", "Ion", "ReversalValues", "Scope", "StateValues"]);
 
 const doc = (lines: string[], indent = "") => {
   const body = lines.flatMap((l) => l.split("\n")).map((l) => l.replace(/\*\//g, "*\\/").trimEnd());
@@ -135,6 +136,18 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     );
   }
   const onEvent = kernel("onEvent", file.netReceive);
+  if (file.postEvent && file.neuron.kind !== "point") {
+    const at = file.postEvent.at;
+    throw new NmodlError(
+      "POST_EVENT in a SUFFIX mechanism",
+      file.file,
+      at.line,
+      at.column,
+      "only a POINT_PROCESS sees spikes",
+    );
+  }
+  const onPostEvent = kernel("onPostEvent", file.postEvent);
+  const reversal = symbols.ions.some((ion) => ion.writesRev);
 
   const field = (nmodl: string) => {
     const s = symbols.byName.get(nmodl)!;
@@ -205,14 +218,35 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
     emit(derivative, "derivative", "StateValues", rates, true);
   }
-  if (current) {
+  if (current && reversal) {
+    const currents = [...current.resolved.kernelVars.values()].filter((v) =>
+      v.writes > 0 && symbols.byName.get(v.nmodl)!.role === "current"
+    );
+    if (currents.length || file.neuron.kind === "point") {
+      throw new NmodlError(
+        `a ${file.neuron.kind === "point" ? "POINT_PROCESS" : "mechanism"} that writes a reversal potential${
+          currents.length ? ` and the current ${currents[0].nmodl}` : ""
+        }`,
+        file.file,
+        current.body.at.line,
+        current.body.at.column,
+        "Arbor's reversal-potential mechanisms write eX only: split it into two mechanisms",
+      );
+    }
+    emit(current, "reversalPotential", "ReversalValues", outputsOf(current, ["reversal"]));
+  } else if (current) {
     emit(current, "current", "CurrentValues", currentOutputs(file, symbols, current.resolved, notes));
   }
   if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored"]));
+  if (onPostEvent) {
+    emit(onPostEvent, "onPostEvent", "StateValues", outputsOf(onPostEvent, ["state", "stored"]));
+  }
 
   const used = new Set<string>(["mechanism", "PointwiseMechanism"]);
   const body = kernels.join("\n");
-  for (const n of ["Scope", "StateValues", "CurrentValues"]) if (body.includes(`${n}<`)) used.add(n);
+  for (const n of ["Scope", "StateValues", "CurrentValues", "ReversalValues"]) {
+    if (body.includes(`${n}<`)) used.add(n);
+  }
   const members = fields(file, symbols, comments, used);
   const functions = [...done.values()].sort((a, b) => a.body.at.line - b.body.at.line).map((f) =>
     moduleFunction(file, f, comments, taken)
@@ -228,8 +262,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   }
   const opts = [
     `name: ${JSON.stringify(name)}`,
-    `kind: "${file.neuron.kind}"`,
+    `kind: "${reversal ? "reversalPotential" : file.neuron.kind}"`,
     ...(solved ? [`method: "${solved.method}"`] : []),
+    ...(file.postEvent ? ["hasPostEvents: true"] : []),
   ];
   const importList = IMPORTS.filter((n) => used.has(n)).map((n) => (TYPE_IMPORTS.has(n) ? `type ${n}` : n));
   const header = [
@@ -262,7 +297,7 @@ function uniqueName(base: string, taken: Set<string>): string {
 function blockTitle(method: string, body: Body): string {
   return method === "derivative"
     ? `DERIVATIVE ${body.name}`
-    : method === "current"
+    : method === "current" || method === "reversalPotential"
     ? "BREAKPOINT"
     : body.name;
 }
@@ -375,6 +410,8 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
       `readRevPotential: ${ion.readRev}`,
       ion.readInt ? "readIntConcentration: true" : "",
       ion.readExt ? "readExtConcentration: true" : "",
+      ion.writesRev ? "writeRevPotential: true" : "",
+      ion.readValence ? "readValence: true" : "",
       ion.valence !== undefined ? `verifyValence: true, expectedValence: ${ion.valence}` : "",
     ];
     out += `  /** USEION ${ion.name}. */\n  @ion(${options(...flags)})\n  ${ion.name}!: Ion;\n`;

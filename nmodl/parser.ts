@@ -141,9 +141,10 @@ class Parser {
         const args = this.arguments(word);
         if (word === "FUNCTION" && this.is("(")) this.unit();
         (word === "FUNCTION" ? result.functions : result.procedures).push(this.body(token, name, args));
-      } else if (word === "NET_RECEIVE") {
+      } else if (word === "NET_RECEIVE" || word === "POST_EVENT") {
         const args = this.arguments(word);
-        result.netReceive = this.body(token, "NET_RECEIVE", args);
+        if (word === "NET_RECEIVE") result.netReceive = this.body(token, word, args);
+        else result.postEvent = this.body(token, word, args);
       } else if (this.lenient && (Object.hasOwn(REFUSED_BLOCKS, word) || word === "KINETIC")) {
         this.skipBlock(word);
       } else if (Object.hasOwn(REFUSED_BLOCKS, word)) {
@@ -221,8 +222,11 @@ class Parser {
         for (;;) {
           if (this.is("READ")) (this.next(), ion.read.push(...this.nameList()));
           else if (this.is("WRITE")) (this.next(), ion.write.push(...this.nameList()));
-          else if (this.is("VALENCE")) (this.next(), ion.valence = this.signedNumber("VALENCE"));
-          else if (this.is("REPRESENTS")) (this.next(), this.next());
+          else if (this.is("VALENCE")) {
+            this.next();
+            if (this.peek.kind === "name") ion.valenceName = this.next().text;
+            else ion.valence = this.signedNumber("VALENCE");
+          } else if (this.is("REPRESENTS")) (this.next(), this.next());
           else break;
         }
         block.ions.push(ion);

@@ -14,7 +14,7 @@ import { newVar, type RBlock, type RExpr, type RStmt, type Var } from "./ir.ts";
 import type { Symbols } from "./symbols.ts";
 
 /** Which body is being resolved. */
-export type Context = "initial" | "derivative" | "current" | "onEvent" | "function";
+export type Context = "initial" | "derivative" | "current" | "onEvent" | "onPostEvent" | "function";
 
 /** NMODL's and Arbor's builtin functions, as the kernel plan's Math functions or module helpers. */
 export const BUILTIN_FUNCTIONS: Record<string, { ts: string; arity: number }> = {
@@ -135,6 +135,7 @@ export class Resolver {
       derivative: "DERIVATIVE",
       current: "BREAKPOINT",
       onEvent: "NET_RECEIVE",
+      onPostEvent: "POST_EVENT",
     }[this.context];
   }
   private note(text: string): void {
@@ -154,12 +155,13 @@ export class Resolver {
       }
       this.out.result = newVar(body.name, { prefer: "result" });
       this.out.block.owned.push(this.out.result);
-    } else if (this.context === "onEvent") {
+    } else if (this.context === "onEvent" || this.context === "onPostEvent") {
       if (body.args.length !== 1) {
+        const argument = this.context === "onEvent" ? "the weight" : "the time since the spike";
         this.fail(
           body.at,
-          `NET_RECEIVE with ${body.args.length} arguments`,
-          "Arbor's NET_RECEIVE takes one argument, the weight",
+          `${this.where} with ${body.args.length} arguments`,
+          `Arbor's ${this.where} takes one argument, ${argument}`,
         );
       }
       const weight = newVar(body.args[0].name, { param: true });
@@ -385,6 +387,9 @@ export class Resolver {
         break;
       case "current":
         if (this.context !== "current") refuse("currents are set in BREAKPOINT");
+        break;
+      case "reversal":
+        if (this.context !== "current") refuse("reversal potentials are set in BREAKPOINT");
         break;
       case "temporary":
         break;

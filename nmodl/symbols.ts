@@ -21,6 +21,10 @@ export interface IonUse {
   valence?: number;
   /** Ion current written (`ina`). */
   writesCurrent: boolean;
+  /** Reversal potential written (`ena`: a reversal-potential mechanism). */
+  writesRev: boolean;
+  /** Valence read by name (Arbor's `VALENCE zx`). */
+  readValence: boolean;
 }
 
 /** What a name of the .mod file stands for. */
@@ -35,6 +39,7 @@ export type Symbol =
   | { role: "builtin"; name: string; scope: string }
   | { role: "ionRead"; name: string; scope: string; ion: string }
   | { role: "current"; name: string; ion?: string }
+  | { role: "reversal"; name: string; ion: string }
   | { role: "constant"; name: string; value: number; unit: string; at: Position };
 
 /** The symbols of one file. */
@@ -144,18 +149,30 @@ export function classify(file: NmodlFile): Symbols {
       readInt: false,
       readExt: false,
       writesCurrent: false,
+      writesRev: false,
+      readValence: use.valenceName !== undefined,
       valence: use.valence,
     };
+    if (use.valenceName !== undefined) {
+      byName.set(use.valenceName, {
+        role: "ionRead",
+        name: use.valenceName,
+        scope: names.valence,
+        ion: use.name,
+      });
+    }
     for (const read of use.read) {
       if (read === names.reversal) ion.readRev = true;
       else if (read === names.internal) ion.readInt = true;
       else if (read === names.external) ion.readExt = true;
       else if (read === names.current) continue;
-      else {fail(
+      else {
+        fail(
           `USEION ${use.name} READ ${read}`,
           use.at,
           `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`,
-        );}
+        );
+      }
       byName.set(read, { role: "ionRead", name: read, scope: read, ion: use.name });
     }
     for (const write of use.write) {
@@ -169,16 +186,15 @@ export function classify(file: NmodlFile): Symbols {
           "the importer translates ion currents only; write the concentration mechanism in TypeScript (a concentrations kernel)",
         );
       } else if (write === names.reversal) {
+        ion.writesRev = true;
+        byName.set(write, { role: "reversal", name: write, ion: use.name });
+      } else {
         fail(
-          `USEION ${use.name} WRITE ${write} (writing a reversal potential) is not supported`,
-          use.at,
-          "write the reversal-potential mechanism in TypeScript (a reversalPotential kernel), as examples/catalogue/nernst.ts does",
-        );
-      } else {fail(
           `USEION ${use.name} WRITE ${write}`,
           use.at,
           `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`,
-        );}
+        );
+      }
     }
     ions.push(ion);
     Object.values(ionViewNames(use.name)).forEach((n) => ionViews.add(n));
@@ -201,7 +217,8 @@ export function classify(file: NmodlFile): Symbols {
   // Names NEURON lets a file declare although the simulator owns them (v, celsius, ek, ina, ...).
   const owned = (name: string) => {
     const s = byName.get(name);
-    return s !== undefined && (s.role === "builtin" || s.role === "ionRead" || s.role === "current");
+    return s !== undefined &&
+      (s.role === "builtin" || s.role === "ionRead" || s.role === "current" || s.role === "reversal");
   };
   for (const p of file.parameters) {
     if (owned(p.name)) continue;
@@ -217,6 +234,7 @@ export function classify(file: NmodlFile): Symbols {
   const kept = new Set([
     ...(file.initial ? assignedNames(file, file.initial.statements) : []),
     ...(file.netReceive ? assignedNames(file, file.netReceive.statements) : []),
+    ...(file.postEvent ? assignedNames(file, file.postEvent.statements) : []),
   ]);
   for (const a of file.assigned) {
     if (owned(a.name) || byName.has(a.name)) continue;

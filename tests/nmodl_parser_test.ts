@@ -184,11 +184,11 @@ const errors: [string, string, number, number, RegExp][] = [
     /WRITE cai \(writing a concentration\) is not supported/,
   ],
   [
-    "USEION WRITE eca",
-    "NEURON { SUFFIX c USEION ca WRITE eca }",
+    "a reversal potential and a current",
+    "NEURON { SUFFIX c USEION ca READ cai WRITE eca, ica }\nBREAKPOINT { eca = 1 ica = 0 }",
+    2,
     1,
-    19,
-    /writing a reversal potential\) is not supported/,
+    /a mechanism that writes a reversal potential and the current ica: .*split it into two mechanisms/,
   ],
   ["NET_RECEIVE in a SUFFIX", `${MINIMAL}NET_RECEIVE (w) { }`, 3, 1, /NET_RECEIVE in a SUFFIX mechanism/],
   [
@@ -321,4 +321,17 @@ Deno.test("Arbor's builtins (exprelr, step_right, step_left, step, signum, sigmo
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("POST_EVENT(time) becomes onPostEvent with hasPostEvents", async () => {
+  const { source } = await importNmodl(
+    "NEURON { POINT_PROCESS p NONSPECIFIC_CURRENT i }\nSTATE { w }\nBREAKPOINT { i = w*v }\n" +
+      "NET_RECEIVE (weight) { w = w + weight }\nPOST_EVENT (time) { w = w*exp(-time) }",
+    { file: "p.mod", format: false },
+  );
+  assert.match(source, /hasPostEvents: true/);
+  assert.match(
+    source,
+    /override onPostEvent\(x: Scope<P>, time: number\): StateValues<P> \{\n\s+const w = x\.w \* Math\.exp\(-time\);/,
+  );
 });

@@ -73,3 +73,31 @@ for (const name of ["hh_iclamp", "hh_gna_override", "pas_iclamp", "expsyn_events
     });
   }
 }
+
+Deno.test("an imported reversal-potential mechanism (VALENCE z, WRITE ex) matches the nernst port on hh_nernst_na", async () => {
+  const cell = loadReferenceCase("hh_nernst_na").cell;
+  const hh = await loadNmodl(data("hh.mod"));
+  const nernst = await loadNmodl(data("reversal.mod"), { name: "nernst" });
+  assert.match(nernst.source, /kind: "reversalPotential"/);
+  const fromNmodl = await catalogue({ mechanisms: [hh.cls, nernst.cls] });
+  const ports = await catalogue({ mechanisms: arborDefaultPorts });
+  try {
+    const probes = [...(cell.probes ?? []), "ion:na.e@0"];
+    const a = await runCell({ ...cell, probes }, { catalogues: [fromNmodl] });
+    const b = await runCell({ ...cell, probes }, { catalogues: [ports] });
+    for (const probe of probes) {
+      const worst = worstRelative(a.traces[probe], b.traces[probe]);
+      assert.ok(worst <= 1e-9, `${probe}: worst relative difference ${worst}`);
+    }
+    const expected = 8.31446261815324 * (cell.temperatureDegC! + 273.15) / 96485.3321233100184 * 1000 *
+      Math.log(140 / 10);
+    assert.ok(
+      Math.abs(a.traces["ion:na.e@0"][5] - expected) <= 1e-12 * expected,
+      `eNa ${a.traces["ion:na.e@0"][5]} mV`,
+    );
+    assert.equal(a.spikes.length, b.spikes.length);
+  } finally {
+    fromNmodl.close();
+    ports.close();
+  }
+});
