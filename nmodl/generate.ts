@@ -411,6 +411,7 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
       ion.readInt ? "readIntConcentration: true" : "",
       ion.readExt ? "readExtConcentration: true" : "",
       ion.writesRev ? "writeRevPotential: true" : "",
+      ion.readDiff ? "useDiffConcentration: true" : "",
       ion.readValence ? "readValence: true" : "",
       ion.valence !== undefined ? `verifyValence: true, expectedValence: ${ion.valence}` : "",
     ];

@@ -25,6 +25,8 @@ export interface IonUse {
   writesRev: boolean;
   /** Valence read by name (Arbor's `VALENCE zx`). */
   readValence: boolean;
+  /** Diffusive concentration `xd` read. */
+  readDiff?: boolean;
 }
 
 /** What a name of the .mod file stands for. */
@@ -165,6 +167,7 @@ export function classify(file: NmodlFile): Symbols {
       if (read === names.reversal) ion.readRev = true;
       else if (read === names.internal) ion.readInt = true;
       else if (read === names.external) ion.readExt = true;
+      else if (read === names.diffusive) ion.readDiff = true;
       else if (read === names.current) continue;
       else {
         fail(
@@ -179,7 +182,7 @@ export function classify(file: NmodlFile): Symbols {
       if (write === names.current) {
         ion.writesCurrent = true;
         byName.set(write, { role: "current", name: write, ion: use.name });
-      } else if (write === names.internal || write === names.external) {
+      } else if (write === names.internal || write === names.external || write === names.diffusive) {
         fail(
           `USEION ${use.name} WRITE ${write} (writing a concentration) is not supported`,
           use.at,
