@@ -73,12 +73,10 @@ export type {
   IonViews,
 };
 export type { IntegrationMethod, KernelName, MechanismKind, MechanismSpec };
-export {
-  type CompiledCatalogue,
-  type CompiledLibrary,
-  CompileError,
-  type CompileOptions,
-} from "./compile/catalogue.ts";
+export type { CompiledCatalogue, CompiledLibrary, CompileOptions } from "./compile/catalogue.ts";
+// From kernels/source.ts, not compile/: a value re-export from compile/ would load the compiler
+// with mod.ts (and close the cycle mod.ts -> compile/ -> compile/translate.ts -> mod.ts).
+export { CompileError } from "./kernels/source.ts";
 export {
   type CatalogueSource,
   type CvOptions,
