@@ -16,34 +16,25 @@ denocat_host* host_create(uint32_t abi) {
   return host;
 }
 
+/* free() and forget: the instantiation can be rebuilt, and freed twice never. */
+#define RELEASE(pointer) (free((void*)(pointer)), (pointer) = NULL)
+
 /* Frees everything host_instantiate built; the configuration (placements etc.) stays. */
 void free_instantiation(denocat_host* host) {
   for (uint32_t k = 0; k < host->n_placements; ++k) {
     placement* p = &host->placements[k];
-    free(p->instance_of);
-    free(p->given_of);
-    free(p->merged);
-    free(p->instance_cv);
-    free(p->species_of);
-    free(p->value_block);
-    free(p->index_block);
-    free(p->parameter_arrays);
-    free(p->state_arrays);
-    free(p->ion_states);
-    free(p->random_slots);
-    free(p->random_streams);
-    p->instance_of = NULL;
-    p->given_of = NULL;
-    p->merged = NULL;
-    p->instance_cv = NULL;
-    p->species_of = NULL;
-    p->value_block = NULL;
-    p->index_block = NULL;
-    p->parameter_arrays = NULL;
-    p->state_arrays = NULL;
-    p->ion_states = NULL;
-    p->random_slots = NULL;
-    p->random_streams = NULL;
+    RELEASE(p->instance_of);
+    RELEASE(p->given_of);
+    RELEASE(p->merged);
+    RELEASE(p->instance_cv);
+    RELEASE(p->species_of);
+    RELEASE(p->value_block);
+    RELEASE(p->index_block);
+    RELEASE(p->parameter_arrays);
+    RELEASE(p->state_arrays);
+    RELEASE(p->ion_states);
+    RELEASE(p->random_slots);
+    RELEASE(p->random_streams);
     p->in_group = false;
     p->width = 0;
     memset(&p->pp, 0, sizeof p->pp);

@@ -94,34 +94,31 @@ void fill(double* values, size_t count, double value) {
   for (size_t k = 0; k < count; ++k) values[k] = value;
 }
 
+/* The fields both layout families share, read from `info` of either struct type. */
+#define READ_SHARED_ION_FIELDS(use, info)                  \
+  do {                                                     \
+    (use).name = (info)->name;                             \
+    (use).write_int = (info)->write_int_concentration;     \
+    (use).write_ext = (info)->write_ext_concentration;     \
+    (use).use_diff = (info)->use_diff_concentration;       \
+    (use).write_rev = (info)->write_rev_potential;         \
+    (use).read_rev = (info)->read_rev_potential;           \
+    (use).read_valence = (info)->read_valence;             \
+    (use).verify_valence = (info)->verify_valence;         \
+    (use).expected_valence = (info)->expected_valence;     \
+  } while (0)
+
 /* The ion table of a type, read in the host's layout family. */
 ion_use ion_use_at(const denocat_host* host, const arb_mechanism_type* type, uint32_t k) {
   ion_use use;
   memset(&use, 0, sizeof use);
   if (host->abi == 6) {
-    const arb_ion_info_v06* info = (const arb_ion_info_v06*)type->ions + k;
-    use.name = info->name;
-    use.write_int = info->write_int_concentration;
-    use.write_ext = info->write_ext_concentration;
-    use.use_diff = info->use_diff_concentration;
-    use.write_rev = info->write_rev_potential;
-    use.read_rev = info->read_rev_potential;
-    use.read_valence = info->read_valence;
-    use.verify_valence = info->verify_valence;
-    use.expected_valence = info->expected_valence;
+    READ_SHARED_ION_FIELDS(use, (const arb_ion_info_v06*)type->ions + k);
   } else {
     const arb_ion_info_v07* info = (const arb_ion_info_v07*)type->ions + k;
-    use.name = info->name;
-    use.write_int = info->write_int_concentration;
-    use.write_ext = info->write_ext_concentration;
+    READ_SHARED_ION_FIELDS(use, info);
     use.read_int = info->read_int_concentration;
     use.read_ext = info->read_ext_concentration;
-    use.use_diff = info->use_diff_concentration;
-    use.write_rev = info->write_rev_potential;
-    use.read_rev = info->read_rev_potential;
-    use.read_valence = info->read_valence;
-    use.verify_valence = info->verify_valence;
-    use.expected_valence = info->expected_valence;
   }
   return use;
 }
