@@ -328,8 +328,8 @@ export class LiveCatalogue {
     const what = call === null ? "a mechanism" : `mechanism '${call[1]}' (${call[2]})`;
     return {
       message: `${what} of the catalogue ${this.path} was called after cat.close(): the call was ` +
-        `skipped and the simulation is invalid. Arbor keeps a loaded catalogue for the life of the ` +
-        `process; close it only when no simulation will run its mechanisms again`,
+        `skipped and the simulation is invalid. Arbor (or a host) that loaded a catalogue keeps it for ` +
+        `the life of the process: close it only when no simulation will run its mechanisms again`,
     };
   }
 
