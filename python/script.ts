@@ -28,10 +28,11 @@ export interface RunScriptOptions {
   finish?: PyObject;
 }
 
-// runpy.run_path gives `__main__` semantics without replacing the interpreter's own __main__
-// module for good. Its frames are cut from tracebacks so that they read as python3's do.
+// What python3 does for a script (3.9+): `__main__` is a new module whose `__file__` (and the
+// code's file name) is the absolute path, sys.argv[0] stays as given, and the folder of the real
+// path goes first on sys.path. The runner's own frames are cut from tracebacks.
 const RUNNER = String.raw`
-import atexit, os, runpy, sys, traceback
+import atexit, builtins, importlib.machinery, os, sys, traceback, types
 
 def _print(error, script):
     tb = error.__traceback__
@@ -55,17 +56,28 @@ def _flush():
         except Exception:
             pass
 
+def _execute(path):
+    main = types.ModuleType("__main__")
+    loader = importlib.machinery.SourceFileLoader("__main__", path)
+    main.__dict__.update(__file__=path, __cached__=None, __loader__=loader, __spec__=None,
+                         __builtins__=builtins)
+    sys.modules["__main__"] = main
+    code = compile(loader.get_data(path), path, "exec")  # bytes: a coding cookie is honoured
+    exec(code, main.__dict__)
+
+
 def run(script, args, modules, finish):
+    path = os.path.abspath(script)
     sys.argv = [script] + list(args)
     sys.modules.update(modules)
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
     code = 0
     try:
-        runpy.run_path(script, run_name="__main__")
+        _execute(path)
     except SystemExit as error:
         code = _exit_code(error)
     except BaseException as error:
-        _print(error, script)
+        _print(error, path)
         code = 1
     for step in ([finish] if finish is not None else []) + [atexit._run_exitfuncs]:
         try:
