@@ -103,7 +103,8 @@ def _result(answer):
 
 def catalogue(abi=None):
     """The Arbor catalogue of the TypeScript mechanisms, in the layout of the arbor module this script
-    imported (chosen from arbor.__version__; abi="0.6" or "0.7" overrides it for unreleased Arbor)."""
+    imported (chosen from arbor.__version__; abi="0.6" or "0.7" names it for an Arbor version denocat
+    does not know, and is refused when it contradicts a known one)."""
     global layout
     loaded, layout = _result(_bridge["catalogue"](abi))
     _guard(sys.modules["arbor"])
@@ -171,7 +172,15 @@ export function denocatModule(py: Python, options: PythonModuleOptions): PyObjec
     } catch (error) {
       return ["import", `denocat.catalogue(): cannot import arbor (${(error as Error).message})`];
     }
-    const abi = (requested as AbiFamily | undefined) ?? abiForArborVersion(version);
+    const known = abiForArborVersion(version);
+    if (requested !== undefined && known !== undefined && requested !== known) {
+      return [
+        "abi",
+        `denocat.catalogue(abi="${requested}"): Arbor ${version} reads the layout "${known}", and would ` +
+        `misread "${requested}" without noticing; leave abi out (it is chosen from arbor.__version__)`,
+      ];
+    }
+    const abi = (requested as AbiFamily | undefined) ?? known;
     if (abi === undefined) {
       return [
         "abi",

@@ -109,6 +109,11 @@ Deno.test("cli: an Arbor without a known layout raises denocat.AbiError inside t
   );
   assert.match(run.result!.wrong as string, /abi='0\.8'\): use "0\.6" .* or "0\.7"/);
   assert.equal(run.result!.layout, "0.7");
+  // An abi= that contradicts a known version would be misread silently: refused.
+  const wrong = await denocat(["run", PASSIVE, PROBE, "abi-wrong"], { DENOCAT_STANDIN_ARBOR: "0.11.0" });
+  assert.equal(wrong.code, 0, wrong.stderr);
+  assert.match(wrong.result!.caught as string, /abi="0\.6"\): Arbor 0\.11\.0 reads the layout "0\.7"/);
+  assert.equal(wrong.result!.layout, null, "nothing was loaded");
 });
 
 Deno.test("cli: a hook error is a denocat.MechanismError in the script, with the TypeScript stack", async () => {
@@ -142,6 +147,16 @@ Deno.test("cli: a hook error is a denocat.MechanismError in the script, with the
   assert.doesNotMatch(uncaught.stdout, /ran again/);
 });
 
+Deno.test("cli: a failure no guarded Arbor call raised is printed when the script ends, exit code 1", async () => {
+  const run = await denocat(["run", BOOM, PROBE, "late-failure"]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stdout, /script finished/);
+  assert.match(
+    run.stderr,
+    /^denocat\.MechanismError: mechanism 'boom_init': init failed:\nError: boom_init: init refuses to run\n/,
+  );
+});
+
 Deno.test("cli: more than one thread raises inside the script (denocat.context, and arbor.context at run)", async () => {
   const refused = await denocat(["run", PASSIVE, PROBE, "threads-denocat"]);
   assert.equal(refused.code, 0, refused.stderr);
@@ -163,10 +178,12 @@ Deno.test("cli: exit codes: sys.exit(n) is n, an uncaught Python error is 1 with
   assert.equal(exit.code, 3, exit.stderr);
   assert.match(exit.stdout, /exiting with 3/, "the script's output is flushed before the exit");
   const raised = await denocat(["run", PASSIVE, PROBE, "raise"]);
+  const source = (await Deno.readTextFile(join(ROOT, PROBE))).split("\n");
+  const line = source.findIndex((l) => l.includes("raise ValueError(")) + 1;
   assert.equal(raised.code, 1);
   assert.equal(
     raised.stderr,
-    `Traceback (most recent call last):\n  File "${join(ROOT, PROBE)}", line 75, in <module>\n` +
+    `Traceback (most recent call last):\n  File "${join(ROOT, PROBE)}", line ${line}, in <module>\n` +
       `    raise ValueError("a plain Python error in " + mode)\nValueError: a plain Python error in raise\n`,
   );
   const noScript = await denocat(["run", PASSIVE, "tests/support/cli/missing.py"]);

@@ -13,3 +13,11 @@ export class Boom extends CustomMechanism {
     if (pp.width > 0) explode("boom: compute_currents refuses to run");
   }
 }
+
+/** Throws at init, which Arbor runs when the simulation is built (no guarded call returns then). */
+@mechanism({ name: "boom_init" })
+export class BoomInit extends CustomMechanism {
+  override init(pp: PPack<BoomInit>): void {
+    if (pp.width > 0) explode("boom_init: init refuses to run");
+  }
+}

@@ -46,6 +46,10 @@ elif mode in ("hook-error", "hook-error-caught"):
     # After the error is raised, the catalogue runs again.
     times, voltages, _ = simulate(OneCell(soma_cell([]), denocat.catalogue()), denocat.context(), 0.1)
     print("ran again", len(times))
+elif mode == "late-failure":
+    # The simulation is built (init runs and throws) but never run: no guarded call returns.
+    arbor.simulation(OneCell(soma_cell([('"soma"', "boom_init")]), denocat.catalogue()), denocat.context())
+    print("script finished")
 elif mode == "threads-denocat":
     try:
         denocat.context(threads=2)
@@ -68,6 +72,11 @@ elif mode == "abi":
         wrong = str(error)
     denocat.catalogue(abi="0.7")
     report(first=first, wrong=wrong, layout=denocat.layout)
+elif mode == "abi-wrong":
+    try:
+        denocat.catalogue(abi="0.6")
+    except denocat.AbiError as error:
+        report(caught=str(error), layout=denocat.layout)
 elif mode == "exit":
     print("exiting with", sys.argv[2])
     sys.exit(int(sys.argv[2]))
