@@ -154,10 +154,16 @@ function failureText(failure: { message: string; error?: unknown }): string {
  */
 export function denocatModule(py: Python, options: PythonModuleOptions): PyObject {
   const { catalogue: cat, live } = options;
-  const module = py.import("types").callMethod("ModuleType", "denocat");
+  const types = py.import("types");
+  const module = types.callMethod("ModuleType", "denocat");
+  types.dispose();
   module.set("mechanisms", [...cat.names]);
+  // Compiled under a name of its own, so that tracebacks say where these frames come from.
   const code = py.builtins.callMethod("compile", MODULE_SOURCE, "<denocat module>", "exec");
-  py.builtins.callMethod("exec", code, module.get("__dict__")).dispose();
+  const namespace = module.get("__dict__");
+  py.builtins.callMethod("exec", code, namespace).dispose();
+  code.dispose();
+  namespace.dispose();
   const chooseCatalogue = (abiArgument: PyObject): [string, unknown] => {
     const requested = abiArgument.isNone ? undefined : abiArgument.toString();
     if (requested !== undefined && !ABIS.includes(requested as AbiFamily)) {
