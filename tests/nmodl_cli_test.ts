@@ -85,3 +85,17 @@ Deno.test("deno task import: a refused file exits 1 naming the construct; usage 
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("denocat import (cli.ts) runs the importer: the module on stdout, status 0", async () => {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "import", data("passive.mod")],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(
+    new TextDecoder().decode(out.stdout),
+    /@mechanism\(\{ name: "passive", kind: "density" \}\)\nexport class Pas /,
+  );
+});
