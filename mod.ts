@@ -79,6 +79,7 @@ export {
   CompileError,
   type CompileOptions,
 } from "./compile/catalogue.ts";
+export type { MathMode } from "./compile/cpu.ts";
 export {
   type CatalogueSource,
   type CvOptions,

@@ -5,8 +5,8 @@
  * functions use only +, -, *, /, compares, selects and 64-bit integer bit operations, so a loop
  * that calls them vectorizes at any vector width (SSE2 at baseline, AVX2, AVX-512, NEON).
  *
- * Accuracy (measured by tests/math_test.ts against the C library over the full input range):
- * exp, expm1 and log within 1 ulp, pow within 2 ulp, including subnormal results; overflow gives
+ * Accuracy (measured by tests/simd_test.ts against the C library over the full input range):
+ * exp, expm1, log and pow within 1 ulp (the test allows 2 for pow), including subnormal results; overflow gives
  * inf, underflow 0, NaN in gives NaN out, and the special cases of C99 Annex F (pow(x, 0) = 1,
  * pow(-8, 1/3) = NaN, signed zeros and infinities) hold. Results are the same bits at every vector
  * width and with or without FMA: every operation is a correctly rounded IEEE operation (the

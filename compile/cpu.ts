@@ -24,7 +24,17 @@ export const CPU_NAMES: Readonly<Record<"x86_64" | "aarch64", Readonly<Record<st
   },
 };
 
-/** The math of the generated loops. */
+/**
+ * The math of a compiled catalogue's loops: `"inline"` (c/dc_math.h, vectorizes) or `"libm"`
+ * (the C library, scalar).
+ *
+ * @example
+ * ```ts
+ * import { compileCatalogue, type MathMode } from "./mod.ts";
+ * const math: MathMode = "libm";
+ * await compileCatalogue("./examples/catalogue/hh.ts", { out: "out", math });
+ * ```
+ */
 export type MathMode = "inline" | "libm";
 
 /** The math modes, with what each one means (for messages and docs). */
