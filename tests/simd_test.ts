@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { catalogue, compileCatalogue, type CompiledCatalogue, Host } from "../mod.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
-import { type CellResult, runCell } from "../live/cell.ts";
+import { type CellDescription, type CellResult, runCell } from "../live/cell.ts";
 import { compareWithReference, loadReferenceCase } from "../fidelity/reference.ts";
 import { generateCatalogueSource } from "../compile/catalogue.ts";
 import { parseArguments } from "../compile/cli.ts";
@@ -185,6 +185,40 @@ Deno.test("--cpu native: Arbor's recorded traces to <= 1e-6 mV with the same spi
     const a = await runCell(cell, { catalogues: [native], abi: "0.7" });
     const b = await runCell(cell, { catalogues: [portable], abi: "0.7" });
     assert.equal(maxRelative(a, b), 0, `${name}: native and baseline builds differ`);
+  }
+});
+
+Deno.test("300 expsyn on 3 CVs (blocks of 128, several instances per CV): compiled scatters add up like live mode", async () => {
+  const cell: CellDescription = {
+    cvs: 3,
+    areaUm2: 2 * Math.PI * 3 * 6,
+    ions: "neuron",
+    density: [{ mechanism: "hh" }],
+    // Distinct tau per synapse, so that none coalesce: 100 instances share each CV.
+    synapses: Array.from({ length: 300 }, (_, k) => ({
+      mechanism: "expsyn",
+      cv: k % 3,
+      params: { tau: 1 + 0.01 * k },
+      events: [{ t: 1 + (k % 7), weight: 0.0002 * (1 + (k % 5)) }],
+    })),
+    detectors: [{ threshold: -10, cv: 0 }],
+    probes: ["v@0", "v@1", "v@2", "expsyn.g@0", "expsyn.g@299"],
+    dt: 0.025,
+    until: 20,
+  };
+  const live = await catalogue({ mechanisms: arborDefaultPorts, abi: "0.7" });
+  try {
+    const a = await runCell(cell, { catalogues: [live], abi: "0.7" });
+    const b = await runCell(cell, { catalogues: [await ports("baseline")], abi: "0.7" });
+    const c = await runCell(cell, { catalogues: [await ports("native")], abi: "0.7" });
+    const relative = maxRelative(a, b);
+    console.log(`  compiled vs live: ${relative.toExponential(2)} relative, ${a.spikes.length} spikes`);
+    assert.ok(a.spikes.length >= 1, "the synapses make CV 0 fire");
+    assert.equal(b.spikes.length, a.spikes.length);
+    assert.ok(relative <= 1e-9, `${relative}`);
+    assert.equal(maxRelative(b, c), 0, "native and baseline builds differ");
+  } finally {
+    live.close();
   }
 });
 
