@@ -285,6 +285,55 @@ Deno.test({
   },
 });
 
+const armSysroot = "/usr/aarch64-linux-gnu";
+const hasArmQemu =
+  (await run("sh", ["-c", "command -v qemu-aarch64"]).catch(() => ({ code: 1 }))).code === 0 &&
+  (() => {
+    try {
+      return Deno.statSync(armSysroot).isDirectory;
+    } catch {
+      return false;
+    }
+  })();
+
+Deno.test({
+  name:
+    "under qemu-aarch64 -cpu cortex-a53, a --cpu neoverse-n1 build refuses (LSE atomics) and baseline loads",
+  ignore: !hasArmQemu,
+  async fn() {
+    const loader = join(folder, "load_catalogue_arm");
+    await zigCc([
+      "-target",
+      "aarch64-linux-gnu",
+      "-O1",
+      join(root, "tests/support/load_catalogue.c"),
+      "-o",
+      loader,
+      "-ldl",
+    ]);
+    const build = async (cpu: string) =>
+      (await compileCatalogue(join(root, "examples/catalogue/pas.ts"), {
+        out: folder,
+        name: `pas_arm_${cpu.replaceAll("-", "_")}`,
+        abi: "0.7",
+        target: "aarch64-linux-gnu",
+        cpu,
+      })).libraries[0].path;
+    const qemu = (library: string) =>
+      run("qemu-aarch64", ["-L", armSysroot, "-cpu", "cortex-a53", loader, library]);
+    const refused = await qemu(await build("neoverse-n1"));
+    assert.equal(refused.code, 0, `no crash: ${refused.stderr}`);
+    assert.match(refused.stdout, /count 0, NULL/);
+    assert.match(
+      refused.stderr,
+      /compiled with --cpu neoverse-n1 and needs LSE atomics, which this CPU lacks/,
+    );
+    const accepted = await qemu(await build("baseline"));
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.match(accepted.stdout, /count 1, records/);
+  },
+});
+
 Deno.test("--cpu and --math on the command line; unknown names are refused with the choices", async () => {
   assert.deepEqual(parseArguments(["m.ts", "--cpu", "native", "--math", "libm"]), {
     module: "m.ts",
