@@ -62,7 +62,8 @@ export interface CompiledCatalogue {
   usage: string;
 }
 
-const ABI_SUFFIX: Record<AbiFamily, string> = { "0.6": "abi06", "0.7": "abi07" };
+/** File name suffix of each family's library. */
+export const ABI_SUFFIX: Record<AbiFamily, string> = { "0.6": "abi06", "0.7": "abi07" };
 const ABI_DEFINE: Record<AbiFamily, string> = { "0.6": "6", "0.7": "7" };
 
 function modulePath(module: string | URL): string {
@@ -100,20 +101,25 @@ export async function generateCatalogueSource(
   return { name, code: emitCatalogue(translation, { name }), translation };
 }
 
-/** Compiles one C file into a shared library for one family; throws CompileError on failure. */
-export async function compileC(
+/**
+ * The command line that compiles one C file into a shared library for one family: `compiler`
+ * (default `<zig> cc -O3 -mcpu=baseline [-target <target>]`) plus the flags every build needs.
+ * One list for compiled catalogues and native targets (native/catalogue.ts).
+ */
+export function compilerCommand(
   source: string,
   output: string,
   abi: AbiFamily,
+  zig: string,
   compiler?: string[],
   target?: string,
-): Promise<void> {
+): string[] {
   // -mcpu=baseline: a compiled catalogue is often built on one machine (a login node) and run on
   // others; code for the builder's newest vector units would die there with SIGILL.
   const command = compiler ??
-    [await findZig(), "cc", "-O3", "-mcpu=baseline", ...(target === undefined ? [] : ["-target", target])];
-  const args = [
-    ...command.slice(1),
+    [zig, "cc", "-O3", "-mcpu=baseline", ...(target === undefined ? [] : ["-target", target])];
+  return [
+    ...command,
     "-shared",
     "-fPIC",
     "-ffp-contract=off",
@@ -125,11 +131,23 @@ export async function compileC(
     output,
     "-lm",
   ];
-  const result = await new Deno.Command(command[0], { args, stdout: "piped", stderr: "piped" }).output();
+}
+
+/** Compiles one C file into a shared library for one family; throws CompileError on failure. */
+export async function compileC(
+  source: string,
+  output: string,
+  abi: AbiFamily,
+  compiler?: string[],
+  target?: string,
+): Promise<void> {
+  const zig = compiler === undefined ? await findZig() : "";
+  const [program, ...args] = compilerCommand(source, output, abi, zig, compiler, target);
+  const result = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
   if (!result.success) {
     const stderr = new TextDecoder().decode(result.stderr);
     throw new CompileError(
-      `compiling the generated C for ABI ${abi} failed (${command[0]} ${args.join(" ")}):\n${stderr}`,
+      `compiling the generated C for ABI ${abi} failed (${program} ${args.join(" ")}):\n${stderr}`,
     );
   }
 }

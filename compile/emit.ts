@@ -14,26 +14,19 @@
  * -ffp-contract=off, so compiled and live results agree to round-off of the math library.
  *
  * NaN and infinite results: live mode throws; compiled code stores the value as it is (Arbor's
- * own generated code has no such check either). Events for an instance outside [0, width) are
+ * own generated code has no such check either), unless `checkFinite` (native targets) prints
+ * the check and the failure record of kernels/finite.ts. Events for an instance outside [0, width) are
  * skipped instead of throwing.
  *
  * @module
  */
 import { ION_FLAG, KIND } from "../abi/layout.ts";
 import type { FieldSpec } from "../model/spec.ts";
-import { cComment as comment, cHookName, cNumber, printCHook } from "../kernels/c.ts";
+import { cComment as comment, cHookName, cNumber, cString, printCHook } from "../kernels/c.ts";
+import { failureRecordC } from "../kernels/finite.ts";
 import type { TranslatedMechanism, Translation } from "./translate.ts";
 
-/** A C string literal of `text` (UTF-8; anything unusual escaped as octal). */
-export function cString(text: string): string {
-  let out = '"';
-  for (const byte of new TextEncoder().encode(text)) {
-    if (byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c && byte !== 0x3f) {
-      out += String.fromCharCode(byte);
-    } else out += "\\" + byte.toString(8).padStart(3, "0");
-  }
-  return out + '"';
-}
+export { cString };
 
 function fieldTable(name: string, fields: FieldSpec[]): string[] {
   if (fields.length === 0) return [];
@@ -85,7 +78,7 @@ function ionTable(m: TranslatedMechanism): string[] {
   return lines;
 }
 
-function emitMechanism(m: TranslatedMechanism): string[] {
+function emitMechanism(m: TranslatedMechanism, checkFinite: boolean): string[] {
   const { prefix } = m;
   const { spec } = m.plan;
   const lines: string[] = [
@@ -110,7 +103,7 @@ function emitMechanism(m: TranslatedMechanism): string[] {
   lines.push("");
   const hooks: Partial<Record<string, string>> = {};
   for (const hook of m.plan.hooks) {
-    lines.push(...printCHook(m.plan, hook, prefix), "");
+    lines.push(...printCHook(m.plan, hook, prefix, { checkFinite }), "");
     hooks[hook.hook] = cHookName(prefix, hook);
   }
   const fn = (name: string, fallback: string) => hooks[name] ?? fallback;
@@ -168,6 +161,12 @@ function emitMechanism(m: TranslatedMechanism): string[] {
 export interface EmitOptions {
   /** Catalogue name, shown in the header comment. */
   name: string;
+  /**
+   * Check every kernel result for NaN and ±Infinity, as live mode does, and record the first
+   * failure for denocat to throw (native targets, kernels/finite.ts); default false (compiled
+   * catalogues run in Arbor without denocat and store values as they are).
+   */
+  checkFinite?: boolean;
 }
 
 /** The whole C file of a catalogue. */
@@ -185,8 +184,15 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     ` *   ... -DDENOCAT_COMPILED_ABI=6 ... -o ${comment(options.name)}_abi06.so   (Arbor 0.9, 0.10)`,
     ` *`,
     ` * Every hook is printed from the kernel plan that live mode prints as JavaScript (kernels/).`,
-    ` * NaN or infinite kernel results are stored as they are (live mode throws; Arbor's own generated`,
-    ` * code does not check either). No global mutable state: thread safe per ppack.`,
+    ...(options.checkFinite
+      ? [
+        ` * NaN or infinite kernel results stop the catalogue and are recorded for denocat to throw, as`,
+        ` * live mode does. The only global mutable state is that atomic record: thread safe per ppack.`,
+      ]
+      : [
+        ` * NaN or infinite kernel results are stored as they are (live mode throws; Arbor's own generated`,
+        ` * code does not check either). No global mutable state: thread safe per ppack.`,
+      ]),
     ` */`,
     `#include "arbor_abi.h"`,
     "",
@@ -278,7 +284,8 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     `  return NULL;`,
     `}`,
     "",
-    ...t.mechanisms.flatMap(emitMechanism),
+    ...(options.checkFinite ? failureRecordC() : []),
+    ...t.mechanisms.flatMap((m) => emitMechanism(m, options.checkFinite ?? false)),
     `/* ---- the catalogue ---- */`,
     "",
     `/* Arbor reads this array once, in load_catalogue, and keeps no pointer to it. */`,

@@ -22,6 +22,17 @@ export function cNumber(value: number): string {
   return value < 0 ? `(${literal})` : literal;
 }
 
+/** A C string literal of `text` (UTF-8; anything unusual escaped as octal). */
+export function cString(text: string): string {
+  let out = '"';
+  for (const byte of new TextEncoder().encode(text)) {
+    if (byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c && byte !== 0x3f) {
+      out += String.fromCharCode(byte);
+    } else out += "\\" + byte.toString(8).padStart(3, "0");
+  }
+  return out + '"';
+}
+
 /** A comment-safe copy of `text`. */
 export function cComment(text: string): string {
   return text.replace(/\*\//g, "* /");
@@ -112,8 +123,17 @@ function targetCode(target: Target): { lvalue: string; optional?: string } {
   }
 }
 
-/** The body of one instance (or event): gathers, temporaries and stores, at `indent`. */
-function instanceBody(plan: MechanismPlan, hook: HookPlan, indent: string): string[] {
+/** Options of `printCHook`. */
+export interface CHookOptions {
+  /**
+   * Print the non-finite check of every result before the stores (as the JS printer does), which
+   * records the failure with `dc_fail` of kernels/finite.ts and leaves the hook.
+   */
+  checkFinite?: boolean;
+}
+
+/** The body of one instance (or event): gathers, temporaries, checks and stores, at `indent`. */
+function instanceBody(plan: MechanismPlan, hook: HookPlan, indent: string, options: CHookOptions): string[] {
   const lines: string[] = [];
   for (const j of hookIons(plan, hook)) {
     lines.push(`const arb_index_type DC_UNUSED at${j} = ion${j}->index[k];`);
@@ -126,6 +146,16 @@ function instanceBody(plan: MechanismPlan, hook: HookPlan, indent: string): stri
   }
   const s = schedule(hookRoots(hook), spelling);
   for (const t of s.temps) lines.push(`const ${t.type === "num" ? "double" : "int"} ${t.name} = ${t.code};`);
+  if (options.checkFinite) {
+    for (const c of hook.checks) {
+      const value = s.of(c.value);
+      lines.push(
+        `if (!isfinite(${value})) { dc_fail(${cString(plan.spec.name)}, ${cString(c.kernel)}, ${
+          cString(c.what)
+        }, ${value}, k, n); return; }`,
+      );
+    }
+  }
   for (const store of hook.stores) {
     const { lvalue, optional } = targetCode(store.target);
     const write = `${lvalue} ${store.mode === "add" ? "+=" : "="} ${s.of(store.value)};`;
@@ -181,7 +211,12 @@ export function cHookName(prefix: string, hook: HookPlan): string {
 }
 
 /** One hook as a static C function named `cHookName(prefix, hook)`. */
-export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string): string[] {
+export function printCHook(
+  plan: MechanismPlan,
+  hook: HookPlan,
+  prefix: string,
+  options: CHookOptions = {},
+): string[] {
   const name = cHookName(prefix, hook);
   const header = [
     hook.kernel
@@ -190,7 +225,11 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
       }.${hook.kernel}: ${hook.hook} */`
       : `/* ${hook.hook}: state defaults */`,
   ];
-  const prologue = cPrologue(plan, hookIons(plan, hook));
+  // After a recorded failure every hook does nothing until denocat collects it (kernels/finite.ts).
+  const prologue = [
+    ...(options.checkFinite ? ["  if (DC_STOPPED()) return;"] : []),
+    ...cPrologue(plan, hookIons(plan, hook)),
+  ];
   if (hook.loop === "events") {
     return [
       ...header,
@@ -203,7 +242,7 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
       `    const arb_index_type n = pp->node_index[k];`,
       `    const double arg = (double)event->weight;`,
       `    (void)n;`,
-      ...instanceBody(plan, hook, "    "),
+      ...instanceBody(plan, hook, "    ", options),
       `  }`,
       `}`,
     ];
@@ -223,7 +262,7 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
       `    for (int det = 0; det < detectors; ++det) {`,
       `      const double arg = since[cell * detectors + det];`,
       `      if (!(arg >= 0.0)) continue;`,
-      ...instanceBody(plan, hook, "      "),
+      ...instanceBody(plan, hook, "      ", options),
       `    }`,
       `  }`,
       `}`,
@@ -236,7 +275,7 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
     `  for (arb_size_type k = 0; k < width; ++k) {`,
     `    const arb_index_type n = pp->node_index[k];`,
     `    (void)n;`,
-    ...instanceBody(plan, hook, "    "),
+    ...instanceBody(plan, hook, "    ", options),
     `  }`,
     `}`,
   ];

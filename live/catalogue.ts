@@ -53,6 +53,17 @@ export interface LiveMechanism {
 let temporaryFolder: string | undefined;
 let copies = 0;
 const liveCatalogues = new Set<LiveCatalogue>();
+/** Other catalogues that record failures (native targets, native/catalogue.ts). */
+const otherFailureSources = new Set<{ throwIfFailed(): void }>();
+
+/**
+ * Adds (or, with `add` false, removes) a catalogue whose recorded failures
+ * `throwPendingFailures` throws, as it throws those of live catalogues.
+ */
+export function trackFailures(source: { throwIfFailed(): void }, add = true): void {
+  if (add) otherFailureSources.add(source);
+  else otherFailureSources.delete(source);
+}
 
 function privateCopyOfLibrary(source: string): string {
   if (temporaryFolder === undefined) {
@@ -77,6 +88,7 @@ function privateCopyOfLibrary(source: string): string {
  */
 export function throwPendingFailures(): void {
   for (const catalogue of liveCatalogues) catalogue.throwIfFailed();
+  for (const source of otherFailureSources) source.throwIfFailed();
 }
 
 /** The native side of a catalogue; see module documentation. */

@@ -203,15 +203,15 @@ Deno.test("cnexp refuses s > 0.9 ? -s : -10*s (it passed the numeric check), nam
   );
 });
 
-/** Runs `body` and returns what it printed with console.log. */
+/** Runs `body` and returns what it printed with console.log and console.error (notices). */
 async function printed(body: () => Promise<unknown>): Promise<string[]> {
   const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  const { log, error } = console;
+  console.log = console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
   try {
     await body();
   } finally {
-    console.log = original;
+    Object.assign(console, { log, error });
   }
   return lines;
 }
