@@ -54,12 +54,13 @@ export interface AssembleOptions {
   print?: (line: string) => void;
 }
 
-// Lines already printed in this process: a notice is said once, not per catalogue.
-const printed = new Set<string>();
+// What was already said in this process (a plan notice, or a catalogue line): once, not per
+// catalogue, and a plan notice once whichever target said it.
+const said = new Set<string>();
 
-function say(line: string, print: (line: string) => void): void {
-  if (printed.has(line)) return;
-  printed.add(line);
+function say(key: string, print: (line: string) => void, line = key): void {
+  if (said.has(key)) return;
+  said.add(key);
   print(line);
 }
 
@@ -118,7 +119,7 @@ export async function assembleCatalogue(
   }
   if (fallback.length > 0 && raw.length === 0) {
     // The plan notice is the one line; it says what the catalogue became.
-    for (const e of fallback) say(`${e.notice!}; so its catalogue runs as JavaScript`, print);
+    for (const e of fallback) say(e.notice!, print, `${e.notice!}; so its catalogue runs as JavaScript`);
   } else {
     say(`denocat: catalogue of ${list(entries.map((e) => e.name))} runs as JavaScript: ${reason}`, print);
   }
