@@ -146,15 +146,19 @@ function instanceBody(plan: MechanismPlan, hook: HookPlan, indent: string, optio
   }
   const s = schedule(hookRoots(hook), spelling);
   for (const t of s.temps) lines.push(`const ${t.type === "num" ? "double" : "int"} ${t.name} = ${t.code};`);
-  if (options.checkFinite) {
-    for (const c of hook.checks) {
-      const value = s.of(c.value);
+  if (options.checkFinite && hook.checks.length > 0) {
+    // x - x is 0 for a finite x and NaN otherwise: one sum and one branch per instance find any
+    // bad result; only then (cold) is each result checked in order, to name the first one.
+    const values = hook.checks.map((c) => s.of(c.value));
+    lines.push(`if (__builtin_expect(${values.map((v) => `(${v} - ${v})`).join(" + ")} != 0.0, 0)) {`);
+    hook.checks.forEach((c, j) => {
       lines.push(
-        `if (!isfinite(${value})) { dc_fail(${cString(plan.spec.name)}, ${cString(c.kernel)}, ${
+        `  if (!isfinite(${values[j]})) { dc_fail(${cString(plan.spec.name)}, ${cString(c.kernel)}, ${
           cString(c.what)
-        }, ${value}, k, n); return; }`,
+        }, ${values[j]}, k, n); return; }`,
       );
-    }
+    });
+    lines.push(`}`);
   }
   for (const store of hook.stores) {
     const { lvalue, optional } = targetCode(store.target);
