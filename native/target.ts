@@ -18,7 +18,7 @@ import type { AbiFamily } from "../abi/layout.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import type { LiveCatalogue } from "../live/catalogue.ts";
 import { NativeCatalogue } from "./catalogue.ts";
-import { findZig } from "./toolchain.ts";
+import { findZig, IS_CHECKOUT } from "./toolchain.ts";
 
 /** Where a catalogue's kernels run. */
 export type CatalogueTarget = "js" | "native" | "auto";
@@ -106,7 +106,7 @@ export async function assembleCatalogue(
       // auto never downloads: a zig that is not present means JavaScript.
       await findZig({ install: false });
     } catch (error) {
-      reason = `zig not found: ${(error as Error).message}`;
+      reason = IS_CHECKOUT ? `zig not found: ${(error as Error).message}` : (error as Error).message;
     }
   }
   if (reason === undefined) {
