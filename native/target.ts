@@ -101,6 +101,9 @@ export async function assembleCatalogue(
     }
     return await buildNative(entries, options, true);
   }
+  if (reason === undefined && Deno.permissions.querySync({ name: "run" }).state !== "granted") {
+    reason = "building native code runs zig, which needs --allow-run";
+  }
   if (reason === undefined) {
     try {
       // auto never downloads: a zig that is not present means JavaScript.
