@@ -147,10 +147,12 @@ function instanceBody(plan: MechanismPlan, hook: HookPlan, indent: string, optio
   const s = schedule(hookRoots(hook), spelling);
   for (const t of s.temps) lines.push(`const ${t.type === "num" ? "double" : "int"} ${t.name} = ${t.code};`);
   if (options.checkFinite && hook.checks.length > 0) {
-    // x - x is 0 for a finite x and NaN otherwise: one sum and one branch per instance find any
-    // bad result; only then (cold) is each result checked in order, to name the first one.
+    // The sum of the results is finite if they all are (s - s is 0 for a finite s, NaN else):
+    // one branch per instance. Only then (cold) is each result checked in order, to name the
+    // first bad one; a sum that overflowed from finite results finds none and carries on.
     const values = hook.checks.map((c) => s.of(c.value));
-    lines.push(`if (__builtin_expect(${values.map((v) => `(${v} - ${v})`).join(" + ")} != 0.0, 0)) {`);
+    const sum = values.length === 1 ? values[0] : `(${values.join(" + ")})`;
+    lines.push(`if (__builtin_expect(${sum} - ${sum} != 0.0, 0)) {`);
     hook.checks.forEach((c, j) => {
       lines.push(
         `  if (!isfinite(${values[j]})) { dc_fail(${cString(plan.spec.name)}, ${cString(c.kernel)}, ${
