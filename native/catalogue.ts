@@ -153,6 +153,7 @@ function buildSync(recipe: Recipe, abi: AbiFamily, path: string): string {
     const result = new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).outputSync();
     if (!result.success) throw failed(program, args, result.stderr);
     Deno.renameSync(partial, path);
+    Deno.writeTextFileSync(path.replace(/\.so$/, ".c"), recipe.code);
   } finally {
     for (const file of [source, partial]) {
       try {

@@ -289,3 +289,21 @@ Deno.test("finite results whose sum overflows are no error on either target (the
     }
   }
 });
+
+Deno.test("compiled catalogues and the native target print the same hook functions (one C printer)", async () => {
+  const { generateCatalogueSource } = await import("../compile/catalogue.ts");
+  const { PointwiseHH } = await import("../examples/catalogue/hh.ts");
+  const compiled =
+    (await generateCatalogueSource(new URL("../examples/catalogue/hh.ts", import.meta.url))).code;
+  const native = await catalogue({ mechanisms: [PointwiseHH], target: "native", checkFinite: false });
+  try {
+    // The C file is kept beside the cached library.
+    const source = await Deno.readTextFile(native.path.replace(/\.so$/, ".c"));
+    const hooks = (code: string) =>
+      code.match(/static void mech_hh_hook_\w+\([^)]*\) \{\n[\s\S]*?\n\}\n/g) ?? [];
+    assert.ok(hooks(compiled).length >= 3, "hh has init, current and advance hooks");
+    assert.deepEqual(hooks(source), hooks(compiled));
+  } finally {
+    native.close();
+  }
+});
