@@ -17,9 +17,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AbiFamily } from "../abi/layout.ts";
-import { ABI_SUFFIX, compilerCommand } from "../compile/catalogue.ts";
-import { emitCatalogue } from "../compile/emit.ts";
-import { type TranslatedMechanism, type Translation, uniquePrefix } from "../compile/translate.ts";
+import type { TranslatedMechanism, Translation } from "../compile/translate.ts";
 import { FAILURE_SYMBOLS } from "../kernels/finite.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { trackFailures } from "../live/catalogue.ts";
@@ -62,8 +60,15 @@ function zigVersion(zig: string): Promise<string | undefined> {
   return version;
 }
 
-/** The catalogue file of a set of plans, as compiled mode would print it. */
-export function nativeSource(plans: readonly MechanismPlan[], checkFinite: boolean): string {
+/**
+ * The catalogue file of a set of plans, as compiled mode would print it. compile/ is imported
+ * when a native catalogue is built, not when mod.ts loads (it imports mod.ts: no static cycle).
+ */
+export async function nativeSource(plans: readonly MechanismPlan[], checkFinite: boolean): Promise<string> {
+  const [{ emitCatalogue }, { uniquePrefix }] = await Promise.all([
+    import("../compile/emit.ts"),
+    import("../compile/translate.ts"),
+  ]);
   const taken = new Set<string>();
   const mechanisms: TranslatedMechanism[] = plans.map((plan) => ({
     plan,
@@ -89,6 +94,8 @@ interface Recipe {
   folder: string;
   header: string;
   command: (source: string, output: string, abi: AbiFamily) => string[];
+  /** File name suffix of each family's library (compile/catalogue.ts's). */
+  suffix: Record<AbiFamily, string>;
 }
 
 /** The cached path of one family's library (a name made from the content hash). */
@@ -102,7 +109,7 @@ async function libraryPath(recipe: Recipe, abi: AbiFamily): Promise<string> {
     header: recipe.header,
     code: recipe.code,
   }));
-  return join(recipe.folder, `${key.slice(0, 32)}_${ABI_SUFFIX[abi]}.so`);
+  return join(recipe.folder, `${key.slice(0, 32)}_${recipe.suffix[abi]}.so`);
 }
 
 /** Temporary file names and the compiler call of one build. */
@@ -197,8 +204,10 @@ export class NativeCatalogue {
     const zig = await findZig({ install: options.install });
     const version = await zigVersion(zig);
     if (version === undefined) throw new Error(`denocat: "${zig} version" failed`);
+    const { ABI_SUFFIX, compilerCommand } = await import("../compile/catalogue.ts");
     const recipe: Recipe = {
-      code: nativeSource(plans, checkFinite),
+      code: await nativeSource(plans, checkFinite),
+      suffix: ABI_SUFFIX,
       zig,
       zigVersion: version,
       folder: join(cacheFolder(platformTarget() ?? Deno.build.target), "native"),
