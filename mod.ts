@@ -30,6 +30,7 @@
  * @module
  */
 import {
+  type CatalogueFailure,
   type HookFunction,
   LiveCatalogue,
   type LiveMechanism,
@@ -803,7 +804,7 @@ export interface CatalogueOptions {
  * runs JavaScript; a `NativeCatalogue` (target "native", or "auto" with zig) runs native code.
  */
 export type Catalogue = LiveCatalogue | NativeCatalogue;
-export type { CatalogueTarget, LiveCatalogue, NativeCatalogue };
+export type { CatalogueFailure, CatalogueTarget, LiveCatalogue, NativeCatalogue };
 
 function declaredOf(entry: MechanismClass | DeclaredMechanism): DeclaredMechanism {
   if (typeof entry === "function") {

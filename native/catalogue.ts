@@ -20,7 +20,7 @@ import type { AbiFamily } from "../abi/layout.ts";
 import type { TranslatedMechanism, Translation } from "../compile/translate.ts";
 import { FAILURE_SYMBOLS } from "../kernels/finite.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
-import { trackFailures } from "../live/catalogue.ts";
+import { type CatalogueFailure, trackFailures } from "../live/catalogue.ts";
 import { cacheFolder, openLibrary, platformTarget, readCString } from "./library.ts";
 import { findZig, REPOSITORY_ROOT, zigVersionOf } from "./toolchain.ts";
 import { VERSION } from "../prebuilt/manifest.ts";
@@ -260,14 +260,21 @@ export class NativeCatalogue {
 
   /** Throws (and clears) a NaN or infinite kernel result recorded by the native code. */
   throwIfFailed(): void {
-    if (this.#closed) return;
+    const failure = this.takeFailure();
+    if (failure !== undefined) throw failure.error;
+  }
+
+  /** The recorded NaN or infinite kernel result, cleared, or undefined; see {@link throwIfFailed}. */
+  takeFailure(): CatalogueFailure | undefined {
+    if (this.#closed) return undefined;
     for (const library of this.#libraries) {
       const s = library.symbols;
       if (s[FAILURE_SYMBOLS.failed]() === 0) continue;
       const message = readCString(s[FAILURE_SYMBOLS.message]());
       s[FAILURE_SYMBOLS.clear]();
-      throw new Error(message);
+      return { message, error: new Error(message) };
     }
+    return undefined;
   }
 
   /**
