@@ -30,6 +30,7 @@
  * @module
  */
 import {
+  type CatalogueFailure,
   type HookFunction,
   LiveCatalogue,
   type LiveMechanism,
@@ -60,6 +61,14 @@ import type { FieldSpec, IonSpec, MechanismSpec } from "./model/spec.ts";
 import type { CompiledCatalogue, CompileOptions } from "./compile/catalogue.ts";
 import type { MechanismPlan } from "./kernels/plan.ts";
 import { callerSite, type DeclarationSite, planLive } from "./kernels/live.ts";
+import {
+  assembleCatalogue,
+  CATALOGUE_TARGETS,
+  type CatalogueTarget,
+  type NativeBuild,
+  nativeBuildOf,
+} from "./native/target.ts";
+import type { NativeCatalogue } from "./native/catalogue.ts";
 
 export type {
   AbiFamily,
@@ -77,7 +86,8 @@ export type { CompiledCatalogue, CompiledLibrary, CompileOptions } from "./compi
 // From kernels/source.ts, not compile/: a value re-export from compile/ would load the compiler
 // with mod.ts (and close the cycle mod.ts -> compile/ -> compile/translate.ts -> mod.ts).
 export { CompileError } from "./kernels/source.ts";
-export type { MathMode } from "./compile/cpu.ts";
+import type { MathMode } from "./compile/cpu.ts";
+export type { MathMode };
 export {
   type CatalogueSource,
   type CvOptions,
@@ -306,7 +316,8 @@ const MEMBERS = Symbol("denocat.members");
 const declaredClasses = new WeakMap<object, DeclaredMechanism>();
 const declaredOptions = new WeakMap<object, MechanismOptions>();
 const defaultRegistry: DeclaredMechanism[] = [];
-let defaultCatalogue: Promise<LiveCatalogue> | undefined;
+/** The default catalogue, once built, per target and check choice. */
+const defaultCatalogues = new Map<string, Promise<Catalogue>>();
 
 function membersOf(metadata: DecoratorMetadataObject): Member[] {
   // Metadata objects inherit from the superclass's: copy on first own write.
@@ -479,7 +490,7 @@ function describeName(definition: unknown): string {
 }
 
 function checkDefaultRegistryOpen(name: string): void {
-  if (defaultCatalogue !== undefined) {
+  if (defaultCatalogues.size > 0) {
     throw new Error(
       `mechanism '${name}' was declared after catalogue() or cataloguePath() built the default catalogue; ` +
         `declare every mechanism first, or pass it explicitly: catalogue({ mechanisms: [...] })`,
@@ -586,6 +597,8 @@ interface PointwiseInfo {
   planning?: Promise<void>;
   /** The plan, once made (undefined: the kernels run as the user's functions). */
   plan?: MechanismPlan;
+  /** Why there is no plan (one line). */
+  notice?: string;
 }
 
 const pointwiseInfo = new WeakMap<DeclaredMechanism, PointwiseInfo>();
@@ -597,8 +610,8 @@ async function planAll(declared: readonly DeclaredMechanism[]): Promise<void> {
     if (info === undefined) return undefined;
     info.planning ??= planLive(info.request, info.site).then((result) => {
       info.plan = result.plan;
-      // One line, once per declaration: which kernel runs as the user's own function, and why.
-      if (result.notice) console.log(result.notice);
+      // Printed by native/target.ts, once: which kernel runs as the user's own function, and why.
+      info.notice = result.notice;
     });
     return info.planning;
   }));
@@ -779,10 +792,38 @@ export interface CatalogueOptions {
    * `arbor.__version__`).
    */
   abi?: AbiFamily;
+  /**
+   * Where pointwise kernels run: "js" (live JavaScript), "native" (C built with zig when
+   * `catalogue()` is called, cached; zig is installed from npm if missing), or "auto" (default:
+   * native when every mechanism is pointwise with plannable kernels and zig is already present,
+   * else JavaScript with one line saying why). Raw hooks always run as JavaScript. See
+   * docs/targets.md.
+   */
+  target?: CatalogueTarget;
+  /**
+   * Native code checks every kernel result for NaN and ±Infinity and throws the error live mode
+   * throws (default true). `false` drops the check for production runs.
+   */
+  checkFinite?: boolean;
+  /**
+   * The CPU native code is built for (the `--cpu` names of docs/compile.md); default `"native"`:
+   * this machine, with its widest vector units. Give `"baseline"` when the cached library must
+   * also run on older CPUs reading the same cache folder.
+   */
+  cpu?: string;
+  /**
+   * Native code's exp, expm1, log and pow: `"inline"` (default; c/dc_math.h, within 1-2 ulp of
+   * the C library, loops vectorize) or `"libm"` (the C library's; scalar loops).
+   */
+  math?: MathMode;
 }
 
-/** A built catalogue: pass `path` to `arbor.load_catalogue` or to the host. */
-export type Catalogue = LiveCatalogue;
+/**
+ * A built catalogue: pass `path` to `arbor.load_catalogue` or to the host. A `LiveCatalogue`
+ * runs JavaScript; a `NativeCatalogue` (target "native", or "auto" with zig) runs native code.
+ */
+export type Catalogue = LiveCatalogue | NativeCatalogue;
+export type { CatalogueFailure, CatalogueTarget, LiveCatalogue, NativeCatalogue };
 
 function declaredOf(entry: MechanismClass | DeclaredMechanism): DeclaredMechanism {
   if (typeof entry === "function") {
@@ -799,31 +840,68 @@ function live(declared: readonly DeclaredMechanism[]): LiveMechanism[] {
   return declared.map((d) => ({ spec: d.spec, ...d.instantiate() }));
 }
 
+/** Builds `declared` on the target `options` asks for (native/target.ts decides). */
+async function assemble(
+  declared: readonly DeclaredMechanism[],
+  abi: AbiFamily,
+  target: CatalogueTarget,
+  build: NativeBuild,
+): Promise<Catalogue> {
+  await planAll(declared);
+  const entries = declared.map((d) => {
+    const info = pointwiseInfo.get(d);
+    return { name: d.spec.name, pointwise: info !== undefined, plan: info?.plan, notice: info?.notice };
+  });
+  return await assembleCatalogue(entries, {
+    target,
+    abi,
+    build,
+    live: () => LiveCatalogue.create(live(declared), abi),
+    validate: async () => {
+      (await LiveCatalogue.create(declared.map((d) => ({ spec: d.spec, target: {}, hooks: {} })), abi))
+        .close();
+    },
+  });
+}
+
 /**
- * Builds a catalogue: a private copy of denocat's library holding the mechanisms.
+ * Builds a catalogue of the mechanisms. With `target: "auto"` (the default) pointwise
+ * mechanisms run as native code when zig is present, else as JavaScript with one line saying
+ * why; see docs/targets.md.
  *
  * @example
  * ```ts
  * import { catalogue } from "./mod.ts";
  * const cat = await catalogue({ abi: "0.7" }); // every @mechanism class declared so far
  * console.log(cat.path); // arbor.load_catalogue(cat.path)
+ * const js = await catalogue({ target: "js" }); // JavaScript kernels, whatever is installed
  * ```
  */
 export async function catalogue(options: CatalogueOptions = {}): Promise<Catalogue> {
   throwPendingFailures();
   const abi = options.abi ?? "0.7";
-  if (options.mechanisms !== undefined) {
-    const declared = options.mechanisms.map(declaredOf);
-    await planAll(declared);
-    return await LiveCatalogue.create(live(declared), abi);
+  const target = options.target ?? "auto";
+  if (!CATALOGUE_TARGETS.includes(target)) {
+    throw new TypeError(
+      `catalogue: target must be one of ${CATALOGUE_TARGETS.map((t) => `"${t}"`).join(", ")}, got ${
+        JSON.stringify(target)
+      }`,
+    );
   }
-  if (defaultCatalogue === undefined) {
+  const build = nativeBuildOf(options);
+  if (options.mechanisms !== undefined) {
+    return await assemble(options.mechanisms.map(declaredOf), abi, target, build);
+  }
+  const key = `${target}/${build.checkFinite}/${build.cpu}/${build.math}`;
+  let pending = defaultCatalogues.get(key);
+  if (pending === undefined) {
     if (defaultRegistry.length === 0) {
       throw new Error("no mechanism was declared: decorate a class with @mechanism(...) first");
     }
-    defaultCatalogue = planAll(defaultRegistry).then(() => LiveCatalogue.create(live(defaultRegistry), abi));
+    pending = assemble(defaultRegistry, abi, target, build);
+    defaultCatalogues.set(key, pending);
   }
-  const cat = await defaultCatalogue;
+  const cat = await pending;
   if (options.abi !== undefined && cat.abi !== options.abi) cat.setAbi(options.abi);
   return cat;
 }

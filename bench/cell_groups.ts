@@ -57,7 +57,7 @@ async function timeRun(source: string | { path: string }, cells: number, grouped
 }
 
 const live = await catalogue({ mechanisms: [HH], abi: "0.7" });
-const pointwise = await catalogue({ mechanisms: [PointwiseHH], abi: "0.7" });
+const pointwise = await catalogue({ mechanisms: [PointwiseHH], abi: "0.7", target: "js" });
 const native = await resolveLibrary("denocat_reference_abi7");
 const sources: [string, string | { path: string }][] = [
   ["TS hh, raw hooks", live],

@@ -55,7 +55,7 @@ async function timeRun(catalogues: (string | { path: string })[], c: Case): Prom
 }
 
 const live = await catalogue({ mechanisms: [HH, emptyTs], abi: "0.7" });
-const livePointwise = await catalogue({ mechanisms: [PointwiseHH], abi: "0.7" });
+const livePointwise = await catalogue({ mechanisms: [PointwiseHH], abi: "0.7", target: "js" });
 const native = await resolveLibrary("denocat_reference_abi7");
 
 console.log(`denocat bench: live TypeScript hooks vs hand-written C, same host, dt ${dt} ms (best of 3)`);

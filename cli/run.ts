@@ -35,9 +35,9 @@ Options (before <mechanisms.ts>; everything after the script is the script's):
   --target js|native|auto   where the mechanisms run (the default of catalogue())
   -h, --help                this text`;
 
-// TODO(lead): set to true once catalogue({ target }) has landed (h-native); until then --target
-// is refused rather than silently ignored.
-const CATALOGUE_HAS_TARGET = false;
+// catalogue({ target }) exists (native/target.ts); kept as a switch so that a build without it
+// refuses --target rather than ignoring it.
+const CATALOGUE_HAS_TARGET = true;
 
 const TARGETS = ["js", "native", "auto"] as const;
 
@@ -103,7 +103,7 @@ async function buildCatalogue(module: string, target: RunArguments["target"]): P
         RUN_USAGE,
       );
     }
-    (options as Record<string, unknown>).target = target;
+    options.target = target;
   }
   try {
     return await catalogue(options);
@@ -129,7 +129,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const cat = await buildCatalogue(parsed.module, parsed.target);
   const py = loadPython();
-  // TODO(lead): with catalogue({ target }), a native catalogue may run on any number of threads.
+  // A native catalogue needs no JavaScript thread: Arbor may run it on any number of threads.
   const live = (cat as { target?: string }).target !== "native";
   const module = denocatModule(py, { catalogue: cat, live });
   const bridge = module.get("_check");

@@ -75,7 +75,8 @@ export interface CompiledCatalogue {
   usage: string;
 }
 
-const ABI_SUFFIX: Record<AbiFamily, string> = { "0.6": "abi06", "0.7": "abi07" };
+/** File name suffix of each family's library. */
+export const ABI_SUFFIX: Record<AbiFamily, string> = { "0.6": "abi06", "0.7": "abi07" };
 const ABI_DEFINE: Record<AbiFamily, string> = { "0.6": "6", "0.7": "7" };
 
 function modulePath(module: string | URL): string {
@@ -114,28 +115,34 @@ export async function generateCatalogueSource(
   return { name, code: emitCatalogue(translation, { name, math, cpu: options.cpu }), translation };
 }
 
-/** Compiles one C file into a shared library for one family; throws CompileError on failure. */
-export async function compileC(
+/**
+ * The command line that compiles one C file into a shared library for one family: `compiler`
+ * (default `<zig> cc -O3 -mcpu=<cpu> [-target <target>]`, cpu "baseline" unless given) plus the
+ * flags every build needs.
+ * One list for compiled catalogues and native targets (native/catalogue.ts).
+ */
+export function compilerCommand(
   source: string,
   output: string,
   abi: AbiFamily,
+  zig: string,
   compiler?: string[],
   target?: string,
   cpu = "baseline",
-): Promise<void> {
+): string[] {
   // -mcpu=baseline by default: a compiled catalogue is often built on one machine (a login node)
   // and run on others; code for the builder's newest vector units would not run there (the
-  // catalogue's CPU check refuses it instead of dying with SIGILL).
+  // catalogue's CPU check refuses it instead of dying with SIGILL). Native targets pass "native".
   const command = compiler ??
     [
-      await findZig(),
+      zig,
       "cc",
       "-O3",
       `-mcpu=${zigCpu(cpu, target)}`,
       ...(target === undefined ? [] : ["-target", target]),
     ];
-  const args = [
-    ...command.slice(1),
+  return [
+    ...command,
     "-shared",
     "-fPIC",
     "-ffp-contract=off",
@@ -147,11 +154,24 @@ export async function compileC(
     output,
     "-lm",
   ];
-  const result = await new Deno.Command(command[0], { args, stdout: "piped", stderr: "piped" }).output();
+}
+
+/** Compiles one C file into a shared library for one family; throws CompileError on failure. */
+export async function compileC(
+  source: string,
+  output: string,
+  abi: AbiFamily,
+  compiler?: string[],
+  target?: string,
+  cpu = "baseline",
+): Promise<void> {
+  const zig = compiler === undefined ? await findZig() : "";
+  const [program, ...args] = compilerCommand(source, output, abi, zig, compiler, target, cpu);
+  const result = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
   if (!result.success) {
     const stderr = new TextDecoder().decode(result.stderr);
     throw new CompileError(
-      `compiling the generated C for ABI ${abi} failed (${command[0]} ${args.join(" ")}):\n${stderr}`,
+      `compiling the generated C for ABI ${abi} failed (${program} ${args.join(" ")}):\n${stderr}`,
     );
   }
 }

@@ -13,33 +13,27 @@
  * The hooks are printed from each mechanism's kernel plan by kernels/c.ts, the same plan live
  * mode prints as JavaScript (kernels/js.ts): the gathers, the symbolic cnexp update, the sums,
  * the weight and unit rules (kernels/outputs.ts) are the plan's, not this file's. The build uses
- * -ffp-contract=off. With `math: "libm"` compiled and live results agree bit for bit (same
- * operations, same C library); with the default `math: "inline"` exp, expm1, log and pow are
- * c/dc_math.h's (within 1-2 ulp), so that the loops vectorize.
+ * -ffp-contract=off. With `math: "libm"` compiled and live results agree to round-off of the
+ * math library (same operations; the C library's exp and V8's Math.exp can differ in the last
+ * bit); with the default `math: "inline"` exp, expm1, log and pow are c/dc_math.h's (within 1-2
+ * ulp), so that the loops vectorize.
  *
  * NaN and infinite results: live mode throws; compiled code stores the value as it is (Arbor's
- * own generated code has no such check either). Events for an instance outside [0, width) are
+ * own generated code has no such check either), unless `checkFinite` (native targets) prints
+ * the check and the failure record of kernels/finite.ts. Events for an instance outside [0, width) are
  * skipped instead of throwing.
  *
  * @module
  */
 import { arbFieldRange, ION_FLAG, KIND, type MechanismKind } from "../abi/layout.ts";
 import type { FieldSpec } from "../model/spec.ts";
-import { cComment as comment, cHookName, cNumber, printCHook } from "../kernels/c.ts";
+import { cComment as comment, cHookName, cNumber, cString, printCHook } from "../kernels/c.ts";
+import { failureRecordC } from "../kernels/finite.ts";
 import { cpuCheckLines, cpuRefusalLines } from "./cpu_check.ts";
 import type { MathMode } from "./cpu.ts";
 import type { TranslatedMechanism, Translation } from "./translate.ts";
 
-/** A C string literal of `text` (UTF-8; anything unusual escaped as octal). */
-export function cString(text: string): string {
-  let out = '"';
-  for (const byte of new TextEncoder().encode(text)) {
-    if (byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c && byte !== 0x3f) {
-      out += String.fromCharCode(byte);
-    } else out += "\\" + byte.toString(8).padStart(3, "0");
-  }
-  return out + '"';
-}
+export { cString };
 
 function fieldTable(name: string, fields: FieldSpec[]): string[] {
   if (fields.length === 0) return [];
@@ -89,7 +83,7 @@ function ionTable(m: TranslatedMechanism): string[] {
   return lines;
 }
 
-function emitMechanism(m: TranslatedMechanism): string[] {
+function emitMechanism(m: TranslatedMechanism, checkFinite: boolean): string[] {
   const { prefix } = m;
   const { spec } = m.plan;
   const lines: string[] = [
@@ -114,7 +108,7 @@ function emitMechanism(m: TranslatedMechanism): string[] {
   lines.push("");
   const hooks: Partial<Record<string, string>> = {};
   for (const hook of m.plan.hooks) {
-    lines.push(...printCHook(m.plan, hook, prefix), "");
+    lines.push(...printCHook(m.plan, hook, prefix, { checkFinite }), "");
     hooks[hook.hook] = cHookName(prefix, hook);
   }
   const fn = (name: string, fallback: string) => hooks[name] ?? fallback;
@@ -176,6 +170,12 @@ export interface EmitOptions {
   math?: MathMode;
   /** The `--cpu` it is built with, reported by `denocat_cpu()` (default "baseline"). */
   cpu?: string;
+  /**
+   * Check every kernel result for NaN and ±Infinity, as live mode does, and record the first
+   * failure for denocat to throw (native targets, kernels/finite.ts); default false (compiled
+   * catalogues run in Arbor without denocat and store values as they are).
+   */
+  checkFinite?: boolean;
 }
 
 /** The definitions of dc_exp, dc_expm1, dc_log and the C side of dc_pow for `math`. */
@@ -188,7 +188,7 @@ function mathLines(math: MathMode): string[] {
     ];
   }
   return [
-    `/* math "libm": the C library, bit for bit with live mode (the loops stay scalar). */`,
+    `/* math "libm": the C library, live mode's operations to its round-off (the loops stay scalar). */`,
     `static inline __attribute__((const)) double dc_exp(double x) {`,
     `  return exp(x);`,
     `}`,
@@ -217,8 +217,15 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     ` *   ... -DDENOCAT_COMPILED_ABI=6 ... -o ${comment(options.name)}_abi06.so   (Arbor 0.9, 0.10)`,
     ` *`,
     ` * Every hook is printed from the kernel plan that live mode prints as JavaScript (kernels/).`,
-    ` * NaN or infinite kernel results are stored as they are (live mode throws; Arbor's own generated`,
-    ` * code does not check either). No global mutable state: thread safe per ppack.`,
+    ...(options.checkFinite
+      ? [
+        ` * NaN or infinite kernel results stop the catalogue and are recorded for denocat to throw, as`,
+        ` * live mode does. The only global mutable state is that atomic record: thread safe per ppack.`,
+      ]
+      : [
+        ` * NaN or infinite kernel results are stored as they are (live mode throws; Arbor's own generated`,
+        ` * code does not check either). No global mutable state: thread safe per ppack.`,
+      ]),
     ` */`,
     `#include "arbor_abi.h"`,
     "",
@@ -318,7 +325,8 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     `  return NULL;`,
     `}`,
     "",
-    ...t.mechanisms.flatMap(emitMechanism),
+    ...(options.checkFinite ? failureRecordC() : []),
+    ...t.mechanisms.flatMap((m) => emitMechanism(m, options.checkFinite ?? false)),
     `/* ---- the catalogue ---- */`,
     "",
     `/* Arbor reads this array once, in load_catalogue, and keeps no pointer to it. */`,

@@ -56,6 +56,14 @@ function cStem(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, "_");
 }
 
+/** The C name prefix of a mechanism (`mech_hh`), made unique among `taken` (and added to it). */
+export function uniquePrefix(name: string, taken: Set<string>): string {
+  let prefix = `mech_${cStem(name)}`;
+  for (let k = 2; taken.has(prefix); k++) prefix = `mech_${cStem(name)}_${k}`;
+  taken.add(prefix);
+  return prefix;
+}
+
 function hasMechanismDecorator(ts: typeof TS, cls: TS.ClassDeclaration): boolean {
   return (ts.getDecorators(cls) ?? []).some((d) => {
     const e = d.expression;
@@ -139,9 +147,7 @@ export async function translateModule(
         );
       }
       names.set(spec.name, at.text);
-      let prefix = `mech_${cStem(spec.name)}`;
-      for (let k = 2; prefixes.has(prefix); k++) prefix = `mech_${cStem(spec.name)}_${k}`;
-      prefixes.add(prefix);
+      const prefix = uniquePrefix(spec.name, prefixes);
       const plan = buildPlan(p, { kind: "class", module, node: cls }, {
         spec,
         method: declaration.method,

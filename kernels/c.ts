@@ -22,6 +22,17 @@ export function cNumber(value: number): string {
   return value < 0 ? `(${literal})` : literal;
 }
 
+/** A C string literal of `text` (UTF-8; anything unusual escaped as octal). */
+export function cString(text: string): string {
+  let out = '"';
+  for (const byte of new TextEncoder().encode(text)) {
+    if (byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c && byte !== 0x3f) {
+      out += String.fromCharCode(byte);
+    } else out += "\\" + byte.toString(8).padStart(3, "0");
+  }
+  return out + '"';
+}
+
 /** A comment-safe copy of `text`. */
 export function cComment(text: string): string {
   return text.replace(/\*\//g, "* /");
@@ -200,10 +211,21 @@ interface Body {
   compute: string[];
   scatter: string[];
   scatterIons: number[];
+  /** Split hooks with checkFinite: the checks of one instance, for the cold search of a block. */
+  check: string[];
 }
 
-/** The body of one instance (or event): gathers, temporaries and stores. */
-function instanceBody(plan: MechanismPlan, hook: HookPlan, split: boolean): Body {
+/** Options of `printCHook`. */
+export interface CHookOptions {
+  /**
+   * Print the non-finite check of every result before the stores (as the JS printer does), which
+   * records the failure with `dc_fail` of kernels/finite.ts and leaves the hook.
+   */
+  checkFinite?: boolean;
+}
+
+/** The body of one instance (or event): gathers, temporaries, checks and stores. */
+function instanceBody(plan: MechanismPlan, hook: HookPlan, split: boolean, options: CHookOptions): Body {
   const before: string[] = [];
   const compute: string[] = [];
   for (const j of hookIons(plan, hook)) {
@@ -223,6 +245,29 @@ function instanceBody(plan: MechanismPlan, hook: HookPlan, split: boolean): Body
   for (const t of s.temps) {
     compute.push(`const ${t.type === "num" ? "double" : "int"} ${t.name} = ${t.code};`);
   }
+  const check: string[] = [];
+  if (options.checkFinite && hook.checks.length > 0) {
+    // The sum of the results is finite if they all are (s - s is 0 for a finite s, NaN else):
+    // one test per instance. Only then (cold) is each result checked in order, to name the
+    // first bad one; a sum that overflowed from finite results finds none and carries on.
+    const values = hook.checks.map((c) => s.of(c.value));
+    const sum = values.length === 1 ? values[0] : `(${values.join(" + ")})`;
+    const fail = hook.checks.map((c, j) =>
+      `if (!isfinite(${values[j]})) { dc_fail(${cString(plan.spec.name)}, ${cString(c.kernel)}, ${
+        cString(c.what)
+      }, ${values[j]}, k, n); return; }`
+    );
+    if (split) {
+      // No branch out of the compute loop (an early return stops clang vectorizing it): the
+      // block ORs a flag, and printCHook searches a flagged block in order before any scatter.
+      compute.push(`dc_bad |= (${sum} - ${sum} != 0.0);`);
+      check.push(...fail);
+    } else {compute.push(
+        `if (__builtin_expect(${sum} - ${sum} != 0.0, 0)) {`,
+        ...fail.map((l) => `  ${l}`),
+        `}`,
+      );}
+  }
   const scatter: string[] = [];
   const scatterIons = new Set<number>();
   hook.stores.forEach((store, j) => {
@@ -236,7 +281,7 @@ function instanceBody(plan: MechanismPlan, hook: HookPlan, split: boolean): Body
     const write = `${lvalue} ${store.mode === "add" ? "+=" : "="} ${value};`;
     (split ? scatter : compute).push(optional ? `if (${optional}) ${write}` : write);
   });
-  return { before, compute, scatter, scatterIons: [...scatterIons].sort((a, b) => a - b) };
+  return { before, compute, scatter, scatterIons: [...scatterIons].sort((a, b) => a - b), check };
 }
 
 /** Pointer locals of a hook (unused ones are marked so). */
@@ -289,7 +334,12 @@ export function cHookName(prefix: string, hook: HookPlan): string {
 }
 
 /** One hook as a static C function named `cHookName(prefix, hook)`. */
-export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string): string[] {
+export function printCHook(
+  plan: MechanismPlan,
+  hook: HookPlan,
+  prefix: string,
+  options: CHookOptions = {},
+): string[] {
   const name = cHookName(prefix, hook);
   const header = [
     hook.kernel
@@ -298,10 +348,14 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
       }.${hook.kernel}: ${hook.hook} */`
       : `/* ${hook.hook}: state defaults */`,
   ];
-  const prologue = cPrologue(plan, hookIons(plan, hook));
+  // After a recorded failure every hook does nothing until denocat collects it (kernels/finite.ts).
+  const prologue = [
+    ...(options.checkFinite ? ["  if (DC_STOPPED()) return;"] : []),
+    ...cPrologue(plan, hookIons(plan, hook)),
+  ];
   const at = (indent: string, lines: string[]) => lines.map((line) => indent + line);
   if (hook.loop === "events") {
-    const body = instanceBody(plan, hook, false);
+    const body = instanceBody(plan, hook, false, options);
     return [
       ...header,
       `static void ${name}(arb_mechanism_ppack* pp, arb_deliverable_event_stream* stream) {`,
@@ -320,7 +374,7 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
     ];
   }
   if (hook.loop === "post") {
-    const body = instanceBody(plan, hook, false);
+    const body = instanceBody(plan, hook, false, options);
     return [
       ...header,
       `static void ${name}(arb_mechanism_ppack* pp) {`,
@@ -343,7 +397,7 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
     ];
   }
   const split = canSplit(plan, hook) && hook.stores.length > 0;
-  const body = instanceBody(plan, hook, split);
+  const body = instanceBody(plan, hook, split, options);
   if (!split) {
     return [
       ...header,
@@ -364,6 +418,20 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
   // in the order of the single loop, so instances that share a CV (point mechanisms) add up
   // exactly as they would there.
   const buffers = hook.stores.map((_, j) => `    double out${j}[DC_BLOCK];`);
+  // checkFinite: a flagged block is evaluated again, one instance at a time in order (cold), so
+  // that dc_fail names the instance, CV and value live mode names; it returns before any of the
+  // block's stores (earlier blocks are stored, as earlier instances are in live mode).
+  const checked = body.check.length > 0;
+  const search = [
+    `    if (__builtin_expect(dc_bad, 0)) {`,
+    `      for (arb_size_type k = block; k < end; ++k) {`,
+    `        const arb_index_type n = node_index[k];`,
+    `        (void)n;`,
+    ...at("        ", body.compute.filter((line) => !line.startsWith("dc_bad |="))),
+    ...at("        ", body.check),
+    `      }`,
+    `    }`,
+  ];
   return [
     ...header,
     `static void ${name}(arb_mechanism_ppack* pp) {`,
@@ -372,11 +440,13 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
     `  for (arb_size_type block = 0; block < width; block += DC_BLOCK) {`,
     `    const arb_size_type end = width - block < DC_BLOCK ? width : block + DC_BLOCK;`,
     ...buffers,
+    ...(checked ? [`    int dc_bad = 0;`] : []),
     `    for (arb_size_type k = block; k < end; ++k) {`,
     `      const arb_index_type n = node_index[k];`,
     `      (void)n;`,
     ...at("      ", body.compute),
     `    }`,
+    ...(checked ? search : []),
     `    for (arb_size_type k = block; k < end; ++k) {`,
     `      const arb_index_type DC_UNUSED n = node_index[k];`,
     ...body.scatterIons.map((j) => `      const arb_index_type at${j} = ion${j}->index[k];`),

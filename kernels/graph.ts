@@ -166,7 +166,7 @@ export class Graph {
   }
 
   /** `node` with input nodes replaced (`map` by input index); shares every unchanged subgraph. */
-  substitute(node: Node, map: ReadonlyMap<number, Node>, memo = new Map<Node, Node>()): Node {
+  substitute(node: Node, map: ReadonlyMap<number, Node>, memo: Map<Node, Node> = new Map()): Node {
     const known = memo.get(node);
     if (known) return known;
     let out = node;

@@ -53,6 +53,17 @@ export interface LiveMechanism {
 let temporaryFolder: string | undefined;
 let copies = 0;
 const liveCatalogues = new Set<LiveCatalogue>();
+/** Other catalogues that record failures (native targets, native/catalogue.ts). */
+const otherFailureSources = new Set<{ takeFailure(): CatalogueFailure | undefined }>();
+
+/**
+ * Adds (or, with `add` false, removes) a catalogue whose recorded failures
+ * `throwPendingFailures` throws, as it throws those of live catalogues.
+ */
+export function trackFailures(source: { takeFailure(): CatalogueFailure | undefined }, add = true): void {
+  if (add) otherFailureSources.add(source);
+  else otherFailureSources.delete(source);
+}
 
 function privateCopyOfLibrary(source: string): string {
   if (temporaryFolder === undefined) {
@@ -77,6 +88,10 @@ function privateCopyOfLibrary(source: string): string {
  */
 export function throwPendingFailures(): void {
   for (const catalogue of liveCatalogues) catalogue.throwIfFailed();
+  for (const source of otherFailureSources) {
+    const failure = source.takeFailure();
+    if (failure !== undefined) throw failure.error ?? new Error(failure.message);
+  }
 }
 
 /** A failure recorded during Arbor's calls: C's one-line account and, for a hook that threw, its error. */
@@ -94,6 +109,10 @@ export interface CatalogueFailure {
 export function takePendingFailure(): CatalogueFailure | undefined {
   for (const catalogue of liveCatalogues) {
     const failure = catalogue.takeFailure();
+    if (failure !== undefined) return failure;
+  }
+  for (const source of otherFailureSources) {
+    const failure = source.takeFailure();
     if (failure !== undefined) return failure;
   }
   return undefined;

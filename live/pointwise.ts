@@ -30,6 +30,7 @@ import {
 } from "../kernels/rules.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { compileJsHooks, type JsArrays, type JsHook } from "../kernels/js.ts";
+import { nonFiniteMessage } from "../kernels/finite.ts";
 
 export {
   allowedKeys,
@@ -201,10 +202,7 @@ class Pointwise {
 
   /** Throws the error for a non-finite or missing kernel result. */
   bad(kernel: KernelName, what: string, value: unknown, k: number, node: number): never {
-    throw new Error(
-      `mechanism '${this.spec.name}': ${kernel}() gave ${value} for ${what} at instance ${k} (CV ${node}); ` +
-        `every result must be a finite number`,
-    );
+    throw new Error(nonFiniteMessage(this.spec.name, kernel, what, String(value), String(k), String(node)));
   }
 
   /** Checks, once per ppack object, that a kernel returns only keys it may return. */

@@ -64,7 +64,8 @@ const HOW_TO_GET_ZIG =
   `"npm install ${ZIG_NPM_PACKAGE}@${ZIG_VERSION}" (x86_64 Linux only; on other platforms ` +
   `download zig ${ZIG_VERSION} from ziglang.org and set ZIG).`;
 
-async function zigVersionOf(path: string): Promise<string | undefined> {
+/** `<path> version`, or undefined when that does not run. */
+export async function zigVersionOf(path: string): Promise<string | undefined> {
   try {
     const output = await new Deno.Command(path, { args: ["version"], stdout: "piped", stderr: "null" })
       .output();
@@ -84,7 +85,9 @@ function exists(path: string): boolean {
 }
 
 /**
- * Returns the path of a usable zig 0.11, installing it from npm into `.tools/` if needed.
+ * Returns the path of a usable zig 0.11, installing it from npm into `.tools/` if needed (unless
+ * `install` is false: then a zig that is not already present is an error, and nothing is
+ * downloaded).
  *
  * @example
  * ```ts
@@ -92,7 +95,7 @@ function exists(path: string): boolean {
  * const zig = await findZig();
  * ```
  */
-export async function findZig(): Promise<string> {
+export async function findZig(options: { install?: boolean } = {}): Promise<string> {
   if (!IS_CHECKOUT) {
     throw new Error(`denocat was imported from ${PACKAGE_ROOT_URL.href}: there is no checkout to build in`);
   }
@@ -129,6 +132,14 @@ export async function findZig(): Promise<string> {
     }
     if (version.startsWith("0.11.")) return candidate;
     rejected.push(`${candidate}: version ${version}, need ${ZIG_VERSION}`);
+  }
+  if (options.install === false) {
+    throw new Error(
+      `no zig ${ZIG_VERSION} is installed (set ZIG=/path/to/zig, put zig ${ZIG_VERSION} on PATH, or ` +
+        `run "deno task build" once to install it into .tools/)${
+          rejected.length ? `; tried: ${rejected.join("; ")}` : ""
+        }`,
+    );
   }
   if (Deno.build.os === "linux" && Deno.build.arch === "x86_64") {
     console.error(`denocat: installing zig ${ZIG_VERSION} from npm into .tools/ (once)`);

@@ -124,6 +124,24 @@ for (const version of ["0.9.0", "0.10.0", "0.11.0", "0.12.0-dev"]) {
   });
 }
 
+for (const version of ["0.10.0", "0.11.0"]) {
+  Deno.test(`arbor: a native catalogue runs on 4 Arbor threads like JS on one, and its NaN error reaches TypeScript (stand-in ${version})`, async () => {
+    const run = await child(version, "native:4");
+    assert.ok(run.ok, run.stderr);
+    const { js, native, error } = run.report;
+    assert.equal(js.catalogue, "LiveCatalogue");
+    assert.equal(native.catalogue, "NativeCatalogue");
+    native.vEnd.forEach((v: number, gid: number) => {
+      assert.ok(Math.abs(v - js.vEnd[gid]) <= 1e-9, `v(${gid}): native ${v} vs js ${js.vEnd[gid]}`);
+    });
+    assert.ok(Math.abs(js.vEnd[3] - 3) < 1e-2, `the leak pulls v(3) towards 3 mV: ${js.vEnd[3]}`);
+    assert.match(
+      error ?? "(no error)",
+      /^mechanism 'passive': current\(\) gave NaN for .* at instance 0 \(CV 0\)/,
+    );
+  });
+}
+
 for (const how of ["run", "callMethod", "exec", "script"]) {
   Deno.test(`arbor: a hook refused on a worker thread is an error however the run is driven (${how})`, async () => {
     const run = await child("0.11.0", `threads:${how}`);

@@ -91,7 +91,7 @@ Deno.test("the compiled catalogue holds every port, built for both ABI families 
 
 for (const abi of ["0.7", "0.6"] as const) {
   Deno.test(`parity ABI ${abi}: hh, pas, expsyn, exp2syn, nernst (Arbor's cases) live vs compiled <= 1e-9 relative`, async () => {
-    const live = await catalogue({ mechanisms: arborDefaultPorts, abi });
+    const live = await catalogue({ mechanisms: arborDefaultPorts, abi, target: "js" });
     try {
       const compiled = library(await compiledPorts(), abi);
       for (const { name, cell } of referenceCells(abi)) {
@@ -105,7 +105,7 @@ for (const abi of ["0.7", "0.6"] as const) {
   });
 
   Deno.test(`parity ABI ${abi}: kdrmt and nax under current and voltage clamps, live vs compiled <= 1e-9 relative`, async () => {
-    const live = await catalogue({ mechanisms: arborDefaultPorts, abi });
+    const live = await catalogue({ mechanisms: arborDefaultPorts, abi, target: "js" });
     try {
       const compiled = library(await compiledPorts(), abi);
       for (const { name, cell } of channelCells(abi)) {
@@ -149,7 +149,7 @@ Deno.test("inferior olive (de Gruijl soma, dendrite, axon): compiles, runs, and 
   const built = await compiledOlive();
   assert.deepEqual(built.mechanisms, ["io_soma", "io_dend", "io_axon"]);
   for (const abi of ["0.7", "0.6"] as const) {
-    const live = await catalogue({ mechanisms: [IoSoma, IoDend, IoAxon], abi });
+    const live = await catalogue({ mechanisms: [IoSoma, IoDend, IoAxon], abi, target: "js" });
     try {
       const { relative, compiled } = await parity(inferiorOliveCell, live, library(built, abi), abi);
       console.log(`  ABI ${abi}: max relative difference ${relative.toExponential(2)}`);
@@ -480,7 +480,7 @@ export class Diverge extends PointwiseMechanism {
     );
     const built = await compileCatalogue(file, { out: join(folder, "out"), abi: "0.7" });
     const { Diverge } = await import(file);
-    const live = await catalogue({ mechanisms: [Diverge], abi: "0.7" });
+    const live = await catalogue({ mechanisms: [Diverge], abi: "0.7", target: "js" });
     const cell: CellDescription = {
       areaUm2: 100,
       vInit: -65,

@@ -56,23 +56,26 @@ Deno.test("every reference case is present", () => {
   ]);
 });
 
-for (const abi of ["0.7", "0.6"] as const) {
-  for (const name of names) {
-    Deno.test(`${name} (ABI ${abi}): |dV| <= 1e-6 mV, states within 1e-9, same spikes as Arbor`, async () => {
-      const reference = loadReferenceCase(name);
-      const ports = await catalogue({ mechanisms: arborDefaultPorts, abi });
-      try {
-        const comparison = compareWithReference(
-          reference,
-          await runCell(reference.cell, { catalogues: [ports] }),
-        );
-        assert.equal(comparison.samples, reference.columns.t.length, "one sample per recorded row");
-        assert.deepEqual(fidelityViolations(comparison), []);
-        assert.equal(comparison.spikes.length, reference.spikes.length, "spike count");
-      } finally {
-        ports.close();
-      }
-    });
+// Both targets: the ports as JavaScript and as native code (catalogue({ target })).
+for (const target of ["js", "native"] as const) {
+  for (const abi of ["0.7", "0.6"] as const) {
+    for (const name of names) {
+      Deno.test(`${name} (${target}, ABI ${abi}): |dV| <= 1e-6 mV, states within 1e-9, same spikes as Arbor`, async () => {
+        const reference = loadReferenceCase(name);
+        const ports = await catalogue({ mechanisms: arborDefaultPorts, abi, target });
+        try {
+          const comparison = compareWithReference(
+            reference,
+            await runCell(reference.cell, { catalogues: [ports] }),
+          );
+          assert.equal(comparison.samples, reference.columns.t.length, "one sample per recorded row");
+          assert.deepEqual(fidelityViolations(comparison), []);
+          assert.equal(comparison.spikes.length, reference.spikes.length, "spike count");
+        } finally {
+          ports.close();
+        }
+      });
+    }
   }
 }
 

@@ -6,11 +6,14 @@ import { denoCommand } from "./support/deno.ts";
 const area = 2 * Math.PI * 3 * 6;
 const pade = (z: number) => (1 + 0.5 * z) / (1 - 0.5 * z);
 
-async function run(
+type Run = { values: Float64Array; time: Float64Array };
+
+async function runOn(
   mechanism: DeclaredMechanism,
-  options: { cvs?: number; until?: number; state?: string } = {},
-) {
-  const cat = await catalogue({ mechanisms: [mechanism] });
+  options: { cvs?: number; until?: number; state?: string },
+  target: "js" | "auto",
+): Promise<{ run?: Run; error?: Error; native: boolean }> {
+  const cat = await catalogue({ mechanisms: [mechanism], target });
   try {
     using host = await Host.create({ catalogues: [cat] });
     const count = options.cvs ?? 1;
@@ -18,10 +21,36 @@ async function run(
     const p = host.place(mechanism.spec.name, { cvs: Array.from({ length: count }, (_, k) => k) });
     const column = options.state ? host.probeState(p, options.state) : host.probeVoltage(0);
     const result = host.run({ until: options.until ?? 1, dt: 0.025 });
-    return { values: result.probes[column], time: result.time };
+    return { run: { values: result.probes[column], time: result.time }, native: "target" in cat };
+  } catch (error) {
+    return { error: error as Error, native: "target" in cat };
   } finally {
     cat.close();
   }
+}
+
+/**
+ * Runs `mechanism` on the JS target, and again under "auto": where that is native, its values
+ * (to round-off of the math library) or its error (word for word) must be the JS target's.
+ */
+async function run(
+  mechanism: DeclaredMechanism,
+  options: { cvs?: number; until?: number; state?: string } = {},
+): Promise<Run> {
+  const js = await runOn(mechanism, options, "js");
+  const auto = await runOn(mechanism, options, "auto");
+  if (auto.native) {
+    assert.equal(auto.error?.message, js.error?.message, "native and JS fail alike");
+    js.run?.values.forEach((x, n) => {
+      const y = auto.run!.values[n];
+      assert.ok(
+        x === y || Math.abs(x - y) <= 1e-12 * Math.max(1, Math.abs(x)),
+        `native step ${n}: ${y} vs js ${x}`,
+      );
+    });
+  }
+  if (js.error) throw js.error;
+  return js.run!;
 }
 
 Deno.test("cnexp reproduces modcc's Padé update for s' = (B - s)/A exactly", async () => {
@@ -203,15 +232,15 @@ Deno.test("cnexp refuses s > 0.9 ? -s : -10*s (it passed the numeric check), nam
   );
 });
 
-/** Runs `body` and returns what it printed with console.log. */
+/** Runs `body` and returns what it printed with console.log and console.error (notices). */
 async function printed(body: () => Promise<unknown>): Promise<string[]> {
   const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  const { log, error } = console;
+  console.log = console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
   try {
     await body();
   } finally {
-    console.log = original;
+    Object.assign(console, { log, error });
   }
   return lines;
 }

@@ -11,7 +11,7 @@ let calls = 0;
 const leak = fallback
   ? defineMechanism({ name: "leak" }, { current: (x) => (calls++, { i: 1e-4 * (x.v + 65), g: 1e-4 }) })
   : defineMechanism({ name: "leak" }, { current: (x) => ({ i: 1e-4 * (x.v + 65), g: 1e-4 }) });
-const cat = await catalogue({ mechanisms: [PointwiseHH, leak] });
+const cat = await catalogue({ mechanisms: [PointwiseHH, leak], target: "js" }); // what it measures is the JS target
 using host = await Host.create({ catalogues: [cat] });
 const cvs = 64;
 host.setCvs({ count: cvs, areaUm2: 2 * Math.PI * 3 * 6, vInit: -65 }).addNeuronIons();

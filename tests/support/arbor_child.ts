@@ -6,6 +6,8 @@
  * - "helpers": four one-CV cells with the `passive` leak of examples/arbor/multi.ts (towards
  *   their gid), a clamp and a detector, built with the version-neutral helpers only, in the
  *   default decomposition; reports calls, hook widths, final voltages and spikes.
+ * - "native:<threads>": the pointwise twin of `passive` as JavaScript on one thread and native
+ *   on <threads> threads, and a NaN error from native code on those threads (`native()`).
  * - "threads:<how>": the same network in `arbor.context(threads=2)` with one cell per group,
  *   run by <how> = "run" (arb.run), "callMethod" (sim.callMethod("run")), "exec" (py.exec of
  *   `sim.run`) or "script" (py.exec of a whole Python script that builds and runs everything);
@@ -14,7 +16,7 @@
  * @module
  */
 import { type Arbor, loadArbor } from "../../arbor.ts";
-import { catalogue, defineMechanism } from "../../mod.ts";
+import { catalogue, type CatalogueTarget, type DeclaredMechanism, defineMechanism } from "../../mod.ts";
 import { kw } from "../../python/mod.ts";
 
 const mode = Deno.env.get("CHILD_MODE") ?? "helpers";
@@ -37,9 +39,20 @@ const counting = defineMechanism(
   },
 );
 
-/** The network of both modes, with helpers only. */
-async function network(arb: Arbor) {
-  const cat = await catalogue({ mechanisms: [counting], abi: arb.abi });
+/** The pointwise twin of `counting` (mode "native"), the same leak in the kernel's units. */
+const pointwisePassive = defineMechanism(
+  { name: "passive", kind: "density", parameters: { gid: { unit: "", default: -1 } } },
+  { current: (x) => ({ i: 1e-3 * (x.v - x.gid), g: 1e-3 }) },
+);
+/** The same, but 0/0 (NaN) in the cell whose gid is 2. */
+const nanPassive = defineMechanism(
+  { name: "passive", kind: "density", parameters: { gid: { unit: "", default: -1 } } },
+  { current: (x) => ({ i: 1e-3 * (x.v - x.gid) * ((x.gid - 2) / (x.gid - 2)), g: 1e-3 }) },
+);
+
+/** The network of every mode, with helpers only. */
+async function network(arb: Arbor, mechanism: DeclaredMechanism = counting, target?: CatalogueTarget) {
+  const cat = await catalogue({ mechanisms: [mechanism], abi: arb.abi, target });
   const props = arb.call("neuron_cable_properties");
   arb.extendCatalogue(props, cat, "");
   const tree = arb.call("segment_tree");
@@ -207,8 +220,44 @@ async function mpi(how: string) {
   return report;
 }
 
+/**
+ * Mode "native": the pointwise passive leak as JavaScript on one thread and as native code on
+ * `threads` Arbor threads (one cell per group), and the NaN error of native code on those threads.
+ */
+async function native(threads: number) {
+  const arb = loadArbor(abi ? { abi } : {});
+  const simulate = async (mechanism: DeclaredMechanism, target: CatalogueTarget, count: number) => {
+    const { recipe, cat } = await network(arb, mechanism, target);
+    const sim = arb.simulation(recipe, {
+      context: arb.context({ threads: count }),
+      decomposition: { cellsPerGroup: 1 },
+    });
+    const handles = Array.from(
+      { length: CELLS },
+      (_, gid) => arb.sample(sim, gid, { index: 0, tag: "Um" }, 0.025),
+    );
+    arb.run(sim, 30, 0.025);
+    const vEnd = handles.map((h) => {
+      const v = arb.samples(sim, h).value;
+      return v[v.length - 1];
+    });
+    return { catalogue: cat.constructor.name, vEnd };
+  };
+  const js = await simulate(pointwisePassive, "js", 1);
+  const compiled = await simulate(pointwisePassive, "native", threads);
+  let error = null;
+  try {
+    await simulate(nanPassive, "native", threads);
+  } catch (thrown) {
+    error = (thrown as Error).message;
+  }
+  return { js, native: compiled, error };
+}
+
 const report: unknown = mode === "helpers"
   ? await helpers()
+  : mode.startsWith("native")
+  ? await native(Number(mode.split(":")[1]))
   : mode.startsWith("mpi")
   ? await mpi(mode.split(":")[1])
   : await threads(mode.split(":")[1]);
