@@ -1,7 +1,8 @@
 /**
  * `deno run -A bench/callgrind.ts [cvs] [steps]`: instructions executed by the `hh` hooks at
- * 1024 CVs (default), counted by valgrind's callgrind, for the native target (NaN check on and
- * off), the compiled catalogue and the hand-written C reference (c/reference.c). Instruction
+ * 1024 CVs (default), counted by valgrind's callgrind, for the native target (built for this
+ * CPU; NaN check on and off), the compiled catalogue (`--cpu baseline`, the default, and
+ * `--cpu native`) and the hand-written C reference (c/reference.c). Instruction
  * counts do not depend on machine load, unlike times. Needs valgrind; not a test.
  *
  * The driver (bench/callgrind_hh.c) runs the host from C, and callgrind collects only inside
@@ -51,11 +52,17 @@ try {
     out: folder,
     abi: "0.7",
   });
+  const compiledNative = await compileCatalogue(new URL("../examples/catalogue/hh.ts", import.meta.url), {
+    out: join(folder, "native"),
+    abi: "0.7",
+    cpu: "native",
+  });
   const libraries: [string, string][] = [
     ["hand C (c/reference.c)", await resolveLibrary("denocat_reference_abi7")],
     ["native", native.path],
     ["native, checkFinite: false", unchecked.path],
     ["compiled (deno task catalogue)", compiled.libraries[0].path],
+    ["compiled --cpu native", compiledNative.libraries[0].path],
   ];
   const counts: number[] = [];
   for (const [, path] of libraries) {

@@ -46,7 +46,8 @@ export interface CompileOptions {
   cpu?: string;
   /**
    * `"inline"` (default): exp, expm1, log and pow from c/dc_math.h, within 1-2 ulp of the C
-   * library, so that the loops vectorize. `"libm"`: the C library's, bit for bit with live mode.
+   * library, so that the loops vectorize. `"libm"`: the C library's (live mode's
+   * operations, to round-off of the math library; scalar loops).
    */
   math?: MathMode;
 }

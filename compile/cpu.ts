@@ -40,7 +40,7 @@ export type MathMode = "inline" | "libm";
 /** The math modes, with what each one means (for messages and docs). */
 export const MATH_MODES: Readonly<Record<MathMode, string>> = {
   inline: "c/dc_math.h's inline exp, expm1, log and pow (within 1-2 ulp of libm; loops vectorize)",
-  libm: "the C library's functions, as live mode (bit for bit with live runs; scalar loops)",
+  libm: "the C library's functions (live mode's operations, to round-off of the math library; scalar loops)",
 };
 
 /** The architecture of a target triple (or of this machine when `target` is undefined). */
