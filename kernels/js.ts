@@ -12,6 +12,8 @@ import type { HookPlan, MechanismPlan } from "./plan.ts";
 import { hookInputs, hookIons, hookRoots, INFIX, schedule, type Spelling } from "./print.ts";
 import type { InputSource } from "./rules.ts";
 import type { Target } from "./outputs.ts";
+import { PPACK } from "../abi/layout.ts";
+import { EXP_TABLE_HIGH, EXP_TABLE_LOW, fastExpSource, POW2 } from "./exp.ts";
 
 /** The arrays of one ppack object that the printed hooks read (see live/pointwise.ts `Bundle`). */
 export interface JsArrays {
@@ -39,6 +41,13 @@ export interface JsArrays {
   ionExternal: (Float64Array | null)[];
   ionDiffusive: (Float64Array | null)[];
   ionValence: number[];
+  /** The ppack header as doubles (`dt` at `PPACK.dt / 8`): read directly, not through a getter. */
+  header: Float64Array;
+  /** The globals, in declaration order. */
+  globals: Float64Array;
+  /** The CV current and conductance arrays (`pp.i`, `pp.g`). */
+  vecI: Float64Array;
+  vecG: Float64Array;
 }
 
 /** A printed hook: `(pp, arrays, events) => void`; `fail(kernel, what, value, k, cv)` throws. */
@@ -63,6 +72,8 @@ const spelling: Spelling = {
     if (op === "neg") return `(-${args[0]})`;
     if (op === "not") return `(!${args[0]})`;
     if (op === "select") return `(${args[0]} ? ${args[1]} : ${args[2]})`;
+    // V8's Math.exp costs twice this table-driven one (kernels/exp.ts), and is as accurate.
+    if (op === "exp") return `fastExp(${args[0]})`;
     return `Math.${op}(${args.join(", ")})`;
   },
 };
@@ -128,11 +139,11 @@ function prologue(plan: MechanismPlan, ions: number[]): string[] {
   const lines = [
     "const node = b.node, V = b.v, T = b.temperature, D = b.diam, A = b.area, W = b.weight;",
     "const M = b.multiplicity, peer = b.peer, VP = b.vPeer;",
-    "const dt = pp.dt;",
+    `const dt = b.header[${PPACK.dt / 8}];`,
   ];
   spec.states.forEach((_, j) => lines.push(`const S${j} = b.states[${j}];`));
   spec.parameters.forEach((_, j) => lines.push(`const P${j} = b.parameters[${j}];`));
-  spec.globals.forEach((f, j) => lines.push(`const G${j} = pp[${JSON.stringify(f.key)}];`));
+  spec.globals.forEach((_, j) => lines.push(`const G${j} = b.globals[${j}];`));
   spec.randoms.forEach((_, j) => lines.push(`const R${j} = b.randoms[${j}];`));
   for (const j of ions) {
     lines.push(
@@ -171,7 +182,7 @@ function body(plan: MechanismPlan, hook: HookPlan): string[] {
 export function printJsHook(plan: MechanismPlan, hook: HookPlan): string {
   const lines = prologue(plan, hookIons(plan, hook));
   const instance = body(plan, hook);
-  if (hook.hook === "current") lines.push("const vecI = pp.i, vecG = pp.g;");
+  if (hook.hook === "current") lines.push("const vecI = b.vecI, vecG = b.vecG;");
   if (hook.loop === "events") {
     lines.push(
       "const target = events.mechIndex, weight = events.weight;",
@@ -213,10 +224,15 @@ export function compileJsHooks(
 ): Partial<Record<HookPlan["hook"], JsHook>> {
   const out: Partial<Record<HookPlan["hook"], JsHook>> = {};
   for (const hook of plan.hooks) {
-    const source = `"use strict";\nreturn function ${hook.hook}(pp, b, events) {\n${
-      printJsHook(plan, hook)
-    }\n};`;
-    out[hook.hook] = new Function("fail", source)(fail) as JsHook;
+    const source = `"use strict";\n${
+      fastExpSource("fastExp")
+    }\nreturn function ${hook.hook}(pp, b, events) {\n${printJsHook(plan, hook)}\n};`;
+    out[hook.hook] = new Function("fail", "high", "low", "pow2", source)(
+      fail,
+      EXP_TABLE_HIGH,
+      EXP_TABLE_LOW,
+      POW2,
+    ) as JsHook;
   }
   return out;
 }

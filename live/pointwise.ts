@@ -17,7 +17,7 @@
  * @module
  */
 import type { HookName } from "../abi/layout.ts";
-import type { EventBatch } from "../abi/ppack.ts";
+import { type EventBatch, PPACK_RAW, type PPackRaw } from "../abi/ppack.ts";
 import type { IonSpec, MechanismSpec } from "../model/spec.ts";
 import { ION_FLAG } from "../abi/layout.ts";
 import {
@@ -152,9 +152,21 @@ class Pointwise {
     }
   }
 
+  /** The last ppack object seen and its bundle: one comparison per call for the usual case. */
+  #lastPP: unknown = undefined;
+  #lastBundle: Bundle | undefined = undefined;
+
   bundle(pp: Record<string | symbol, unknown>): Bundle {
+    if (pp === this.#lastPP) return this.#lastBundle!;
     let b = pp[BUNDLE] as Bundle | undefined;
-    if (b !== undefined) return b;
+    if (b === undefined) b = this.#newBundle(pp);
+    this.#lastPP = pp;
+    this.#lastBundle = b;
+    return b;
+  }
+
+  #newBundle(pp: Record<string | symbol, unknown>): Bundle {
+    let b: Bundle;
     const ions = this.spec.ions.map((ion) => (pp.ions as Record<string, Record<string, unknown>>)[ion.name]);
     b = {
       checked: new Set(),
@@ -181,6 +193,10 @@ class Pointwise {
       ionDiffusive: ions.map((ion) => optional(() => ion.diffusiveConcentration as Float64Array)),
       ionValence: ions.map((ion) => (ion.charge as Float64Array)[0]),
       randoms: this.spec.randoms.map((name) => optional(() => pp[name] as Float64Array)),
+      header: (pp[PPACK_RAW] as PPackRaw).header,
+      globals: (pp[PPACK_RAW] as PPackRaw).globals,
+      vecI: pp.i as Float64Array,
+      vecG: pp.g as Float64Array,
     };
     // Cached on the ppack object itself: it is rebuilt at every init, and so is the bundle.
     pp[BUNDLE] = b;
