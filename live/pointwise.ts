@@ -166,9 +166,8 @@ class Pointwise {
   }
 
   #newBundle(pp: Record<string | symbol, unknown>): Bundle {
-    let b: Bundle;
     const ions = this.spec.ions.map((ion) => (pp.ions as Record<string, Record<string, unknown>>)[ion.name]);
-    b = {
+    const b: Bundle = {
       checked: new Set(),
       width: pp.width as number,
       node: pp.nodeIndex as Int32Array,
