@@ -27,6 +27,7 @@ import {
   KERNEL_NAMES,
   type KernelName,
   RESERVED_SCOPE_NAMES,
+  unrequestedIonReads,
 } from "../kernels/rules.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { compileJsHooks, type JsArrays, type JsHook } from "../kernels/js.ts";
@@ -108,8 +109,19 @@ type Hook = (pp: Record<string, unknown>, events?: EventBatch) => void;
 
 /** The arrays of one ppack object, read once per instance (see `bundleOf`): what printed hooks read. */
 interface Bundle extends JsArrays {
-  /** Kernels whose returned keys were checked for this ppack object. */
+  /** One-time checks done for this ppack object ("verified derivative"). */
   checked: Set<string>;
+}
+
+/** A kernel's result value as an error message shows it: what it is, not what it coerces to. */
+function describe(value: unknown): string {
+  if (typeof value === "number") return String(value);
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "string") return `${JSON.stringify(value)} (a string)`;
+  if (Array.isArray(value)) return `an array`;
+  if (typeof value === "object") return "an object";
+  return `${String(value)} (a ${typeof value})`;
 }
 
 /** Where a ppack object keeps its bundle. */
@@ -150,7 +162,20 @@ class Pointwise {
         this.scope[key] = NaN;
       }
     }
+    // Ion scalars the declaration did not ask Arbor for: reading one names the flag to add.
+    this.unrequested = unrequestedIonReads(spec);
+    for (const [key, message] of this.unrequested) {
+      Object.defineProperty(this.scope, key, {
+        enumerable: true,
+        get() {
+          throw new Error(message);
+        },
+      });
+    }
   }
+
+  /** Scope keys whose ion flag is missing (see kernels/rules.ts `unrequestedIonReads`). */
+  readonly unrequested: ReadonlyMap<string, string>;
 
   /** The last ppack object seen and its bundle: one comparison per call for the usual case. */
   #lastPP: unknown = undefined;
@@ -216,26 +241,36 @@ class Pointwise {
 
   /** Throws the error for a non-finite or missing kernel result. */
   bad(kernel: KernelName, what: string, value: unknown, k: number, node: number): never {
+    if (value === undefined && kernel === "derivative") {
+      throw new Error(
+        `mechanism '${this.spec.name}': derivative() left out ${what} at instance ${k} (CV ${node}), but ` +
+          `returned it at the first step; return every integrated state on every path and step`,
+      );
+    }
     throw new Error(
-      `mechanism '${this.spec.name}': ${kernel}() gave ${value} for ${what} at instance ${k} (CV ${node}); ` +
-        `every result must be a finite number`,
+      `mechanism '${this.spec.name}': ${kernel}() gave ${describe(value)} for ${what} at instance ${k} ` +
+        `(CV ${node}); every result must be a finite number`,
     );
   }
 
-  /** Checks, once per ppack object, that a kernel returns only keys it may return. */
-  checkKeys(b: Bundle, kernel: KernelName, result: unknown): void {
-    if (b.checked.has(kernel)) return;
-    b.checked.add(kernel);
+  /**
+   * Throws unless `result` is an object whose keys `kernel` may return. The generated loops call
+   * it only when their cheap count of the result's keys does not match (see `keyCheck`).
+   */
+  checkKeys(kernel: KernelName, result: unknown, k: number, node: number): void {
     const allowed = this.allowedKeys(kernel);
-    if (result === null || typeof result !== "object") {
-      throw new TypeError(`mechanism '${this.spec.name}': ${kernel}() must return an object, got ${result}`);
+    const at = `at instance ${k} (CV ${node})`;
+    if (result === null || typeof result !== "object" || Array.isArray(result)) {
+      throw new TypeError(
+        `mechanism '${this.spec.name}': ${kernel}() must return an object, got ${describe(result)} ${at}`,
+      );
     }
-    for (const key of Object.keys(result)) {
+    for (const key in result) {
       if (!allowed.includes(key)) {
         throw new TypeError(
           `mechanism '${this.spec.name}': ${kernel}() returned '${key}', which is not one of ${
             allowed.join(", ") || "(nothing)"
-          }`,
+          } (${at})`,
         );
       }
     }
@@ -260,8 +295,15 @@ class Pointwise {
     for (let k = 0; k < b.width; k++) {
       this.gather(pp, b, k);
       const base = f(x);
-      this.checkKeys(b, "derivative", base);
+      this.checkKeys("derivative", base, k, b.node[k]);
       const integrated = keys.flatMap((key, j) => (base[key] === undefined ? [] : [j]));
+      // A bad value is reported as what it is before any linearity check looks at it.
+      for (const j of integrated) {
+        const value: unknown = base[keys[j]];
+        if (typeof value !== "number" || value - value !== 0) {
+          this.bad("derivative", `state '${keys[j]}'`, value, k, b.node[k]);
+        }
+      }
       for (const j of integrated) {
         if (this.spec.states[j].assigned) {
           throw new Error(
@@ -280,13 +322,26 @@ class Pointwise {
       for (const j of integrated) {
         const key = keys[j];
         const s = b.states[j][k];
-        const h = 0.5 * (1 + Math.abs(s));
+        // Probe away from the largest doubles: s + 2h must not overflow for a state near them.
+        let h = 0.5 * (1 + Math.abs(s));
+        if (!(Math.abs(s + 2 * h) < Infinity)) h = -h;
         x[key] = s + h;
         const one = f(x);
         const oneValues = integrated.map((i) => one[keys[i]]);
         x[key] = s + 2 * h;
         const two = f(x)[key];
         x[key] = s;
+        for (const [value, at] of [[one[key], s + h], [two, s + 2 * h]]) {
+          if (typeof value !== "number" || value - value !== 0) {
+            this.bad(
+              "derivative",
+              `state '${key}' (evaluated at ${key} = ${at} to check linearity)`,
+              value,
+              k,
+              b.node[k],
+            );
+          }
+        }
         const secondDifference = two - 2 * one[key] + base[key];
         const size = Math.abs(two) + 2 * Math.abs(one[key]) + Math.abs(base[key]);
         if (!(Math.abs(secondDifference) <= 1e-9 * size + 1e-300)) {
@@ -378,20 +433,42 @@ function gatherSource(
         `IG${j} = b.ionConductance[${j}];`,
       `x[${lit(names.valence)}] = b.ionValence[${j}];`,
     );
-    body.push(
-      `const at${j} = I${j}[k];`,
-      `x[${lit(names.reversal)}] = E${j} === null ? NaN : E${j}[at${j}];`,
-      `x[${lit(names.internal)}] = XI${j} === null ? NaN : XI${j}[at${j}];`,
-      `x[${lit(names.external)}] = XO${j} === null ? NaN : XO${j}[at${j}];`,
-      `x[${lit(names.diffusive)}] = XD${j} === null ? NaN : XD${j}[at${j}];`,
-    );
+    body.push(`const at${j} = I${j}[k];`);
+    for (
+      const [key, array] of [[names.reversal, `E${j}`], [names.internal, `XI${j}`], [
+        names.external,
+        `XO${j}`,
+      ], [names.diffusive, `XD${j}`]]
+    ) {
+      // Unrequested scalars are accessors that throw, naming the flag (see the constructor).
+      if (!rt.unrequested.has(key)) body.push(`x[${lit(key)}] = ${array} === null ? NaN : ${array}[at${j}];`);
+    }
   });
   return { prologue, body };
 }
 
-/** `value - value !== 0` is true for NaN, ±Infinity and undefined: one cheap test for all three. */
+/**
+ * The check of one result: a number (strings, null, booleans and arrays would be coerced) that is
+ * finite (`v - v !== 0` is true for NaN and ±Infinity only). Run on every call: both tests cost
+ * next to nothing on a number.
+ */
 const check = (kernel: KernelName, what: string, value: string) =>
-  `if (${value} - ${value} !== 0) rt.bad(${lit(kernel)}, ${lit(what)}, ${value}, k, n);`;
+  `if (typeof ${value} !== "number" || ${value} - ${value} !== 0) rt.bad(${lit(kernel)}, ${
+    lit(what)
+  }, ${value}, k, n);`;
+
+/**
+ * The key check of result `r` of `kernel`, on every call: a count of its keys (for-in on an
+ * object of one shape allocates nothing) against the count of allowed keys it holds. Only a
+ * mismatch (an unknown key, or a key set to undefined) calls the full check, which throws for
+ * an unknown key.
+ */
+function keyCheck(rt: Pointwise, kernel: KernelName, r: string): string {
+  const present = rt.allowedKeys(kernel).map((key) => `(${r}[${lit(key)}] !== undefined)`);
+  return `if (${r} === null || typeof ${r} !== "object") rt.checkKeys(${lit(kernel)}, ${r}, k, n); ` +
+    `else { let keys = 0; for (const _ in ${r}) keys++; ` +
+    `if (keys !== ${present.join(" + ") || "0"}) rt.checkKeys(${lit(kernel)}, ${r}, k, n); }`;
+}
 
 /** Writes the states a kernel returned (all of them, or those present when `partial`). */
 function storeStates(rt: Pointwise, kernel: KernelName, result: string, partial: boolean): string[] {
@@ -408,7 +485,7 @@ function compileInit(rt: Pointwise): Hook {
   if (rt.kernels.initial) {
     lines.push(
       "const r = kernels.initial(x);",
-      "if (k === 0 && !b.checked.has('initial')) rt.checkKeys(b, 'initial', r);",
+      keyCheck(rt, "initial", "r"),
     );
     // States initial() leaves out restart from their defaults, so init stays idempotent.
     rt.spec.states.forEach((f, j) => {
@@ -437,7 +514,13 @@ function compileAdvance(rt: Pointwise): (pp: Record<string, unknown>, b: Bundle)
     "for (let k = 0; k < b.width; k++) {",
     ...body,
     "const d = kernels.derivative(x);",
+    keyCheck(rt, "derivative", "d"),
   ];
+  // Every step, each integrated state's value is checked as what it is (left out, not a number,
+  // not finite) before anything is computed from it.
+  const checkValue = (result: string, j: number) =>
+    `{ const f = ${result}[${lit(keys[j])}]; ${check("derivative", `state '${keys[j]}'`, "f")} }`;
+  for (const j of integrated) lines.push(checkValue("d", j));
   if (rt.method === "euler") {
     for (const j of integrated) {
       lines.push(
@@ -457,7 +540,8 @@ function compileAdvance(rt: Pointwise): (pp: Record<string, unknown>, b: Bundle)
         `x[${lit(keys[j])}] = s${j} + 1;`,
       );
     }
-    lines.push("const e = kernels.derivative(x);");
+    lines.push("const e = kernels.derivative(x);", keyCheck(rt, "derivative", "e"));
+    for (const j of integrated) lines.push(checkValue("e", j));
     for (const j of integrated) {
       const key = lit(keys[j]);
       lines.push(
@@ -489,43 +573,44 @@ function compileCurrent(rt: Pointwise): Hook {
     "for (let k = 0; k < b.width; k++) {",
     ...body,
   ];
-  const sumCurrents = (result: string) => {
-    const terms = [`(${result}.i === undefined ? 0 : ${result}.i)`];
-    spec.ions.forEach((ion) => {
-      const key = lit(ionScopeNames(ion.name).current);
-      terms.push(`(${result}[${key}] === undefined ? 0 : ${result}[${key}])`);
+  const currentKeys = ["i", ...spec.ions.map((ion) => ionScopeNames(ion.name).current)];
+  const conductanceKeys = ["g", ...spec.ions.map((ion) => ionScopeNames(ion.name).conductance)];
+  // Each returned value is checked before it is summed: "1" + 2 would concatenate.
+  const sum = (result: string, keys: string[], prefix: string) => {
+    const terms = keys.map((key, t) => {
+      const value = `${result}[${lit(key)}]`;
+      lines.push(
+        `const ${prefix}${t} = ${value} === undefined ? 0 : ${value};`,
+        check("current", `'${key}'`, `${prefix}${t}`),
+      );
+      return `${prefix}${t}`;
     });
     return terms.join(" + ");
   };
+  lines.push("const c = kernels.current(x);", keyCheck(rt, "current", "c"), "const scale = " + scale + ";");
+  lines.push(`const I = ${sum("c", currentKeys, "ci")};`, check("current", "the current", "I"));
+  lines.push(`let G;`, `if (${conductanceKeys.map((g) => `c[${lit(g)}] === undefined`).join(" && ")}) {`);
+  // No conductance given: dI/dV by a forward difference of 1 µV, as NEURON does.
+  lines.push("x.v = x.v + 0.001; const c2 = kernels.current(x);", keyCheck(rt, "current", "c2"));
+  lines.push(`G = ((${sum("c2", currentKeys, "cd")}) - I) / 0.001;`, "} else {");
+  lines.push(`G = ${sum("c", conductanceKeys, "cg")};`, "}");
   lines.push(
-    "const c = kernels.current(x);",
-    "if (k === 0 && !b.checked.has('current')) rt.checkKeys(b, 'current', c);",
-    "const scale = " + scale + ";",
-    `const I = ${sumCurrents("c")};`,
-    check("current", "the current", "I"),
-  );
-  const conductances = ["c.g", ...spec.ions.map((ion) => `c[${lit(ionScopeNames(ion.name).conductance)}]`)];
-  lines.push(
-    `let G;`,
-    `if (${conductances.map((g) => `${g} === undefined`).join(" && ")}) {`,
-    // No conductance given: dI/dV by a forward difference of 1 µV, as NEURON does.
-    "  x.v = x.v + 0.001; const c2 = kernels.current(x);",
-    `  G = ((${sumCurrents("c2")}) - I) / 0.001;`,
-    "} else {",
-    `  G = ${conductances.map((g) => `(${g} === undefined ? 0 : ${g})`).join(" + ")};`,
-    "}",
     check("current", "the conductance", "G"),
-    "vecI[n] += scale * I;",
-    "vecG[n] += scale * G;",
+    "const sI = scale * I, sG = scale * G;",
+    // A finite current can still overflow once scaled (1e308 A/m² is not a current).
+    check("current", "the current times its weight", "sI"),
+    check("current", "the conductance times its weight", "sG"),
+    "vecI[n] += sI;",
+    "vecG[n] += sG;",
   );
   spec.ions.forEach((ion, j) => {
     const names = ionScopeNames(ion.name);
     lines.push(
-      `{ const ii = c[${lit(names.current)}]; if (ii !== undefined) IC${j}[at${j}] += scale * ii; }`,
+      `IC${j}[at${j}] += scale * ci${j + 1};`,
       // ABI 0.6 also keeps a per-ion conductance (modcc scales it by 10 for every kind).
-      `if (IG${j} !== null) { const gi = c[${
-        lit(names.conductance)
-      }]; if (gi !== undefined) IG${j}[at${j}] += 10 * W[k] * gi; }`,
+      `if (IG${j} !== null) { const gi = c[${lit(names.conductance)}]; if (gi !== undefined) { ${
+        check("current", `'${names.conductance}'`, "gi")
+      } IG${j}[at${j}] += 10 * W[k] * gi; } }`,
     );
   });
   lines.push("}");
@@ -540,7 +625,7 @@ function compileReversal(rt: Pointwise): Hook {
     ...body,
     "const r = kernels.reversalPotential(x);",
   ];
-  lines.push("if (k === 0 && !b.checked.has('reversalPotential')) rt.checkKeys(b, 'reversalPotential', r);");
+  lines.push(keyCheck(rt, "reversalPotential", "r"));
   rt.spec.ions.forEach((ion, j) => {
     if (!(ion.flags & ION_FLAG.writeRevPotential)) return;
     const key = ionScopeNames(ion.name).reversal;
@@ -565,7 +650,7 @@ function compileConcentrations(rt: Pointwise): Hook {
     ...body,
     "const r = kernels.concentrations(x);",
   ];
-  lines.push("if (k === 0 && !b.checked.has('concentrations')) rt.checkKeys(b, 'concentrations', r);");
+  lines.push(keyCheck(rt, "concentrations", "r"));
   rt.spec.ions.forEach((ion, j) => {
     const names = ionScopeNames(ion.name);
     if (ion.flags & ION_FLAG.writeIntConcentration) {
@@ -597,7 +682,7 @@ function compileEvents(rt: Pointwise): Hook {
     "if (!(k < b.width)) throw new Error(`mechanism '${rt.spec.name}': event for instance ${k}, but width is ${b.width}`);",
     ...body,
     "const r = kernels.onEvent(x, weight[e]);",
-    "if (!b.checked.has('onEvent')) rt.checkKeys(b, 'onEvent', r);",
+    keyCheck(rt, "onEvent", "r"),
     ...storeStates(rt, "onEvent", "r", true),
     "}",
   ];
@@ -617,7 +702,7 @@ function compilePostEvent(rt: Pointwise): Hook {
     "if (!(t >= 0)) continue;",
     ...body,
     "const r = kernels.onPostEvent(x, t);",
-    "if (!b.checked.has('onPostEvent')) rt.checkKeys(b, 'onPostEvent', r);",
+    keyCheck(rt, "onPostEvent", "r"),
     ...storeStates(rt, "onPostEvent", "r", true),
     "}",
     "}",
