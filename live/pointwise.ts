@@ -467,7 +467,7 @@ function keyCheck(rt: Pointwise, kernel: KernelName, r: string): string {
   const present = rt.allowedKeys(kernel).map((key) => `(${r}[${lit(key)}] !== undefined)`);
   return `if (${r} === null || typeof ${r} !== "object") rt.checkKeys(${lit(kernel)}, ${r}, k, n); ` +
     `else { let keys = 0; for (const _ in ${r}) keys++; ` +
-    `if (keys !== ${present.join(" + ") || "0"}) rt.checkKeys(${lit(kernel)}, ${r}, k, n); }`;
+    `if (keys !== ${["0", ...present].join(" + ")}) rt.checkKeys(${lit(kernel)}, ${r}, k, n); }`;
 }
 
 /** Writes the states a kernel returned (all of them, or those present when `partial`). */
