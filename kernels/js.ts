@@ -32,7 +32,6 @@ export interface JsArrays {
   timeSinceSpike: Float64Array | null;
   states: Float64Array[];
   parameters: Float64Array[];
-  randoms: (Float64Array | null)[];
   ionIndex: Int32Array[];
   ionCurrent: Float64Array[];
   ionConductance: (Float64Array | null)[];
@@ -144,7 +143,8 @@ function prologue(plan: MechanismPlan, ions: number[]): string[] {
   spec.states.forEach((_, j) => lines.push(`const S${j} = b.states[${j}];`));
   spec.parameters.forEach((_, j) => lines.push(`const P${j} = b.parameters[${j}];`));
   spec.globals.forEach((_, j) => lines.push(`const G${j} = b.globals[${j}];`));
-  spec.randoms.forEach((_, j) => lines.push(`const R${j} = b.randoms[${j}];`));
+  // Arbor rotates the random-number slots every step: the view is read per call, never cached.
+  spec.randoms.forEach((name, j) => lines.push(`const R${j} = pp[${JSON.stringify(name)}] ?? null;`));
   for (const j of ions) {
     lines.push(
       `const I${j} = b.ionIndex[${j}], E${j} = b.ionReversal[${j}], XI${j} = b.ionInternal[${j}], ` +

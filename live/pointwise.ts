@@ -216,7 +216,6 @@ class Pointwise {
       ionExternal: ions.map((ion) => optional(() => ion.externalConcentration as Float64Array)),
       ionDiffusive: ions.map((ion) => optional(() => ion.diffusiveConcentration as Float64Array)),
       ionValence: ions.map((ion) => (ion.charge as Float64Array)[0]),
-      randoms: this.spec.randoms.map((name) => optional(() => pp[name] as Float64Array)),
       header: (pp[PPACK_RAW] as PPackRaw).header,
       globals: (pp[PPACK_RAW] as PPackRaw).globals,
       vecI: pp.i as Float64Array,

@@ -140,7 +140,10 @@ class LeakArrowFallback extends PointwiseMechanism {
 
 Deno.test("7: a kernel written as an arrow-function class field is honoured, planned and fallback", async () => {
   const method = await run(LeakMethod);
-  assert.ok(Math.abs(method[method.length - 1] - method[0]) > 1e-3, "the leak moves v: the comparison can fail");
+  assert.ok(
+    Math.abs(method[method.length - 1] - method[0]) > 1e-3,
+    "the leak moves v: the comparison can fail",
+  );
   assert.deepEqual(await run(LeakArrow), method);
   let fallback: Float64Array | undefined;
   const lines = await quietly(async () => fallback = await run(LeakArrowFallback));
@@ -206,4 +209,28 @@ Deno.test("16: reading an ion value the declaration did not request names the mi
   await quietly(() =>
     assert.rejects(run(internal), /x\.cai, but ion 'ca' does not declare readIntConcentration/)
   );
+});
+
+Deno.test("a planned kernel sees a fresh random draw every step, as the fallback does", async () => {
+  const walk = (name: string, wrap: <T>(value: T) => T) =>
+    defineMechanism({ name, method: "euler", states: { s: {} }, randoms: ["noise"] }, {
+      derivative: (x) => wrap({ s: 40 * x.noise }),
+    });
+  const trace = async (mechanism: DeclaredMechanism) => {
+    const cat = await catalogue({ mechanisms: [mechanism] });
+    try {
+      using host = await Host.create({ catalogues: [cat] });
+      host.setCvs({ count: 1, areaUm2: area }).addNeuronIons();
+      const column = host.probeState(host.place(mechanism.spec.name, { cvs: [0] }), "s");
+      return host.run({ until: 12 * 0.025, dt: 0.025 }).probes[column];
+    } finally {
+      cat.close();
+    }
+  };
+  const planned = await trace(walk("walk", (value) => value));
+  let fallback: Float64Array | undefined;
+  await quietly(async () => fallback = await trace(walk("walk_fallback", counted)));
+  const steps = Array.from(planned.slice(1), (s, n) => s - planned[n]);
+  assert.ok(new Set(steps).size === steps.length, `one draw per step: ${steps.join(" ")}`);
+  assert.deepEqual(planned, fallback);
 });
