@@ -3,7 +3,9 @@
  * `new Function`, that gathers each instance's scalars from the ppack's arrays into locals,
  * evaluates the plan's graph once (kernels inlined, common subexpressions shared, no kernel
  * call, no object, nothing allocated per step), checks every result, and stores it. Every rule
- * (keys, weights, defaults, cnexp) comes from the plan; this file only spells it.
+ * (keys, weights, defaults, cnexp) comes from the plan; this file only spells it. The weight and
+ * unit rules (e.g. density currents scaled by 10·weight) live in kernels/outputs.ts; `exp` is
+ * spelled as kernels/exp.ts's table-driven one.
  *
  * @module
  */

@@ -16,7 +16,8 @@
  *  - onEvent / onPostEvent: the states returned replace the old values, the others stay.
  *
  * Every stored kernel result is checked: NaN or ±Infinity is an error naming the mechanism,
- * kernel, value, instance and CV.
+ * kernel, value, instance and CV (currents and conductances also after scaling: a finite 1e308
+ * overflows once multiplied by 10·weight).
  *
  * @module
  */
