@@ -135,26 +135,41 @@ function targetCode(target: Target): { lvalue: string; optional?: string } {
   }
 }
 
-function prologue(plan: MechanismPlan, ions: number[]): string[] {
+/** The views a hook may read, as `[local, expression]`: printed only if the hook uses them. */
+function prologue(plan: MechanismPlan, ions: number[]): [string, string][] {
   const { spec } = plan;
-  const lines = [
-    "const node = b.node, V = b.v, T = b.temperature, D = b.diam, A = b.area, W = b.weight;",
-    "const M = b.multiplicity, peer = b.peer, VP = b.vPeer;",
-    `const dt = b.header[${PPACK.dt / 8}];`,
+  const views: [string, string][] = [
+    ["node", "b.node"],
+    ["V", "b.v"],
+    ["T", "b.temperature"],
+    ["D", "b.diam"],
+    ["A", "b.area"],
+    ["W", "b.weight"],
+    ["M", "b.multiplicity"],
+    ["peer", "b.peer"],
+    ["VP", "b.vPeer"],
+    ["dt", `b.header[${PPACK.dt / 8}]`],
+    ["vecI", "b.vecI"],
+    ["vecG", "b.vecG"],
   ];
-  spec.states.forEach((_, j) => lines.push(`const S${j} = b.states[${j}];`));
-  spec.parameters.forEach((_, j) => lines.push(`const P${j} = b.parameters[${j}];`));
-  spec.globals.forEach((_, j) => lines.push(`const G${j} = b.globals[${j}];`));
+  spec.states.forEach((_, j) => views.push([`S${j}`, `b.states[${j}]`]));
+  spec.parameters.forEach((_, j) => views.push([`P${j}`, `b.parameters[${j}]`]));
+  spec.globals.forEach((_, j) => views.push([`G${j}`, `b.globals[${j}]`]));
   // Arbor rotates the random-number slots every step: the view is read per call, never cached.
-  spec.randoms.forEach((name, j) => lines.push(`const R${j} = pp[${JSON.stringify(name)}] ?? null;`));
+  spec.randoms.forEach((name, j) => views.push([`R${j}`, `pp[${JSON.stringify(name)}] ?? null`]));
   for (const j of ions) {
-    lines.push(
-      `const I${j} = b.ionIndex[${j}], E${j} = b.ionReversal[${j}], XI${j} = b.ionInternal[${j}], ` +
-        `XO${j} = b.ionExternal[${j}], XD${j} = b.ionDiffusive[${j}], IC${j} = b.ionCurrent[${j}], ` +
-        `IG${j} = b.ionConductance[${j}], Z${j} = b.ionValence[${j}];`,
+    views.push(
+      [`I${j}`, `b.ionIndex[${j}]`],
+      [`E${j}`, `b.ionReversal[${j}]`],
+      [`XI${j}`, `b.ionInternal[${j}]`],
+      [`XO${j}`, `b.ionExternal[${j}]`],
+      [`XD${j}`, `b.ionDiffusive[${j}]`],
+      [`IC${j}`, `b.ionCurrent[${j}]`],
+      [`IG${j}`, `b.ionConductance[${j}]`],
+      [`Z${j}`, `b.ionValence[${j}]`],
     );
   }
-  return lines;
+  return views;
 }
 
 function body(plan: MechanismPlan, hook: HookPlan): string[] {
@@ -182,9 +197,8 @@ function body(plan: MechanismPlan, hook: HookPlan): string[] {
 
 /** The source of one hook, as the body of `function(pp, b, events)`. */
 export function printJsHook(plan: MechanismPlan, hook: HookPlan): string {
-  const lines = prologue(plan, hookIons(plan, hook));
   const instance = body(plan, hook);
-  if (hook.hook === "current") lines.push("const vecI = b.vecI, vecG = b.vecG;");
+  const lines: string[] = [];
   if (hook.loop === "events") {
     lines.push(
       "const target = events.mechIndex, weight = events.weight;",
@@ -213,7 +227,13 @@ export function printJsHook(plan: MechanismPlan, hook: HookPlan): string {
   } else {
     lines.push("for (let k = 0, width = b.width; k < width; k++) {", "const n = node[k];", ...instance, "}");
   }
-  return lines.join("\n");
+  // Only the views the loop reads are loaded: each is a property read per call, which at 1 CV
+  // is a visible part of the hook's fixed cost.
+  const loop = lines.join("\n");
+  const used = prologue(plan, hookIons(plan, hook)).filter(([local]) =>
+    new RegExp(`\\b${local}\\b`).test(loop)
+  );
+  return [...used.map(([local, expression]) => `const ${local} = ${expression};`), loop].join("\n");
 }
 
 /**
