@@ -14,6 +14,7 @@ import { join } from "node:path";
 import {
   ABI_CODE,
   type AbiFamily,
+  CALL_ARG,
   DISPATCH_REBIND,
   FAILURE,
   HOOK,
@@ -87,7 +88,7 @@ export class LiveCatalogue {
   readonly names: readonly string[];
   #library: CatalogueLibrary;
   #callback: Deno.UnsafeCallback<
-    { readonly parameters: readonly ["u32", "u32", "u32", "u32"]; readonly result: "i32" }
+    { readonly parameters: readonly []; readonly result: "i32" }
   >;
   #abi: AbiFamily;
   #pendingError: unknown = undefined;
@@ -206,7 +207,12 @@ export class LiveCatalogue {
     // Views of C's event buffer, refetched when a batch outgrows them (C grew and moved it).
     let mechIndex = new Uint32Array(0);
     let weight = new Float32Array(0);
-    const dispatch = (slot: number, call: number, instance: number, count: number): number => {
+    // The call's arguments, written by C before each call: a callback without arguments crosses
+    // in well under half the time of one with four (c/denocat.h, denocat_dispatch_fn).
+    const args = new Uint32Array(Deno.UnsafePointerView.getArrayBuffer(s.denocat_call_args()!, 16));
+    const dispatch = (): number => {
+      const slot = args[CALL_ARG.slot], call = args[CALL_ARG.hook];
+      const instance = args[CALL_ARG.instance], count = args[CALL_ARG.count];
       const hook = call & 0xff;
       try {
         let pp = instances[instance];
@@ -263,7 +269,7 @@ export class LiveCatalogue {
       }
     };
     const callback = new Deno.UnsafeCallback(
-      { parameters: ["u32", "u32", "u32", "u32"], result: "i32" } as const,
+      { parameters: [], result: "i32" } as const,
       dispatch,
     );
     this.#check(s.denocat_install(callback.pointer), "cannot install the dispatch callback");
