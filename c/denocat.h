@@ -10,7 +10,8 @@
  *                                              the only thread allowed to run JS
  *   4. get_catalogue()                         freezes the catalogue and hands it to Arbor
  *   5. Arbor calls slot k's interface functions; each forwards to
- *      dispatch(slot, hook, instance, count), unless the hook is undefined, the call comes from
+ *      dispatch() with (slot, hook, instance, count) in denocat_call_args(), unless the hook is
+ *      undefined, the call comes from
  *      another thread, an earlier call failed, or a hook is already running (re-entry).
  */
 #ifndef DENOCAT_H
