@@ -13,6 +13,11 @@
  * necessarily the same last bit. Arguments outside (-708, 709) (overflow, subnormal results,
  * NaN, ±Infinity) go to `Math.exp`.
  *
+ * `fastExpm1` uses the same reduction for |x| > 0.3466 (ln 2 / 2), writing e^x - 1 as
+ * (s - 1) + t with s = 2^m·2^(j/128) rounded and t the rest: s - 1 is exact (Sterbenz) for the
+ * m >= -1 that matter, so no cancellation is lost; below -ln 4 it is -1 + (s + t). Nearer 0 it
+ * calls `Math.expm1`. About 0.6 ulp, within 1 ulp of `Math.expm1`, about 1.8x faster.
+ *
  * The tables are computed here, exactly, with BigInt fixed point: no constant is copied in.
  *
  * @module
@@ -100,20 +105,58 @@ export function fastExp(x: number): number {
 }
 
 /**
- * The source of `fastExp` as a function declaration named `name`, reading its tables from the
- * parameters `high`, `low` and `pow2` of the enclosing generated function (kernels/js.ts binds
- * `EXP_TABLE_HIGH`, `EXP_TABLE_LOW` and `POW2` to them): the printed loops call a function of
- * their own scope that V8 inlines.
+ * e^x - 1 within about 0.6 ulp: the table reduction of `fastExp` away from 0, `Math.expm1` near it.
+ *
+ * @example
+ * ```ts
+ * import { fastExpm1 } from "./exp.ts";
+ * console.log(fastExpm1(1e-20)); // 1e-20
+ * ```
  */
-export function fastExpSource(name: string): string {
-  return `function ${name}(x) {
-  if (!(x > -708 && x < 709)) return Math.exp(x);
-  const kd = x * ${INV_LN2_N} + ${SHIFT} - ${SHIFT};
-  const r = x - kd * ${LN2_HI_N} - kd * ${LN2_LO_N};
+export function fastExpm1(x: number): number {
+  if (!(x < -0.3466 || x > 0.3466) || !(x > -708 && x < 709)) return Math.expm1(x);
+  const kd = x * INV_LN2_N + SHIFT - SHIFT;
+  const r = x - kd * LN2_HI_N - kd * LN2_LO_N;
   const k = kd | 0;
   const j = k & 127;
-  const h = high[j];
-  const q = r + r * r * (0.5 + r * (${1 / 6} + r * (${1 / 24} + r * ${1 / 120})));
-  return (h + (low[j] + h * q)) * pow2[(k >> 7) + 1022];
-}`;
+  const m = k >> 7;
+  const high = EXP_TABLE_HIGH[j];
+  const q = r + r * r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120))));
+  const scale = POW2[m + 1022];
+  const s = high * scale;
+  const t = (EXP_TABLE_LOW[j] + high * q) * scale;
+  return m >= -1 ? (s - 1) + t : -1 + (s + t);
+}
+
+/** Locals the inline spellings below use as scratch; declare them once per generated function. */
+export const EXP_SCRATCH = "let ex$x = 0.5, ex$k = 0, ex$r = 0.5, ex$h = 0.5, ex$s = 0.5;";
+
+/**
+ * `fastExp(arg)` as one JavaScript expression over the scratch locals of `EXP_SCRATCH` and the
+ * tables bound as `high`, `low` and `pow2`. Printed inline rather than called: a call V8 does not
+ * inline (its budget runs out in a long kernel) returns its double boxed, one allocation per call.
+ * Nested and repeated uses are safe: each use reads its argument into the scratch first and has
+ * produced its value before the next use writes them.
+ */
+export function inlineExp(arg: string): string {
+  return `(ex$x = ${arg}, !(ex$x > -708 && ex$x < 709) ? Math.exp(ex$x) : (` +
+    `ex$r = ex$x * ${INV_LN2_N} + ${SHIFT} - ${SHIFT}, ex$k = ex$r | 0, ` +
+    `ex$r = ex$x - ex$r * ${LN2_HI_N} - ex$r * ${LN2_LO_N}, ex$h = high[ex$k & 127], ` +
+    `(ex$h + (low[ex$k & 127] + ex$h * ${poly("ex$r")})) * pow2[(ex$k >> 7) + 1022]))`;
+}
+
+/** `fastExpm1(arg)` as one expression, under the same terms as `inlineExp`. */
+export function inlineExpm1(arg: string): string {
+  return `(ex$x = ${arg}, !(ex$x < -0.3466 || ex$x > 0.3466) || !(ex$x > -708 && ex$x < 709) ? ` +
+    `Math.expm1(ex$x) : (` +
+    `ex$r = ex$x * ${INV_LN2_N} + ${SHIFT} - ${SHIFT}, ex$k = ex$r | 0, ` +
+    `ex$r = ex$x - ex$r * ${LN2_HI_N} - ex$r * ${LN2_LO_N}, ex$h = high[ex$k & 127], ` +
+    `ex$s = ex$h * pow2[(ex$k >> 7) + 1022], ` +
+    `ex$r = (low[ex$k & 127] + ex$h * ${poly("ex$r")}) * pow2[(ex$k >> 7) + 1022], ` +
+    `(ex$k >> 7) >= -1 ? (ex$s - 1) + ex$r : -1 + (ex$s + ex$r)))`;
+}
+
+/** e^r - 1 for |r| <= ln 2 / 256, degree 5, as `fastExp` computes it. */
+function poly(r: string): string {
+  return `(${r} + ${r} * ${r} * (0.5 + ${r} * (${1 / 6} + ${r} * (${1 / 24} + ${r} * ${1 / 120}))))`;
 }

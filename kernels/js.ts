@@ -4,8 +4,8 @@
  * evaluates the plan's graph once (kernels inlined, common subexpressions shared, no kernel
  * call, no object, nothing allocated per step), checks every result, and stores it. Every rule
  * (keys, weights, defaults, cnexp) comes from the plan; this file only spells it. The weight and
- * unit rules (e.g. density currents scaled by 10·weight) live in kernels/outputs.ts; `exp` is
- * spelled as kernels/exp.ts's table-driven one.
+ * unit rules (e.g. density currents scaled by 10·weight) live in kernels/outputs.ts; `exp` and
+ * `expm1` are spelled as kernels/exp.ts's table-driven ones.
  *
  * @module
  */
@@ -15,7 +15,7 @@ import { hookInputs, hookIons, hookRoots, INFIX, schedule, type Spelling } from 
 import type { InputSource } from "./rules.ts";
 import type { Target } from "./outputs.ts";
 import { PPACK } from "../abi/layout.ts";
-import { EXP_TABLE_HIGH, EXP_TABLE_LOW, fastExpSource, POW2 } from "./exp.ts";
+import { EXP_SCRATCH, EXP_TABLE_HIGH, EXP_TABLE_LOW, inlineExp, inlineExpm1, POW2 } from "./exp.ts";
 
 /** The arrays of one ppack object that the printed hooks read (see live/pointwise.ts `Bundle`). */
 export interface JsArrays {
@@ -73,8 +73,10 @@ const spelling: Spelling = {
     if (op === "neg") return `(-${args[0]})`;
     if (op === "not") return `(!${args[0]})`;
     if (op === "select") return `(${args[0]} ? ${args[1]} : ${args[2]})`;
-    // V8's Math.exp costs twice this table-driven one (kernels/exp.ts), and is as accurate.
-    if (op === "exp") return `fastExp(${args[0]})`;
+    // V8's Math.exp and Math.expm1 cost about twice these table-driven ones (kernels/exp.ts),
+    // which are as accurate.
+    if (op === "exp") return inlineExp(args[0]);
+    if (op === "expm1") return inlineExpm1(args[0]);
     return `Math.${op}(${args.join(", ")})`;
   },
 };
@@ -246,9 +248,9 @@ export function compileJsHooks(
 ): Partial<Record<HookPlan["hook"], JsHook>> {
   const out: Partial<Record<HookPlan["hook"], JsHook>> = {};
   for (const hook of plan.hooks) {
-    const source = `"use strict";\n${
-      fastExpSource("fastExp")
-    }\nreturn function ${hook.hook}(pp, b, events) {\n${printJsHook(plan, hook)}\n};`;
+    const source = `"use strict";\nreturn function ${hook.hook}(pp, b, events) {\n${EXP_SCRATCH}\n${
+      printJsHook(plan, hook)
+    }\n};`;
     out[hook.hook] = new Function("fail", "high", "low", "pow2", source)(
       fail,
       EXP_TABLE_HIGH,

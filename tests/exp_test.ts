@@ -2,7 +2,16 @@
 // one unit in the last place apart, over the whole range and at the edges), and the printed
 // source computes the same function as the exported one.
 import assert from "node:assert/strict";
-import { EXP_TABLE_HIGH, EXP_TABLE_LOW, fastExp, fastExpSource, POW2 } from "../kernels/exp.ts";
+import {
+  EXP_SCRATCH,
+  EXP_TABLE_HIGH,
+  EXP_TABLE_LOW,
+  fastExp,
+  fastExpm1,
+  inlineExp,
+  inlineExpm1,
+  POW2,
+} from "../kernels/exp.ts";
 import { generator } from "./support/random.ts";
 
 const bits = new BigInt64Array(1);
@@ -37,15 +46,42 @@ Deno.test("fastExp hands NaN, infinities and the extremes to Math.exp", () => {
   }
 });
 
-Deno.test("the printed fastExp source computes the exported function", () => {
-  const printed = new Function("high", "low", "pow2", `${fastExpSource("e")}\nreturn e;`)(
+/** `(x, y) => code` compiled over the tables, as kernels/js.ts prints it. */
+function printed(code: string): (x: number, y: number) => number {
+  return new Function("high", "low", "pow2", `"use strict";\n${EXP_SCRATCH}\nreturn (x, y) => ${code};`)(
     EXP_TABLE_HIGH,
     EXP_TABLE_LOW,
     POW2,
-  ) as (x: number) => number;
+  );
+}
+
+Deno.test("the printed inline exp computes the exported function, nested and side by side", () => {
+  const single = printed(inlineExp("x"));
+  const nested = printed(inlineExp(inlineExp("x") + " - y"));
+  const pair = printed(`${inlineExp("x")} * 3 + ${inlineExp("y")}`);
   const random = generator(7);
   for (let n = 0; n < 20_000; n++) {
     const x = -700 + 1400 * random();
-    assert.ok(Object.is(printed(x), fastExp(x)), `exp(${x})`);
+    const y = -5 + 10 * random();
+    const small = -5 + 10 * random();
+    assert.ok(Object.is(single(x, y), fastExp(x)), `exp(${x})`);
+    assert.ok(Object.is(nested(small, y), fastExp(fastExp(small) - y)), `exp(exp(${small}) - ${y})`);
+    assert.ok(Object.is(pair(small, y), fastExp(small) * 3 + fastExp(y)), `exp(${small})*3 + exp(${y})`);
+  }
+});
+
+Deno.test("fastExpm1 is within 1 ulp of Math.expm1, exact near 0 where it defers, and its inline spelling agrees", () => {
+  const random = generator(21);
+  for (let n = 0; n < 200_000; n++) {
+    const x = n % 3 === 0 ? -700 + 1400 * random() : n % 3 === 1 ? -40 + 80 * random() : -1.5 + 3 * random();
+    assert.ok(ulps(fastExpm1(x), Math.expm1(x)) <= 1n, `expm1(${x}): ${fastExpm1(x)} vs ${Math.expm1(x)}`);
+  }
+  for (const x of [0, -0, 1e-300, -1e-20, 0.3466, -0.3466, NaN, Infinity, -Infinity, 710, -800]) {
+    assert.ok(Object.is(fastExpm1(x), Math.expm1(x)), `expm1(${x})`);
+  }
+  const inline = printed(inlineExpm1("x"));
+  for (let n = 0; n < 20_000; n++) {
+    const x = -50 + 100 * random();
+    assert.ok(Object.is(inline(x, 0), fastExpm1(x)), `expm1(${x})`);
   }
 });
