@@ -141,21 +141,23 @@ export const EXP_SCRATCH = "let ex$x = 0.5, ex$k = 0, ex$r = 0.5, ex$h = 0.5, ex
  * produced its value before the next use writes them.
  */
 export function inlineExp(arg: string): string {
-  return `(ex$x = ${arg}, !(ex$x > -708 && ex$x < 709) ? Math.exp(ex$x) : (` +
+  // Doubly parenthesised: the printer strips one pair from a temporary's code (kernels/print.ts),
+  // and a comma expression must keep the other.
+  return `((ex$x = ${arg}, !(ex$x > -708 && ex$x < 709) ? Math.exp(ex$x) : (` +
     `ex$r = ex$x * ${INV_LN2_N} + ${SHIFT} - ${SHIFT}, ex$k = ex$r | 0, ` +
     `ex$r = ex$x - ex$r * ${LN2_HI_N} - ex$r * ${LN2_LO_N}, ex$h = high[ex$k & 127], ` +
-    `(ex$h + (low[ex$k & 127] + ex$h * ${poly("ex$r")})) * pow2[(ex$k >> 7) + 1022]))`;
+    `(ex$h + (low[ex$k & 127] + ex$h * ${poly("ex$r")})) * pow2[(ex$k >> 7) + 1022])))`;
 }
 
 /** `fastExpm1(arg)` as one expression, under the same terms as `inlineExp`. */
 export function inlineExpm1(arg: string): string {
-  return `(ex$x = ${arg}, !(ex$x < -0.3466 || ex$x > 0.3466) || !(ex$x > -708 && ex$x < 709) ? ` +
+  return `((ex$x = ${arg}, !(ex$x < -0.3466 || ex$x > 0.3466) || !(ex$x > -708 && ex$x < 709) ? ` +
     `Math.expm1(ex$x) : (` +
     `ex$r = ex$x * ${INV_LN2_N} + ${SHIFT} - ${SHIFT}, ex$k = ex$r | 0, ` +
     `ex$r = ex$x - ex$r * ${LN2_HI_N} - ex$r * ${LN2_LO_N}, ex$h = high[ex$k & 127], ` +
     `ex$s = ex$h * pow2[(ex$k >> 7) + 1022], ` +
     `ex$r = (low[ex$k & 127] + ex$h * ${poly("ex$r")}) * pow2[(ex$k >> 7) + 1022], ` +
-    `(ex$k >> 7) >= -1 ? (ex$s - 1) + ex$r : -1 + (ex$s + ex$r)))`;
+    `(ex$k >> 7) >= -1 ? (ex$s - 1) + ex$r : -1 + (ex$s + ex$r))))`;
 }
 
 /** e^r - 1 for |r| <= ln 2 / 256, degree 5, as `fastExp` computes it. */

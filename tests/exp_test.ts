@@ -12,6 +12,7 @@ import {
   inlineExpm1,
   POW2,
 } from "../kernels/exp.ts";
+import { strip } from "../kernels/print.ts";
 import { generator } from "./support/random.ts";
 
 const bits = new BigInt64Array(1);
@@ -59,12 +60,15 @@ Deno.test("the printed inline exp computes the exported function, nested and sid
   const single = printed(inlineExp("x"));
   const nested = printed(inlineExp(inlineExp("x") + " - y"));
   const pair = printed(`${inlineExp("x")} * 3 + ${inlineExp("y")}`);
+  // The printer strips one pair of outer parentheses from a temporary (kernels/print.ts).
+  const stripped = printed(strip(inlineExp("x")));
   const random = generator(7);
   for (let n = 0; n < 20_000; n++) {
     const x = -700 + 1400 * random();
     const y = -5 + 10 * random();
     const small = -5 + 10 * random();
     assert.ok(Object.is(single(x, y), fastExp(x)), `exp(${x})`);
+    assert.ok(Object.is(stripped(x, y), fastExp(x)), `stripped exp(${x})`);
     assert.ok(Object.is(nested(small, y), fastExp(fastExp(small) - y)), `exp(exp(${small}) - ${y})`);
     assert.ok(Object.is(pair(small, y), fastExp(small) * 3 + fastExp(y)), `exp(${small})*3 + exp(${y})`);
   }
