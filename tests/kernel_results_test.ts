@@ -37,15 +37,18 @@ async function run(
   }
 }
 
-/** Runs `body` with console.log captured (the fallback notice), returning what it printed. */
+/**
+ * Runs `body` with console.log and console.error captured (the fallback notice: catalogue()
+ * notices go to stderr), returning what it printed.
+ */
 async function quietly(body: () => Promise<unknown>): Promise<string[]> {
   const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  const { log, error } = console;
+  console.log = console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
   try {
     await body();
   } finally {
-    console.log = original;
+    Object.assign(console, { log, error });
   }
   return lines;
 }
