@@ -15,7 +15,10 @@ import { VEGA_LITE_MIME } from "../plot/mod.ts";
 const RUNNER_PYTHON = "/usr/bin/python3";
 const NOTEBOOKS = fileURLToPath(new URL("../examples/notebooks/", import.meta.url));
 
-async function output(program: string, args: string[]): Promise<{ ok: boolean; stdout: string; text: string }> {
+async function output(
+  program: string,
+  args: string[],
+): Promise<{ ok: boolean; stdout: string; text: string }> {
   try {
     const out = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
     const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -150,12 +153,15 @@ Deno.test({
       // The notebook's channel cell is a copy of examples/catalogue/hh.ts: the same arithmetic.
       assert.ok(largestDifference(ours.time, run.time) === 0, `${what}: sample times differ`);
       const dv = largestDifference(ours.traces.v, run.v);
-      assert.ok(dv <= 1e-9, `${what}: |v(notebook) - v(host)| = ${dv} mV; keep the channel cell equal to hh.ts`);
+      assert.ok(
+        dv <= 1e-9,
+        `${what}: |v(notebook) - v(host)| = ${dv} mV; keep the channel cell equal to hh.ts`,
+      );
       assert.equal(run.spikes.length, ours.spikes.length, `${what}: spike counts differ`);
       assert.ok(largestDifference(ours.spikes, run.spikes) <= 1e-9, `${what}: spike times differ`);
       // The plots show these numbers: some displayed spec has a series equal to this run's trace.
       const plotted = specs.some((spec) => {
-        const rows = ((spec.data as { values?: { value: number; series: string }[] })?.values ?? []);
+        const rows = (spec.data as { values?: { value: number; series: string }[] })?.values ?? [];
         const series = new Map<string, number[]>();
         for (const row of rows) series.set(row.series, [...(series.get(row.series) ?? []), row.value]);
         return [...series.values()].some((values) =>
@@ -181,10 +187,13 @@ Deno.test({
     const { outputs, stdout } = await execute(name);
     vegaLiteSpecs(name, outputs);
     const compared = /largest \|v\(builtin hh\) - v\(ts_hh\)\| in Arbor: (\S+) mV/.exec(stdout);
-    if (compared) assert.ok(Number(compared[1]) < 1e-6, `${name}: builtin and ts_hh differ by ${compared[1]} mV`);
-    else {
+    if (compared) {
+      assert.ok(Number(compared[1]) < 1e-6, `${name}: builtin and ts_hh differ by ${compared[1]} mV`);
+    } else {
       assert.match(stdout, /Arbor is not installed/, `${name}: neither a comparison nor "not installed"`);
-      const markdown = outputs.some((o) => joined(o.data?.["text/markdown"] as string[]).includes("not installed"));
+      const markdown = outputs.some((o) =>
+        joined(o.data?.["text/markdown"] as string[]).includes("not installed")
+      );
       assert.ok(markdown, `${name}: the "Arbor is not installed" note is not displayed`);
     }
   },
@@ -199,7 +208,9 @@ Deno.test({
     const specs = vegaLiteSpecs(name, outputs);
     const dv = /largest \|v\(live\) - v\(compiled\)\| over \d+ steps: (\S+) mV/.exec(stdout);
     assert.ok(dv && Number(dv[1]) < 1e-6, `${name}: live and compiled traces: ${dv?.[1] ?? "not printed"}`);
-    const bars = specs.flatMap((spec) => (spec.layer as { mark?: unknown; data?: { values: unknown[] } }[]) ?? [])
+    const bars = specs.flatMap((spec) =>
+      (spec.layer as { mark?: unknown; data?: { values: unknown[] } }[]) ?? []
+    )
       .filter((layer) => layer.mark === "bar").flatMap((layer) => layer.data!.values as { ratio: number }[]);
     assert.equal(bars.length, 2, `${name}: expected 2 ratio bars, got ${bars.length}`);
     for (const bar of bars) assert.ok(Number.isFinite(bar.ratio) && bar.ratio > 0, `ratio ${bar.ratio}`);

@@ -89,7 +89,10 @@ Deno.test("progress: finish draws the final line and a newline, but only if the 
     slow.update(1000);
     slow.finish();
     slow.finish(); // twice is once
-    assert.deepEqual(long.writes.slice(-2), ["\r\x1b[Khost run: 1,000/1,000 steps (100%), 2.0 s elapsed", "\n"]);
+    assert.deepEqual(long.writes.slice(-2), [
+      "\r\x1b[Khost run: 1,000/1,000 steps (100%), 2.0 s elapsed",
+      "\n",
+    ]);
     slow.update(1000);
     assert.equal(long.writes.length, 5, "drew after finish");
   });
@@ -100,7 +103,9 @@ Deno.test("progress: silent when piped, when CI is set, with DENOCAT_PROGRESS=0,
     ["not a terminal", QUIET_ENV, false, {}],
     ["CI set", { CI: "true", DENOCAT_PROGRESS: undefined }, true, {}],
     ["DENOCAT_PROGRESS=0", { CI: undefined, DENOCAT_PROGRESS: "0" }, true, {}],
-    ["DENOCAT_PROGRESS=0 beats enabled: true", { CI: undefined, DENOCAT_PROGRESS: "0" }, true, { enabled: true }],
+    ["DENOCAT_PROGRESS=0 beats enabled: true", { CI: undefined, DENOCAT_PROGRESS: "0" }, true, {
+      enabled: true,
+    }],
     ["enabled: false", QUIET_ENV, true, { enabled: false }],
   ];
   for (const [what, env, terminal, options] of cases) {
@@ -115,7 +120,11 @@ Deno.test("progress: silent when piped, when CI is set, with DENOCAT_PROGRESS=0,
     });
   }
   // Where CI is set, DENOCAT_PROGRESS=1 or enabled: true still draw on a terminal.
-  for (const [env, options] of [[{ CI: "1", DENOCAT_PROGRESS: "1" }, {}], [{ CI: "1" }, { enabled: true }]] as const) {
+  for (
+    const [env, options] of [[{ CI: "1", DENOCAT_PROGRESS: "1" }, {}], [{ CI: "1" }, {
+      enabled: true,
+    }]] as const
+  ) {
     withEnv(env, () => {
       const { writes, clock, make } = fake(true);
       const progress = make(options);
