@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { AbiFamily } from "../abi/layout.ts";
 import { findZig, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../native/toolchain.ts";
 import { emitCatalogue } from "./emit.ts";
+import { Progress } from "../native/progress.ts";
 import { CompileError, translateModule, type Translation } from "./translate.ts";
 
 export { CompileError };
@@ -36,6 +37,11 @@ export interface CompileOptions {
    * compiles, so a login node can build the catalogue of an ARM cluster.
    */
   target?: string;
+  /**
+   * Progress line on the terminal while the libraries build (default: shown on a terminal, not
+   * in CI, not with `DENOCAT_PROGRESS=0`); `false` silences it.
+   */
+  progress?: boolean;
 }
 
 /** One built library. */
@@ -198,14 +204,28 @@ export async function compileCatalogue(
   try {
     const source = join(work, `${name}.c`);
     await Deno.writeTextFile(source, code);
-    for (const abi of abis) {
-      await compileC(
-        source,
-        join(work, `${name}_${ABI_SUFFIX[abi]}.so`),
-        abi,
-        options.compiler,
-        options.target,
-      );
+    const progress = new Progress({
+      label: `compiling catalogue '${name}'`,
+      total: abis.length,
+      unit: abis.length === 1 ? "library" : "libraries",
+      delayMs: 1000,
+      ticking: true,
+      enabled: options.progress,
+    });
+    try {
+      for (const [built, abi] of abis.entries()) {
+        progress.update(built);
+        await compileC(
+          source,
+          join(work, `${name}_${ABI_SUFFIX[abi]}.so`),
+          abi,
+          options.compiler,
+          options.target,
+        );
+        progress.update(built + 1);
+      }
+    } finally {
+      progress.finish();
     }
     // Everything built: only now does anything appear in the output folder.
     await Deno.mkdir(out, { recursive: true });

@@ -37,6 +37,11 @@ export interface ProgressOptions {
   writer?: ProgressWriter;
   /** Clock in ms (default `performance.now`); tests pass a fake one. */
   now?: () => number;
+  /**
+   * Redraw on a timer too (every interval, until `finish`), so the elapsed time moves while one
+   * long piece of asynchronous work (a compiler run) is awaited. Only when the line is active.
+   */
+  ticking?: boolean;
   /** Formats counts (default: integers with thousands separators). */
   format?: (value: number) => string;
 }
@@ -102,6 +107,7 @@ export class Progress {
   #shown = false;
   #everShown = false;
   #finished = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
   /** Starts the clock; draws nothing yet. */
   constructor(options: ProgressOptions) {
@@ -111,6 +117,11 @@ export class Progress {
     this.#active = progressAllowed(this.#writer, options.enabled);
     this.#started = this.#now();
     this.#total = options.total;
+    if (this.#active && options.ticking) {
+      const timer = setInterval(() => this.update(this.#done), options.intervalMs ?? 250);
+      Deno.unrefTimer(timer); // a forgotten finish() must not keep the program alive
+      this.#timer = timer;
+    }
   }
 
   /** Whether this line can draw at all (a terminal, not silenced). */
@@ -125,7 +136,8 @@ export class Progress {
     const total = Math.max(this.#total, 0);
     const fraction = total > 0 ? Math.min(1, this.#done / total) : 0;
     const unit = this.#options.unit ? ` ${this.#options.unit}` : "";
-    const left = fraction > 0 && fraction < 1
+    // Below 2 % done an estimate is mostly noise (a download that has not started yet): none.
+    const left = fraction >= 0.02 && fraction < 1
       ? `, about ${formatDuration(elapsed * (1 - fraction) / fraction)} left`
       : "";
     return `${this.#options.label}: ${format(this.#done)}/${format(total)}${unit} ` +
@@ -172,6 +184,7 @@ export class Progress {
   finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    clearInterval(this.#timer);
     if (!this.#active || !this.#everShown) return;
     this.#draw(this.#now());
     this.#writer.writeSync(encoder.encode("\n"));

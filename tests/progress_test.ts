@@ -142,3 +142,23 @@ Deno.test("progress: durations read as seconds, minutes or hours", () => {
   assert.equal(formatDuration(3_725_000), "1 h 02 min");
   assert.equal(formatDuration(-5), "0.0 s");
 });
+
+Deno.test("progress: a ticking line redraws on its own while work is awaited, and stops at finish", async () => {
+  await new Promise<void>((done) => {
+    withEnv(QUIET_ENV, () => {
+      const { writes, make } = fake();
+      const progress = make({ ticking: true, intervalMs: 10, now: () => performance.now() });
+      progress.update(1);
+      setTimeout(() => {
+        const drawn = writes.length;
+        progress.finish();
+        const final = writes.length;
+        setTimeout(() => {
+          assert.ok(drawn >= 3, `expected several timer redraws in 80 ms, got ${drawn}`);
+          assert.equal(writes.length, final, "redrew after finish");
+          done();
+        }, 40);
+      }, 80);
+    });
+  });
+});
