@@ -6,7 +6,7 @@
  * It draws only on a terminal: never when stderr is piped or redirected, never when the `CI`
  * environment variable is set, and never when `DENOCAT_PROGRESS=0` (or an option says `false`).
  * Environment variables are read only where permission to read them is already granted, so a
- * progress line never causes a permission prompt; without that permission it stays silent.
+ * progress line never causes a permission prompt; without that permission they count as unset.
  *
  * @module
  */
