@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { catalogue, runCell } from "../mod.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
 import { VEGA_LITE_MIME } from "../plot/mod.ts";
+import { denoCommand } from "./support/deno.ts";
 
 /** Debian's Python: the one python3-nbconvert installs into (a pyenv `python3` on PATH may lack it). */
 const RUNNER_PYTHON = "/usr/bin/python3";
@@ -215,4 +216,40 @@ Deno.test({
     assert.equal(bars.length, 2, `${name}: expected 2 ratio bars, got ${bars.length}`);
     for (const bar of bars) assert.ok(Number.isFinite(bar.ratio) && bar.ratio > 0, `ratio ${bar.ratio}`);
   },
+});
+
+Deno.test("notebooks: the code of every notebook type-checks, including paths that cannot run here", async () => {
+  // Notebook 2's Arbor cells only run where Arbor is installed; `deno check` still sees them.
+  const folder = await Deno.makeTempDir({ prefix: "denocat-notebook-check-" });
+  try {
+    const files: string[] = [];
+    for await (const entry of Deno.readDir(NOTEBOOKS)) {
+      if (!entry.name.endsWith(".ipynb")) continue;
+      const notebook: Notebook = JSON.parse(await Deno.readTextFile(`${NOTEBOOKS}${entry.name}`));
+      const code = notebook.cells.filter((cell) => cell.cell_type === "code").map((cell) =>
+        joined(cell.source)
+      )
+        .join("\n")
+        // The cells import by paths relative to the notebook's folder: make them absolute here.
+        .replaceAll(
+          /from "(\.\.?\/[^"]+)"/g,
+          (_, path) => `from "${new URL(path, `file://${NOTEBOOKS}`).href}"`,
+        );
+      const file = `${folder}/${entry.name.replace(/\.ipynb$/, ".ts")}`;
+      await Deno.writeTextFile(file, `export {};\n${code}\n`);
+      files.push(file);
+    }
+    assert.equal(files.length, 3, "three notebooks");
+    const config = fileURLToPath(new URL("../deno.json", import.meta.url));
+    const checked = await denoCommand(["check", "--config", config, ...files], {
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(
+      checked.success,
+      `deno check of the notebooks' code:\n${new TextDecoder().decode(checked.stderr)}`,
+    );
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
 });
