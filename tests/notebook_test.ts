@@ -81,6 +81,10 @@ async function execute(name: string): Promise<{ notebook: Notebook; outputs: Out
       "--allow-errors", // write the file anyway, so that the failing cell is named below
       "--ExecutePreprocessor.kernel_name=deno",
       "--ExecutePreprocessor.timeout=600",
+      // nbclient waits only 4 s (by default) for a cell's last outputs after the kernel's reply, and
+      // then drops them silently; a busy machine renders a large plot's SVG slower than that.
+      "--ExecutePreprocessor.iopub_timeout=300",
+      "--ExecutePreprocessor.raise_on_iopub_timeout=True",
       "--output",
       target,
       `${NOTEBOOKS}${name}`,
@@ -169,7 +173,8 @@ Deno.test({
           values.length === run.v.length && largestDifference(values, run.v) === 0
         );
       });
-      assert.ok(plotted, `${what}: no displayed plot shows this trace`);
+      const shown = specs.map((spec) => (spec.data as { values?: unknown[] })?.values?.length ?? 0);
+      assert.ok(plotted, `${what}: none of the ${specs.length} plots (rows: ${shown}) shows this trace`);
     }
     assert.ok(runs[0].spikes.length > 0, "the clamped cell spikes");
     assert.ok(
