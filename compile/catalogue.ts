@@ -198,6 +198,11 @@ export async function compileCatalogue(
       "target and compiler exclude each other: pass the target in your compiler command",
     );
   }
+  if (options.progress !== undefined && typeof options.progress !== "boolean") {
+    throw new CompileError(
+      `compileCatalogue: progress must be true or false, got ${typeof options.progress}`,
+    );
+  }
   const { name, code, translation } = await generateCatalogueSource(module, options);
   const out = resolve(options.out ?? ".");
   const work = await Deno.makeTempDir({ prefix: "denocat-compile-" });

@@ -586,6 +586,9 @@ export class Host {
     const until = finite("run: until (ms)", options.until);
     const dt = finite("run: dt (ms)", options.dt);
     if (!(dt > 0)) throw new RangeError(`run: dt must be > 0 ms, got ${dt}`);
+    const showProgress = options.progress === undefined
+      ? undefined
+      : boolean("run: progress", options.progress, true);
     if (this.#failedRun) {
       throw new Error(
         "the previous run stopped on an error, so mechanism states are not trustworthy: call reset() first",
@@ -616,7 +619,7 @@ export class Host {
         total: capacity - 2,
         unit: "steps",
         delayMs: 2000,
-        enabled: options.progress,
+        enabled: showProgress,
       })
       : undefined;
     let steps = 0;

@@ -55,3 +55,13 @@ Deno.test("epochs: a run over three epochs equals the same epochs run by hand, w
   assert.ok(peak > 0, "still spiking in the last epoch");
   cat.close();
 });
+
+Deno.test("epochs: run({ progress }) takes only true or false", async () => {
+  const cat = await catalogue({ mechanisms: [PointwiseHH] });
+  using host = await hhHost(cat);
+  assert.throws(
+    () => host.run({ until: 1, dt: 0.025, progress: "no" as unknown as boolean }),
+    /run: progress must be true or false, got/,
+  );
+  cat.close();
+});
