@@ -616,7 +616,7 @@ export class Host {
     const progress = ends.length > 1
       ? new Progress({
         label: "host run",
-        total: capacity - 2,
+        total: Math.round((until - now) / dt), // the C side's count can differ by one: corrected below
         unit: "steps",
         delayMs: 2000,
         enabled: showProgress,
@@ -637,6 +637,7 @@ export class Host {
         steps += this.#call(result, "running");
         progress?.update(steps); // between epochs: no hook is running
       }
+      progress?.update(steps, steps);
     } finally {
       progress?.finish();
     }

@@ -108,6 +108,7 @@ export class Progress {
   #everShown = false;
   #finished = false;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #lastText = "";
 
   /** Starts the clock; draws nothing yet. */
   constructor(options: ProgressOptions) {
@@ -163,7 +164,9 @@ export class Progress {
     } catch {
       // not a console Deno can measure (a fake terminal): draw the whole line
     }
-    this.#writer.writeSync(encoder.encode(CLEAR_LINE + text));
+    // The same text again (finish right after an update) would only flicker.
+    if (!(this.#shown && text === this.#lastText)) this.#writer.writeSync(encoder.encode(CLEAR_LINE + text));
+    this.#lastText = text;
     this.#lastDraw = now;
     this.#shown = true;
     this.#everShown = true;

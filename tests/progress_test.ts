@@ -93,8 +93,10 @@ Deno.test("progress: finish draws the final line and a newline, but only if the 
       "\r\x1b[Khost run: 1,000/1,000 steps (100%), 2.0 s elapsed",
       "\n",
     ]);
+    const written = long.writes.length;
+    long.clock.now += 1000;
     slow.update(1000);
-    assert.equal(long.writes.length, 5, "drew after finish");
+    assert.equal(long.writes.length, written, "drew after finish");
   });
 });
 
@@ -144,21 +146,66 @@ Deno.test("progress: durations read as seconds, minutes or hours", () => {
 });
 
 Deno.test("progress: a ticking line redraws on its own while work is awaited, and stops at finish", async () => {
-  await new Promise<void>((done) => {
-    withEnv(QUIET_ENV, () => {
-      const { writes, make } = fake();
-      const progress = make({ ticking: true, intervalMs: 10, now: () => performance.now() });
-      progress.update(1);
-      setTimeout(() => {
-        const drawn = writes.length;
-        progress.finish();
-        const final = writes.length;
-        setTimeout(() => {
-          assert.ok(drawn >= 3, `expected several timer redraws in 80 ms, got ${drawn}`);
-          assert.equal(writes.length, final, "redrew after finish");
-          done();
-        }, 40);
-      }, 80);
-    });
-  });
+  const saved = { CI: Deno.env.get("CI"), DENOCAT_PROGRESS: Deno.env.get("DENOCAT_PROGRESS") };
+  Deno.env.delete("CI");
+  Deno.env.delete("DENOCAT_PROGRESS");
+  try {
+    const { writes, make } = fake();
+    let clock = 0;
+    // A clock that moves a second per reading, so that every redraw has new text to draw.
+    const progress = make({ ticking: true, intervalMs: 10, now: () => (clock += 1000) });
+    progress.update(1);
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(100);
+    const drawn = writes.length;
+    progress.finish();
+    const final = writes.length;
+    await sleep(50);
+    assert.ok(drawn >= 3, `expected several timer redraws in 100 ms, got ${drawn}`);
+    assert.equal(writes.length, final, "redrew after finish");
+  } finally {
+    for (const [k, v] of Object.entries(saved)) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
+});
+
+const LONG_RUN = new URL("./support/long_run.ts", import.meta.url).pathname;
+const SCRIPT = "/usr/bin/script"; // util-linux: runs a command on a pseudo-terminal
+const hasScript = await Deno.stat(SCRIPT).then(() => true, () => false);
+if (!hasScript) console.log(`skip the terminal progress test: no ${SCRIPT} (util-linux) to make a terminal`);
+
+Deno.test({
+  name: "progress: a long host run draws the line on a terminal, and nothing when stderr is piped",
+  ignore: !hasScript,
+  async fn() {
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    // `script` gives the child a terminal; stdout and stderr both come back through the pty.
+    const env = { CI: "", DENOCAT_PROGRESS: "" }; // empty counts as unset: CI's own CI=true must not silence it
+    const command = `${Deno.execPath()} run -A ${LONG_RUN}`;
+    const onTerminal = await new Deno.Command(SCRIPT, {
+      args: ["-qec", command, "/dev/null"],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const terminal = decode(onTerminal.stdout);
+    assert.ok(onTerminal.success, terminal + decode(onTerminal.stderr));
+    assert.match(
+      terminal,
+      /host run: 2,048\/3,072 steps \(67%\), [\d.]+ s elapsed, about [\d.]+ s left/,
+    );
+    assert.match(terminal, /\r\x1b\[Khost run: 3,072\/3,072 steps \(100%\), [\d.]+ s elapsed\r?\n/);
+
+    const piped = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", LONG_RUN],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(piped.success, decode(piped.stderr));
+    assert.doesNotMatch(decode(piped.stderr), /host run/, "drew progress into a pipe");
+    // Same numbers either way: the epochs do not depend on the terminal.
+    const line = (text: string) => text.match(/steps \d+ v \S+/)?.[0].replace(/\x1b\[[0-9;]*m/g, "");
+    assert.equal(line(terminal), line(decode(piped.stdout)));
+    assert.ok(line(terminal)?.startsWith("steps 3072 "), line(terminal));
+  },
 });
