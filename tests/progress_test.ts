@@ -193,6 +193,7 @@ Deno.test({
       terminal,
       /host run: 2,048\/3,072 steps \(67%\), [\d.]+ s elapsed, about [\d.]+ s left/,
     );
+    // deno-lint-ignore no-control-regex -- the terminal's erase-line sequence is what is checked
     assert.match(terminal, /\r\x1b\[Khost run: 3,072\/3,072 steps \(100%\), [\d.]+ s elapsed\r?\n/);
 
     const piped = await new Deno.Command(Deno.execPath(), {
@@ -204,6 +205,7 @@ Deno.test({
     assert.ok(piped.success, decode(piped.stderr));
     assert.doesNotMatch(decode(piped.stderr), /host run/, "drew progress into a pipe");
     // Same numbers either way: the epochs do not depend on the terminal.
+    // deno-lint-ignore no-control-regex -- strips the colours Deno's console.log adds on a terminal
     const line = (text: string) => text.match(/steps \d+ v \S+/)?.[0].replace(/\x1b\[[0-9;]*m/g, "");
     assert.equal(line(terminal), line(decode(piped.stdout)));
     assert.ok(line(terminal)?.startsWith("steps 3072 "), line(terminal));
