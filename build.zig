@@ -1,6 +1,6 @@
 // Builds denocat's native libraries with zig 0.11 (the API of that release):
 //   libdenocat.so                  the trampoline catalogue (c/denocat.c)
-//   libdenocat_host.so             the native ABI test host (c/host.c)
+//   libdenocat_host.so             the native ABI test host (c/host/*.c)
 //   libdenocat_reference_abi6.so   hand-written C mechanisms, ABI 0.6 layout (c/reference.c)
 //   libdenocat_reference_abi7.so   the same, ABI 0.7 layout
 // `deno task build` runs `zig build -Doptimize=ReleaseFast`; output lands in zig-out/lib.
@@ -10,6 +10,20 @@ const std = @import("std");
 
 // -ffp-contract=off: Arbor's release builds target baseline x86-64 (no FMA), so a contracted
 // a*b+c would round differently from Arbor; we keep every operation separately rounded.
+// The parts of the native test host, in the order of c/host/internal.h. tests/layout_test.ts checks
+// that this list is exactly the .c files of c/host/ (the sanitizer builds read that folder).
+const host_sources = [_][]const u8{
+    "c/host/helpers.c",
+    "c/host/create.c",
+    "c/host/load.c",
+    "c/host/place.c",
+    "c/host/stimuli.c",
+    "c/host/random.c",
+    "c/host/instantiate.c",
+    "c/host/group.c",
+    "c/host/step.c",
+};
+
 const c_flags = [_][]const u8{ "-std=c11", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-fno-fast-math" };
 
 pub fn build(b: *std.Build) void {
@@ -28,7 +42,7 @@ pub fn build(b: *std.Build) void {
     b.installArtifact(catalogue);
 
     const host = b.addSharedLibrary(.{ .name = "denocat_host", .target = target, .optimize = optimize });
-    host.addCSourceFiles(&.{"c/host.c"}, &c_flags);
+    host.addCSourceFiles(&host_sources, &c_flags);
     host.linkLibC();
     host.strip = strip;
     b.installArtifact(host);

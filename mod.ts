@@ -73,12 +73,10 @@ export type {
   IonViews,
 };
 export type { IntegrationMethod, KernelName, MechanismKind, MechanismSpec };
-export {
-  type CompiledCatalogue,
-  type CompiledLibrary,
-  CompileError,
-  type CompileOptions,
-} from "./compile/catalogue.ts";
+export type { CompiledCatalogue, CompiledLibrary, CompileOptions } from "./compile/catalogue.ts";
+// From kernels/source.ts, not compile/: a value re-export from compile/ would load the compiler
+// with mod.ts (and close the cycle mod.ts -> compile/ -> compile/translate.ts -> mod.ts).
+export { CompileError } from "./kernels/source.ts";
 export {
   type CatalogueSource,
   type CvOptions,
@@ -482,7 +480,7 @@ function describeName(definition: unknown): string {
 function checkDefaultRegistryOpen(name: string): void {
   if (defaultCatalogue !== undefined) {
     throw new Error(
-      `mechanism '${name}' was declared after catalogue() or build() built the default catalogue; ` +
+      `mechanism '${name}' was declared after catalogue() or cataloguePath() built the default catalogue; ` +
         `declare every mechanism first, or pass it explicitly: catalogue({ mechanisms: [...] })`,
     );
   }
@@ -830,14 +828,29 @@ export async function catalogue(options: CatalogueOptions = {}): Promise<Catalog
 }
 
 /**
- * Builds the catalogue (as `catalogue()`) and returns the path of its library.
+ * Makes the catalogue (as `catalogue()`) and returns the path of its library, for Arbor's
+ * `load_catalogue`.
+ *
+ * @example
+ * ```ts
+ * import { cataloguePath } from "./mod.ts";
+ * const path = await cataloguePath(); // for arbor.load_catalogue(path)
+ * ```
+ */
+export async function cataloguePath(options: CatalogueOptions = {}): Promise<string> {
+  return (await catalogue(options)).path;
+}
+
+/**
+ * The old name of {@link cataloguePath}.
+ *
+ * @deprecated Use `cataloguePath()`: "build" also names `deno task build:native` (zig) and
+ * compiled mode (`compileCatalogue`).
  *
  * @example
  * ```ts
  * import { build } from "./mod.ts";
- * const path = await build(); // for arbor.load_catalogue(path)
+ * const path = await build(); // the same as cataloguePath()
  * ```
  */
-export async function build(options: CatalogueOptions = {}): Promise<string> {
-  return (await catalogue(options)).path;
-}
+export const build: (options?: CatalogueOptions) => Promise<string> = cataloguePath;

@@ -158,6 +158,19 @@ export const ION_FLAG = {
   verifyValence: 1 << 8,
 } as const;
 
+/**
+ * The range Arbor is given for a field. An unbounded side (±Infinity in a declaration) becomes
+ * ∓DBL_MAX, as Arbor's documentation recommends for arb_field_info. The one place of this rule:
+ * live catalogues pass the result to `denocat_add_field`, compiled catalogues print it.
+ */
+export function arbFieldRange(range: readonly [number, number]): [number, number] {
+  const [low, high] = range;
+  // A range that holds no finite value ([inf, x], [x, -inf]) passes unchanged, so that
+  // c/denocat.c rejects it with the bounds the user wrote.
+  if (low === Infinity || high === -Infinity) return [low, high];
+  return [low === -Infinity ? -Number.MAX_VALUE : low, high === Infinity ? Number.MAX_VALUE : high];
+}
+
 /** `arb_mechanism_kind` values. */
 export const KIND: Readonly<Record<MechanismKind, number>> = {
   point: 1,

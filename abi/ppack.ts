@@ -20,6 +20,7 @@
  */
 import { type AbiFamily, ION_STATE, PPACK } from "./layout.ts";
 import type { IonSpec, MechanismSpec } from "../model/spec.ts";
+import { ionNames } from "../model/names.ts";
 
 const View = Deno.UnsafePointerView;
 
@@ -68,16 +69,16 @@ export interface IonViews {
 
 /** The names under which an ion's views appear on the ppack object, e.g. `ina`, `nai`, `indexNa`. */
 export function ionViewNames(ion: string): Record<keyof IonViews, string> {
-  const capital = ion.charAt(0).toUpperCase() + ion.slice(1);
+  const names = ionNames(ion);
   return {
-    currentDensity: `i${ion}`,
-    conductivity: `g${ion}`,
-    reversalPotential: `e${ion}`,
-    internalConcentration: `${ion}i`,
-    externalConcentration: `${ion}o`,
-    diffusiveConcentration: `${ion}d`,
-    charge: `valence${capital}`,
-    index: `index${capital}`,
+    currentDensity: names.current,
+    conductivity: names.conductance,
+    reversalPotential: names.reversal,
+    internalConcentration: names.internal,
+    externalConcentration: names.external,
+    diffusiveConcentration: names.diffusive,
+    charge: names.valence,
+    index: names.index,
   };
 }
 

@@ -254,10 +254,10 @@ int32_t denocat_add_field(uint32_t index, uint32_t section, const char* name, co
   f->unit = strdup(unit);
   if (f->name == NULL || f->unit == NULL) return fail("out of memory");
   f->default_value = default_value;
-  /* Arbor checks user values against the range: infinite bounds would be fine, but the doc
-   * recommends +-DBL_MAX, which is what an unbounded range turns into. */
-  f->range_low = isinf(range_low) ? -__DBL_MAX__ : range_low;
-  f->range_high = isinf(range_high) ? __DBL_MAX__ : range_high;
+  /* Stored as given: TypeScript has already turned an unbounded side into -+DBL_MAX
+   * (arbFieldRange in abi/layout.ts, the one place of that rule). */
+  f->range_low = range_low;
+  f->range_high = range_high;
   return (int32_t)s->n_fields[section]++;
 }
 

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { ION_FLAG, KIND } from "../abi/layout.ts";
+import { arbFieldRange, ION_FLAG, KIND, type MechanismKind } from "../abi/layout.ts";
 import type { FieldSpec } from "../model/spec.ts";
 import { cComment as comment, cHookName, cNumber, printCHook } from "../kernels/c.ts";
 import type { TranslatedMechanism, Translation } from "./translate.ts";
@@ -37,49 +37,47 @@ export function cString(text: string): string {
 
 function fieldTable(name: string, fields: FieldSpec[]): string[] {
   if (fields.length === 0) return [];
-  // As c/denocat.c does: an unbounded (infinite) bound becomes -DBL_MAX / DBL_MAX.
-  const low = (x: number) => (Number.isFinite(x) || Number.isNaN(x) ? cNumber(x) : "-DBL_MAX");
-  const high = (x: number) => (Number.isFinite(x) || Number.isNaN(x) ? cNumber(x) : "DBL_MAX");
   return [
     `static const arb_field_info ${name}[] = {`,
     ...fields.map((f, k) =>
-      `    {${cString(f.name)}, ${cString(f.unit)}, ${cNumber(f.defaultValue)}, ${low(f.range[0])}, ${
-        high(f.range[1])
+      `    {${cString(f.name)}, ${cString(f.unit)}, ${cNumber(f.defaultValue)}, ${
+        arbFieldRange(f.range).map(cNumber).join(", ")
       }}, /* [${k}] ${comment(f.key)}${f.assigned ? " (assigned)" : ""} */`
     ),
     "};",
   ];
 }
 
-const KIND_C: Record<string, string> = {
-  point: "arb_mechanism_kind_point",
-  density: "arb_mechanism_kind_density",
-  reversal_potential: "arb_mechanism_kind_reversal_potential",
-  gap_junction: "arb_mechanism_kind_gap_junction",
-  voltage: "arb_mechanism_kind_voltage",
-};
+/** The C enumerator of a kind: KIND's keys are Arbor's names (tests/mirrors_test.ts checks them). */
+export function kindEnumerator(kind: MechanismKind): string {
+  return `arb_mechanism_kind_${kind}`;
+}
+
+/** The arb_ion_info field of an ION_FLAG flag: its name in snake case (`readValence` -> `read_valence`). */
+export function ionInfoField(flag: keyof typeof ION_FLAG): string {
+  return flag.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** Flags that arb_ion_info has only from ABI 0.7 on (checked against the C layout table). */
+export const ION_FLAGS_FROM_ABI7: ReadonlySet<keyof typeof ION_FLAG> = new Set([
+  "readIntConcentration",
+  "readExtConcentration",
+]);
 
 function ionTable(m: TranslatedMechanism): string[] {
   if (m.plan.spec.ions.length === 0) return [];
-  const flag = (flags: number, bit: number) => (flags & bit ? "true" : "false");
   const lines = [`static const ion_info ${m.prefix}_ions[] = {`];
   for (const ion of m.plan.spec.ions) {
-    const f = ion.flags;
-    lines.push(
-      `    {.name = ${cString(ion.name)},`,
-      `     .write_int_concentration = ${flag(f, ION_FLAG.writeIntConcentration)},`,
-      `     .write_ext_concentration = ${flag(f, ION_FLAG.writeExtConcentration)},`,
-      `#if DENOCAT_COMPILED_ABI == 7`,
-      `     .read_int_concentration = ${flag(f, ION_FLAG.readIntConcentration)},`,
-      `     .read_ext_concentration = ${flag(f, ION_FLAG.readExtConcentration)},`,
-      `#endif`,
-      `     .use_diff_concentration = ${flag(f, ION_FLAG.useDiffConcentration)},`,
-      `     .write_rev_potential = ${flag(f, ION_FLAG.writeRevPotential)},`,
-      `     .read_rev_potential = ${flag(f, ION_FLAG.readRevPotential)},`,
-      `     .read_valence = ${flag(f, ION_FLAG.readValence)},`,
-      `     .verify_valence = ${flag(f, ION_FLAG.verifyValence)},`,
-      `     .expected_valence = ${ion.expectedValence}},`,
-    );
+    lines.push(`    {.name = ${cString(ion.name)},`);
+    let inAbi7Block = false;
+    for (const [flag, bit] of Object.entries(ION_FLAG) as [keyof typeof ION_FLAG, number][]) {
+      const abi7Only = ION_FLAGS_FROM_ABI7.has(flag);
+      if (abi7Only !== inAbi7Block) lines.push(abi7Only ? "#if DENOCAT_COMPILED_ABI == 7" : "#endif");
+      inAbi7Block = abi7Only;
+      lines.push(`     .${ionInfoField(flag)} = ${ion.flags & bit ? "true" : "false"},`);
+    }
+    if (inAbi7Block) lines.push("#endif");
+    lines.push(`     .expected_valence = ${ion.expectedValence}},`);
   }
   lines.push("};");
   return lines;
@@ -137,7 +135,7 @@ function emitMechanism(m: TranslatedMechanism): string[] {
     `      .abi_version = ARB_ABI_VERSION_VALUE,`,
     `      .fingerprint = fingerprint,`,
     `      .name = ${cString(spec.name)},`,
-    `      .kind = ${KIND_C[spec.kind]}, /* ${KIND[spec.kind]} */`,
+    `      .kind = ${kindEnumerator(spec.kind)}, /* ${KIND[spec.kind]} */`,
     `      .is_linear = ${spec.isLinear},`,
     `      .has_post_events = ${spec.hasPostEvents},`,
     `      .globals = ${globals},`,

@@ -9,6 +9,7 @@
  */
 import { ION_FLAG } from "../abi/layout.ts";
 import type { MechanismSpec } from "../model/spec.ts";
+import { ionNames } from "../model/names.ts";
 
 /** Names of the kernels a pointwise mechanism may define. */
 export type KernelName =
@@ -59,16 +60,9 @@ export function ionScopeNames(
   current: string;
   conductance: string;
 } {
-  const capital = ion.charAt(0).toUpperCase() + ion.slice(1);
-  return {
-    reversal: `e${ion}`,
-    internal: `${ion}i`,
-    external: `${ion}o`,
-    diffusive: `${ion}d`,
-    valence: `valence${capital}`,
-    current: `i${ion}`,
-    conductance: `g${ion}`,
-  };
+  // The ppack's index<Ion> is not a scope key.
+  const { index: _index, ...scope } = ionNames(ion);
+  return scope;
 }
 
 /** Keys each kernel may return. */

@@ -14,12 +14,12 @@ import { join } from "node:path";
 import {
   ABI_CODE,
   type AbiFamily,
+  arbFieldRange,
   DISPATCH_REBIND,
   FAILURE,
   HOOK,
   HOOK_NAMES,
   type HookName,
-  ION_FLAG,
   KIND,
   MECHANISM_FLAG,
   SECTION,
@@ -178,8 +178,7 @@ export class LiveCatalogue {
             cString(field.name),
             cString(field.unit),
             field.defaultValue,
-            field.range[0],
-            field.range[1],
+            ...arbFieldRange(field.range),
           ),
           context,
         );
@@ -315,13 +314,4 @@ export function hookMask(hooks: Partial<Record<HookName, unknown>>): number {
   let mask = 0;
   for (const name of HOOK_NAMES) if (typeof hooks[name] === "function") mask |= 1 << HOOK[name];
   return mask;
-}
-
-/** Ion flags of an `@ion` declaration, as `denocat_add_ion` takes them. */
-export function ionFlags(options: Partial<Record<keyof typeof ION_FLAG, boolean>>): number {
-  let flags = 0;
-  for (const [name, bit] of Object.entries(ION_FLAG)) {
-    if (options[name as keyof typeof ION_FLAG]) flags |= bit;
-  }
-  return flags;
 }

@@ -155,7 +155,8 @@ export interface Placement {
   readonly count: number;
 }
 
-const PROBE = { voltage: 0, state: 1, ion: 2, current: 3 } as const;
+/** Probe kinds shared with `c/host.h` (HOST_PROBE_*; tests/mirrors_test.ts checks them). */
+export const PROBE = { voltage: 0, state: 1, ion: 2, current: 3 } as const;
 
 function perCv(
   value: PerCv | undefined,

@@ -93,13 +93,20 @@ function rethrowPermission(error: unknown, flag: string, what: string): never {
   throw error;
 }
 
-/** Whether `path` is a file; a missing read permission is an error naming `--allow-read`. */
-function isFile(path: string, readFlag = `--allow-read=${path}`): boolean {
+/**
+ * Whether `path` is a file; a missing read permission is an error naming `--allow-read` and saying
+ * `what` the read was for.
+ */
+export function isFile(
+  path: string,
+  readFlag = `--allow-read=${path}`,
+  what = "look for its native library",
+): boolean {
   try {
     return Deno.statSync(path).isFile;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) return false;
-    rethrowPermission(error, readFlag, `look for its native library`);
+    rethrowPermission(error, readFlag, what);
   }
 }
 

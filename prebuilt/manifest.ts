@@ -21,14 +21,14 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat.so",
-    size: 76744,
-    sha256: "ff1f6bb0b3c7571bdc1cc82e5292d1dda1f5edf841e52063b70be880ab200268",
+    size: 76680,
+    sha256: "3433cdea23f0a6743d4dd3d15037b4aadab15c67b8dea65d21715505c177d5f5",
   },
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat_host.so",
-    size: 59168,
-    sha256: "d89f8d15c1ef8586a7c9f23c25dbf3b74eacee2fddd2de053392145bd13a417f",
+    size: 58480,
+    sha256: "ebbad94741b91323438459c3fc3a0bff1bc2eb09fcc1546018411161cbdc11a1",
   },
   {
     target: "x86_64-linux-gnu",
@@ -45,14 +45,14 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat.so",
-    size: 69336,
-    sha256: "2ff164c6c7cd6c31a81e8cbcb17c7c4776431875b213c9b1465e63e35d9959f5",
+    size: 69288,
+    sha256: "e899a64a5868118a6a83dee898c6686f494d0c164ea8a1dfee9176cacbc16abb",
   },
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat_host.so",
-    size: 50968,
-    sha256: "e12896521cce4aaa6eb02276fe1299873753ff5e471484d12fb312ac59a085bd",
+    size: 51960,
+    sha256: "ed3f1a6699783329f37dea554ce11ef34ac8b8063bab1212f6827f1d59fdf8db",
   },
   {
     target: "aarch64-linux-gnu",
@@ -70,13 +70,13 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "x86_64-macos",
     file: "libdenocat.dylib",
     size: 218456,
-    sha256: "bd72074ae073cb23815e86a086eaae659891c7eec7e2d57a49246c39da1be6be",
+    sha256: "035186522f4b537a2e5e89d910e2030fa4234709ea848fd1ef3983138732a753",
   },
   {
     target: "x86_64-macos",
     file: "libdenocat_host.dylib",
-    size: 207464,
-    sha256: "360bd4ef66e4547fd624bd113fef4cab4feef722df519aec03425bce2db7dbd0",
+    size: 204496,
+    sha256: "c17e72617ea82441090a087c9e762fa4a8082c16cfbfa0c44a9821765529f446",
   },
   {
     target: "x86_64-macos",
@@ -94,13 +94,13 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "aarch64-macos",
     file: "libdenocat.dylib",
     size: 227280,
-    sha256: "53dd2d3f6569c2319d8b258f72c8d947640d8395d76a8a6dedf0e27e72396752",
+    sha256: "d3fc5e2e59838bf403af21c4fca100de35efc79a359b67bc67b1e1fdc6ab1a14",
   },
   {
     target: "aarch64-macos",
     file: "libdenocat_host.dylib",
-    size: 220360,
-    sha256: "2f89c1562d2a692062045858159aed8ac6c703638e65dc197dcba85179867601",
+    size: 221496,
+    sha256: "acfdbbd9df09132355e819d92a421f84f90b3ebfd23b2d9877a73f8672de8c56",
   },
   {
     target: "aarch64-macos",

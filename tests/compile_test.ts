@@ -403,7 +403,7 @@ Deno.test("the CLI parses its options", () => {
 Deno.test("generated catalogues built with gcc -fsanitize=address,undefined run clean on an ASan host", async () => {
   const folder = await Deno.makeTempDir({ prefix: "denocat-compile-asan-" });
   try {
-    await buildSanitizedLibrary("host.c", join(folder, "libdenocat_host.so"));
+    await buildSanitizedLibrary("host", join(folder, "libdenocat_host.so"));
     const compiler = ["gcc", ...SANITIZE_FLAGS, "-Wall", "-Wextra", "-Werror"];
     const portsAsan = await compileCatalogue(join(root, "examples/catalogue/mod.ts"), {
       out: folder,

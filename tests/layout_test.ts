@@ -1,25 +1,7 @@
 // The TypeScript layout table (abi/layout.ts) against what the compiled C library reports.
 import assert from "node:assert/strict";
 import { expectedLayout } from "../abi/layout.ts";
-import { openLibrary, resolveLibrary } from "../native/library.ts";
-import { CATALOGUE_SYMBOLS } from "../abi/symbols.ts";
-
-async function nativeLayout(): Promise<Map<string, number>> {
-  const library = openLibrary(await resolveLibrary("denocat", "DENOCAT_LIB"), CATALOGUE_SYMBOLS);
-  try {
-    const table = new Map<string, number>();
-    const base = library.symbols.denocat_layout_table()!;
-    for (let entry = 0;; entry++) {
-      const view = new Deno.UnsafePointerView(base);
-      const name = view.getPointer(entry * 16);
-      if (name === null) break;
-      table.set(Deno.UnsafePointerView.getCString(name), view.getUint32(entry * 16 + 8));
-    }
-    return table;
-  } finally {
-    library.close();
-  }
-}
+import { nativeLayout } from "./support/native_layout.ts";
 
 Deno.test("every TypeScript offset and constant equals the C library's", async () => {
   const native = await nativeLayout();

@@ -55,7 +55,7 @@ Deno.test("the host, registration, safety and fuzz tests pass with ASan + UBSan 
   const folder = await Deno.makeTempDir({ prefix: "denocat-asan-" });
   try {
     await buildSanitizedLibrary("denocat.c", join(folder, "libdenocat.so"));
-    await buildSanitizedLibrary("host.c", join(folder, "libdenocat_host.so"));
+    await buildSanitizedLibrary("host", join(folder, "libdenocat_host.so"));
     const output = await runDenoSanitized(
       [
         "test",

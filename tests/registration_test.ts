@@ -241,13 +241,13 @@ Deno.test("a class without @mechanism is refused by catalogue()", async () => {
 
 Deno.test("declaring after the default catalogue was built is a clear error", async () => {
   const script = `
-    import { build, CustomMechanism, mechanism } from ${
+    import { build, cataloguePath, CustomMechanism, mechanism } from ${
     JSON.stringify(new URL("../mod.ts", import.meta.url).href)
   };
     @mechanism({ name: "first" }) class First extends CustomMechanism { init() {} }
-    const path = await build();
-    const again = await build();
-    if (path !== again) throw new Error("build() must return the same default catalogue");
+    const path = await cataloguePath();
+    const again = await build(); // the deprecated alias
+    if (path !== again) throw new Error("build() must return the same default catalogue as cataloguePath()");
     try {
       @mechanism({ name: "late" }) class Late extends CustomMechanism { init() {} }
       console.log("no error");
@@ -267,6 +267,6 @@ Deno.test("declaring after the default catalogue was built is a clear error", as
   assert.ok(success, new TextDecoder().decode(stderr));
   assert.match(
     new TextDecoder().decode(stdout),
-    /mechanism 'late' was declared after catalogue\(\) or build\(\) built the default catalogue/,
+    /mechanism 'late' was declared after catalogue\(\) or cataloguePath\(\) built the default catalogue/,
   );
 });

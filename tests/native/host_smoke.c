@@ -1,5 +1,5 @@
 /*
- * host_smoke.c — drives the native host (c/host.c) with the mini catalogue and checks that it
+ * host_smoke.c — drives the native host (c/host/) with the mini catalogue and checks that it
  * behaves as docs/abi.md describes: loading checks, call order, physics of a leak, events,
  * clamps, detectors, ions (support, 0.6/0.7 allocation, masked concentrations), reversal
  * potentials, random numbers, post events, coalescing of point mechanisms (multiplicity), and

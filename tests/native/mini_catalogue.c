@@ -1,5 +1,5 @@
 /*
- * mini_catalogue.c — a tiny hand-written Arbor catalogue for testing the native host (c/host.c).
+ * mini_catalogue.c — a tiny hand-written Arbor catalogue for testing the native host (c/host/).
  *
  * Build one library per layout family: -DMINI_ABI=6 or -DMINI_ABI=7. -DMINI_BROKEN=1 builds a
  * deliberately invalid variant (leak's write_ions is NULL) that the host must refuse at load.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the native host (c/host.c), the mini catalogue and the smoke test with AddressSanitizer
+# Builds the native host (c/host/*.c), the mini catalogue and the smoke test with AddressSanitizer
 # and UndefinedBehaviorSanitizer (LeakSanitizer included), then runs the smoke test for both ABI
 # families. Exits nonzero on any build failure, failed check or sanitizer report.
 #
@@ -15,6 +15,7 @@ trap 'rm -rf "$work"' EXIT
 warnings=(-std=c11 -Wall -Wextra -Werror -ffp-contract=off)
 sanitize=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 includes=(-I"$root/c")
+host_sources=("$root"/c/host/*.c)
 
 for abi in 6 7; do
   "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared -DMINI_ABI=$abi \
@@ -25,19 +26,19 @@ done
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared -DMINI_ABI=6 -DMINI_BROKEN=1 \
   "$here/mini_catalogue.c" -o "$work/libmini_broken_abi6.so" -lm
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" \
-  "$root/c/host.c" "$here/host_smoke.c" -o "$work/host_smoke" -ldl -lpthread -lm
+  "${host_sources[@]}" "$here/host_smoke.c" -o "$work/host_smoke" -ldl -lpthread -lm
 # The trampoline catalogue itself, driven by a C stand-in for the JS dispatcher.
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared \
   "$root/c/denocat.c" -o "$work/libdenocat.so" -lpthread -lm
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" \
-  "$root/c/host.c" "$here/trampoline_smoke.c" -o "$work/trampoline_smoke" -ldl -lpthread -lm
+  "${host_sources[@]}" "$here/trampoline_smoke.c" -o "$work/trampoline_smoke" -ldl -lpthread -lm
 # The hand-written reference catalogues, loaded by the same smoke host as a real catalogue.
 for abi in 6 7; do
   "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared -DDENOCAT_REFERENCE_ABI=$abi \
     "$root/c/reference.c" -o "$work/libreference_abi$abi.so" -lm
 done
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" \
-  "$root/c/host.c" "$here/reference_smoke.c" -o "$work/reference_smoke" -ldl -lpthread -lm
+  "${host_sources[@]}" "$here/reference_smoke.c" -o "$work/reference_smoke" -ldl -lpthread -lm
 
 # LeakSanitizer is on by default with ASan on Linux; say so explicitly. Catalogue libraries are
 # never dlclose'd (as in Arbor), which LSan does not count as a leak.

@@ -23,7 +23,17 @@ function gcc(args: string[]): Promise<Deno.CommandOutput> {
   return new Deno.Command("gcc", { args, stdout: "piped", stderr: "piped" }).output();
 }
 
-/** Builds one of c/*.c as a sanitized shared library at `output`. */
+/** The C files of `c/<source>`: the file itself, or every `.c` file of a folder (`host` is c/host/). */
+export function cSources(source: string): string[] {
+  const path = join(ROOT, "c", source);
+  if (!Deno.statSync(path).isDirectory) return [path];
+  return [...Deno.readDirSync(path)]
+    .filter((entry) => entry.isFile && entry.name.endsWith(".c"))
+    .map((entry) => join(path, entry.name))
+    .sort();
+}
+
+/** Builds `c/<source>` (a .c file, or a folder such as `host`) as a sanitized shared library at `output`. */
 export async function buildSanitizedLibrary(source: string, output: string): Promise<void> {
   const built = await gcc([
     ...SANITIZE_FLAGS,
@@ -32,7 +42,7 @@ export async function buildSanitizedLibrary(source: string, output: string): Pro
     `-I${join(ROOT, "c")}`,
     "-fPIC",
     "-shared",
-    join(ROOT, "c", source),
+    ...cSources(source),
     "-o",
     output,
     "-ldl",

@@ -1,0 +1,104 @@
+// Tables that repeat another table, checked against their source of truth so that drift fails here.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cSources, ROOT } from "./support/sanitizers.ts";
+import { nativeLayout } from "./support/native_layout.ts";
+import { ARBOR_VIEW_LAYOUT } from "./support/arbor_view.ts";
+import { HOOK, type HookName, ION_FLAG, KIND, type MechanismKind } from "../abi/layout.ts";
+import { PROBE } from "../live/host.ts";
+import { ION_FLAGS_FROM_ABI7, ionInfoField, kindEnumerator } from "../compile/emit.ts";
+import { ionViewNames } from "../abi/ppack.ts";
+import { ionScopeNames } from "../kernels/rules.ts";
+import { ionNames } from "../model/names.ts";
+
+Deno.test("build.zig builds exactly the .c files of c/host/ (the sanitizer builds read the folder)", () => {
+  const buildZig = Deno.readTextFileSync(join(ROOT, "build.zig"));
+  const list = /const host_sources = \[_\]\[\]const u8\{([^}]*)\}/.exec(buildZig);
+  assert.ok(list, "build.zig has no host_sources list");
+  const listed = [...list[1].matchAll(/"([^"]+)"/g)].map((match) => join(ROOT, match[1])).sort();
+  assert.deepEqual(listed, cSources("host"), "build.zig host_sources differs from c/host/*.c");
+});
+
+const cText = (file: string) => Deno.readTextFileSync(join(ROOT, "c", file));
+
+/** `#define <prefix><NAME> <integer>` lines of a C file, as NAME -> value. */
+function defines(file: string, prefix: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const match of cText(file).matchAll(new RegExp(`^#define ${prefix}(\\w+) (\\d+)\\b`, "gm"))) {
+    found.set(match[1], Number(match[2]));
+  }
+  return found;
+}
+
+/** `computeCurrents` -> `COMPUTE_CURRENTS`. */
+const macroCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
+
+Deno.test("HOOK (abi/layout.ts) equals HOST_HOOK_* of c/host.h and DENOCAT_HOOK_* of c/denocat.h", () => {
+  for (const [file, prefix] of [["host.h", "HOST_HOOK_"], ["denocat.h", "DENOCAT_HOOK_"]]) {
+    const c = defines(file, prefix);
+    c.delete("COUNT");
+    assert.deepEqual(
+      new Map(Object.entries(HOOK).map(([name, value]) => [macroCase(name), value])),
+      c,
+      `${prefix}* in c/${file} differ from HOOK`,
+    );
+  }
+});
+
+Deno.test("PROBE (live/host.ts) equals HOST_PROBE_* of c/host.h", () => {
+  assert.deepEqual(
+    new Map(Object.entries(PROBE).map(([name, value]) => [macroCase(name), value])),
+    defines("host.h", "HOST_PROBE_"),
+  );
+});
+
+Deno.test("hook_names in c/denocat.c are the hook names users write, in HOOK order", () => {
+  const table = /static const char\* hook_names\[DENOCAT_HOOK_COUNT\] = \{([^}]*)\}/.exec(cText("denocat.c"));
+  assert.ok(table, "c/denocat.c has no hook_names table");
+  const inC = [...table[1].matchAll(/"(\w+)"/g)].map((match) => match[1]);
+  const inTs = (Object.entries(HOOK) as [HookName, number][]).sort((a, b) => a[1] - b[1]).map(([name]) =>
+    name
+  );
+  assert.deepEqual(inC, inTs);
+});
+
+Deno.test("KIND (abi/layout.ts) and compile/emit.ts's kind enumerators equal c/arbor_abi.h's enum", () => {
+  const inC = new Map<string, number>();
+  for (const match of cText("arbor_abi.h").matchAll(/^\s*(arb_mechanism_kind_\w+) = (\d+),/gm)) {
+    inC.set(match[1], Number(match[2]));
+  }
+  assert.ok(inC.size >= 5, "no arb_mechanism_kind enum found in c/arbor_abi.h");
+  for (const [kind, value] of Object.entries(KIND) as [MechanismKind, number][]) {
+    assert.equal(inC.get(kindEnumerator(kind)), value, `${kindEnumerator(kind)} in c/arbor_abi.h`);
+  }
+});
+
+Deno.test("compile/emit.ts's arb_ion_info fields exist in the C structs of each ABI", async () => {
+  const native = await nativeLayout();
+  for (const flag of Object.keys(ION_FLAG) as (keyof typeof ION_FLAG)[]) {
+    const field = ionInfoField(flag);
+    assert.ok(native.has(`arb_ion_info_v07.${field}`), `arb_ion_info_v07 has no ${field}`);
+    assert.equal(
+      native.has(`arb_ion_info_v06.${field}`),
+      !ION_FLAGS_FROM_ABI7.has(flag),
+      `arb_ion_info_v06.${field}: ION_FLAGS_FROM_ABI7 is wrong`,
+    );
+  }
+});
+
+Deno.test("tests/support/arbor_view.ts offsets equal the C library's layout table", async () => {
+  const native = await nativeLayout();
+  for (const [name, value] of Object.entries(ARBOR_VIEW_LAYOUT)) {
+    assert.equal(native.get(name), value, `${name}: arbor_view.ts says ${value}, C says ${native.get(name)}`);
+  }
+});
+
+Deno.test("ionViewNames (ppack) and ionScopeNames (kernels) are the one list of model/names.ts", () => {
+  const names = ionNames("ca");
+  assert.deepEqual(new Set(Object.values(ionViewNames("ca"))), new Set(Object.values(names)));
+  assert.deepEqual(
+    new Set(Object.values(ionScopeNames("ca"))),
+    new Set(Object.values(names).filter((name) => name !== names.index)),
+  );
+  assert.equal(names.valence, "valenceCa");
+});
