@@ -174,6 +174,23 @@ function usageText(libraries: CompiledLibrary[]): string {
   return lines.join("\n");
 }
 
+/** Refuses an output folder that cannot be one (an existing file), before any work is done. */
+async function checkOutputFolder(out: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(out);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return; // created after compiling
+    throw error;
+  }
+  if (!info.isDirectory) {
+    throw new CompileError(
+      `the output ${out} is a file, not a folder: -o names the folder that receives the catalogue ` +
+        `(<name>.c and <name>_abi06/07.so; created if missing). Give a folder, or choose the file names with --name`,
+    );
+  }
+}
+
 /**
  * Compiles every pointwise mechanism of a module into one native Arbor catalogue per ABI family.
  * Throws `CompileError` (and writes nothing) when a kernel leaves the compiled subset or the C
@@ -203,8 +220,9 @@ export async function compileCatalogue(
       `compileCatalogue: progress must be true or false, got ${typeof options.progress}`,
     );
   }
-  const { name, code, translation } = await generateCatalogueSource(module, options);
   const out = resolve(options.out ?? ".");
+  await checkOutputFolder(out);
+  const { name, code, translation } = await generateCatalogueSource(module, options);
   const work = await Deno.makeTempDir({ prefix: "denocat-compile-" });
   try {
     const source = join(work, `${name}.c`);

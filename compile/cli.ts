@@ -41,18 +41,37 @@ export function parseArguments(args: string[]): { module: string; options: Compi
   return { module, options };
 }
 
-if (import.meta.main) {
+/**
+ * Runs the command line `args`; returns the exit code: 0, 1 for an error, 2 for a usage error.
+ * `program` names the command in messages (`denocat compile` when run from `cli.ts`).
+ */
+export async function main(args: string[], program = "deno task catalogue"): Promise<number> {
+  const named = (text: string) => text.replaceAll("deno task catalogue", program);
+  if (args.includes("-h") || args.includes("--help")) {
+    console.log(named(USAGE));
+    return 0;
+  }
+  let parsed: ReturnType<typeof parseArguments>;
   try {
-    const { module, options } = parseArguments(Deno.args);
-    const result = await compileCatalogue(module, options);
+    parsed = parseArguments(args);
+  } catch (error) {
+    // parseArguments only throws for the command line itself.
+    console.error(named((error as Error).message));
+    return 2;
+  }
+  try {
+    const result = await compileCatalogue(parsed.module, parsed.options);
     for (const note of result.notes) console.log(`note: ${note}`);
     console.log(`compiled ${result.mechanisms.join(", ")} into catalogue '${result.name}'`);
     console.log(`  C source: ${result.source}`);
     for (const library of result.libraries) console.log(`  ABI ${library.abi}: ${library.path}`);
     console.log("");
     console.log(result.usage);
+    return 0;
   } catch (error) {
     console.error(error instanceof CompileError ? `error: ${error.message}` : (error as Error).message);
-    Deno.exit(1);
+    return 1;
   }
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -79,6 +79,26 @@ export function throwPendingFailures(): void {
   for (const catalogue of liveCatalogues) catalogue.throwIfFailed();
 }
 
+/** A failure recorded during Arbor's calls: C's one-line account and, for a hook that threw, its error. */
+export interface CatalogueFailure {
+  /** What C recorded, e.g. "mechanism 'hh': compute_currents failed" or a refused call. */
+  message: string;
+  /** The hook's own error (with its TypeScript stack), when a hook threw. */
+  error?: unknown;
+}
+
+/**
+ * The first pending failure of any live catalogue, cleared, or undefined: for callers that turn
+ * it into their own error (the Python `denocat` module raises it inside the script).
+ */
+export function takePendingFailure(): CatalogueFailure | undefined {
+  for (const catalogue of liveCatalogues) {
+    const failure = catalogue.takeFailure();
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
+}
+
 /** The native side of a catalogue; see module documentation. */
 export class LiveCatalogue {
   /** Path of this catalogue's library file: give it to `arbor.load_catalogue` or the host. */
@@ -271,16 +291,57 @@ export class LiveCatalogue {
 
   /** Rethrows a failure recorded during Arbor's calls (a hook's own error, or a thread error). */
   throwIfFailed(): void {
-    if (this.#closed) return;
+    const failure = this.takeFailure();
+    if (failure === undefined) return;
+    throw "error" in failure ? failure.error : new Error(`denocat: ${failure.message}`);
+  }
+
+  /** The failure recorded during Arbor's calls, cleared, or undefined; see {@link throwIfFailed}. */
+  takeFailure(): CatalogueFailure | undefined {
     const s = this.#library.symbols;
+    if (this.#closed) return this.#takeCallAfterClose();
     const failure = s.denocat_failure();
-    if (failure === FAILURE.none && !this.#hasPendingError) return;
+    if (failure === FAILURE.none && !this.#hasPendingError) return undefined;
     const message = readCString(s.denocat_failure_message());
-    const error = this.#hasPendingError ? this.#pendingError : new Error(`denocat: ${message}`);
+    const result: CatalogueFailure = this.#hasPendingError
+      ? { message, error: this.#pendingError }
+      : { message };
     this.#pendingError = undefined;
     this.#hasPendingError = false;
     s.denocat_clear_failure();
-    throw error;
+    return result;
+  }
+
+  /**
+   * After `close()`, C refuses every call (the callback is gone) and records it as a call
+   * "before the TypeScript side installed its callbacks": say what really happened.
+   */
+  #takeCallAfterClose(): CatalogueFailure | undefined {
+    const s = this.#library.symbols;
+    const code = s.denocat_failure();
+    if (code === FAILURE.none) return undefined;
+    const recorded = readCString(s.denocat_failure_message());
+    s.denocat_clear_failure();
+    if (code !== FAILURE.notInstalled) return { message: recorded }; // recorded before close()
+    const call = /^mechanism '([^']*)': (\w+) was called/.exec(recorded);
+    const what = call === null ? "a mechanism" : `mechanism '${call[1]}' (${call[2]})`;
+    return {
+      message: `${what} of the catalogue ${this.path} was called after cat.close(): the call was ` +
+        `skipped and the simulation is invalid. Arbor (or a host) that loaded a catalogue keeps it for ` +
+        `the life of the process: close it only when no simulation will run its mechanisms again`,
+    };
+  }
+
+  /**
+   * Whether Arbor or the host took the catalogue (`get_catalogue` froze its layout). Probed by
+   * asking C for the other layout, which it refuses only then (and undoing the change otherwise).
+   */
+  #handedOut(): boolean {
+    const s = this.#library.symbols;
+    const other = this.#abi === "0.6" ? "0.7" : "0.6";
+    if (s.denocat_set_abi(ABI_CODE[other]) !== 0) return true;
+    this.#setAbiNative(this.#abi);
+    return false;
   }
 
   #checkOpen(): void {
@@ -296,11 +357,17 @@ export class LiveCatalogue {
     // Arbor never unloads a catalogue: detach the callback first, so a late call is refused by C
     // instead of jumping into freed memory. C refuses this from inside one of our own hooks.
     if (this.#library.symbols.denocat_uninstall() !== 0) throw new Error(this.#nativeError());
+    const handedOut = this.#handedOut();
     this.#closed = true;
-    liveCatalogues.delete(this);
     this.#ppacks.dispose();
     this.#callback.close();
-    this.#library.close();
+    if (handedOut) {
+      // Arbor (or the host) still holds the library and may call it: keep our handle and stay in
+      // the set, so throwPendingFailures reports those refused calls instead of losing them.
+    } else {
+      liveCatalogues.delete(this);
+      this.#library.close();
+    }
     try {
       Deno.removeSync(this.path);
     } catch {

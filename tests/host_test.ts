@@ -406,5 +406,9 @@ Deno.test("a closed catalogue refuses late calls instead of running freed callba
   host.place("gone", { cvs: [0] });
   host.instantiate();
   cat.close(); // the library stays mapped (the host keeps it open); the callback is gone
-  host.run({ until: 0.05, dt: 0.025 }); // must not crash: C refuses, nothing reaches JS
+  // Must not crash: C refuses, nothing reaches JS; and the refused calls are reported, not lost.
+  assert.throws(
+    () => host.run({ until: 0.05, dt: 0.025 }),
+    /^Error: denocat: mechanism 'gone' \(computeCurrents\) of the catalogue .* was called after cat\.close\(\)/,
+  );
 });

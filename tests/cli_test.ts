@@ -1,0 +1,304 @@
+// The denocat command (cli.ts): `denocat run` of Python scripts against the stand-in arbor
+// (tests/support/standin_arbor; real Arbor is not needed), `denocat compile`, `denocat import`,
+// exit codes, and `deno install -g` of the command. Every run is a fresh process, as for a user.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { denoCommand } from "./support/deno.ts";
+import { ROOT } from "./support/subprocess.ts";
+import { compileCatalogue } from "../compile/catalogue.ts";
+import { runCell } from "../live/cell.ts";
+import { catalogue } from "../mod.ts";
+import { ExampleMech } from "../examples/pycat/example_mech.ts";
+import { Passive } from "../examples/pycat/passive.ts";
+
+const STANDIN = fileURLToPath(new URL("./support/standin_arbor", import.meta.url));
+const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
+const PROBE = "tests/support/cli/probe.py";
+const PASSIVE = "examples/pycat/passive.ts";
+const BOOM = "tests/support/cli/boom.ts";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The JSON of the line "result {...}" the scripts print, if any. */
+  result?: Record<string, unknown>;
+}
+
+async function denocat(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const out = await denoCommand(["run", "-A", CLI, ...args], {
+    cwd: ROOT,
+    env: { PYTHONPATH: STANDIN, DENOCAT_STANDIN_ARBOR: "0.11.0", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout), stderr = new TextDecoder().decode(out.stderr);
+  const line = stdout.split("\n").find((l) => l.startsWith("result "));
+  return {
+    code: out.code,
+    stdout,
+    stderr,
+    result: line === undefined ? undefined : JSON.parse(line.slice(7)),
+  };
+}
+
+const packageVersion = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).version as string;
+
+Deno.test("cli: --version, help and usage errors (exit codes 0 and 2)", async () => {
+  const version = await denocat(["--version"]);
+  assert.equal(version.code, 0);
+  assert.equal(version.stdout.trim(), `denocat ${packageVersion}`);
+  const help = await denocat(["--help"]);
+  assert.equal(help.code, 0);
+  for (const command of ["run", "compile", "import"]) {
+    assert.match(help.stdout, new RegExp(`\\n  ${command} `));
+  }
+  const runHelp = await denocat(["run", "--help"]);
+  assert.equal(runHelp.code, 0);
+  assert.match(runHelp.stdout, /^usage: denocat run /);
+  const compileHelp = await denocat(["compile", "-h"]);
+  assert.equal(compileHelp.code, 0);
+  assert.match(compileHelp.stdout, /^usage: denocat compile <module\.ts>/);
+  for (
+    const [args, message] of [
+      [[], /usage: denocat <command>/],
+      [["frobnicate"], /unknown command 'frobnicate'/],
+      [["run"], /give the TypeScript module and the Python script/],
+      [["run", PASSIVE], /give the TypeScript module and the Python script/],
+      [["run", "--threads", "2", PASSIVE, PROBE], /unknown option --threads/],
+      [["run", "script.py", "mechanisms.ts"], /script\.py is not a TypeScript or JavaScript module/],
+      [["compile"], /usage: denocat compile/],
+      [["compile", "a.ts", "--abi", "0.8"], /--abi must be 0\.6, 0\.7 or both/],
+    ] as [string[], RegExp][]
+  ) {
+    const run = await denocat(args);
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(run.stderr, message, args.join(" "));
+  }
+});
+
+Deno.test("cli: run gives the script sys.argv, __main__, __file__ and its folder on sys.path", async () => {
+  // "-h" and "--target" after the script are the script's own arguments.
+  const run = await denocat(["run", PASSIVE, PROBE, "argv", "-h", "--target", "x"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.result, {
+    argv: [PROBE, "argv", "-h", "--target", "x"],
+    name: "__main__",
+    file: join(ROOT, PROBE), // absolute, as python3 (3.9+) makes it; argv[0] stays as given
+    path0: join(ROOT, "tests/support/cli"),
+    helper: "tests/support/cli/helper.py",
+    main_is_this: true,
+  });
+});
+
+Deno.test("cli: denocat.catalogue() and build() load one catalogue in the layout of the script's arbor", async () => {
+  for (const [version, layout] of [["0.10.0", "0.6"], ["0.11.0", "0.7"]]) {
+    const run = await denocat(["run", PASSIVE, PROBE, "catalogue"], { DENOCAT_STANDIN_ARBOR: version });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.result, { same: true, has: [true], mechanisms: ["passive"], layout, loads: 1 });
+  }
+});
+
+Deno.test("cli: an Arbor without a known layout raises denocat.AbiError inside the script; abi= overrides", async () => {
+  const run = await denocat(["run", PASSIVE, PROBE, "abi"], { DENOCAT_STANDIN_ARBOR: "0.13.0" });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.result!.first as string,
+    /^Arbor 0\.13\.0 has no catalogue layout .* denocat\.catalogue\(abi="0\.7"\)/,
+  );
+  assert.match(run.result!.wrong as string, /abi='0\.8'\): use "0\.6" .* or "0\.7"/);
+  assert.equal(run.result!.layout, "0.7");
+  // An abi= that contradicts a known version would be misread silently: refused.
+  const wrong = await denocat(["run", PASSIVE, PROBE, "abi-wrong"], { DENOCAT_STANDIN_ARBOR: "0.11.0" });
+  assert.equal(wrong.code, 0, wrong.stderr);
+  assert.match(wrong.result!.caught as string, /abi="0\.6"\): Arbor 0\.11\.0 reads the layout "0\.7"/);
+  assert.equal(wrong.result!.layout, null, "nothing was loaded");
+});
+
+Deno.test("cli: a hook error is a denocat.MechanismError in the script, with the TypeScript stack", async () => {
+  const caught = await denocat(["run", BOOM, PROBE, "hook-error-caught"]);
+  assert.equal(caught.code, 0, caught.stderr);
+  const text = caught.result!.caught as string;
+  assert.match(
+    text,
+    /^mechanism 'boom': computeCurrents failed:\nError: boom: compute_currents refuses to run\n/,
+  );
+  assert.match(text, /at explode \(file:\/\/.*\/tests\/support\/cli\/boom\.ts:\d+:\d+\)/);
+  assert.match(text, /at Boom\.computeCurrents \(file:\/\/.*boom\.ts:\d+:\d+\)/);
+  assert.doesNotMatch(text, /live\/catalogue\.ts|python\/mod\.ts/, "denocat's own frames are cut");
+  assert.equal(caught.result!.type, "denocat.MechanismError");
+  assert.equal(caught.result!.is_denocat_error, true);
+  assert.match(caught.stdout, /ran again 4/, "the catalogue runs again after the error was raised");
+  // Not caught: Python's traceback ends at the Arbor call that ran the hook, and the exit code is 1.
+  const uncaught = await denocat(["run", BOOM, PROBE, "hook-error"]);
+  assert.equal(uncaught.code, 1);
+  assert.match(
+    uncaught.stderr,
+    /^Traceback \(most recent call last\):\n {2}File "\/.*\/tests\/support\/cli\/probe\.py"/,
+  );
+  assert.match(uncaught.stderr, /sim\.run\(q\(tfinal, "ms"\), q\(dt, "ms"\)\)/);
+  assert.match(
+    uncaught.stderr,
+    /denocat\.MechanismError: mechanism 'boom': computeCurrents failed:\nError: boom/,
+  );
+  assert.match(uncaught.stderr, /at explode \(file:\/\/.*boom\.ts/);
+  assert.doesNotMatch(uncaught.stderr, /in run\n|_execute/, "the runner's frames are not the user's");
+  assert.doesNotMatch(uncaught.stdout, /ran again/);
+});
+
+Deno.test("cli: a failure no guarded Arbor call raised is printed when the script ends, exit code 1", async () => {
+  const run = await denocat(["run", BOOM, PROBE, "late-failure"]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stdout, /script finished/);
+  assert.match(
+    run.stderr,
+    /^denocat\.MechanismError: mechanism 'boom_init': init failed:\nError: boom_init: init refuses to run\n/,
+  );
+});
+
+Deno.test("cli: more than one thread raises inside the script (denocat.context, and arbor.context at run)", async () => {
+  const refused = await denocat(["run", PASSIVE, PROBE, "threads-denocat"]);
+  assert.equal(refused.code, 0, refused.stderr);
+  assert.match(
+    refused.result!.caught as string,
+    /^denocat\.context\(threads=2\): the mechanisms passive run as JavaScript/,
+  );
+  assert.equal(refused.result!.value_error, true);
+  const arbor = await denocat(["run", PASSIVE, PROBE, "threads-arbor"]);
+  assert.equal(arbor.code, 0, arbor.stderr);
+  assert.match(
+    arbor.result!.caught as string,
+    /^mechanism 'passive': \w+ was called from a thread other than/,
+  );
+});
+
+Deno.test("cli: exit codes: sys.exit(n) is n, an uncaught Python error is 1 with Python's traceback", async () => {
+  const exit = await denocat(["run", PASSIVE, PROBE, "exit", "3"]);
+  assert.equal(exit.code, 3, exit.stderr);
+  assert.match(exit.stdout, /exiting with 3/, "the script's output is flushed before the exit");
+  const raised = await denocat(["run", PASSIVE, PROBE, "raise"]);
+  const source = (await Deno.readTextFile(join(ROOT, PROBE))).split("\n");
+  const line = source.findIndex((l) => l.includes("raise ValueError(")) + 1;
+  assert.equal(raised.code, 1);
+  assert.equal(
+    raised.stderr,
+    `Traceback (most recent call last):\n  File "${join(ROOT, PROBE)}", line ${line}, in <module>\n` +
+      `    raise ValueError("a plain Python error in " + mode)\nValueError: a plain Python error in raise\n`,
+  );
+  const noScript = await denocat(["run", PASSIVE, "tests/support/cli/missing.py"]);
+  assert.equal(noScript.code, 1);
+  assert.match(noScript.stderr, /no Python script at tests\/support\/cli\/missing\.py/);
+  const noMechanism = await denocat(["run", "tests/support/cli/empty.ts", PROBE, "argv"]);
+  assert.equal(noMechanism.code, 1);
+  assert.match(noMechanism.stderr, /empty\.ts declared no @mechanism class for this denocat .*mod\.ts\)/);
+});
+
+Deno.test("cli: examples/python/passive.py relaxes with Arbor's implicit Euler and a 1 ms time constant", async () => {
+  for (const version of ["0.9.0", "0.12.0-dev"]) {
+    const run = await denocat(["run", PASSIVE, "examples/python/passive.py", "5"], {
+      DENOCAT_STANDIN_ARBOR: version,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const { t, v, expected } = run.result as { t: number; v: number; expected: number };
+    assert.ok(Math.abs(t - 4.975) < 1e-9, `t = ${t}`);
+    assert.ok(
+      Math.abs(v - expected) < 1e-9 * Math.abs(expected),
+      `${version}: v = ${v}, expected ${expected}`,
+    );
+    assert.ok(v > -1 && v < -0.1, `v = ${v} relaxed most of the way to 0 mV`);
+  }
+});
+
+Deno.test("cli: examples/python/hh.py fires once after every stimulus of custom_hh", async () => {
+  const run = await denocat([
+    "run",
+    "examples/pycat/custom_hh.ts",
+    "examples/python/hh.py",
+    "--tfinal",
+    "250",
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const spikes = run.result!.spikes as number[];
+  assert.equal(spikes.length, 2, JSON.stringify(spikes));
+  assert.ok(spikes[0] > 95 && spikes[0] < 100, `${spikes[0]}`);
+  assert.ok(Math.abs(spikes[1] - spikes[0] - 100) < 1e-6, `${spikes}: the same response 100 ms later`);
+  assert.ok((run.result!.v_max as number) > 20, "a real action potential");
+});
+
+Deno.test("cli: examples/python/example_mech.py (ExampleMech + Passive) agrees with the native host", async () => {
+  const run = await denocat(["run", "examples/python/mechanisms.ts", "examples/python/example_mech.py"]);
+  assert.equal(run.code, 0, run.stderr);
+  const { t, v } = run.result as { t: number[]; v: number[] };
+  const host = await runCell({
+    areaUm2: 2 * Math.PI * 3 * 6,
+    ions: "neuron",
+    density: [{ mechanism: "example" }, { mechanism: "passive" }],
+    probes: ["v"],
+    dt: 0.025,
+    until: 10,
+  }, { catalogues: [await catalogue({ mechanisms: [ExampleMech, Passive] })] });
+  assert.equal(t.length, host.time.length);
+  for (let k = 0; k < t.length; k++) {
+    assert.ok(Math.abs(t[k] - host.time[k]) < 1e-12, `t[${k}]`);
+    assert.ok(Math.abs(v[k] - host.traces.v[k]) < 1e-9, `v(${t[k]}) = ${v[k]}, host ${host.traces.v[k]}`);
+  }
+  assert.ok(v.some((x) => x !== v[0]), "the voltage moves");
+});
+
+Deno.test("cli: import says it is not available until the NMODL importer exists", async () => {
+  const present = await Deno.stat(join(ROOT, "nmodl", "cli.ts")).then(() => true, () => false);
+  const run = await denocat(["import", "tests/support/cli/missing.mod"]);
+  if (present) assert.doesNotMatch(run.stderr, /not available in this version/);
+  else {
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /denocat import: not available in this version/);
+  }
+});
+
+Deno.test("cli: compile -o naming an existing file fails before anything is compiled", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denocat-cli-" });
+  try {
+    const file = join(dir, "taken");
+    await Deno.writeTextFile(file, "a file\n");
+    // A compiler that cannot run: reaching it would fail with a compiler error instead.
+    await assert.rejects(
+      compileCatalogue("./examples/catalogue/pas.ts", { out: file, compiler: [join(dir, "no-such-cc")] }),
+      /the output .*taken is a file, not a folder: -o names the folder/,
+    );
+    const command = await denocat(["compile", "examples/catalogue/pas.ts", "-o", file]);
+    assert.equal(command.code, 1);
+    assert.match(command.stderr, /^error: the output .*taken is a file, not a folder/);
+    assert.equal(await Deno.readTextFile(file), "a file\n", "the file is untouched");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["taken"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: deno install -g puts a working denocat command into a folder", async () => {
+  const root = await Deno.makeTempDir({ prefix: "denocat-install-" });
+  try {
+    const install = await denoCommand(
+      // --cached-only: no network; deno test has cached the whole graph before the tests run.
+      ["install", "-g", "-A", "--cached-only", "--root", root, "-n", "denocat", CLI],
+      { cwd: ROOT, stdout: "piped", stderr: "piped" },
+    ).output();
+    const installLog = new TextDecoder().decode(install.stderr);
+    assert.ok(install.success, installLog);
+    const command = join(root, "bin", Deno.build.os === "windows" ? "denocat.cmd" : "denocat");
+    assert.ok((await Deno.stat(command)).isFile, installLog);
+    const help = await new Deno.Command(command, {
+      args: ["--help"],
+      env: { PATH: `${join(Deno.execPath(), "..")}:${Deno.env.get("PATH") ?? ""}` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(help.stdout);
+    assert.equal(help.code, 0, new TextDecoder().decode(help.stderr));
+    assert.match(stdout, /^usage: denocat <command>/);
+    assert.match(stdout, /\n {2}run <mechanisms\.ts> <script\.py>/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

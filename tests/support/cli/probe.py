@@ -1,0 +1,86 @@
+"""The script of tests/cli_test.ts: `denocat run <module.ts> probe.py <mode> [args...]`.
+
+Each mode prints one line "result <json>" (or fails on purpose) for the test to check.
+"""
+import json
+import os
+import sys
+
+import arbor
+import denocat
+import helper
+
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "examples", "python"))
+from common import OneCell, simulate, soma_cell  # noqa: E402
+
+mode = sys.argv[1]
+
+
+def report(**values):
+    print("result", json.dumps(values))
+
+
+class TwoCells(OneCell):
+    def num_cells(self):
+        return 2
+
+
+if mode == "argv":
+    main = sys.modules["__main__"]
+    report(argv=sys.argv, name=__name__, file=__file__, path0=sys.path[0], helper=helper.WHERE,
+           main_is_this=main.__dict__ is globals())
+elif mode == "catalogue":
+    cat = denocat.catalogue()
+    again = denocat.build()
+    report(same=cat is again, has=[name in cat for name in denocat.mechanisms], mechanisms=denocat.mechanisms,
+           layout=denocat.layout, loads=[c for c in arbor.calls if c[0] == "load_catalogue"].__len__())
+elif mode in ("hook-error", "hook-error-caught"):
+    recipe = OneCell(soma_cell([('"soma"', "boom")]), denocat.catalogue())
+    if mode == "hook-error":
+        simulate(recipe, denocat.context(), 1.0)
+    try:
+        simulate(recipe, denocat.context(), 1.0)
+    except denocat.MechanismError as error:
+        report(caught=str(error), type=type(error).__module__ + "." + type(error).__name__,
+               is_denocat_error=isinstance(error, denocat.Error))
+    # After the error is raised, the catalogue runs again.
+    times, voltages, _ = simulate(OneCell(soma_cell([]), denocat.catalogue()), denocat.context(), 0.1)
+    print("ran again", len(times))
+elif mode == "late-failure":
+    # The simulation is built (init runs and throws) but never run: no guarded call returns.
+    arbor.simulation(OneCell(soma_cell([('"soma"', "boom_init")]), denocat.catalogue()), denocat.context())
+    print("script finished")
+elif mode == "threads-denocat":
+    try:
+        denocat.context(threads=2)
+    except denocat.ThreadsError as error:
+        report(caught=str(error), value_error=isinstance(error, ValueError))
+elif mode == "threads-arbor":
+    recipe = TwoCells(soma_cell([('"soma"', "passive")]), denocat.catalogue())
+    try:
+        simulate(recipe, arbor.context(threads=2, gpu_id=None), 1.0)  # one group per cell: two threads
+    except denocat.MechanismError as error:
+        report(caught=str(error))
+elif mode == "abi":
+    try:
+        denocat.catalogue()
+    except denocat.AbiError as error:
+        first = str(error)
+    try:
+        denocat.catalogue(abi="0.8")
+    except ValueError as error:
+        wrong = str(error)
+    denocat.catalogue(abi="0.7")
+    report(first=first, wrong=wrong, layout=denocat.layout)
+elif mode == "abi-wrong":
+    try:
+        denocat.catalogue(abi="0.6")
+    except denocat.AbiError as error:
+        report(caught=str(error), layout=denocat.layout)
+elif mode == "exit":
+    print("exiting with", sys.argv[2])
+    sys.exit(int(sys.argv[2]))
+elif mode == "raise":
+    raise ValueError("a plain Python error in " + mode)
+else:
+    sys.exit("unknown mode " + mode)
