@@ -1,0 +1,449 @@
+/**
+ * Generates the TypeScript pointwise class of a parsed .mod file: Arbor's mechanism name (the
+ * file's stem, as modcc names it), kind, integration method, parameters and globals with their
+ * units, defaults and ranges, states (STATE, then the ASSIGNED variables INITIAL or NET_RECEIVE
+ * sets), ions, and one kernel per block: INITIAL → `initial`, the solved DERIVATIVE →
+ * `derivative`, BREAKPOINT → `current` (with symbolic conductances), NET_RECEIVE → `onEvent`.
+ * FUNCTIONs become module functions; PROCEDUREs are inlined where they are called.
+ *
+ * @module
+ */
+import type { Body, Declaration, NmodlFile } from "./ast.ts";
+import { placeComments, type PlacedComments } from "./comments.ts";
+import { conductances } from "./conductance.ts";
+import { NmodlError } from "./error.ts";
+import { countReads, removeDeadAssignments, type RExpr, type Var } from "./ir.ts";
+import { allVars, nameVars, printBlock, printExpr, TAKEN_WORDS } from "./print.ts";
+import { BUILTIN_HELPERS, type Context, type FunctionInfo, type Resolved, Resolver } from "./resolve.ts";
+import { classify, solvedDerivative, type Symbols } from "./symbols.ts";
+
+/** Options of {@link generateMechanism}. */
+export interface GenerateOptions {
+  /** Catalogue name; default: the file's stem (as Arbor's modcc names mechanisms). */
+  name?: string;
+  /** Module the generated file imports denocat from. */
+  denocat: string;
+}
+
+/** The generated module and what the import noticed. */
+export interface Generated {
+  /** TypeScript source (not yet formatted). */
+  source: string;
+  /** Mechanism name in the catalogue. */
+  name: string;
+  /** Exported class name. */
+  className: string;
+  /** Differences from NMODL's semantics worth knowing, one sentence each. */
+  notes: string[];
+}
+
+const IMPORTS = [
+  "CurrentValues",
+  "global",
+  "Ion",
+  "ion",
+  "mechanism",
+  "parameter",
+  "PointwiseMechanism",
+  "ReversalValues",
+  "Scope",
+  "state",
+  "StateValues",
+];
+const TYPE_IMPORTS = new Set(["CurrentValues", "Ion", "ReversalValues", "Scope", "StateValues"]);
+
+const doc = (lines: string[], indent = "") => {
+  const body = lines.flatMap((l) => l.split("\n")).map((l) => l.replace(/\*\//g, "*\\/").trimEnd());
+  if (body.length === 1) return `${indent}/** ${body[0]} */\n`;
+  return `${indent}/**\n${body.map((l) => `${indent} *${l ? " " + l : ""}`).join("\n")}\n${indent} */\n`;
+};
+
+function identifier(name: string): string {
+  const clean = name.replace(/[^A-Za-z0-9_$]/g, "_");
+  return /^[0-9]/.test(clean) ? `_${clean}` : clean;
+}
+
+/** Generates the module of `file` (already parsed). */
+export function generateMechanism(file: NmodlFile, options: GenerateOptions): Generated {
+  const symbols = classify(file);
+  const comments = placeComments(file);
+  const notes = [...symbols.notes];
+  const stem = file.file.replace(/^.*[\\/]/, "").replace(/\.mod$/, "");
+  const name = options.name ?? (stem || file.neuron.name);
+  const solved = solvedDerivative(file);
+  const taken = new Set<string>([...TAKEN_WORDS, ...IMPORTS]);
+  const className = uniqueName(
+    identifier(file.neuron.name.charAt(0).toUpperCase() + file.neuron.name.slice(1)),
+    taken,
+  );
+  const constants = [...symbols.byName.values()].filter((s) => s.role === "constant");
+  constants.forEach((c) => taken.add(c.name));
+  const functionNames = new Map(file.functions.map((f) => [f.name, uniqueName(identifier(f.name), taken)]));
+  // Builtin helpers a FUNCTION of the same name shadows are not generated.
+  const helperNames = Object.keys(BUILTIN_HELPERS).filter((h) => !file.functions.some((f) => f.name === h));
+  helperNames.forEach((h) => taken.add(h));
+  const scopeName = [...symbols.byName.keys()].includes("x") ? uniqueName("scope", taken) : "x";
+
+  const done = new Map<string, { info: FunctionInfo; resolved: Resolved; body: Body }>();
+  const busy = new Set<string>();
+  const lookup = (fn: string, at: { line: number; column: number }): FunctionInfo | undefined => {
+    const body = file.functions.find((f) => f.name === fn);
+    if (!body) return undefined;
+    const known = done.get(fn);
+    if (known) return known.info;
+    if (busy.has(fn)) {
+      throw new NmodlError(
+        `the recursive call of FUNCTION ${fn}`,
+        file.file,
+        at.line,
+        at.column,
+        "rewrite it without recursion",
+      );
+    }
+    busy.add(fn);
+    const resolved = new Resolver(file, symbols, "function", "", lookup, comments.statements, fn).resolve(
+      body,
+    );
+    busy.delete(fn);
+    const info = { ts: functionNames.get(fn)!, free: resolved.free };
+    done.set(fn, { info, resolved, body });
+    return info;
+  };
+  for (const f of file.functions) lookup(f.name, f.at);
+
+  const kernel = (context: Exclude<Context, "function">, body: Body | undefined) => {
+    if (!body) return undefined;
+    const resolved = new Resolver(file, symbols, context, scopeName, lookup, comments.statements).resolve(
+      body,
+    );
+    resolved.notes.forEach((n) => notes.includes(n) || notes.push(n));
+    return { resolved, body };
+  };
+  const kernels: string[] = [];
+  const initial = kernel("initial", file.initial);
+  const derivative = solved ? kernel("derivative", solved.body) : undefined;
+  if (!solved && file.derivatives.length) {
+    notes.push(`no SOLVE names DERIVATIVE ${file.derivatives[0].name}: it is left out`);
+  }
+  const current = kernel("current", file.breakpoint);
+  if (file.netReceive && file.neuron.kind !== "point") {
+    throw new NmodlError(
+      "NET_RECEIVE in a SUFFIX mechanism",
+      file.file,
+      file.netReceive.at.line,
+      file.netReceive.at.column,
+      "only a POINT_PROCESS receives events",
+    );
+  }
+  const onEvent = kernel("onEvent", file.netReceive);
+  if (file.postEvent && file.neuron.kind !== "point") {
+    const at = file.postEvent.at;
+    throw new NmodlError(
+      "POST_EVENT in a SUFFIX mechanism",
+      file.file,
+      at.line,
+      at.column,
+      "only a POINT_PROCESS sees spikes",
+    );
+  }
+  const onPostEvent = kernel("onPostEvent", file.postEvent);
+  const reversal = symbols.ions.some((ion) => ion.writesRev);
+
+  const field = (nmodl: string) => {
+    const s = symbols.byName.get(nmodl)!;
+    return "field" in s ? s.field : nmodl;
+  };
+  const stateOrder = [...file.states, ...file.assigned].map((d) => d.name);
+  const outputsOf = (k: { resolved: Resolved }, roles: string[]): [string, RExpr, Var][] =>
+    [...k.resolved.kernelVars.values()]
+      .filter((v) => v.writes > 0 && roles.includes(symbols.byName.get(v.nmodl)!.role))
+      .sort((a, b) => stateOrder.indexOf(a.nmodl) - stateOrder.indexOf(b.nmodl))
+      .map((v) => [field(v.nmodl), { k: "var", v }, v]);
+
+  const emit = (
+    k: { resolved: Resolved; body: Body },
+    method: string,
+    returns: string,
+    outputs: [string, RExpr, Var][],
+    inline = false,
+  ) => {
+    const { resolved, body } = k;
+    if (outputs.length === 0) return;
+    checkReads(file, symbols, resolved, body, method);
+    if (inline) {
+      // `dm = ...` as the last statements: put the expressions straight into the returned object.
+      const stmts = resolved.block.stmts;
+      while (stmts.length) {
+        const last = stmts[stmts.length - 1];
+        const entry = outputs.find((o) => o[2] === (last.k === "set" ? last.v : undefined));
+        if (last.k !== "set" || !entry || last.v.writes !== 1 || last.comments.length) break;
+        const reads = countReads(stmts, outputs.map((o) => o[1]));
+        if ((reads.get(last.v) ?? 0) !== 1) break;
+        stmts.pop();
+        last.v.writes--;
+        entry[1] = last.e;
+      }
+    }
+    removeDeadAssignments(resolved.block, new Set(outputs.map((o) => o[2])), () => outputs.map((o) => o[1]));
+    const kernelTaken = new Set(taken);
+    kernelTaken.add(scopeName);
+    nameVars(resolved.params, kernelTaken);
+    nameVars(allVars(resolved.block), kernelTaken);
+    const scope = { name: scopeName, used: false };
+    const text = printBlock(resolved.block, "    ", scope);
+    const entries = outputs.map(([key, e]) => {
+      const value = printExpr(e);
+      if (value.includes(`${scopeName}.`)) scope.used = true;
+      return value === key ? key : `${key}: ${value}`;
+    });
+    const x = scope.used ? scopeName : `_${scopeName}`;
+    const args = [`${x}: Scope<${className}>`, ...resolved.params.map((p) => `${p.ts}: number`)].join(", ");
+    const docs = [
+      `${body.name === method ? "" : `${blockTitle(method, body)}: `}from ${
+        file.file.replace(/^.*[\\/]/, "")
+      } line ${body.at.line}.`,
+      ...(comments.bodies.get(body) ?? []),
+    ];
+    kernels.push(
+      doc(docs, "  ") + `  override ${method}(${args}): ${returns}<${className}> {\n${text}` +
+        (comments.bodyEnds.get(body) ?? []).map((c) => `    // ${c}\n`).join("") +
+        `    return { ${entries.join(", ")} };\n  }\n`,
+    );
+  };
+
+  if (initial) emit(initial, "initial", "StateValues", outputsOf(initial, ["state", "stored"]));
+  if (derivative) {
+    const rates = [...derivative.resolved.rates.entries()]
+      .sort((a, b) => stateOrder.indexOf(a[0]) - stateOrder.indexOf(b[0]))
+      .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
+    emit(derivative, "derivative", "StateValues", rates, true);
+  }
+  if (current && reversal) {
+    const currents = [...current.resolved.kernelVars.values()].filter((v) =>
+      v.writes > 0 && symbols.byName.get(v.nmodl)!.role === "current"
+    );
+    if (currents.length || file.neuron.kind === "point") {
+      throw new NmodlError(
+        `a ${file.neuron.kind === "point" ? "POINT_PROCESS" : "mechanism"} that writes a reversal potential${
+          currents.length ? ` and the current ${currents[0].nmodl}` : ""
+        }`,
+        file.file,
+        current.body.at.line,
+        current.body.at.column,
+        "Arbor's reversal-potential mechanisms write eX only: split it into two mechanisms",
+      );
+    }
+    emit(current, "reversalPotential", "ReversalValues", outputsOf(current, ["reversal"]));
+  } else if (current) {
+    emit(current, "current", "CurrentValues", currentOutputs(file, symbols, current.resolved, notes));
+  }
+  if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored"]));
+  if (onPostEvent) {
+    emit(onPostEvent, "onPostEvent", "StateValues", outputsOf(onPostEvent, ["state", "stored"]));
+  }
+
+  const used = new Set<string>(["mechanism", "PointwiseMechanism"]);
+  const body = kernels.join("\n");
+  for (const n of ["Scope", "StateValues", "CurrentValues", "ReversalValues"]) {
+    if (body.includes(`${n}<`)) used.add(n);
+  }
+  const members = fields(file, symbols, comments, used);
+  const functions = [...done.values()].sort((a, b) => a.body.at.line - b.body.at.line).map((f) =>
+    moduleFunction(file, f, comments, taken)
+  );
+  let helpers = constants.map((c) =>
+    `/** UNITS or CONSTANT ${c.name} (${c.unit || "1"}). */\nconst ${c.name} = ${c.value};\n`
+  ).join("");
+  const all = members + body + functions.join("");
+  for (const helper of helperNames) {
+    if (!new RegExp(`\\b${helper}\\(`).test(all)) continue;
+    helpers += doc([`${BUILTIN_HELPERS[helper].doc}: the \`${helper}\` builtin of Arbor's NMODL.`]) +
+      `export function ${helper}(x: number): number {\n  return ${BUILTIN_HELPERS[helper].body};\n}\n`;
+  }
+  const opts = [
+    `name: ${JSON.stringify(name)}`,
+    `kind: "${reversal ? "reversalPotential" : file.neuron.kind}"`,
+    ...(solved ? [`method: "${solved.method}"`] : []),
+    ...(file.postEvent ? ["hasPostEvents: true"] : []),
+  ];
+  const importList = IMPORTS.filter((n) => used.has(n)).map((n) => (TYPE_IMPORTS.has(n) ? `type ${n}` : n));
+  const header = [
+    ...(file.title ? [file.title, ""] : []),
+    `Imported from ${file.file.replace(/^.*[\\/]/, "")} (${
+      file.neuron.kind === "point" ? "POINT_PROCESS" : "SUFFIX"
+    } ${file.neuron.name}) by denocat's NMODL importer: an editable pointwise mechanism.`,
+    ...comments.module.flatMap((c) => ["", c]),
+    ...(notes.length ? ["", "Notes of the import:", ...notes.map((n) => ` - ${n}`)] : []),
+    "",
+    "@module",
+  ];
+  const source = doc(header) +
+    `import { ${importList.join(", ")} } from ${JSON.stringify(options.denocat)};\n\n` +
+    helpers + functions.join("\n") + "\n" +
+    doc([`${file.title ?? file.neuron.name}: Arbor's \`${name}\`.`]) +
+    `@mechanism({ ${
+      opts.join(", ")
+    } })\nexport class ${className} extends PointwiseMechanism {\n${members}\n${body}}\n`;
+  return { source, name, className, notes };
+}
+
+function uniqueName(base: string, taken: Set<string>): string {
+  let name = base, k = 2;
+  while (taken.has(name)) name = `${base}${k++}`;
+  taken.add(name);
+  return name;
+}
+
+function blockTitle(method: string, body: Body): string {
+  return method === "derivative"
+    ? `DERIVATIVE ${body.name}`
+    : method === "current" || method === "reversalPotential"
+    ? "BREAKPOINT"
+    : body.name;
+}
+
+/** Refuses reads of values a kernel never sets and no kernel keeps (ASSIGNED set only elsewhere). */
+function checkReads(file: NmodlFile, symbols: Symbols, resolved: Resolved, body: Body, method: string): void {
+  for (const v of resolved.kernelVars.values()) {
+    const role = symbols.byName.get(v.nmodl)!.role;
+    if (v.writes === 0 && (role === "temporary" || role === "current")) {
+      throw new NmodlError(
+        `${role === "current" ? "the current" : "the ASSIGNED variable"} ${v.nmodl}, read in ${
+          blockTitle(method, body)
+        } but set only in other blocks`,
+        file.file,
+        body.at.line,
+        body.at.column,
+        "kernels keep only what INITIAL and NET_RECEIVE set; compute the value in this block too, or set it in INITIAL",
+      );
+    }
+  }
+}
+
+function currentOutputs(
+  file: NmodlFile,
+  symbols: Symbols,
+  resolved: Resolved,
+  notes: string[],
+): [string, RExpr, Var][] {
+  const written = [...resolved.kernelVars.values()].filter((v) =>
+    v.writes > 0 && symbols.byName.get(v.nmodl)!.role === "current"
+  );
+  const ionCurrents = written.filter((v) =>
+    (symbols.byName.get(v.nmodl) as { ion?: string }).ion !== undefined
+  );
+  const nonspecific = written.filter((v) => !ionCurrents.includes(v));
+  const outputs: [string, RExpr, Var][] = ionCurrents.map((v) => [v.nmodl, { k: "var", v }, v]);
+  const sum = (list: RExpr[]): RExpr => list.reduce((a, b) => ({ k: "bin", op: "+", l: a, r: b }));
+  const anchor = nonspecific[0];
+  if (anchor) outputs.push(["i", sum(nonspecific.map((v) => ({ k: "var", v }))), anchor]);
+  nonspecific.slice(1).forEach((v) => outputs.push(["", { k: "var", v }, v]));
+  const dIdV = conductances(resolved.block.stmts, written);
+  if (dIdV) {
+    for (const v of ionCurrents) {
+      outputs.push([`g${(symbols.byName.get(v.nmodl) as { ion: string }).ion}`, dIdV.get(v)!, v]);
+    }
+    if (anchor) outputs.push(["g", sum(nonspecific.map((v) => dIdV.get(v)!)), anchor]);
+  } else if (written.length) {
+    notes.push(
+      "the currents of BREAKPOINT are not differentiated symbolically (an if/else, a value set twice, or a FUNCTION of v): the conductance dI/dV is left to denocat's 1 µV forward difference",
+    );
+  }
+  if (written.length === 0 && file.neuron.nonspecific.length + file.neuron.ions.length > 0) {
+    notes.push("BREAKPOINT sets no current");
+  }
+  return outputs.filter((o) => o[0] !== "");
+}
+
+/** A number as short as TypeScript can write it (1e9 rather than 1000000000). */
+function shortNumber(n: number): string {
+  const exponential = n.toExponential().replace("e+", "e");
+  return exponential.length < String(n).length ? exponential : String(n);
+}
+
+function unitText(unit: string): string {
+  return unit ? `unit: ${JSON.stringify(unit)}` : "";
+}
+
+function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, used: Set<string>): string {
+  let out = "";
+  const options = (...items: string[]) => {
+    const list = items.filter((i) => i !== "");
+    return list.length ? `{ ${list.join(", ")} }` : "";
+  };
+  const describe = (d: Declaration, what: string) =>
+    doc([`${what} ${d.name}${d.unit ? ` (${d.unit})` : ""}.`, ...(comments.declarations.get(d) ?? [])], "  ");
+  const nameOption = (
+    s: { name: string; field: string },
+  ) => (s.field !== s.name ? `name: ${JSON.stringify(s.name)}` : "");
+  for (const d of file.parameters) {
+    const s = symbols.byName.get(d.name)!;
+    if (s.role !== "parameter" && s.role !== "global") continue;
+    used.add(s.role === "parameter" ? "parameter" : "global");
+    const range = d.range ? `range: [${shortNumber(d.range[0])}, ${shortNumber(d.range[1])}]` : "";
+    out += describe(d, s.role === "parameter" ? "PARAMETER (RANGE)" : "PARAMETER (GLOBAL)") +
+      `  @${s.role}(${
+        options(
+          nameOption(s),
+          unitText(d.unit),
+          d.value !== undefined ? `default: ${shortNumber(d.value)}` : "",
+          range,
+        )
+      })\n  ${s.field}!: number;\n`;
+  }
+  for (const d of [...file.states, ...file.assigned]) {
+    const s = symbols.byName.get(d.name)!;
+    if (s.role !== "state" && s.role !== "stored") continue;
+    used.add("state");
+    out += describe(
+      d,
+      s.role === "state" ? "STATE" : "ASSIGNED, set in INITIAL or NET_RECEIVE and kept per instance:",
+    ) +
+      `  @state(${
+        options(nameOption(s), unitText(d.unit), s.role === "stored" ? "assigned: true" : "")
+      })\n  ${s.field}!: number;\n`;
+  }
+  for (const ion of symbols.ions) {
+    used.add("ion");
+    used.add("Ion");
+    const flags = [
+      `readRevPotential: ${ion.readRev}`,
+      ion.readInt ? "readIntConcentration: true" : "",
+      ion.readExt ? "readExtConcentration: true" : "",
+      ion.writesRev ? "writeRevPotential: true" : "",
+      ion.readDiff ? "useDiffConcentration: true" : "",
+      ion.readValence ? "readValence: true" : "",
+      ion.valence !== undefined ? `verifyValence: true, expectedValence: ${ion.valence}` : "",
+    ];
+    out += `  /** USEION ${ion.name}. */\n  @ion(${options(...flags)})\n  ${ion.name}!: Ion;\n`;
+  }
+  return out;
+}
+
+function moduleFunction(
+  file: NmodlFile,
+  f: { info: FunctionInfo; resolved: Resolved; body: Body },
+  comments: PlacedComments,
+  taken: Set<string>,
+): string {
+  const { resolved, body } = f;
+  const result = resolved.result!;
+  result.scopeRead = "0";
+  removeDeadAssignments(resolved.block, new Set([result]), () => [{ k: "var", v: result }]);
+  const local = new Set(taken);
+  nameVars(resolved.params, local);
+  nameVars(allVars(resolved.block), local);
+  const text = printBlock(resolved.block, "  ", { name: "\0", used: false });
+  const own = body.args.map((a) => a.name);
+  const docs = [
+    `FUNCTION ${body.name}(${own.join(", ")}) of ${file.file.replace(/^.*[\\/]/, "")}, line ${body.at.line}.`,
+    ...(resolved.free.length
+      ? [`Takes the mechanism's ${resolved.free.join(", ")} after its own arguments.`]
+      : []),
+    ...(comments.bodies.get(body) ?? []),
+  ];
+  const params = resolved.params.map((p) => `${p.ts}: number`).join(", ");
+  return doc(docs) + `export function ${f.info.ts}(${params}): number {\n${text}` +
+    (comments.bodyEnds.get(body) ?? []).map((c) => `  // ${c}\n`).join("") +
+    `  return ${printExpr({ k: "var", v: result })};\n}\n`;
+}

@@ -1,0 +1,294 @@
+/**
+ * What each name of a .mod file is in denocat: a state, an ASSIGNED variable kept per instance,
+ * a parameter, a global, an ion scalar, a current, a builtin of the scope (v, celsius, ...), a
+ * constant, or a value computed afresh in each kernel. Arbor's rules decide: PARAMETERs in RANGE
+ * are per-location parameters, others globals; ASSIGNED variables are listed among the state
+ * variables (here: the ones INITIAL or NET_RECEIVE set, which later kernels read back).
+ *
+ * @module
+ */
+import type { Body, Declaration, NmodlFile, Position, Statement } from "./ast.ts";
+import { NmodlError } from "./error.ts";
+import { ionViewNames, RESERVED_PPACK_NAMES } from "../abi/ppack.ts";
+import { ionScopeNames, KERNEL_NAMES } from "../kernels/rules.ts";
+
+/** One ion the mechanism uses, with the flags of `@ion`. */
+export interface IonUse {
+  name: string;
+  readRev: boolean;
+  readInt: boolean;
+  readExt: boolean;
+  valence?: number;
+  /** Ion current written (`ina`). */
+  writesCurrent: boolean;
+  /** Reversal potential written (`ena`: a reversal-potential mechanism). */
+  writesRev: boolean;
+  /** Valence read by name (Arbor's `VALENCE zx`). */
+  readValence: boolean;
+  /** Diffusive concentration `xd` read. */
+  readDiff?: boolean;
+}
+
+/** What a name of the .mod file stands for. */
+export type Symbol =
+  | {
+    role: "state" | "stored" | "parameter" | "global";
+    name: string;
+    field: string;
+    declaration: Declaration;
+  }
+  | { role: "temporary"; name: string; declaration: Declaration }
+  | { role: "builtin"; name: string; scope: string }
+  | { role: "ionRead"; name: string; scope: string; ion: string }
+  | { role: "current"; name: string; ion?: string }
+  | { role: "reversal"; name: string; ion: string }
+  | { role: "constant"; name: string; value: number; unit: string; at: Position };
+
+/** The symbols of one file. */
+export interface Symbols {
+  byName: Map<string, Symbol>;
+  ions: IonUse[];
+  /** Parameters written in INITIAL (kept as INITIAL-only locals, with a note). */
+  notes: string[];
+}
+
+/** Scope scalars every kernel reads (BaseScope), by NMODL name. */
+const BUILTINS: Record<string, string> = { v: "v", celsius: "celsius", diam: "diam", area: "area", dt: "dt" };
+
+/**
+ * The physical constants NMODL's UNITS block may name, in SI (the 2019 exact values, as Arbor
+ * uses), with the spellings of their SI unit that this importer accepts.
+ */
+const PHYSICAL_CONSTANTS: Record<string, { value: number; units: string[] }> = {
+  faraday: { value: 96485.3321233100184, units: ["coulomb", "coulombs", "coul"] },
+  R: { value: 8.31446261815324, units: ["joule/degC", "joule/kelvin", "joule/K"] },
+  "k-mole": { value: 8.31446261815324, units: ["joule/degC", "joule/kelvin", "joule/K"] },
+  k: { value: 1.380649e-23, units: ["joule/degC", "joule/kelvin", "joule/K"] },
+  e: { value: 1.602176634e-19, units: ["coulomb", "coulombs", "coul"] },
+};
+const PREFIXES: Record<string, number> = { "": 1, kilo: 1e3, milli: 1e-3, micro: 1e-6, nano: 1e-9 };
+
+function unitConstant(file: string, c: NmodlFile["unitConstants"][number]): number {
+  if (c.value !== undefined) return c.value;
+  const known = PHYSICAL_CONSTANTS[c.constant ?? ""];
+  if (known === undefined) {
+    throw new NmodlError(
+      `the unit constant (${c.constant}) is not supported`,
+      file,
+      c.at.line,
+      c.at.column,
+      `the importer knows ${
+        Object.keys(PHYSICAL_CONSTANTS).map((n) => `(${n})`).join(", ")
+      }; write the value as a number`,
+    );
+  }
+  for (const [prefix, scale] of Object.entries(PREFIXES)) {
+    for (const unit of known.units) if (c.unit === prefix + unit) return known.value / scale;
+  }
+  throw new NmodlError(
+    `the unit (${c.unit}) of ${c.name} = (${c.constant})`,
+    file,
+    c.at.line,
+    c.at.column,
+    `write it in ${
+      known.units[0]
+    } (optionally with kilo, milli, micro or nano), or write the value as a number`,
+  );
+}
+
+/** Names assigned anywhere in `statements`, through the PROCEDUREs they call (LOCALs excluded). */
+export function assignedNames(
+  file: NmodlFile,
+  statements: Statement[],
+  seen = new Set<string>(),
+): Set<string> {
+  const found = new Set<string>();
+  const walk = (list: Statement[], shadow: Set<string>) => {
+    const local = new Set(shadow);
+    for (const s of list) {
+      if (s.kind === "local") s.names.forEach((n) => local.add(n));
+      else if (s.kind === "assign" && !local.has(s.target)) found.add(s.target);
+      else if (s.kind === "if") (walk(s.then, local), walk(s.otherwise, local));
+      else if (s.kind === "call") {
+        const procedure = file.procedures.find((p) => p.name === s.call.name);
+        if (procedure && !seen.has(procedure.name)) {
+          seen.add(procedure.name);
+          walk(procedure.statements, new Set(procedure.args.map((a) => a.name)));
+          seen.delete(procedure.name);
+        }
+      }
+    }
+  };
+  walk(statements, new Set());
+  return found;
+}
+
+/** Names a field cannot have: the kernel methods it would hide, and `x`, the kernels' scope. */
+const CLASS_NAMES: ReadonlySet<string> = new Set([...KERNEL_NAMES, "constructor", "x"]);
+
+/** The field name of member `name`: its own, unless that would hide a ppack view or a kernel. */
+function fieldName(name: string, ionViews: Set<string>): string {
+  return RESERVED_PPACK_NAMES.has(name) || ionViews.has(name) || CLASS_NAMES.has(name)
+    ? `${name}Value`
+    : name;
+}
+
+/** Classifies every declared name of `file`. */
+export function classify(file: NmodlFile): Symbols {
+  const byName = new Map<string, Symbol>();
+  const notes: string[] = [];
+  const fail = (construct: string, at: Position, advice: string): never => {
+    throw new NmodlError(construct, file.file, at.line, at.column, advice);
+  };
+  for (const [name, scope] of Object.entries(BUILTINS)) byName.set(name, { role: "builtin", name, scope });
+  const ions: IonUse[] = [];
+  const ionViews = new Set<string>();
+  for (const use of file.neuron.ions) {
+    const names = ionScopeNames(use.name);
+    const ion: IonUse = {
+      name: use.name,
+      readRev: false,
+      readInt: false,
+      readExt: false,
+      writesCurrent: false,
+      writesRev: false,
+      readValence: use.valenceName !== undefined,
+      valence: use.valence,
+    };
+    if (use.valenceName !== undefined) {
+      byName.set(use.valenceName, {
+        role: "ionRead",
+        name: use.valenceName,
+        scope: names.valence,
+        ion: use.name,
+      });
+    }
+    for (const read of use.read) {
+      if (read === names.reversal) ion.readRev = true;
+      else if (read === names.internal) ion.readInt = true;
+      else if (read === names.external) ion.readExt = true;
+      else if (read === names.diffusive) ion.readDiff = true;
+      else if (read === names.current) continue;
+      else {
+        fail(
+          `USEION ${use.name} READ ${read}`,
+          use.at,
+          `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`,
+        );
+      }
+      byName.set(read, { role: "ionRead", name: read, scope: read, ion: use.name });
+    }
+    for (const write of use.write) {
+      if (write === names.current) {
+        ion.writesCurrent = true;
+        byName.set(write, { role: "current", name: write, ion: use.name });
+      } else if (write === names.internal || write === names.external || write === names.diffusive) {
+        fail(
+          `USEION ${use.name} WRITE ${write} (writing a concentration) is not supported`,
+          use.at,
+          "the importer translates ion currents only; write the concentration mechanism in TypeScript (a concentrations kernel)",
+        );
+      } else if (write === names.reversal) {
+        ion.writesRev = true;
+        byName.set(write, { role: "reversal", name: write, ion: use.name });
+      } else {
+        fail(
+          `USEION ${use.name} WRITE ${write}`,
+          use.at,
+          `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`,
+        );
+      }
+    }
+    ions.push(ion);
+    Object.values(ionViewNames(use.name)).forEach((n) => ionViews.add(n));
+  }
+  for (const name of file.neuron.nonspecific) byName.set(name, { role: "current", name });
+  for (const c of file.unitConstants) {
+    byName.set(c.name, {
+      role: "constant",
+      name: c.name,
+      value: unitConstant(file.file, c),
+      unit: c.unit,
+      at: c.at,
+    });
+  }
+  for (const c of file.constants) {
+    if (c.value === undefined) fail(`CONSTANT ${c.name} without a value`, c.at, "give it one: name = value");
+    byName.set(c.name, { role: "constant", name: c.name, value: c.value!, unit: c.unit, at: c.at });
+  }
+  const range = new Set(file.neuron.range);
+  // Names NEURON lets a file declare although the simulator owns them (v, celsius, ek, ina, ...).
+  const owned = (name: string) => {
+    const s = byName.get(name);
+    return s !== undefined &&
+      (s.role === "builtin" || s.role === "ionRead" || s.role === "current" || s.role === "reversal");
+  };
+  for (const p of file.parameters) {
+    if (owned(p.name)) continue;
+    const role = range.has(p.name) ? "parameter" : "global";
+    byName.set(p.name, { role, name: p.name, field: fieldName(p.name, ionViews), declaration: p });
+  }
+  for (const s of file.states) {
+    if (owned(s.name)) {
+      fail(`STATE ${s.name}`, s.at, `'${s.name}' is a scalar the simulator owns; rename the state`);
+    }
+    byName.set(s.name, { role: "state", name: s.name, field: fieldName(s.name, ionViews), declaration: s });
+  }
+  const kept = new Set([
+    ...(file.initial ? assignedNames(file, file.initial.statements) : []),
+    ...(file.netReceive ? assignedNames(file, file.netReceive.statements) : []),
+    ...(file.postEvent ? assignedNames(file, file.postEvent.statements) : []),
+  ]);
+  for (const a of file.assigned) {
+    if (owned(a.name) || byName.has(a.name)) continue;
+    if (kept.has(a.name)) {
+      byName.set(a.name, {
+        role: "stored",
+        name: a.name,
+        field: fieldName(a.name, ionViews),
+        declaration: a,
+      });
+    } else byName.set(a.name, { role: "temporary", name: a.name, declaration: a });
+  }
+  for (const name of [...file.neuron.range, ...file.neuron.global]) {
+    if (!byName.has(name)) {
+      fail(`RANGE or GLOBAL '${name}'`, file.neuron.at, `declare '${name}' in PARAMETER, ASSIGNED or STATE`);
+    }
+  }
+  for (const name of file.neuron.global) {
+    const s = byName.get(name)!;
+    if (s.role === "stored" || s.role === "temporary") {
+      notes.push(
+        `GLOBAL ${name} is an ASSIGNED variable: it is kept per instance (kernels cannot write globals)`,
+      );
+    }
+  }
+  return { byName, ions, notes };
+}
+
+/** The body a SOLVE statement names, or undefined. */
+export function solvedDerivative(file: NmodlFile): { body: Body; method: "cnexp" | "euler" } | undefined {
+  const solve = file.breakpoint?.statements.find((s) => s.kind === "solve");
+  if (!solve || solve.kind !== "solve") return undefined;
+  const fail = (construct: string, advice: string): never => {
+    throw new NmodlError(construct, file.file, solve.at.line, solve.at.column, advice);
+  };
+  const body = file.derivatives.find((d) => d.name === solve.block);
+  if (body === undefined) {
+    fail(
+      `SOLVE ${solve.block}`,
+      `there is no DERIVATIVE ${solve.block} (KINETIC and LINEAR blocks are not supported)`,
+    );
+  }
+  if (solve.method === "cnexp" || solve.method === "euler") return { body: body!, method: solve.method };
+  if (solve.method === "sparse") {
+    return fail(
+      `SOLVE ${solve.block} METHOD sparse is not supported`,
+      "the kernel plan integrates with cnexp or euler only; if each state's equation is linear in that state alone, use METHOD cnexp",
+    );
+  }
+  return fail(
+    `SOLVE ${solve.block} METHOD ${solve.method || "(none)"} is not supported`,
+    "Arbor accepts cnexp, sparse and stochastic; the importer translates cnexp (and euler)",
+  );
+}
