@@ -77,6 +77,7 @@ export type { CompiledCatalogue, CompiledLibrary, CompileOptions } from "./compi
 // From kernels/source.ts, not compile/: a value re-export from compile/ would load the compiler
 // with mod.ts (and close the cycle mod.ts -> compile/ -> compile/translate.ts -> mod.ts).
 export { CompileError } from "./kernels/source.ts";
+export type { MathMode } from "./compile/cpu.ts";
 export {
   type CatalogueSource,
   type CvOptions,

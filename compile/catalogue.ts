@@ -11,6 +11,7 @@ import type { AbiFamily } from "../abi/layout.ts";
 import { findZig, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../native/toolchain.ts";
 import { emitCatalogue } from "./emit.ts";
 import { Progress } from "../native/progress.ts";
+import { checkMath, type MathMode, zigCpu } from "./cpu.ts";
 import { CompileError, translateModule, type Translation } from "./translate.ts";
 
 export { CompileError };
@@ -42,6 +43,18 @@ export interface CompileOptions {
    * in CI, not with `DENOCAT_PROGRESS=0`); `false` silences it.
    */
   progress?: boolean;
+  /**
+   * The CPU to build for (docs/compile.md, "CPU options"): `"baseline"` (default, runs on every
+   * CPU of the target), `"x86-64-v2"`, `"x86-64-v3"` (AVX2, FMA), `"x86-64-v4"` (AVX-512),
+   * `"native"` (this machine), or on aarch64 `"neoverse-n1"`, `"neoverse-v1"`, `"apple-m1"`,
+   * `"a64fx"`. A catalogue refuses to load, with a message, on a CPU lacking what it needs.
+   */
+  cpu?: string;
+  /**
+   * `"inline"` (default): exp, expm1, log and pow from c/dc_math.h, within 1-2 ulp of the C
+   * library, so that the loops vectorize. `"libm"`: the C library's, bit for bit with live mode.
+   */
+  math?: MathMode;
 }
 
 /** One built library. */
@@ -84,7 +97,7 @@ function defaultName(path: string): string {
 /** Translates a module and returns its C catalogue text (no compilation). */
 export async function generateCatalogueSource(
   module: string | URL,
-  options: Pick<CompileOptions, "name" | "skipRaw"> = {},
+  options: Pick<CompileOptions, "name" | "skipRaw" | "math" | "cpu"> = {},
 ): Promise<{ name: string; code: string; translation: Translation }> {
   const path = modulePath(module);
   const name = options.name ?? defaultName(path);
@@ -103,7 +116,8 @@ export async function generateCatalogueSource(
   } catch (error) {
     throw new CompileError((error as Error).message);
   }
-  return { name, code: emitCatalogue(translation, { name }), translation };
+  const math = checkMath(options.math ?? "inline");
+  return { name, code: emitCatalogue(translation, { name, math, cpu: options.cpu }), translation };
 }
 
 /** Compiles one C file into a shared library for one family; throws CompileError on failure. */
@@ -113,11 +127,19 @@ export async function compileC(
   abi: AbiFamily,
   compiler?: string[],
   target?: string,
+  cpu = "baseline",
 ): Promise<void> {
-  // -mcpu=baseline: a compiled catalogue is often built on one machine (a login node) and run on
-  // others; code for the builder's newest vector units would die there with SIGILL.
+  // -mcpu=baseline by default: a compiled catalogue is often built on one machine (a login node)
+  // and run on others; code for the builder's newest vector units would not run there (the
+  // catalogue's CPU check refuses it instead of dying with SIGILL).
   const command = compiler ??
-    [await findZig(), "cc", "-O3", "-mcpu=baseline", ...(target === undefined ? [] : ["-target", target])];
+    [
+      await findZig(),
+      "cc",
+      "-O3",
+      `-mcpu=${zigCpu(cpu, target)}`,
+      ...(target === undefined ? [] : ["-target", target]),
+    ];
   const args = [
     ...command.slice(1),
     "-shared",
@@ -220,6 +242,15 @@ export async function compileCatalogue(
       `compileCatalogue: progress must be true or false, got ${typeof options.progress}`,
     );
   }
+  if (options.cpu !== undefined && options.compiler !== undefined) {
+    throw new CompileError("cpu and compiler exclude each other: pass -mcpu in your compiler command");
+  }
+  try {
+    if (options.cpu !== undefined) zigCpu(options.cpu, options.target);
+    if (options.math !== undefined) checkMath(options.math);
+  } catch (error) {
+    throw new CompileError((error as Error).message);
+  }
   const out = resolve(options.out ?? ".");
   await checkOutputFolder(out);
   const { name, code, translation } = await generateCatalogueSource(module, options);
@@ -244,6 +275,7 @@ export async function compileCatalogue(
           abi,
           options.compiler,
           options.target,
+          options.cpu,
         );
         progress.update(built + 1);
       }

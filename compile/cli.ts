@@ -1,5 +1,6 @@
 /**
- * `deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw] [--target triple]`:
+ * `deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw] [--target triple]`
+ * `[--cpu baseline|x86-64-v2|x86-64-v3|x86-64-v4|native|...] [--math inline|libm]`:
  * compiles every registered pointwise mechanism of a module into one native Arbor catalogue per
  * ABI family, and prints how to load it from Python and from TypeScript.
  *
@@ -9,7 +10,9 @@ import type { AbiFamily } from "../abi/layout.ts";
 import { compileCatalogue, CompileError, type CompileOptions } from "./catalogue.ts";
 
 const USAGE =
-  "usage: deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw] [--target triple]";
+  "usage: deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw] [--target triple]\n" +
+  "         [--cpu baseline|x86-64-v2|x86-64-v3|x86-64-v4|native|neoverse-n1|neoverse-v1|apple-m1|a64fx]\n" +
+  "         [--math inline|libm]   (docs/compile.md, CPU options)";
 
 /** Parses the command line; throws with the usage text on a mistake. */
 export function parseArguments(args: string[]): { module: string; options: CompileOptions } {
@@ -32,7 +35,12 @@ export function parseArguments(args: string[]): { module: string; options: Compi
     } else if (arg === "--name") options.name = value();
     else if (arg === "--skip-raw") options.skipRaw = true;
     else if (arg === "--target") options.target = value();
-    else if (arg === "-h" || arg === "--help") throw new Error(USAGE);
+    else if (arg === "--cpu") options.cpu = value();
+    else if (arg === "--math") {
+      const math = value();
+      if (math !== "inline" && math !== "libm") throw new Error(`--math must be inline or libm\n${USAGE}`);
+      options.math = math;
+    } else if (arg === "-h" || arg === "--help") throw new Error(USAGE);
     else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}\n${USAGE}`);
     else if (module === undefined) module = arg;
     else throw new Error(`more than one module given\n${USAGE}`);

@@ -5,13 +5,17 @@
  * `-DDENOCAT_COMPILED_ABI=6` (Arbor 0.9/0.10) or `=7` (Arbor 0.11/0.12), as `c/reference.c` is.
  * Everything it exports is what docs/abi.md prescribes: `get_catalogue`, static const tables
  * that live forever, every method pointer non-NULL (no-ops where a kernel is missing), backend
- * CPU, alignment 8, partition_width 1, plus `uint32_t denocat_abi(void)` naming the family.
+ * CPU, alignment and partition_width the vector width of the build (docs/abi.md 9), plus
+ * `uint32_t denocat_abi(void)` naming the family and `denocat_cpu` / `denocat_cpu_missing`
+ * (compile/cpu_check.ts): `get_catalogue` refuses a CPU that lacks what the build needs.
  * No global mutable state: every call works on its ppack only, so it is thread safe.
  *
  * The hooks are printed from each mechanism's kernel plan by kernels/c.ts, the same plan live
  * mode prints as JavaScript (kernels/js.ts): the gathers, the symbolic cnexp update, the sums,
  * the weight and unit rules (kernels/outputs.ts) are the plan's, not this file's. The build uses
- * -ffp-contract=off, so compiled and live results agree to round-off of the math library.
+ * -ffp-contract=off. With `math: "libm"` compiled and live results agree bit for bit (same
+ * operations, same C library); with the default `math: "inline"` exp, expm1, log and pow are
+ * c/dc_math.h's (within 1-2 ulp), so that the loops vectorize.
  *
  * NaN and infinite results: live mode throws; compiled code stores the value as it is (Arbor's
  * own generated code has no such check either). Events for an instance outside [0, width) are
@@ -22,6 +26,8 @@
 import { arbFieldRange, ION_FLAG, KIND, type MechanismKind } from "../abi/layout.ts";
 import type { FieldSpec } from "../model/spec.ts";
 import { cComment as comment, cHookName, cNumber, printCHook } from "../kernels/c.ts";
+import { cpuCheckLines, cpuRefusalLines } from "./cpu_check.ts";
+import type { MathMode } from "./cpu.ts";
 import type { TranslatedMechanism, Translation } from "./translate.ts";
 
 /** A C string literal of `text` (UTF-8; anything unusual escaped as octal). */
@@ -120,8 +126,8 @@ function emitMechanism(m: TranslatedMechanism): string[] {
   lines.push(
     `static const arb_mechanism_interface ${prefix}_cpu = {`,
     `    .backend = arb_backend_kind_cpu,`,
-    `    .partition_width = 1,`,
-    `    .alignment = 8,`,
+    `    .partition_width = DC_VECTOR_BYTES / sizeof(arb_value_type),`,
+    `    .alignment = DC_VECTOR_BYTES,`,
     `    .init_mechanism = ${fn("init", "do_nothing")},`,
     `    .compute_currents = ${fn("current", "do_nothing")},`,
     `    .apply_events = ${fn("events", "ignore_events")},`,
@@ -164,8 +170,36 @@ function emitMechanism(m: TranslatedMechanism): string[] {
 
 /** Options of `emitCatalogue`. */
 export interface EmitOptions {
-  /** Catalogue name, shown in the header comment. */
+  /** Catalogue name, shown in the header comment and the CPU refusal. */
   name: string;
+  /** The math of the loops (default "inline"). */
+  math?: MathMode;
+  /** The `--cpu` it is built with, reported by `denocat_cpu()` (default "baseline"). */
+  cpu?: string;
+}
+
+/** The definitions of dc_exp, dc_expm1, dc_log and the C side of dc_pow for `math`. */
+function mathLines(math: MathMode): string[] {
+  if (math === "inline") {
+    return [
+      `/* math "inline": branch-free, vectorizable, within 1-2 ulp of the C library (c/dc_math.h). */`,
+      `#include "dc_math.h"`,
+      `#define dc_pow_c_or_libm dc_pow_c`,
+    ];
+  }
+  return [
+    `/* math "libm": the C library, bit for bit with live mode (the loops stay scalar). */`,
+    `static inline __attribute__((const)) double dc_exp(double x) {`,
+    `  return exp(x);`,
+    `}`,
+    `static inline __attribute__((const)) double dc_expm1(double x) {`,
+    `  return expm1(x);`,
+    `}`,
+    `static inline __attribute__((const)) double dc_log(double x) {`,
+    `  return log(x);`,
+    `}`,
+    `#define dc_pow_c_or_libm pow`,
+  ];
 }
 
 /** The whole C file of a catalogue. */
@@ -178,7 +212,7 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     ` * Mechanisms: ${comment(t.mechanisms.map((m) => m.plan.spec.name).join(", "))}.`,
     ` *`,
     ` * Build once per Arbor ABI family (Arbor cannot tell them apart, docs/abi.md 1.2):`,
-    ` *   zig cc -O3 -shared -fPIC -ffp-contract=off -std=c11 -I<denocat>/c -DDENOCAT_COMPILED_ABI=7 \\`,
+    ` *   zig cc -O3 -mcpu=<cpu> -shared -fPIC -ffp-contract=off -std=c11 -I<denocat>/c -DDENOCAT_COMPILED_ABI=7 \\`,
     ` *     ${comment(options.name)}.c -o ${comment(options.name)}_abi07.so -lm      (Arbor 0.11, 0.12)`,
     ` *   ... -DDENOCAT_COMPILED_ABI=6 ... -o ${comment(options.name)}_abi06.so   (Arbor 0.9, 0.10)`,
     ` *`,
@@ -191,6 +225,7 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     `#include <float.h>`,
     `#include <math.h>`,
     `#include <stdint.h>`,
+    `#include <stdio.h>`,
     "",
     `#if !defined(DENOCAT_COMPILED_ABI) || (DENOCAT_COMPILED_ABI != 6 && DENOCAT_COMPILED_ABI != 7)`,
     `#error "compile with -DDENOCAT_COMPILED_ABI=6 (Arbor 0.9/0.10) or =7 (Arbor 0.11+)"`,
@@ -214,6 +249,7 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     "",
     `static const char fingerprint[] = "<denocat-compiled>";`,
     "",
+    ...cpuCheckLines(options.cpu ?? "baseline"),
     `/* The math library is pure apart from errno, which nothing here reads (it changes no result). */`,
     ...[
       "exp",
@@ -243,10 +279,12 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
         }) __attribute__((const));`
       ),
     "",
+    ...mathLines(options.math ?? "inline"),
+    "",
     `/* JavaScript's Math.pow / **: NaN exponents and |base| = 1 with an infinite exponent give NaN. */`,
     `static inline __attribute__((const)) double dc_pow(double a, double b) {`,
     `  if (isnan(b) || (fabs(a) == 1.0 && isinf(b))) return NAN;`,
-    `  return pow(a, b);`,
+    `  return dc_pow_c_or_libm(a, b);`,
     `}`,
     `/* JavaScript's Math.min / Math.max: NaN if either is NaN; -0 < +0. */`,
     `static inline __attribute__((const)) double dc_min(double a, double b) {`,
@@ -263,6 +301,10 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     `static inline __attribute__((const)) double dc_sign(double a) {`,
     `  return a > 0.0 ? 1.0 : a < 0.0 ? -1.0 : a;`,
     `}`,
+    "",
+    `/* Stand-ins of one element for absent optional arrays (read with index mask 0). */`,
+    `static const arb_value_type DC_UNUSED dc_no_values[1] = {0.0};`,
+    `static const arb_index_type DC_UNUSED dc_no_indices[1] = {0};`,
     "",
     `static DC_UNUSED void do_nothing(arb_mechanism_ppack* pp) {`,
     `  (void)pp;`,
@@ -285,6 +327,7 @@ export function emitCatalogue(t: Translation, options: EmitOptions): string {
     `};`,
     "",
     `void* get_catalogue(int* count) {`,
+    ...cpuRefusalLines(options.name),
     `  if (count) *count = (int)(sizeof(catalogue) / sizeof(catalogue[0]));`,
     `  return (void*)catalogue;`,
     `}`,

@@ -30,6 +30,11 @@ export function cComment(text: string): string {
 /** C spellings of the operators that are not infix in both languages. */
 const C_CALL: Partial<Record<Op, string>> = {
   mod: "fmod",
+  // The catalogue's preamble (compile/emit.ts) defines these as c/dc_math.h's inline,
+  // vectorizable functions, or as the C library's for the bit-exact scalar build.
+  exp: "dc_exp",
+  expm1: "dc_expm1",
+  log: "dc_log",
   pow: "dc_pow",
   min: "dc_min",
   max: "dc_max",
@@ -61,35 +66,90 @@ const ION_ARRAY: Record<string, string> = {
   current: "current_density",
 };
 
-/** The C expression that gathers input `source` for instance `k` (node `n`, ion index `at<j>`). */
-function gatherCode(source: InputSource): string {
+/**
+ * How input `k` is gathered: lines before the loop, and an unconditional load (or value) in it.
+ * An optional array (NULL when Arbor has no such data) is read through a stand-in of one
+ * element with index mask 0, and the fallback chosen by a select after the load: the loop then
+ * has no branch and no conditional load, which is what lets clang vectorize it.
+ */
+interface Gather {
+  before: string[];
+  load: string;
+  /** When set, `present ? load : fallback`. */
+  present?: string;
+  fallback?: string;
+}
+
+function optionalGather(
+  k: number,
+  array: string,
+  index: string,
+  fallback: number,
+  kind: "values" | "indices",
+  wrap: (element: string) => string = (element) => element,
+): Gather {
+  const type = kind === "values" ? "arb_value_type" : "arb_index_type";
+  const maskType = index === "k" ? "arb_size_type" : "arb_index_type";
+  const name = `in${k}`;
+  return {
+    before: [
+      `  const ${type}* const ${name}_src = ${array} ? ${array} : dc_no_${kind};`,
+      `  const ${maskType} ${name}_mask = ${array} ? (${maskType})~(${maskType})0 : 0;`,
+      `  const int ${name}_present = ${array} != NULL;`,
+    ],
+    load: wrap(`${name}_src[${index} & ${name}_mask]`),
+    present: `${name}_present`,
+    fallback: cNumber(fallback),
+  };
+}
+
+/** The gather of input `source` for instance `k` (node `n`, ion index `at<j>`). */
+function gatherOf(source: InputSource, k: number): Gather {
+  const plain = (load: string): Gather => ({ before: [], load });
   switch (source.of) {
     case "node":
-      return { v: "vec_v", temperature: "temperature", diam: "diam", area: "area" }[source.array] + "[n]";
+      return plain(
+        { v: "vec_v", temperature: "temperature", diam: "diam", area: "area" }[source.array] + "[n]",
+      );
     case "peer":
-      return `peer_index ? vec_v[peer_index[k]] : ${cNumber(source.fallback)}`;
+      return optionalGather(k, "peer_index", "k", source.fallback, "indices", (at) => `vec_v[${at}]`);
     case "dt":
-      return "dt";
+      return plain("dt");
     case "state":
-      return `S${source.index}[k]`;
+      return plain(`S${source.index}[k]`);
     case "parameter":
-      return `P${source.index}[k]`;
+      return plain(`P${source.index}[k]`);
     case "global":
-      return `G${source.index}`;
+      return plain(`G${source.index}`);
     case "random":
-      return `R${source.index} ? R${source.index}[k] : ${cNumber(source.fallback)}`;
-    case "ion": {
-      const array = `ion${source.ion}->${ION_ARRAY[source.field]}`;
-      return `${array} ? ${array}[at${source.ion}] : ${cNumber(source.fallback)}`;
+      return optionalGather(k, `R${source.index}`, "k", source.fallback, "values");
+    case "ion":
+      return optionalGather(
+        k,
+        `ion${source.ion}->${ION_ARRAY[source.field]}`,
+        `at${source.ion}`,
+        source.fallback,
+        "values",
+      );
+    case "valence": {
+      // One value per ion, loop invariant.
+      const charge = `ion${source.ion}->ionic_charge`;
+      return {
+        before: [`  const double in${k}_valence = ${charge} ? ${charge}[0] : ${cNumber(source.fallback)};`],
+        load: `in${k}_valence`,
+      };
     }
-    case "valence":
-      return `ion${source.ion}->ionic_charge ? ion${source.ion}->ionic_charge[0] : ${
-        cNumber(source.fallback)
-      }`;
     case "weight":
-      return "weight[k]";
+      return plain("weight[k]");
     case "multiplicity":
-      return `multiplicity ? (double)multiplicity[k] : ${cNumber(source.fallback)}`;
+      return optionalGather(
+        k,
+        "multiplicity",
+        "k",
+        source.fallback,
+        "indices",
+        (element) => `(double)${element}`,
+      );
   }
 }
 
@@ -112,26 +172,71 @@ function targetCode(target: Target): { lvalue: string; optional?: string } {
   }
 }
 
-/** The body of one instance (or event): gathers, temporaries and stores, at `indent`. */
-function instanceBody(plan: MechanismPlan, hook: HookPlan, indent: string): string[] {
-  const lines: string[] = [];
+/** The ion arrays a hook reads, as `ion<j>.<field>`. */
+function gatheredIonArrays(plan: MechanismPlan, hook: HookPlan): Set<string> {
+  const arrays = new Set<string>();
+  for (const k of hookInputs(hook)) {
+    const source = plan.inputs[k].source;
+    if (source.of === "ion") arrays.add(`ion${source.ion}.${source.field}`);
+  }
+  return arrays;
+}
+
+/**
+ * Whether the hook may compute all instances of a block before it scatters any: only when no
+ * instance reads an array that a scatter writes. (Several instances of a point mechanism may
+ * share a CV; a hook that reads an ion array it writes needs the serial order of one loop.)
+ */
+function canSplit(plan: MechanismPlan, hook: HookPlan): boolean {
+  const read = gatheredIonArrays(plan, hook);
+  return hook.stores.every((store) =>
+    store.target.array !== "ion" || !read.has(`ion${store.target.ion}.${store.target.field}`)
+  );
+}
+
+/** The instance body split into its computing part and its scatters (a split hook). */
+interface Body {
+  before: string[];
+  compute: string[];
+  scatter: string[];
+  scatterIons: number[];
+}
+
+/** The body of one instance (or event): gathers, temporaries and stores. */
+function instanceBody(plan: MechanismPlan, hook: HookPlan, split: boolean): Body {
+  const before: string[] = [];
+  const compute: string[] = [];
   for (const j of hookIons(plan, hook)) {
-    lines.push(`const arb_index_type DC_UNUSED at${j} = ion${j}->index[k];`);
+    compute.push(`const arb_index_type DC_UNUSED at${j} = ion${j}->index[k];`);
   }
   for (const k of hookInputs(hook)) {
     const input = plan.inputs[k];
-    lines.push(
-      `const double x${k} = ${gatherCode(input.source)};${input.key ? ` /* ${cComment(input.key)} */` : ""}`,
-    );
+    const gather = gatherOf(input.source, k);
+    before.push(...gather.before);
+    const note = input.key ? ` /* ${cComment(input.key)} */` : "";
+    if (gather.present) {
+      compute.push(`const double x${k}_loaded = ${gather.load};`);
+      compute.push(`const double x${k} = ${gather.present} ? x${k}_loaded : ${gather.fallback};${note}`);
+    } else compute.push(`const double x${k} = ${gather.load};${note}`);
   }
   const s = schedule(hookRoots(hook), spelling);
-  for (const t of s.temps) lines.push(`const ${t.type === "num" ? "double" : "int"} ${t.name} = ${t.code};`);
-  for (const store of hook.stores) {
-    const { lvalue, optional } = targetCode(store.target);
-    const write = `${lvalue} ${store.mode === "add" ? "+=" : "="} ${s.of(store.value)};`;
-    lines.push(optional ? `if (${optional}) ${write}` : write);
+  for (const t of s.temps) {
+    compute.push(`const ${t.type === "num" ? "double" : "int"} ${t.name} = ${t.code};`);
   }
-  return lines.map((line) => indent + line);
+  const scatter: string[] = [];
+  const scatterIons = new Set<number>();
+  hook.stores.forEach((store, j) => {
+    const { lvalue, optional } = targetCode(store.target);
+    let value = s.of(store.value);
+    if (split) {
+      compute.push(`out${j}[k - block] = ${value};`);
+      value = `out${j}[k - block]`;
+      if (store.target.array === "ion") scatterIons.add(store.target.ion);
+    }
+    const write = `${lvalue} ${store.mode === "add" ? "+=" : "="} ${value};`;
+    (split ? scatter : compute).push(optional ? `if (${optional}) ${write}` : write);
+  });
+  return { before, compute, scatter, scatterIons: [...scatterIons].sort((a, b) => a - b) };
 }
 
 /** Pointer locals of a hook (unused ones are marked so). */
@@ -140,6 +245,7 @@ function cPrologue(plan: MechanismPlan, ions: number[]): string[] {
   const U = "DC_UNUSED";
   const lines = [
     `  const arb_size_type width = pp->width;`,
+    `  const arb_index_type* const node_index = pp->node_index;`,
     `  const arb_value_type* ${U} vec_v = pp->vec_v;`,
     `  const arb_value_type* ${U} temperature = pp->temperature_degC;`,
     `  const arb_value_type* ${U} diam = pp->diam_um;`,
@@ -155,7 +261,9 @@ function cPrologue(plan: MechanismPlan, ions: number[]): string[] {
     lines.push(`  arb_value_type* ${U} S${j} = pp->state_vars[${j}]; /* ${cComment(f.key)} */`)
   );
   spec.parameters.forEach((f, j) =>
-    lines.push(`  const arb_value_type* ${U} P${j} = pp->parameters[${j}]; /* ${cComment(f.key)} */`)
+    lines.push(
+      `  const arb_value_type* ${U} P${j} = pp->parameters[${j}]; /* ${cComment(f.key)} */`,
+    )
   );
   spec.globals.forEach((f, j) =>
     lines.push(`  const double ${U} G${j} = pp->globals[${j}]; /* ${cComment(f.key)} */`)
@@ -191,52 +299,89 @@ export function printCHook(plan: MechanismPlan, hook: HookPlan, prefix: string):
       : `/* ${hook.hook}: state defaults */`,
   ];
   const prologue = cPrologue(plan, hookIons(plan, hook));
+  const at = (indent: string, lines: string[]) => lines.map((line) => indent + line);
   if (hook.loop === "events") {
+    const body = instanceBody(plan, hook, false);
     return [
       ...header,
       `static void ${name}(arb_mechanism_ppack* pp, arb_deliverable_event_stream* stream) {`,
       `  if (!stream) return;`,
       ...prologue,
+      ...body.before,
       `  for (const arb_deliverable_event_data* event = stream->begin; event != stream->end; ++event) {`,
       `    const arb_size_type k = event->mech_index;`,
       `    if (!(k < width)) continue; /* live mode throws; compiled code skips it */`,
-      `    const arb_index_type n = pp->node_index[k];`,
+      `    const arb_index_type n = node_index[k];`,
       `    const double arg = (double)event->weight;`,
       `    (void)n;`,
-      ...instanceBody(plan, hook, "    "),
+      ...at("    ", body.compute),
       `  }`,
       `}`,
     ];
   }
   if (hook.loop === "post") {
+    const body = instanceBody(plan, hook, false);
     return [
       ...header,
       `static void ${name}(arb_mechanism_ppack* pp) {`,
       ...prologue,
+      ...body.before,
       `  const arb_index_type* vec_ci = pp->vec_ci;`,
       `  const arb_value_type* since = pp->time_since_spike;`,
       `  const int detectors = pp->n_detectors;`,
       `  if (!vec_ci || !since) return;`,
       `  for (arb_size_type k = 0; k < width; ++k) {`,
-      `    const arb_index_type n = pp->node_index[k];`,
+      `    const arb_index_type n = node_index[k];`,
       `    const arb_index_type cell = vec_ci[n];`,
       `    for (int det = 0; det < detectors; ++det) {`,
       `      const double arg = since[cell * detectors + det];`,
       `      if (!(arg >= 0.0)) continue;`,
-      ...instanceBody(plan, hook, "      "),
+      ...at("      ", body.compute),
       `    }`,
       `  }`,
       `}`,
     ];
   }
+  const split = canSplit(plan, hook) && hook.stores.length > 0;
+  const body = instanceBody(plan, hook, split);
+  if (!split) {
+    return [
+      ...header,
+      `static void ${name}(arb_mechanism_ppack* pp) {`,
+      ...prologue,
+      ...body.before,
+      `  for (arb_size_type k = 0; k < width; ++k) {`,
+      `    const arb_index_type n = node_index[k];`,
+      `    (void)n;`,
+      ...at("    ", body.compute),
+      `  }`,
+      `}`,
+    ];
+  }
+  // A block of instances is computed first, into local buffers: a loop whose only stores go to
+  // memory nothing else can point to, which clang vectorizes (clang ignores restrict on local
+  // pointers, so stores to the state arrays in the same loop would stop it). Then the stores run
+  // in the order of the single loop, so instances that share a CV (point mechanisms) add up
+  // exactly as they would there.
+  const buffers = hook.stores.map((_, j) => `    double out${j}[DC_BLOCK];`);
   return [
     ...header,
     `static void ${name}(arb_mechanism_ppack* pp) {`,
     ...prologue,
-    `  for (arb_size_type k = 0; k < width; ++k) {`,
-    `    const arb_index_type n = pp->node_index[k];`,
-    `    (void)n;`,
-    ...instanceBody(plan, hook, "    "),
+    ...body.before,
+    `  for (arb_size_type block = 0; block < width; block += DC_BLOCK) {`,
+    `    const arb_size_type end = width - block < DC_BLOCK ? width : block + DC_BLOCK;`,
+    ...buffers,
+    `    for (arb_size_type k = block; k < end; ++k) {`,
+    `      const arb_index_type n = node_index[k];`,
+    `      (void)n;`,
+    ...at("      ", body.compute),
+    `    }`,
+    `    for (arb_size_type k = block; k < end; ++k) {`,
+    `      const arb_index_type DC_UNUSED n = node_index[k];`,
+    ...body.scatterIons.map((j) => `      const arb_index_type at${j} = ion${j}->index[k];`),
+    ...at("      ", body.scatter),
+    `    }`,
     `  }`,
     `}`,
   ];

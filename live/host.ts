@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { cpuRefusal } from "../native/cpu_probe.ts";
 import { throwPendingFailures } from "./catalogue.ts";
 import {
   boolean,
@@ -230,6 +231,8 @@ export class Host {
         if ((source as { closed?: unknown }).closed === true) {
           throw new Error(`host: the catalogue ${path} was closed; build a new one`);
         }
+        const refusal = cpuRefusal(path);
+        if (refusal !== undefined) throw new Error(`host: ${refusal}`);
         host.#call(lib.symbols.host_load_catalogue(handle, cString(path)), "loading a catalogue");
       }
     } catch (error) {

@@ -439,8 +439,9 @@ Deno.test("generateCatalogueSource gives C that names both ABI families and no .
   assert.equal(name, "pas");
   assert.match(code, /DENOCAT_COMPILED_ABI == 6/);
   assert.match(code, /uint32_t denocat_abi\(void\)/);
-  assert.match(code, /\.partition_width = 1,/);
-  assert.match(code, /\.alignment = 8,/);
+  // The vector width of the build (docs/abi.md 9): Arbor pads and aligns the arrays to it.
+  assert.match(code, /\.partition_width = DC_VECTOR_BYTES \/ sizeof\(arb_value_type\),/);
+  assert.match(code, /\.alignment = DC_VECTOR_BYTES,/);
 });
 
 // ---- (f) live and compiled agree where they used to diverge (kernel plan) ----------------------------
