@@ -186,6 +186,9 @@ export type MechanismKind = "point" | "density" | "reversal_potential" | "gap_ju
 /** Or-ed into the hook number of a dispatch call when the instance's views must be rebuilt. */
 export const DISPATCH_REBIND = 0x100;
 
+/** Word of each argument in `denocat_call_args()` (the dispatch callback itself takes none). */
+export const CALL_ARG = { slot: 0, hook: 1, instance: 2, count: 3 } as const;
+
 /** Reasons `denocat_failure()` reports. */
 export const FAILURE = { none: 0, hookThrew: 1, foreignThread: 2, notInstalled: 3, reentered: 4 } as const;
 
@@ -233,6 +236,10 @@ const CONSTANTS: Record<string, number> = {
   "ion.read_valence": ION_FLAG.readValence,
   "ion.verify_valence": ION_FLAG.verifyValence,
   "dispatch.rebind": DISPATCH_REBIND,
+  "call.slot": CALL_ARG.slot,
+  "call.hook": CALL_ARG.hook,
+  "call.instance": CALL_ARG.instance,
+  "call.count": CALL_ARG.count,
   "failure.hook_threw": FAILURE.hookThrew,
   "failure.foreign_thread": FAILURE.foreignThread,
   "failure.not_installed": FAILURE.notInstalled,

@@ -194,6 +194,21 @@ export interface EventBatch {
 }
 
 /**
+ * The raw views of a ppack object, for generated code that must not pay a getter per call
+ * (kernels/js.ts): the header as doubles (`dt` at `PPACK.dt / 8`) and the globals. Detached with
+ * the rest when the object is released, so a stale object reads `undefined` here too.
+ */
+export const PPACK_RAW: unique symbol = Symbol("denocat.ppack.raw");
+
+/** What `pp[PPACK_RAW]` holds. */
+export interface PPackRaw {
+  /** The ppack header, as doubles. */
+  header: Float64Array;
+  /** The mechanism's globals, in declaration order. */
+  globals: Float64Array;
+}
+
+/**
  * Builds the ppack object for one instance. `spec` gives the names; `ppack` is Arbor's pointer.
  */
 export function buildPPack(
@@ -276,6 +291,8 @@ export function buildPPack(
   spec.globals.forEach((field, k) => {
     Object.defineProperty(pp, field.key, { enumerable: true, configurable: true, get: () => globals[k] });
   });
+  const rawViews: PPackRaw = { header: doubles, globals };
+  Object.defineProperty(pp, PPACK_RAW, { value: rawViews, enumerable: false });
 
   // random_numbers switches between four slots every step: cache one view set per slot address.
   const randomSlots = new Map<number, Float64Array[]>();

@@ -24,8 +24,10 @@ export const CATALOGUE_SYMBOLS = {
   denocat_add_random: { parameters: ["u32", "buffer"], result: "i32" },
   // const char* denocat_error_message(void)
   denocat_error_message: { parameters: [], result: "pointer" },
-  // int32_t denocat_install(int32_t (*dispatch)(uint32_t slot, uint32_t hook, uint32_t instance, uint32_t count))
+  // int32_t denocat_install(int32_t (*dispatch)(void)): the call's arguments are in denocat_call_args()
   denocat_install: { parameters: ["function"], result: "i32" },
+  // const uint32_t* denocat_call_args(void): slot, hook | rebind, instance, count of the call in progress
+  denocat_call_args: { parameters: [], result: "pointer" },
   // int32_t denocat_uninstall(void)
   denocat_uninstall: { parameters: [], result: "i32" },
   // arb_mechanism_ppack* denocat_instance_ppack(uint32_t instance)

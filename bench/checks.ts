@@ -2,7 +2,8 @@
  * `deno run -A bench/checks.ts`: what the safety checks of issue 11 cost. Reports ns per
  * operation for the checked public calls next to the same native call made directly through FFI
  * (the ratio is the price of the TypeScript argument checks), and ns per operation of the paths
- * that copy or release views (index copies at init, event batch copies). Uses only the public API
+ * that copy or release views (index copies at init, event batch copies) and of a step of
+ * pointwise kernels on the fallback path, whose every result is checked (type, keys, value). Uses only the public API
  * for the measured side, so the same file runs on an older checkout to compare before and after.
  * Not a test: nothing here asserts a time.
  *
@@ -35,7 +36,14 @@ const dense = defineMechanism({ name: "bdense", ions: { na: {}, k: {}, ca: {} } 
   init() {},
   computeCurrents() {},
 });
-const cat = await catalogue({ mechanisms: [syn, dense], abi: "0.7" });
+// A pointwise mechanism on the fallback path (the closure counter keeps the plan from taking it):
+// every call of its kernels has its result checked for type, keys and value.
+let kernelCalls = 0;
+const fallbackLeak = defineMechanism({ name: "bleak", states: { s: {} } }, {
+  derivative: (x) => (kernelCalls++, { s: -x.s }),
+  current: (x) => (kernelCalls++, { i: 1e-4 * (x.v + 65), g: 1e-4 }),
+});
+const cat = await catalogue({ mechanisms: [syn, dense, fallbackLeak], abi: "0.7" });
 
 async function freshHost(cvs: number): Promise<Host> {
   const host = await Host.create({ catalogues: [cat], abi: "0.7" });
@@ -139,6 +147,20 @@ const rows: [string, number, number | undefined][] = [];
     return steps;
   });
   rows.push(["step with 1000 events", perStep, undefined]);
+}
+
+// 5. A step of a fallback pointwise mechanism on 1024 CVs: four kernel calls per instance (two for
+// cnexp's slope, one for current(); no conductance is missing), each result checked.
+{
+  using host = await freshHost(1024);
+  host.place("bleak", { cvs: Array.from({ length: 1024 }, (_, k) => k) });
+  const steps = 200;
+  host.run({ until: steps * dt, dt }); // warm-up
+  const perStep = best(REPEATS, () => {
+    host.run({ until: host.time + steps * dt, dt });
+    return steps;
+  });
+  rows.push(["fallback kernels, 1024 CVs", perStep, undefined]);
 }
 
 console.log(`denocat bench: cost of the safety checks (best of ${REPEATS}, ns per operation)`);

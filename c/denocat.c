@@ -107,6 +107,10 @@ static const denocat_layout_entry layout_table[] = {
     {"ion.read_valence", DENOCAT_ION_READ_VALENCE},
     {"ion.verify_valence", DENOCAT_ION_VERIFY_VALENCE},
     {"dispatch.rebind", DENOCAT_DISPATCH_REBIND},
+    {"call.slot", DENOCAT_CALL_SLOT},
+    {"call.hook", DENOCAT_CALL_HOOK},
+    {"call.instance", DENOCAT_CALL_INSTANCE},
+    {"call.count", DENOCAT_CALL_COUNT},
     {"failure.hook_threw", DENOCAT_FAILURE_HOOK_THREW},
     {"failure.foreign_thread", DENOCAT_FAILURE_FOREIGN_THREAD},
     {"failure.not_installed", DENOCAT_FAILURE_NOT_INSTALLED},
@@ -442,10 +446,20 @@ static void record_failure(uint32_t code, const slot* s, uint32_t hook) {
              hook_names[hook]);
 }
 
+/* The arguments of the JS call in progress. One set is enough: calls never nest (re-entry is
+ * refused above) and only the owner thread makes them. */
+static uint32_t call_args[4];
+
+const uint32_t* denocat_call_args(void) { return call_args; }
+
 /* One JS call, with the re-entry depth kept around it. */
 static int32_t call_js(uint32_t index, uint32_t call, uint32_t instance, uint32_t count) {
   ++dispatching;
-  int32_t result = dispatch(index, call, instance, count);
+  call_args[DENOCAT_CALL_SLOT] = index;
+  call_args[DENOCAT_CALL_HOOK] = call;
+  call_args[DENOCAT_CALL_INSTANCE] = instance;
+  call_args[DENOCAT_CALL_COUNT] = count;
+  int32_t result = dispatch();
   --dispatching;
   return result;
 }

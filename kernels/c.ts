@@ -1,7 +1,8 @@
 /**
  * The C printer of the kernel plan: one static function per hook, for the catalogue file of
  * compile/emit.ts. It spells the plan's gathers, temporaries and stores in C against Arbor's
- * `arb_mechanism_ppack`; every rule (keys, weights, defaults, cnexp) comes from the plan.
+ * `arb_mechanism_ppack`; every rule (keys, weights, defaults, cnexp) comes from the plan. The
+ * weight and unit rules (e.g. density currents scaled by 10·weight) live in kernels/outputs.ts.
  *
  * @module
  */

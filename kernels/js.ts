@@ -3,7 +3,9 @@
  * `new Function`, that gathers each instance's scalars from the ppack's arrays into locals,
  * evaluates the plan's graph once (kernels inlined, common subexpressions shared, no kernel
  * call, no object, nothing allocated per step), checks every result, and stores it. Every rule
- * (keys, weights, defaults, cnexp) comes from the plan; this file only spells it.
+ * (keys, weights, defaults, cnexp) comes from the plan; this file only spells it. The weight and
+ * unit rules (e.g. density currents scaled by 10·weight) live in kernels/outputs.ts; `exp` and
+ * `expm1` are spelled as kernels/exp.ts's table-driven ones.
  *
  * @module
  */
@@ -12,6 +14,8 @@ import type { HookPlan, MechanismPlan } from "./plan.ts";
 import { hookInputs, hookIons, hookRoots, INFIX, schedule, type Spelling } from "./print.ts";
 import type { InputSource } from "./rules.ts";
 import type { Target } from "./outputs.ts";
+import { PPACK } from "../abi/layout.ts";
+import { EXP_SCRATCH, EXP_TABLE_HIGH, EXP_TABLE_LOW, inlineExp, inlineExpm1, POW2 } from "./exp.ts";
 
 /** The arrays of one ppack object that the printed hooks read (see live/pointwise.ts `Bundle`). */
 export interface JsArrays {
@@ -30,7 +34,6 @@ export interface JsArrays {
   timeSinceSpike: Float64Array | null;
   states: Float64Array[];
   parameters: Float64Array[];
-  randoms: (Float64Array | null)[];
   ionIndex: Int32Array[];
   ionCurrent: Float64Array[];
   ionConductance: (Float64Array | null)[];
@@ -39,6 +42,13 @@ export interface JsArrays {
   ionExternal: (Float64Array | null)[];
   ionDiffusive: (Float64Array | null)[];
   ionValence: number[];
+  /** The ppack header as doubles (`dt` at `PPACK.dt / 8`): read directly, not through a getter. */
+  header: Float64Array;
+  /** The globals, in declaration order. */
+  globals: Float64Array;
+  /** The CV current and conductance arrays (`pp.i`, `pp.g`). */
+  vecI: Float64Array;
+  vecG: Float64Array;
 }
 
 /** A printed hook: `(pp, arrays, events) => void`; `fail(kernel, what, value, k, cv)` throws. */
@@ -63,6 +73,10 @@ const spelling: Spelling = {
     if (op === "neg") return `(-${args[0]})`;
     if (op === "not") return `(!${args[0]})`;
     if (op === "select") return `(${args[0]} ? ${args[1]} : ${args[2]})`;
+    // V8's Math.exp and Math.expm1 cost about twice these table-driven ones (kernels/exp.ts),
+    // which are as accurate.
+    if (op === "exp") return inlineExp(args[0]);
+    if (op === "expm1") return inlineExpm1(args[0]);
     return `Math.${op}(${args.join(", ")})`;
   },
 };
@@ -123,25 +137,41 @@ function targetCode(target: Target): { lvalue: string; optional?: string } {
   }
 }
 
-function prologue(plan: MechanismPlan, ions: number[]): string[] {
+/** The views a hook may read, as `[local, expression]`: printed only if the hook uses them. */
+function prologue(plan: MechanismPlan, ions: number[]): [string, string][] {
   const { spec } = plan;
-  const lines = [
-    "const node = b.node, V = b.v, T = b.temperature, D = b.diam, A = b.area, W = b.weight;",
-    "const M = b.multiplicity, peer = b.peer, VP = b.vPeer;",
-    "const dt = pp.dt;",
+  const views: [string, string][] = [
+    ["node", "b.node"],
+    ["V", "b.v"],
+    ["T", "b.temperature"],
+    ["D", "b.diam"],
+    ["A", "b.area"],
+    ["W", "b.weight"],
+    ["M", "b.multiplicity"],
+    ["peer", "b.peer"],
+    ["VP", "b.vPeer"],
+    ["dt", `b.header[${PPACK.dt / 8}]`],
+    ["vecI", "b.vecI"],
+    ["vecG", "b.vecG"],
   ];
-  spec.states.forEach((_, j) => lines.push(`const S${j} = b.states[${j}];`));
-  spec.parameters.forEach((_, j) => lines.push(`const P${j} = b.parameters[${j}];`));
-  spec.globals.forEach((f, j) => lines.push(`const G${j} = pp[${JSON.stringify(f.key)}];`));
-  spec.randoms.forEach((_, j) => lines.push(`const R${j} = b.randoms[${j}];`));
+  spec.states.forEach((_, j) => views.push([`S${j}`, `b.states[${j}]`]));
+  spec.parameters.forEach((_, j) => views.push([`P${j}`, `b.parameters[${j}]`]));
+  spec.globals.forEach((_, j) => views.push([`G${j}`, `b.globals[${j}]`]));
+  // Arbor rotates the random-number slots every step: the view is read per call, never cached.
+  spec.randoms.forEach((name, j) => views.push([`R${j}`, `pp[${JSON.stringify(name)}] ?? null`]));
   for (const j of ions) {
-    lines.push(
-      `const I${j} = b.ionIndex[${j}], E${j} = b.ionReversal[${j}], XI${j} = b.ionInternal[${j}], ` +
-        `XO${j} = b.ionExternal[${j}], XD${j} = b.ionDiffusive[${j}], IC${j} = b.ionCurrent[${j}], ` +
-        `IG${j} = b.ionConductance[${j}], Z${j} = b.ionValence[${j}];`,
+    views.push(
+      [`I${j}`, `b.ionIndex[${j}]`],
+      [`E${j}`, `b.ionReversal[${j}]`],
+      [`XI${j}`, `b.ionInternal[${j}]`],
+      [`XO${j}`, `b.ionExternal[${j}]`],
+      [`XD${j}`, `b.ionDiffusive[${j}]`],
+      [`IC${j}`, `b.ionCurrent[${j}]`],
+      [`IG${j}`, `b.ionConductance[${j}]`],
+      [`Z${j}`, `b.ionValence[${j}]`],
     );
   }
-  return lines;
+  return views;
 }
 
 function body(plan: MechanismPlan, hook: HookPlan): string[] {
@@ -169,9 +199,8 @@ function body(plan: MechanismPlan, hook: HookPlan): string[] {
 
 /** The source of one hook, as the body of `function(pp, b, events)`. */
 export function printJsHook(plan: MechanismPlan, hook: HookPlan): string {
-  const lines = prologue(plan, hookIons(plan, hook));
   const instance = body(plan, hook);
-  if (hook.hook === "current") lines.push("const vecI = pp.i, vecG = pp.g;");
+  const lines: string[] = [];
   if (hook.loop === "events") {
     lines.push(
       "const target = events.mechIndex, weight = events.weight;",
@@ -200,7 +229,13 @@ export function printJsHook(plan: MechanismPlan, hook: HookPlan): string {
   } else {
     lines.push("for (let k = 0, width = b.width; k < width; k++) {", "const n = node[k];", ...instance, "}");
   }
-  return lines.join("\n");
+  // Only the views the loop reads are loaded: each is a property read per call, which at 1 CV
+  // is a visible part of the hook's fixed cost.
+  const loop = lines.join("\n");
+  const used = prologue(plan, hookIons(plan, hook)).filter(([local]) =>
+    new RegExp(`\\b${local}\\b`).test(loop)
+  );
+  return [...used.map(([local, expression]) => `const ${local} = ${expression};`), loop].join("\n");
 }
 
 /**
@@ -213,10 +248,15 @@ export function compileJsHooks(
 ): Partial<Record<HookPlan["hook"], JsHook>> {
   const out: Partial<Record<HookPlan["hook"], JsHook>> = {};
   for (const hook of plan.hooks) {
-    const source = `"use strict";\nreturn function ${hook.hook}(pp, b, events) {\n${
+    const source = `"use strict";\nreturn function ${hook.hook}(pp, b, events) {\n${EXP_SCRATCH}\n${
       printJsHook(plan, hook)
     }\n};`;
-    out[hook.hook] = new Function("fail", source)(fail) as JsHook;
+    out[hook.hook] = new Function("fail", "high", "low", "pow2", source)(
+      fail,
+      EXP_TABLE_HIGH,
+      EXP_TABLE_LOW,
+      POW2,
+    ) as JsHook;
   }
   return out;
 }

@@ -49,6 +49,8 @@ export interface KernelScope {
   allowed: readonly string[];
   /** The node of each scope key. */
   scope: ReadonlyMap<string, Node>;
+  /** Scope keys the declaration did not request (ion scalars without their flag): the error of each. */
+  unrequested?: ReadonlyMap<string, string>;
 }
 
 /** A lowered kernel: each returned key's value (`undef` on paths that leave it out). */
@@ -517,6 +519,13 @@ export class Lowerer {
           where.line,
           where.column,
         ),
+      );
+    }
+    const unrequested = scope.unrequested?.get(key);
+    if (unrequested !== undefined) {
+      const where = this.src.where(body.module, node);
+      throw ruleError(
+        new CompileError(`${unrequested} (${where.text})`, body.module.display, where.line, where.column),
       );
     }
     return found;

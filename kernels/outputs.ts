@@ -16,7 +16,8 @@
  *  - onEvent / onPostEvent: the states returned replace the old values, the others stay.
  *
  * Every stored kernel result is checked: NaN or ±Infinity is an error naming the mechanism,
- * kernel, value, instance and CV.
+ * kernel, value, instance and CV (currents and conductances also after scaling: a finite 1e308
+ * overflows once multiplied by 10·weight).
  *
  * @module
  */
@@ -182,14 +183,19 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
   const G = g.select(given, sum(g, conductances.map(value)), forwardDifference(c, I, given));
   const tenWeight = g.op("mul", g.constant(10), c.weight);
   const scale = spec.kind === "density" ? tenWeight : c.weight;
+  const scaledI = g.op("mul", scale, I);
+  const scaledG = g.op("mul", scale, G);
   const out: Outputs = {
     checks: [
       { kernel: "current", what: "the current", value: I },
       { kernel: "current", what: "the conductance", value: G },
+      // A finite current can still overflow once scaled (1e308 A/m² is not a current).
+      { kernel: "current", what: "the current times its weight", value: scaledI },
+      { kernel: "current", what: "the conductance times its weight", value: scaledG },
     ],
     stores: [
-      { target: { array: "vec_i" }, mode: "add", value: g.op("mul", scale, I) },
-      { target: { array: "vec_g" }, mode: "add", value: g.op("mul", scale, G) },
+      { target: { array: "vec_i" }, mode: "add", value: scaledI },
+      { target: { array: "vec_g" }, mode: "add", value: scaledG },
     ],
   };
   spec.ions.forEach((ion, j) => {

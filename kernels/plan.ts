@@ -20,7 +20,14 @@ import {
   reversalOutputs,
   type RuleContext,
 } from "./outputs.ts";
-import { allowedKeys, type Input, type IntegrationMethod, type KernelName, planInputs } from "./rules.ts";
+import {
+  allowedKeys,
+  type Input,
+  type IntegrationMethod,
+  type KernelName,
+  planInputs,
+  unrequestedIonReads,
+} from "./rules.ts";
 import { CompileError, type FunctionNode, type ModuleInfo, type Sources, type TS } from "./source.ts";
 
 /** The hooks a plan can fill, by their C-side names. */
@@ -141,6 +148,7 @@ export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest
   const inputs = planInputs(spec);
   const index = new Map<string, number>();
   const scope = new Map<string, Node>();
+  const unrequested = unrequestedIonReads(spec);
   inputs.forEach((input, k) => {
     if (input.key === "") return;
     index.set(input.key, k);
@@ -175,6 +183,7 @@ export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest
         kernel,
         allowed: allowedKeys(spec, kernel),
         scope: kernelScope,
+        unrequested,
       });
     } catch (error) {
       if (error instanceof CompileError) error.kernel ??= kernel;

@@ -151,6 +151,42 @@ export function planInputs(spec: MechanismSpec): Input[] {
   return inputs;
 }
 
+/** The ion flags (any one of them) a kernel needs to read each ion scalar of its scope. */
+const ION_READ_FLAGS = {
+  reversal: ["readRevPotential", "writeRevPotential"],
+  internal: ["readIntConcentration", "writeIntConcentration"],
+  external: ["readExtConcentration", "writeExtConcentration"],
+  diffusive: ["useDiffConcentration"],
+} as const;
+
+/**
+ * The ion scalars of `spec`'s scope that its declaration did not ask Arbor for, each with the
+ * error a kernel reading it gets (naming the ion and the flag to add): Arbor fills those arrays
+ * only when a mechanism declares the flag, so a read would see garbage, zero or NaN.
+ */
+export function unrequestedIonReads(spec: MechanismSpec): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const ion of spec.ions) {
+    const names = ionScopeNames(ion.name);
+    for (
+      const [field, flags] of Object.entries(ION_READ_FLAGS) as [
+        keyof typeof ION_READ_FLAGS,
+        readonly string[],
+      ][]
+    ) {
+      if (flags.some((flag) => ion.flags & ION_FLAG[flag as keyof typeof ION_FLAG])) continue;
+      out.set(
+        names[field],
+        `mechanism '${spec.name}': a kernel reads x.${
+          names[field]
+        }, but ion '${ion.name}' does not declare ` +
+          `${flags.join(" or ")}; add ${flags[0]}: true to the ion's options`,
+      );
+    }
+  }
+  return out;
+}
+
 /** The scope keys of `spec`, in scope order. */
 export function scopeKeys(spec: MechanismSpec): string[] {
   return planInputs(spec).filter((input) => input.key !== "").map((input) => input.key);

@@ -15,6 +15,7 @@ import {
   ABI_CODE,
   type AbiFamily,
   arbFieldRange,
+  CALL_ARG,
   DISPATCH_REBIND,
   FAILURE,
   HOOK,
@@ -107,7 +108,7 @@ export class LiveCatalogue {
   readonly names: readonly string[];
   #library: CatalogueLibrary;
   #callback: Deno.UnsafeCallback<
-    { readonly parameters: readonly ["u32", "u32", "u32", "u32"]; readonly result: "i32" }
+    { readonly parameters: readonly []; readonly result: "i32" }
   >;
   #abi: AbiFamily;
   #pendingError: unknown = undefined;
@@ -225,7 +226,12 @@ export class LiveCatalogue {
     // Views of C's event buffer, refetched when a batch outgrows them (C grew and moved it).
     let mechIndex = new Uint32Array(0);
     let weight = new Float32Array(0);
-    const dispatch = (slot: number, call: number, instance: number, count: number): number => {
+    // The call's arguments, written by C before each call: a callback without arguments crosses
+    // in well under half the time of one with four (c/denocat.h, denocat_dispatch_fn).
+    const args = new Uint32Array(Deno.UnsafePointerView.getArrayBuffer(s.denocat_call_args()!, 16));
+    const dispatch = (): number => {
+      const slot = args[CALL_ARG.slot], call = args[CALL_ARG.hook];
+      const instance = args[CALL_ARG.instance], count = args[CALL_ARG.count];
       const hook = call & 0xff;
       try {
         let pp = instances[instance];
@@ -282,7 +288,7 @@ export class LiveCatalogue {
       }
     };
     const callback = new Deno.UnsafeCallback(
-      { parameters: ["u32", "u32", "u32", "u32"], result: "i32" } as const,
+      { parameters: [], result: "i32" } as const,
       dispatch,
     );
     this.#check(s.denocat_install(callback.pointer), "cannot install the dispatch callback");

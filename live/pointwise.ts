@@ -6,18 +6,23 @@
  *  - planned (the normal case): the kernels' source was lowered into a kernel plan (kernels/),
  *    and kernels/js.ts printed one JavaScript loop per hook from it: kernels inlined, evaluated
  *    once per instance, nothing allocated per step. compiled mode prints the same plan as C;
- *  - fallback: a kernel the plan cannot express (it calls console.log, reads `this`, closes over
- *    a variable, ...) runs as the user's own function, called from a generated loop with a
- *    reused scope object; cnexp then takes a = f(s + 1) - f(s) from two evaluations and checks
- *    linearity numerically at the first step. The user is told once which kernel and why.
+ *  - fallback (live/fallback.ts): a kernel the plan cannot express (it calls console.log, reads
+ *    `this`, closes over a variable, ...) runs as the user's own function, called from a
+ *    generated loop with a reused scope object, every result checked on every call; cnexp then
+ *    takes a = f(s + 1) - f(s) from two evaluations and checks linearity numerically at the
+ *    first step. The user is told once which kernel and why.
  *
- * The rules both follow (gathers, weights, units, defaults) are documented and, for the planned
- * way, implemented in kernels/outputs.ts; names and keys come from kernels/rules.ts.
+ * Where a rule lives: the weight and unit rules (density currents and conductances scaled by
+ * 10·weight, point ones by weight, concentrations by weight for density writers, reversal
+ * potentials unweighted) and the result checks are defined and documented in ONE file,
+ * kernels/outputs.ts; names, scope keys and allowed result keys in kernels/rules.ts. The
+ * printers (kernels/js.ts, kernels/c.ts) only spell the plan. The fallback loops write the
+ * same rules out for opaque kernel results; tests run both paths against the same numbers.
  *
  * @module
  */
 import type { HookName } from "../abi/layout.ts";
-import type { EventBatch } from "../abi/ppack.ts";
+import { type EventBatch, PPACK_RAW, type PPackRaw } from "../abi/ppack.ts";
 import type { IonSpec, MechanismSpec } from "../model/spec.ts";
 import { ION_FLAG } from "../abi/layout.ts";
 import {
@@ -27,9 +32,11 @@ import {
   KERNEL_NAMES,
   type KernelName,
   RESERVED_SCOPE_NAMES,
+  unrequestedIonReads,
 } from "../kernels/rules.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { compileJsHooks, type JsArrays, type JsHook } from "../kernels/js.ts";
+import { compile, compileAdvance, fallbackHooks, gatherSource } from "./fallback.ts";
 
 export {
   allowedKeys,
@@ -104,12 +111,24 @@ function writesConcentration(ion: IonSpec): boolean {
 /** A kernel target: any object whose kernel methods are called with it as `this`. */
 export type KernelTarget = Partial<Record<KernelName, (...args: never[]) => unknown>>;
 
-type Hook = (pp: Record<string, unknown>, events?: EventBatch) => void;
+/** A raw hook as the trampoline catalogue calls it. */
+export type Hook = (pp: Record<string, unknown>, events?: EventBatch) => void;
 
 /** The arrays of one ppack object, read once per instance (see `bundleOf`): what printed hooks read. */
-interface Bundle extends JsArrays {
-  /** Kernels whose returned keys were checked for this ppack object. */
+export interface Bundle extends JsArrays {
+  /** One-time checks done for this ppack object ("verified derivative"). */
   checked: Set<string>;
+}
+
+/** A kernel's result value as an error message shows it: what it is, not what it coerces to. */
+function describe(value: unknown): string {
+  if (typeof value === "number") return String(value);
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "string") return `${JSON.stringify(value)} (a string)`;
+  if (Array.isArray(value)) return `an array`;
+  if (typeof value === "object") return "an object";
+  return `${String(value)} (a ${typeof value})`;
 }
 
 /** Where a ppack object keeps its bundle. */
@@ -124,7 +143,7 @@ function optional<T>(read: () => T): T | null {
 }
 
 /** The pointwise runtime of one mechanism in one catalogue: its hooks and their helpers. */
-class Pointwise {
+export class Pointwise {
   readonly spec: MechanismSpec;
   readonly kernels: KernelTarget;
   readonly method: IntegrationMethod;
@@ -150,13 +169,37 @@ class Pointwise {
         this.scope[key] = NaN;
       }
     }
+    // Ion scalars the declaration did not ask Arbor for: reading one names the flag to add.
+    this.unrequested = unrequestedIonReads(spec);
+    for (const [key, message] of this.unrequested) {
+      Object.defineProperty(this.scope, key, {
+        enumerable: true,
+        get() {
+          throw new Error(message);
+        },
+      });
+    }
   }
 
+  /** Scope keys whose ion flag is missing (see kernels/rules.ts `unrequestedIonReads`). */
+  readonly unrequested: ReadonlyMap<string, string>;
+
+  /** The last ppack object seen and its bundle: one comparison per call for the usual case. */
+  #lastPP: unknown = undefined;
+  #lastBundle: Bundle | undefined = undefined;
+
   bundle(pp: Record<string | symbol, unknown>): Bundle {
+    if (pp === this.#lastPP) return this.#lastBundle!;
     let b = pp[BUNDLE] as Bundle | undefined;
-    if (b !== undefined) return b;
+    if (b === undefined) b = this.#newBundle(pp);
+    this.#lastPP = pp;
+    this.#lastBundle = b;
+    return b;
+  }
+
+  #newBundle(pp: Record<string | symbol, unknown>): Bundle {
     const ions = this.spec.ions.map((ion) => (pp.ions as Record<string, Record<string, unknown>>)[ion.name]);
-    b = {
+    const b: Bundle = {
       checked: new Set(),
       width: pp.width as number,
       node: pp.nodeIndex as Int32Array,
@@ -180,7 +223,10 @@ class Pointwise {
       ionExternal: ions.map((ion) => optional(() => ion.externalConcentration as Float64Array)),
       ionDiffusive: ions.map((ion) => optional(() => ion.diffusiveConcentration as Float64Array)),
       ionValence: ions.map((ion) => (ion.charge as Float64Array)[0]),
-      randoms: this.spec.randoms.map((name) => optional(() => pp[name] as Float64Array)),
+      header: (pp[PPACK_RAW] as PPackRaw).header,
+      globals: (pp[PPACK_RAW] as PPackRaw).globals,
+      vecI: pp.i as Float64Array,
+      vecG: pp.g as Float64Array,
     };
     // Cached on the ppack object itself: it is rebuilt at every init, and so is the bundle.
     pp[BUNDLE] = b;
@@ -201,26 +247,36 @@ class Pointwise {
 
   /** Throws the error for a non-finite or missing kernel result. */
   bad(kernel: KernelName, what: string, value: unknown, k: number, node: number): never {
+    if (value === undefined && kernel === "derivative") {
+      throw new Error(
+        `mechanism '${this.spec.name}': derivative() left out ${what} at instance ${k} (CV ${node}), but ` +
+          `returned it at the first step; return every integrated state on every path and step`,
+      );
+    }
     throw new Error(
-      `mechanism '${this.spec.name}': ${kernel}() gave ${value} for ${what} at instance ${k} (CV ${node}); ` +
-        `every result must be a finite number`,
+      `mechanism '${this.spec.name}': ${kernel}() gave ${describe(value)} for ${what} at instance ${k} ` +
+        `(CV ${node}); every result must be a finite number`,
     );
   }
 
-  /** Checks, once per ppack object, that a kernel returns only keys it may return. */
-  checkKeys(b: Bundle, kernel: KernelName, result: unknown): void {
-    if (b.checked.has(kernel)) return;
-    b.checked.add(kernel);
+  /**
+   * Throws unless `result` is an object whose keys `kernel` may return. The generated loops call
+   * it only when their cheap count of the result's keys does not match (see `keyCheck`).
+   */
+  checkKeys(kernel: KernelName, result: unknown, k: number, node: number): void {
     const allowed = this.allowedKeys(kernel);
-    if (result === null || typeof result !== "object") {
-      throw new TypeError(`mechanism '${this.spec.name}': ${kernel}() must return an object, got ${result}`);
+    const at = `at instance ${k} (CV ${node})`;
+    if (result === null || typeof result !== "object" || Array.isArray(result)) {
+      throw new TypeError(
+        `mechanism '${this.spec.name}': ${kernel}() must return an object, got ${describe(result)} ${at}`,
+      );
     }
-    for (const key of Object.keys(result)) {
+    for (const key in result) {
       if (!allowed.includes(key)) {
         throw new TypeError(
           `mechanism '${this.spec.name}': ${kernel}() returned '${key}', which is not one of ${
             allowed.join(", ") || "(nothing)"
-          }`,
+          } (${at})`,
         );
       }
     }
@@ -245,8 +301,15 @@ class Pointwise {
     for (let k = 0; k < b.width; k++) {
       this.gather(pp, b, k);
       const base = f(x);
-      this.checkKeys(b, "derivative", base);
+      this.checkKeys("derivative", base, k, b.node[k]);
       const integrated = keys.flatMap((key, j) => (base[key] === undefined ? [] : [j]));
+      // A bad value is reported as what it is before any linearity check looks at it.
+      for (const j of integrated) {
+        const value: unknown = base[keys[j]];
+        if (typeof value !== "number" || value - value !== 0) {
+          this.bad("derivative", `state '${keys[j]}'`, value, k, b.node[k]);
+        }
+      }
       for (const j of integrated) {
         if (this.spec.states[j].assigned) {
           throw new Error(
@@ -265,13 +328,26 @@ class Pointwise {
       for (const j of integrated) {
         const key = keys[j];
         const s = b.states[j][k];
-        const h = 0.5 * (1 + Math.abs(s));
+        // Probe away from the largest doubles: s + 2h must not overflow for a state near them.
+        let h = 0.5 * (1 + Math.abs(s));
+        if (!(Math.abs(s + 2 * h) < Infinity)) h = -h;
         x[key] = s + h;
         const one = f(x);
         const oneValues = integrated.map((i) => one[keys[i]]);
         x[key] = s + 2 * h;
         const two = f(x)[key];
         x[key] = s;
+        for (const [value, at] of [[one[key], s + h], [two, s + 2 * h]]) {
+          if (typeof value !== "number" || value - value !== 0) {
+            this.bad(
+              "derivative",
+              `state '${key}' (evaluated at ${key} = ${at} to check linearity)`,
+              value,
+              k,
+              b.node[k],
+            );
+          }
+        }
         const secondDifference = two - 2 * one[key] + base[key];
         const size = Math.abs(two) + 2 * Math.abs(one[key]) + Math.abs(base[key]);
         if (!(Math.abs(secondDifference) <= 1e-9 * size + 1e-300)) {
@@ -307,309 +383,6 @@ class Pointwise {
   }
 }
 
-/** Builds a JS function from generated source; `scope` names are bound as its parameters. */
-function compile<T>(source: string, bindings: Record<string, unknown>): T {
-  const names = Object.keys(bindings);
-  return new Function(...names, `"use strict";\n${source}`)(...names.map((n) => bindings[n])) as T;
-}
-
-const lit = (key: string) => JSON.stringify(key);
-
-/** Compiles the loop `lines` as hook `name(pp, b, events)` and binds it to the ppack's bundle. */
-function generatedHook(rt: Pointwise, name: string, lines: string[]): Hook {
-  const run = compile<(pp: unknown, b: Bundle, events: EventBatch | undefined) => void>(
-    `return function ${name}(pp, b, events) {\n${lines.join("\n")}\n};`,
-    { kernels: rt.kernels, x: rt.scope, rt },
-  );
-  return (pp, events) => run(pp, rt.bundle(pp), events);
-}
-
-/** Source that loads scope `x` for instance `k` (inside a loop whose prologue is `prologue`). */
-function gatherSource(
-  rt: Pointwise,
-  options: { init?: boolean } = {},
-): { prologue: string[]; body: string[] } {
-  const { spec } = rt;
-  const prologue = [
-    "const node = b.node, V = b.v, T = b.temperature, D = b.diam, A = b.area, W = b.weight;",
-    "const peer = b.peer, VP = b.vPeer;",
-    "const dt = pp.dt;",
-    // dt is meaningless during init (garbage on Arbor 0.9/0.10): NaN makes a kernel that uses it fail.
-    options.init ? "x.dt = NaN;" : "x.dt = dt;",
-  ];
-  const body = [
-    "const n = node[k];",
-    "x.v = V[n]; x.celsius = T[n]; x.diam = D[n]; x.area = A[n];",
-    "if (VP !== null) x.vPeer = VP[peer[k]];",
-  ];
-  spec.states.forEach((f, j) => {
-    prologue.push(`const S${j} = b.states[${j}];`);
-    body.push(`x[${lit(f.key)}] = S${j}[k];`);
-  });
-  spec.parameters.forEach((f, j) => {
-    prologue.push(`const P${j} = b.parameters[${j}];`);
-    body.push(`x[${lit(f.key)}] = P${j}[k];`);
-  });
-  for (const f of spec.globals) prologue.push(`x[${lit(f.key)}] = pp[${lit(f.key)}];`);
-  spec.randoms.forEach((name, j) => {
-    prologue.push(`const R${j} = pp[${lit(name)}];`);
-    body.push(`x[${lit(name)}] = R${j}[k];`);
-  });
-  spec.ions.forEach((ion, j) => {
-    const names = ionScopeNames(ion.name);
-    prologue.push(
-      `const I${j} = b.ionIndex[${j}], E${j} = b.ionReversal[${j}], XI${j} = b.ionInternal[${j}], ` +
-        `XO${j} = b.ionExternal[${j}], XD${j} = b.ionDiffusive[${j}], IC${j} = b.ionCurrent[${j}], ` +
-        `IG${j} = b.ionConductance[${j}];`,
-      `x[${lit(names.valence)}] = b.ionValence[${j}];`,
-    );
-    body.push(
-      `const at${j} = I${j}[k];`,
-      `x[${lit(names.reversal)}] = E${j} === null ? NaN : E${j}[at${j}];`,
-      `x[${lit(names.internal)}] = XI${j} === null ? NaN : XI${j}[at${j}];`,
-      `x[${lit(names.external)}] = XO${j} === null ? NaN : XO${j}[at${j}];`,
-      `x[${lit(names.diffusive)}] = XD${j} === null ? NaN : XD${j}[at${j}];`,
-    );
-  });
-  return { prologue, body };
-}
-
-/** `value - value !== 0` is true for NaN, ±Infinity and undefined: one cheap test for all three. */
-const check = (kernel: KernelName, what: string, value: string) =>
-  `if (${value} - ${value} !== 0) rt.bad(${lit(kernel)}, ${lit(what)}, ${value}, k, n);`;
-
-/** Writes the states a kernel returned (all of them, or those present when `partial`). */
-function storeStates(rt: Pointwise, kernel: KernelName, result: string, partial: boolean): string[] {
-  return rt.spec.states.flatMap((f, j) => {
-    const value = `${result}[${lit(f.key)}]`;
-    const store = [`{ const s = ${value}; ${check(kernel, `state '${f.key}'`, "s")} S${j}[k] = s; }`];
-    return partial ? [`if (${value} !== undefined) ${store[0]}`] : store;
-  });
-}
-
-function compileInit(rt: Pointwise): Hook {
-  const { prologue, body } = gatherSource(rt, { init: true });
-  const lines = [...prologue, "const M = b.multiplicity;", "for (let k = 0; k < b.width; k++) {", ...body];
-  if (rt.kernels.initial) {
-    lines.push(
-      "const r = kernels.initial(x);",
-      "if (k === 0 && !b.checked.has('initial')) rt.checkKeys(b, 'initial', r);",
-    );
-    // States initial() leaves out restart from their defaults, so init stays idempotent.
-    rt.spec.states.forEach((f, j) => {
-      lines.push(
-        `{ let s = r[${lit(f.key)}]; if (s === undefined) s = ${f.defaultValue}; ${
-          check("initial", `state '${f.key}'`, "s")
-        } S${j}[k] = s; }`,
-      );
-    });
-  } else {
-    rt.spec.states.forEach((f, j) => lines.push(`S${j}[k] = ${f.defaultValue};`));
-  }
-  // Coalesced point instances stand for multiplicity[k] synapses: scale every STATE, but not the
-  // ASSIGNED variables, as modcc does (5.5).
-  const scaled = rt.spec.states.flatMap((f, j) => (f.assigned ? [] : [`S${j}[k] *= M[k];`]));
-  lines.push("if (M !== null) {", ...scaled, "}", "}");
-  return generatedHook(rt, "init", lines);
-}
-
-function compileAdvance(rt: Pointwise): (pp: Record<string, unknown>, b: Bundle) => void {
-  const { prologue, body } = gatherSource(rt);
-  const integrated = rt.integrated ?? [];
-  const keys = rt.spec.states.map((f) => f.key);
-  const lines = [
-    ...prologue,
-    "for (let k = 0; k < b.width; k++) {",
-    ...body,
-    "const d = kernels.derivative(x);",
-  ];
-  if (rt.method === "euler") {
-    for (const j of integrated) {
-      lines.push(
-        `{ const s = S${j}[k] + dt * d[${lit(keys[j])}]; ${
-          check("derivative", `state '${keys[j]}'`, "s")
-        } S${j}[k] = s; }`,
-      );
-    }
-  } else {
-    // A second evaluation with every integrated state moved by 1 gives each slope a = f(s+1) - f(s)
-    // (a step of 1 needs no division); with the derivative linear in its own state and
-    // independent of the others (checked on the first call), f = a*s + b, and modcc's cnexp
-    // update follows.
-    for (const j of integrated) {
-      lines.push(
-        `const s${j} = S${j}[k];`,
-        `x[${lit(keys[j])}] = s${j} + 1;`,
-      );
-    }
-    lines.push("const e = kernels.derivative(x);");
-    for (const j of integrated) {
-      const key = lit(keys[j]);
-      lines.push(
-        `{ const f = d[${key}], a = e[${key}] - f, c = f - a * s${j}; let s;`,
-        `  if (a === 0) s = s${j} + c * dt;`,
-        `  else if (c === 0) s = s${j} * ((1 + 0.5 * a * dt) / (1 - 0.5 * a * dt));`,
-        `  else { const ca = c / a; s = -ca + (s${j} + ca) * ((1 + 0.5 * a * dt) / (1 - 0.5 * a * dt)); }`,
-        `  ${check("derivative", `state '${keys[j]}'`, "s")} S${j}[k] = s; }`,
-      );
-    }
-  }
-  lines.push("}");
-  return compile(`return function advanceState(pp, b) {\n${lines.join("\n")}\n};`, {
-    kernels: rt.kernels,
-    x: rt.scope,
-    rt,
-  });
-}
-
-function compileCurrent(rt: Pointwise): Hook {
-  const { prologue, body } = gatherSource(rt);
-  const { spec } = rt;
-  // Density kinds work in mA/cm² and S/cm² (×10 to A/m² and kS/m²); point and gap junction in nA
-  // and µS, already scaled to a density by weight = 1000/area (docs/abi.md 5.2).
-  const scale = spec.kind === "density" ? "10 * W[k]" : "W[k]";
-  const lines = [
-    ...prologue,
-    "const vecI = pp.i, vecG = pp.g;",
-    "for (let k = 0; k < b.width; k++) {",
-    ...body,
-  ];
-  const sumCurrents = (result: string) => {
-    const terms = [`(${result}.i === undefined ? 0 : ${result}.i)`];
-    spec.ions.forEach((ion) => {
-      const key = lit(ionScopeNames(ion.name).current);
-      terms.push(`(${result}[${key}] === undefined ? 0 : ${result}[${key}])`);
-    });
-    return terms.join(" + ");
-  };
-  lines.push(
-    "const c = kernels.current(x);",
-    "if (k === 0 && !b.checked.has('current')) rt.checkKeys(b, 'current', c);",
-    "const scale = " + scale + ";",
-    `const I = ${sumCurrents("c")};`,
-    check("current", "the current", "I"),
-  );
-  const conductances = ["c.g", ...spec.ions.map((ion) => `c[${lit(ionScopeNames(ion.name).conductance)}]`)];
-  lines.push(
-    `let G;`,
-    `if (${conductances.map((g) => `${g} === undefined`).join(" && ")}) {`,
-    // No conductance given: dI/dV by a forward difference of 1 µV, as NEURON does.
-    "  x.v = x.v + 0.001; const c2 = kernels.current(x);",
-    `  G = ((${sumCurrents("c2")}) - I) / 0.001;`,
-    "} else {",
-    `  G = ${conductances.map((g) => `(${g} === undefined ? 0 : ${g})`).join(" + ")};`,
-    "}",
-    check("current", "the conductance", "G"),
-    "vecI[n] += scale * I;",
-    "vecG[n] += scale * G;",
-  );
-  spec.ions.forEach((ion, j) => {
-    const names = ionScopeNames(ion.name);
-    lines.push(
-      `{ const ii = c[${lit(names.current)}]; if (ii !== undefined) IC${j}[at${j}] += scale * ii; }`,
-      // ABI 0.6 also keeps a per-ion conductance (modcc scales it by 10 for every kind).
-      `if (IG${j} !== null) { const gi = c[${
-        lit(names.conductance)
-      }]; if (gi !== undefined) IG${j}[at${j}] += 10 * W[k] * gi; }`,
-    );
-  });
-  lines.push("}");
-  return generatedHook(rt, "computeCurrents", lines);
-}
-
-function compileReversal(rt: Pointwise): Hook {
-  const { prologue, body } = gatherSource(rt);
-  const lines = [
-    ...prologue,
-    "for (let k = 0; k < b.width; k++) {",
-    ...body,
-    "const r = kernels.reversalPotential(x);",
-  ];
-  lines.push("if (k === 0 && !b.checked.has('reversalPotential')) rt.checkKeys(b, 'reversalPotential', r);");
-  rt.spec.ions.forEach((ion, j) => {
-    if (!(ion.flags & ION_FLAG.writeRevPotential)) return;
-    const key = ionScopeNames(ion.name).reversal;
-    // Reversal potentials are assigned, not accumulated, and carry no weight (5.3).
-    lines.push(
-      `{ const e = r[${lit(key)}]; if (e !== undefined) { ${
-        check("reversalPotential", key, "e")
-      } E${j}[at${j}] = e; } }`,
-    );
-  });
-  lines.push("}");
-  return generatedHook(rt, "computeCurrents", lines);
-}
-
-function compileConcentrations(rt: Pointwise): Hook {
-  const { prologue, body } = gatherSource(rt);
-  // Density writers add weight·c (the covered fraction); point writers add c unweighted (5.4).
-  const factor = rt.spec.kind === "point" ? "1" : "W[k]";
-  const lines = [
-    ...prologue,
-    "for (let k = 0; k < b.width; k++) {",
-    ...body,
-    "const r = kernels.concentrations(x);",
-  ];
-  lines.push("if (k === 0 && !b.checked.has('concentrations')) rt.checkKeys(b, 'concentrations', r);");
-  rt.spec.ions.forEach((ion, j) => {
-    const names = ionScopeNames(ion.name);
-    if (ion.flags & ION_FLAG.writeIntConcentration) {
-      lines.push(
-        `{ const c = r[${lit(names.internal)}]; if (c !== undefined) { ${
-          check("concentrations", names.internal, "c")
-        } XI${j}[at${j}] += ${factor} * c; } }`,
-      );
-    }
-    if (ion.flags & ION_FLAG.writeExtConcentration) {
-      lines.push(
-        `{ const c = r[${lit(names.external)}]; if (c !== undefined) { ${
-          check("concentrations", names.external, "c")
-        } XO${j}[at${j}] += ${factor} * c; } }`,
-      );
-    }
-  });
-  lines.push("}");
-  return generatedHook(rt, "writeIons", lines);
-}
-
-function compileEvents(rt: Pointwise): Hook {
-  const { prologue, body } = gatherSource(rt);
-  const lines = [
-    ...prologue,
-    "const target = events.mechIndex, weight = events.weight;",
-    "for (let e = 0; e < events.length; e++) {",
-    "const k = target[e];",
-    "if (!(k < b.width)) throw new Error(`mechanism '${rt.spec.name}': event for instance ${k}, but width is ${b.width}`);",
-    ...body,
-    "const r = kernels.onEvent(x, weight[e]);",
-    "if (!b.checked.has('onEvent')) rt.checkKeys(b, 'onEvent', r);",
-    ...storeStates(rt, "onEvent", "r", true),
-    "}",
-  ];
-  return generatedHook(rt, "applyEvents", lines);
-}
-
-function compilePostEvent(rt: Pointwise): Hook {
-  const { prologue, body } = gatherSource(rt);
-  const lines = [
-    ...prologue,
-    "const ci = b.vecCi, since = b.timeSinceSpike, detectors = pp.nDetectors;",
-    "if (ci === null || since === null) return;",
-    "for (let k = 0; k < b.width; k++) {",
-    "const cell = ci[node[k]];",
-    "for (let d = 0; d < detectors; d++) {",
-    "const t = since[cell * detectors + d];",
-    "if (!(t >= 0)) continue;",
-    ...body,
-    "const r = kernels.onPostEvent(x, t);",
-    "if (!b.checked.has('onPostEvent')) rt.checkKeys(b, 'onPostEvent', r);",
-    ...storeStates(rt, "onPostEvent", "r", true),
-    "}",
-    "}",
-  ];
-  return generatedHook(rt, "postEvent", lines);
-}
-
 /** The raw hook each plan hook becomes. */
 const PLAN_HOOKS: Record<MechanismPlan["hooks"][number]["hook"], HookName> = {
   init: "init",
@@ -641,12 +414,5 @@ export function pointwiseHooks(
     }
     return hooks;
   }
-  if (kernels.initial || spec.states.length > 0) hooks.init = compileInit(rt);
-  if (kernels.derivative) hooks.advanceState = (pp) => rt.advance(pp);
-  if (kernels.current) hooks.computeCurrents = compileCurrent(rt);
-  if (kernels.reversalPotential) hooks.computeCurrents = compileReversal(rt);
-  if (kernels.concentrations) hooks.writeIons = compileConcentrations(rt);
-  if (kernels.onEvent) hooks.applyEvents = compileEvents(rt);
-  if (kernels.onPostEvent) hooks.postEvent = compilePostEvent(rt);
-  return hooks;
+  return fallbackHooks(rt);
 }

@@ -21,8 +21,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat.so",
-    size: 76680,
-    sha256: "3433cdea23f0a6743d4dd3d15037b4aadab15c67b8dea65d21715505c177d5f5",
+    size: 77016,
+    sha256: "e998d7eaeb211c4e291c8f2c9af6c3e952f059fa245e5e5af65a988c8a58c51d",
   },
   {
     target: "x86_64-linux-gnu",
@@ -45,8 +45,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat.so",
-    size: 69288,
-    sha256: "e899a64a5868118a6a83dee898c6686f494d0c164ea8a1dfee9176cacbc16abb",
+    size: 69608,
+    sha256: "deab939c81f9588d484527f71289418ced4e5b937b4d3fa17de7f4432285138d",
   },
   {
     target: "aarch64-linux-gnu",
@@ -69,8 +69,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-macos",
     file: "libdenocat.dylib",
-    size: 218456,
-    sha256: "035186522f4b537a2e5e89d910e2030fa4234709ea848fd1ef3983138732a753",
+    size: 218560,
+    sha256: "9eecf48cd0ab451d5f56de6f00a975e5c34eb0b790b11c591ff06d898896f921",
   },
   {
     target: "x86_64-macos",
@@ -93,8 +93,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-macos",
     file: "libdenocat.dylib",
-    size: 227280,
-    sha256: "d3fc5e2e59838bf403af21c4fca100de35efc79a359b67bc67b1e1fdc6ab1a14",
+    size: 227392,
+    sha256: "87183dc679d05e679f9d7ae33e2144edac8424c37e9c4cd6628a1dd06a5868b6",
   },
   {
     target: "aarch64-macos",

@@ -244,7 +244,7 @@ Deno.test("a kernel with console.log runs as the user's function, prints, and sa
   assert.deepEqual(quietLines, [], "the same kernel without console.log is planned: no notice");
 });
 
-Deno.test("planned hooks allocate nothing per step (V8 garbage collections do not grow with the steps)", async () => {
+Deno.test("planned hooks allocate nothing per step: density, point with events, ion writer (V8 collections do not grow)", async () => {
   const probe = new URL("./support/allocation_probe.ts", import.meta.url).pathname;
   const collections = async (steps: number, mode = "") => {
     const output = await denoCommand(["run", "-A", "--v8-flags=--trace-gc", probe, String(steps), mode], {
@@ -254,12 +254,15 @@ Deno.test("planned hooks allocate nothing per step (V8 garbage collections do no
     const text = new TextDecoder().decode(output.stdout);
     assert.ok(output.success, new TextDecoder().decode(output.stderr));
     assert.match(text, /allocation_probe: done/);
+    // Planned mode really is planned: no mechanism of the probe fell back to the user's functions.
+    if (mode === "") assert.doesNotMatch(text, /^denocat: /m);
     return text.split("\n").filter((line) => /Scavenge|Mark-Compact|Mark-sweep/.test(line)).length;
   };
   const short = await collections(1_000);
   const long = await collections(20_000);
-  // 64 CVs × 19 000 more steps of hh and a leak: one allocation per instance and step would be
-  // about 1.2 million objects, dozens of scavenges.
+  // 64 CVs × 19 000 more steps of hh, a leak, a synapse with events and a calcium writer: one
+  // allocation per instance and step would be about 1.2 million objects per mechanism, dozens of
+  // scavenges.
   assert.ok(long - short <= 3, `${short} collections for 1000 steps, ${long} for 20000`);
   const fallbackShort = await collections(1_000, "fallback");
   const fallbackLong = await collections(20_000, "fallback");

@@ -38,6 +38,7 @@ static struct {
   int32_t (*add_random)(uint32_t, const char*);
   const char* (*error_message)(void);
   int32_t (*install)(denocat_dispatch_fn);
+  const uint32_t* (*call_args)(void);
   arb_mechanism_ppack* (*instance_ppack)(uint32_t);
   uint32_t* (*event_mech_index)(void);
   float* (*event_weight)(void);
@@ -66,7 +67,10 @@ static double touch(const double* values, int32_t n) {
 
 static uint32_t rebinds;
 
-static int32_t dispatch(uint32_t slot, uint32_t call, uint32_t instance, uint32_t count) {
+static int32_t dispatch(void) {
+  const uint32_t* args = lib.call_args();
+  const uint32_t slot = args[DENOCAT_CALL_SLOT], call = args[DENOCAT_CALL_HOOK];
+  const uint32_t instance = args[DENOCAT_CALL_INSTANCE], count = args[DENOCAT_CALL_COUNT];
   if (fail_next_call) return 1; /* what the TS wrapper returns when a hook threw */
   const uint32_t hook = call & 0xffu;
   if (call & DENOCAT_DISPATCH_REBIND) rebinds++;
@@ -140,6 +144,7 @@ int main(int argc, char** argv) {
   LOOKUP(add_random, "denocat_add_random");
   LOOKUP(error_message, "denocat_error_message");
   LOOKUP(install, "denocat_install");
+  LOOKUP(call_args, "denocat_call_args");
   LOOKUP(instance_ppack, "denocat_instance_ppack");
   LOOKUP(event_mech_index, "denocat_event_mech_index");
   LOOKUP(event_weight, "denocat_event_weight");
