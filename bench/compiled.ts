@@ -11,6 +11,7 @@
 import { catalogue, compileCatalogue, Host } from "../mod.ts";
 import { resolveLibrary } from "../native/library.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
+import { Progress } from "../native/progress.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const dt = 0.025;
@@ -56,7 +57,14 @@ try {
     "CVs".padStart(6) + "hand C ns".padStart(11) + "js".padStart(9) + "native".padStart(9) +
       "unchecked".padStart(11) + "compiled".padStart(10),
   );
-  for (const { cvs, steps } of sizes) {
+  const progress = new Progress({
+    label: "bench compiled",
+    total: sizes.length,
+    unit: "sizes",
+    ticking: true,
+  });
+  for (const [done, { cvs, steps }] of sizes.entries()) {
+    progress.update(done);
     // Interleaved twice, best of both, so that drifting machine load hits all alike.
     const best: number[][] = [[], [], [], [], []];
     for (let round = 0; round < 2; round++) {
@@ -68,11 +76,14 @@ try {
     }
     const [r, ts, nat, raw, c] = best.map((times) => Math.min(...times));
     const ratio = (x: number) => `${(x / r).toFixed(3)}x`;
+    progress.clear();
     console.log(
       String(cvs).padStart(6) + r.toFixed(0).padStart(11) + ratio(ts).padStart(9) + ratio(nat).padStart(9) +
         ratio(raw).padStart(11) + ratio(c).padStart(10),
     );
   }
+  progress.update(sizes.length);
+  progress.finish();
   console.log(
     "ns per step include the host's own work (cable solve, clamp, probes): the same for all. native: " +
       'catalogue({ target: "native" }) (NaN check on); unchecked: checkFinite: false.',
