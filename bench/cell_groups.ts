@@ -15,6 +15,7 @@ import { catalogue, Host } from "../mod.ts";
 import { resolveLibrary } from "../native/library.ts";
 import { HH } from "../examples/hh.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
+import { Progress } from "../native/progress.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const dt = 0.025;
@@ -70,16 +71,26 @@ console.log(
   "mechanism".padEnd(20) + "cells".padStart(7) + "N groups ms".padStart(13) + "1 group ms".padStart(12) +
     "N/1".padStart(8),
 );
+const progress = new Progress({
+  label: "bench cell groups",
+  total: CELLS.length * sources.length,
+  unit: "cases",
+  ticking: true,
+});
+let done = 0;
 for (const cells of CELLS) {
   for (const [label, source] of sources) {
     const separate = await timeRun(source, cells, false);
     const grouped = await timeRun(source, cells, true);
+    progress.clear();
     console.log(
       label.padEnd(20) + String(cells).padStart(7) + separate.toFixed(1).padStart(13) +
         grouped.toFixed(1).padStart(12) + `${(separate / grouped).toFixed(2)}x`.padStart(8),
     );
+    progress.update(++done);
   }
 }
+progress.finish();
 console.log(
   "N groups: one placement per cell (Arbor's default partition); 1 group: one placement over N CVs.",
 );

@@ -9,6 +9,7 @@
 import { catalogue, compileCatalogue, Host } from "../mod.ts";
 import { resolveLibrary } from "../native/library.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
+import { Progress } from "../native/progress.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const dt = 0.025;
@@ -47,7 +48,14 @@ try {
     "CVs".padStart(6) + "live TS ns".padStart(14) + "compiled ns".padStart(14) + "hand C ns".padStart(12) +
       "live/C".padStart(9) + "compiled/C".padStart(12) + "live/compiled".padStart(15),
   );
-  for (const { cvs, steps } of sizes) {
+  const progress = new Progress({
+    label: "bench compiled",
+    total: sizes.length,
+    unit: "sizes",
+    ticking: true,
+  });
+  for (const [done, { cvs, steps }] of sizes.entries()) {
+    progress.update(done);
     // Interleave the three so that drifting machine load hits all alike.
     const ts = await timeRun(live, cvs, steps);
     const cc = await timeRun(compiledPath, cvs, steps);
@@ -55,6 +63,7 @@ try {
     const cc2 = await timeRun(compiledPath, cvs, steps);
     const ref2 = await timeRun(reference, cvs, steps);
     const c = Math.min(cc, cc2), r = Math.min(ref, ref2);
+    progress.clear();
     console.log(
       String(cvs).padStart(6) + ts.toFixed(0).padStart(14) + c.toFixed(0).padStart(14) +
         r.toFixed(0).padStart(12) +
@@ -62,6 +71,8 @@ try {
         `${(ts / c).toFixed(2)}x`.padStart(15),
     );
   }
+  progress.update(sizes.length);
+  progress.finish();
   console.log(
     "ns per step include the host's own work (cable solve, clamp, probes): the same for all three.",
   );

@@ -9,6 +9,7 @@ import { catalogue, defineMechanism, Host } from "../mod.ts";
 import { resolveLibrary } from "../native/library.ts";
 import { HH } from "../examples/hh.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
+import { Progress } from "../native/progress.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const dt = 0.025;
@@ -76,18 +77,24 @@ console.log(
   "case".padEnd(20) + "TS ns/step".padStart(13) + "C ns/step".padStart(12) + "TS ns/hook".padStart(12) +
     "overhead ns/hook".padStart(18) + "TS/C".padStart(9),
 );
-for (const c of cases) {
+// On a terminal only (stderr): the table on stdout stays clean when piped.
+const progress = new Progress({ label: "bench hooks", total: cases.length, unit: "cases", ticking: true });
+for (const [done, c] of cases.entries()) {
+  progress.update(done);
   using tsHost = await prepare([c.pointwise ? livePointwise : live], c);
   using cHost = await prepare([native], c);
   const [ts, cRef] = timeRuns([tsHost, cHost], c);
   const perHook = ts / c.hooksPerStep;
   const overhead = (ts - cRef) / c.hooksPerStep;
+  progress.clear();
   console.log(
     c.label.padEnd(20) + ts.toFixed(0).padStart(13) + cRef.toFixed(0).padStart(12) +
       perHook.toFixed(0).padStart(12) +
       overhead.toFixed(0).padStart(18) + `${(ts / cRef).toFixed(2)}x`.padStart(9),
   );
 }
+progress.update(cases.length);
+progress.finish();
 console.log(
   "TS ns/hook: TS time per step / JS-crossing hooks per step; overhead: (TS - C) per crossing hook.",
 );

