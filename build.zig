@@ -1,5 +1,5 @@
 // Builds denocat's native libraries with zig 0.11 (the API of that release):
-//   libdenocat.so                  the trampoline catalogue (c/denocat.c)
+//   libdenocat.so                  the trampoline catalogue (c/denocat/*.c)
 //   libdenocat_host.so             the native ABI test host (c/host/*.c)
 //   libdenocat_reference_abi6.so   hand-written C mechanisms, ABI 0.6 layout (c/reference.c)
 //   libdenocat_reference_abi7.so   the same, ABI 0.7 layout
@@ -24,6 +24,15 @@ const host_sources = [_][]const u8{
     "c/host/step.c",
 };
 
+// The parts of the trampoline catalogue, in the order of c/denocat/internal.h; checked like host_sources.
+const catalogue_sources = [_][]const u8{
+    "c/denocat/declare.c",
+    "c/denocat/layout.c",
+    "c/denocat/instances.c",
+    "c/denocat/calls.c",
+    "c/denocat/catalogue.c",
+};
+
 const c_flags = [_][]const u8{ "-std=c11", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-fno-fast-math" };
 
 pub fn build(b: *std.Build) void {
@@ -36,7 +45,7 @@ pub fn build(b: *std.Build) void {
     const strip = b.option(bool, "strip", "Strip debug info (prebuilt libraries)") orelse false;
 
     const catalogue = b.addSharedLibrary(.{ .name = "denocat", .target = target, .optimize = optimize });
-    catalogue.addCSourceFiles(&.{"c/denocat.c"}, &c_flags);
+    catalogue.addCSourceFiles(&catalogue_sources, &c_flags);
     catalogue.linkLibC();
     catalogue.strip = strip;
     b.installArtifact(catalogue);

@@ -166,7 +166,7 @@ export const ION_FLAG = {
 export function arbFieldRange(range: readonly [number, number]): [number, number] {
   const [low, high] = range;
   // A range that holds no finite value ([inf, x], [x, -inf]) passes unchanged, so that
-  // c/denocat.c rejects it with the bounds the user wrote.
+  // c/denocat/declare.c rejects it with the bounds the user wrote.
   if (low === Infinity || high === -Infinity) return [low, high];
   return [low === -Infinity ? -Number.MAX_VALUE : low, high === Infinity ? Number.MAX_VALUE : high];
 }

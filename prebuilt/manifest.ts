@@ -21,8 +21,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat.so",
-    size: 77016,
-    sha256: "e998d7eaeb211c4e291c8f2c9af6c3e952f059fa245e5e5af65a988c8a58c51d",
+    size: 76992,
+    sha256: "ce4ad76ab01934c6280930e018521d55a47d8aebb8a244e3cdce92a213e2c8a7",
   },
   {
     target: "x86_64-linux-gnu",
@@ -45,8 +45,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat.so",
-    size: 69608,
-    sha256: "deab939c81f9588d484527f71289418ced4e5b937b4d3fa17de7f4432285138d",
+    size: 69552,
+    sha256: "f664db1f542bcca7f88108df25750a99b04ad5c704f4df6f66eda1a2a0b1b24d",
   },
   {
     target: "aarch64-linux-gnu",
@@ -69,8 +69,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-macos",
     file: "libdenocat.dylib",
-    size: 218560,
-    sha256: "9eecf48cd0ab451d5f56de6f00a975e5c34eb0b790b11c591ff06d898896f921",
+    size: 80776,
+    sha256: "63c60e8224e962e51f49dfc275792e9d3e50e54f1924ab0f8390fce34243bb71",
   },
   {
     target: "x86_64-macos",
@@ -93,8 +93,8 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-macos",
     file: "libdenocat.dylib",
-    size: 227392,
-    sha256: "87183dc679d05e679f9d7ae33e2144edac8424c37e9c4cd6628a1dd06a5868b6",
+    size: 93392,
+    sha256: "3105e0d3003901fe57335d7fad8dc59c169014b030affc76642596aa198457b2",
   },
   {
     target: "aarch64-macos",

@@ -19,6 +19,14 @@ Deno.test("build.zig builds exactly the .c files of c/host/ (the sanitizer build
   assert.deepEqual(listed, cSources("host"), "build.zig host_sources differs from c/host/*.c");
 });
 
+Deno.test("build.zig builds exactly the .c files of c/denocat/ (the sanitizer builds read the folder)", () => {
+  const buildZig = Deno.readTextFileSync(join(ROOT, "build.zig"));
+  const list = /const catalogue_sources = \[_\]\[\]const u8\{([^}]*)\}/.exec(buildZig);
+  assert.ok(list, "build.zig has no catalogue_sources list");
+  const listed = [...list[1].matchAll(/"([^"]+)"/g)].map((match) => join(ROOT, match[1])).sort();
+  assert.deepEqual(listed, cSources("denocat"), "build.zig catalogue_sources differs from c/denocat/*.c");
+});
+
 const cText = (file: string) => Deno.readTextFileSync(join(ROOT, "c", file));
 
 /** `#define <prefix><NAME> <integer>` lines of a C file, as NAME -> value. */
@@ -52,9 +60,11 @@ Deno.test("PROBE (live/host.ts) equals HOST_PROBE_* of c/host.h", () => {
   );
 });
 
-Deno.test("hook_names in c/denocat.c are the hook names users write, in HOOK order", () => {
-  const table = /static const char\* hook_names\[DENOCAT_HOOK_COUNT\] = \{([^}]*)\}/.exec(cText("denocat.c"));
-  assert.ok(table, "c/denocat.c has no hook_names table");
+Deno.test("hook_names in c/denocat/calls.c are the hook names users write, in HOOK order", () => {
+  const table = /static const char\* hook_names\[DENOCAT_HOOK_COUNT\] = \{([^}]*)\}/.exec(
+    cText("denocat/calls.c"),
+  );
+  assert.ok(table, "c/denocat/calls.c has no hook_names table");
   const inC = [...table[1].matchAll(/"(\w+)"/g)].map((match) => match[1]);
   const inTs = (Object.entries(HOOK) as [HookName, number][]).sort((a, b) => a[1] - b[1]).map(([name]) =>
     name

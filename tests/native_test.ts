@@ -54,7 +54,7 @@ Deno.test("the static asserts of c/arbor_abi.h reject a wrong offset", async () 
 Deno.test("the host, registration, safety and fuzz tests pass with ASan + UBSan builds of the C libraries", async () => {
   const folder = await Deno.makeTempDir({ prefix: "denocat-asan-" });
   try {
-    await buildSanitizedLibrary("denocat.c", join(folder, "libdenocat.so"));
+    await buildSanitizedLibrary("denocat", join(folder, "libdenocat.so"));
     await buildSanitizedLibrary("host", join(folder, "libdenocat_host.so"));
     const output = await runDenoSanitized(
       [

@@ -295,7 +295,7 @@ Deno.test("2/3: the C side refuses re-entry on its own, for callers that bypass 
       plain.host_destroy(a); // refused: the running step would use freed memory
       destroyError = readCString(plain.host_error(a));
       results.push(driving.host_run(a, 1, 0.025, null, 0)); // the host that is running: c/host/ refuses
-      results.push(driving.host_run(b, 0.05, 0.025, null, 0)); // another host: denocat.c refuses its hooks
+      results.push(driving.host_run(b, 0.05, 0.025, null, 0)); // another host: c/denocat/ refuses its hooks
     };
     assert.ok(driving.host_run(a, 0.05, 0.025, null, 0) >= 0);
     assert.match(

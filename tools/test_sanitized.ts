@@ -1,6 +1,6 @@
 /**
  * `deno task test:sanitized`: the whole TypeScript suite against AddressSanitizer + UBSan builds of
- * c/denocat.c and c/host/ (gcc; zig 0.11 cannot link ASan), with the sanitizer runtimes preloaded
+ * c/denocat/ and c/host/ (gcc; zig 0.11 cannot link ASan), with the sanitizer runtimes preloaded
  * into Deno. Fails on any failed test or any sanitizer report. tests/native_test.ts is left out:
  * it builds and runs its own sanitized libraries, which would nest one sanitized run in another.
  * Extra arguments are passed to `deno test` (for example a single test file instead of tests/).
@@ -12,7 +12,7 @@ import { buildSanitizedLibrary, ROOT, runDenoSanitized } from "../tests/support/
 
 const folder = await Deno.makeTempDir({ prefix: "denocat-asan-suite-" });
 try {
-  await buildSanitizedLibrary("denocat.c", join(folder, "libdenocat.so"));
+  await buildSanitizedLibrary("denocat", join(folder, "libdenocat.so"));
   await buildSanitizedLibrary("host", join(folder, "libdenocat_host.so"));
   const files = Deno.args.length > 0 ? Deno.args : [...Deno.readDirSync(join(ROOT, "tests"))]
     .filter((entry) => entry.isFile && entry.name.endsWith("_test.ts") && entry.name !== "native_test.ts")

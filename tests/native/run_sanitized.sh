@@ -16,6 +16,7 @@ warnings=(-std=c11 -Wall -Wextra -Werror -ffp-contract=off)
 sanitize=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 includes=(-I"$root/c")
 host_sources=("$root"/c/host/*.c)
+catalogue_sources=("$root"/c/denocat/*.c)
 
 for abi in 6 7; do
   "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared -DMINI_ABI=$abi \
@@ -29,7 +30,7 @@ done
   "${host_sources[@]}" "$here/host_smoke.c" -o "$work/host_smoke" -ldl -lpthread -lm
 # The trampoline catalogue itself, driven by a C stand-in for the JS dispatcher.
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared \
-  "$root/c/denocat.c" -o "$work/libdenocat.so" -lpthread -lm
+  "${catalogue_sources[@]}" -o "$work/libdenocat.so" -lpthread -lm
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" \
   "${host_sources[@]}" "$here/trampoline_smoke.c" -o "$work/trampoline_smoke" -ldl -lpthread -lm
 # The hand-written reference catalogues, loaded by the same smoke host as a real catalogue.

@@ -23,7 +23,7 @@ function gcc(args: string[]): Promise<Deno.CommandOutput> {
   return new Deno.Command("gcc", { args, stdout: "piped", stderr: "piped" }).output();
 }
 
-/** The C files of `c/<source>`: the file itself, or every `.c` file of a folder (`host` is c/host/). */
+/** The C files of `c/<source>`: the file itself, or every `.c` file of a folder (`host` is c/host/, `denocat` is c/denocat/). */
 export function cSources(source: string): string[] {
   const path = join(ROOT, "c", source);
   if (!Deno.statSync(path).isDirectory) return [path];
@@ -33,7 +33,7 @@ export function cSources(source: string): string[] {
     .sort();
 }
 
-/** Builds `c/<source>` (a .c file, or a folder such as `host`) as a sanitized shared library at `output`. */
+/** Builds `c/<source>` (a .c file, or a folder such as `host` or `denocat`) as a sanitized shared library at `output`. */
 export async function buildSanitizedLibrary(source: string, output: string): Promise<void> {
   const built = await gcc([
     ...SANITIZE_FLAGS,
