@@ -399,17 +399,23 @@ export function printCHook(
   }
   const split = canSplit(plan, hook) && hook.stores.length > 0;
   const body = instanceBody(plan, hook, split, options);
+  // The one loop of an unsplit hook, and of a split hook on few instances (DC_SPLIT_MIN_WIDTH):
+  // the same arithmetic in the same order, so both ways give the same bits.
+  const plain = split ? instanceBody(plan, hook, false, options) : body;
+  const plainLoop = [
+    `  for (arb_size_type k = 0; k < width; ++k) {`,
+    `    const arb_index_type n = node_index[k];`,
+    `    (void)n;`,
+    ...at("    ", plain.compute),
+    `  }`,
+  ];
   if (!split) {
     return [
       ...header,
       `static void ${name}(arb_mechanism_ppack* pp) {`,
       ...prologue,
       ...body.before,
-      `  for (arb_size_type k = 0; k < width; ++k) {`,
-      `    const arb_index_type n = node_index[k];`,
-      `    (void)n;`,
-      ...at("    ", body.compute),
-      `  }`,
+      ...plainLoop,
       `}`,
     ];
   }
@@ -438,6 +444,10 @@ export function printCHook(
     `static void ${name}(arb_mechanism_ppack* pp) {`,
     ...prologue,
     ...body.before,
+    `  if (width < DC_SPLIT_MIN_WIDTH) {`,
+    ...at("  ", plainLoop),
+    `    return;`,
+    `  }`,
     `  for (arb_size_type block = 0; block < width; block += DC_BLOCK) {`,
     `    const arb_size_type end = width - block < DC_BLOCK ? width : block + DC_BLOCK;`,
     ...buffers,
