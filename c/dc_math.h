@@ -62,17 +62,9 @@ DC_MATH double dc_product_error(double a, double b, double p) {
 #endif
 }
 
-/* exp(x + tail) for |tail| <= ulp(x) (tail is ignored where x is clamped). */
-DC_MATH double dc_exp_tail(double x, double tail) {
-  /* Beyond these exp(x) is inf or 0 anyway; the clamp keeps n in the range of dc_pow2. NaN
-   * passes through both compares unchanged and propagates to the result. */
-  const int high = x > 710.0, low = x < -746.0;
-  const double xc = high ? 710.0 : low ? -746.0 : x;
-  const double t = (high | low) ? 0.0 : tail;
-  const double n = (xc * DC_LOG2E + DC_SHIFTER) - DC_SHIFTER;
-  const double r = ((xc - n * DC_LN2_HI) - n * DC_LN2_LO) + t; /* |r| <= 0.3466 */
-  /* Taylor to r^13: truncation below 0.05 ulp on |r| <= ln(2)/2. */
-  const double q =
+/* exp(r) - 1 - r, Taylor to r^13: truncation below 0.05 ulp on |r| <= ln(2)/2 (exp and expm1). */
+DC_MATH double dc_exp_taylor(double r) {
+  return
       r * r *
       (1.0 / 2 +
        r * (1.0 / 6 +
@@ -85,6 +77,18 @@ DC_MATH double dc_exp_tail(double x, double tail) {
                                           r * (1.0 / 3628800 +
                                                r * (1.0 / 39916800 +
                                                     r * (1.0 / 479001600 + r * (1.0 / 6227020800.0))))))))))));
+}
+
+/* exp(x + tail) for |tail| <= ulp(x) (tail is ignored where x is clamped). */
+DC_MATH double dc_exp_tail(double x, double tail) {
+  /* Beyond these exp(x) is inf or 0 anyway; the clamp keeps n in the range of dc_pow2. NaN
+   * passes through both compares unchanged and propagates to the result. */
+  const int high = x > 710.0, low = x < -746.0;
+  const double xc = high ? 710.0 : low ? -746.0 : x;
+  const double t = (high | low) ? 0.0 : tail;
+  const double n = (xc * DC_LOG2E + DC_SHIFTER) - DC_SHIFTER;
+  const double r = ((xc - n * DC_LN2_HI) - n * DC_LN2_LO) + t; /* |r| <= 0.3466 */
+  const double q = dc_exp_taylor(r);
   const double p = 1.0 + (r + q);
   /* Two factors, so that 2^n for n in [-1076, 1025] needs no exponent outside the normal range
    * and a subnormal result is rounded once, by the last multiplication. */
@@ -105,19 +109,7 @@ DC_MATH double dc_expm1(double x) {
   const double hi = xc - n * DC_LN2_HI, lo = n * DC_LN2_LO;
   const double r = hi - lo;
   const double c = (hi - r) - lo; /* what r lost; exactly 0 when n = 0 */
-  const double q =
-      r * r *
-      (1.0 / 2 +
-       r * (1.0 / 6 +
-            r * (1.0 / 24 +
-                 r * (1.0 / 120 +
-                      r * (1.0 / 720 +
-                           r * (1.0 / 5040 +
-                                r * (1.0 / 40320 +
-                                     r * (1.0 / 362880 +
-                                          r * (1.0 / 3628800 +
-                                               r * (1.0 / 39916800 +
-                                                    r * (1.0 / 479001600 + r * (1.0 / 6227020800.0))))))))))));
+  const double q = dc_exp_taylor(r);
   const double p = r + (q + c * (1.0 + r)); /* expm1(r + c) */
   /* expm1(x) = 2^n p + (2^n - 1); for n near 1024 the scale goes in two steps (2^n overflows). */
   const int big = xc > 700.0;

@@ -4,7 +4,7 @@
  * with zig into a shared library in the cache folder, and loaded into this process.
  *
  * The library is found again by a content hash of everything that decides its bytes: the
- * generated C, `c/arbor_abi.h`, the zig version, the compiler command, the platform, the ABI
+ * generated C, `c/arbor_abi.h` and `c/dc_math.h`, the zig version, the compiler command, the platform, the ABI
  * family, denocat's version and, for `cpu: "native"`, this machine's CPU as zig sees it (a home
  * folder shared by machines of a cluster holds one library per CPU model). A second `catalogue()` of the same mechanisms (in this process
  * or a later one) loads the cached file and runs no compiler.
@@ -133,6 +133,7 @@ interface Recipe {
   zig: string;
   zigVersion: string;
   folder: string;
+  /** The text of the headers the generated C includes (c/arbor_abi.h, c/dc_math.h), for the key. */
   header: string;
   /** The host CPU (`hostCpu`) when built for `native`, else undefined: the library is portable. */
   hostCpu?: string;
@@ -257,7 +258,10 @@ export class NativeCatalogue {
       zig,
       zigVersion: version,
       folder: join(cacheFolder(platformTarget() ?? Deno.build.target), "native"),
-      header: await Deno.readTextFile(join(REPOSITORY_ROOT, "c", "arbor_abi.h")),
+      // Every header the generated C includes: a change in either changes the library's bytes.
+      header: (await Promise.all(
+        ["arbor_abi.h", "dc_math.h"].map((name) => Deno.readTextFile(join(REPOSITORY_ROOT, "c", name))),
+      )).join("\n"),
       // Built where it runs, so for this CPU by default (issue 17); the key holds the CPU model
       // too, since a cached library may be found by another machine sharing the home folder.
       hostCpu: cpu === "native" ? await hostCpu(zig) : undefined,

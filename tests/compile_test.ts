@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { catalogue, compileCatalogue, type CompiledCatalogue, CompileError } from "../mod.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
 import { IoAxon, IoDend, IoSoma } from "../examples/inferior_olive.ts";
-import { type CellDescription, type CellResult, runCell } from "../live/cell.ts";
+import { type CellDescription, runCell } from "../live/cell.ts";
+import { maxRelative } from "./support/compare.ts";
 import { compareWithReference, loadReferenceCase } from "../fidelity/reference.ts";
 import { generateCatalogueSource } from "../compile/catalogue.ts";
 import { parseArguments } from "../compile/cli.ts";
@@ -31,22 +32,6 @@ const compiledPorts = () =>
 const compiledOlive = () =>
   olive ??= compileCatalogue(join(root, "examples/inferior_olive.ts"), { out: outFolder });
 const library = (c: CompiledCatalogue, abi: AbiFamily) => c.libraries.find((l) => l.abi === abi)!.path;
-
-/** Max over every probe and sample of |a - b| / max(|a|, |b|) (0 where both are 0). */
-function maxRelative(a: CellResult, b: CellResult): number {
-  let worst = 0;
-  for (const [probe, trace] of Object.entries(a.traces)) {
-    const other = b.traces[probe];
-    assert.equal(other.length, trace.length, `${probe}: sample count`);
-    for (let k = 0; k < trace.length; k++) {
-      const difference = Math.abs(trace[k] - other[k]);
-      if (difference === 0) continue;
-      if (!Number.isFinite(difference)) return Infinity;
-      worst = Math.max(worst, difference / Math.max(Math.abs(trace[k]), Math.abs(other[k])));
-    }
-  }
-  return worst;
-}
 
 async function parity(
   cell: CellDescription,

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { catalogue, compileCatalogue, type CompiledCatalogue, Host } from "../mod.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
-import { type CellDescription, type CellResult, runCell } from "../live/cell.ts";
+import { type CellDescription, runCell } from "../live/cell.ts";
+import { maxRelative } from "./support/compare.ts";
 import { compareWithReference, loadReferenceCase } from "../fidelity/reference.ts";
 import { generateCatalogueSource } from "../compile/catalogue.ts";
 import { parseArguments } from "../compile/cli.ts";
@@ -63,22 +64,6 @@ const ports = (cpu: string, math: "inline" | "libm" = "inline") => {
   }
   return builds.get(key)!.then((c) => c.libraries[0].path);
 };
-
-/** Max over every probe and sample of |a - b| / max(|a|, |b|). */
-function maxRelative(a: CellResult, b: CellResult): number {
-  let worst = 0;
-  for (const [probe, trace] of Object.entries(a.traces)) {
-    const other = b.traces[probe];
-    assert.equal(other.length, trace.length, `${probe}: sample count`);
-    for (let k = 0; k < trace.length; k++) {
-      const difference = Math.abs(trace[k] - other[k]);
-      if (difference === 0) continue;
-      if (!Number.isFinite(difference)) return Infinity;
-      worst = Math.max(worst, difference / Math.max(Math.abs(trace[k]), Math.abs(other[k])));
-    }
-  }
-  return worst;
-}
 
 // ---- the inline functions -------------------------------------------------------------------------
 
