@@ -270,7 +270,12 @@ Deno.test("a kernel with console.log runs as the user's function, prints, and sa
   );
   assert.ok(lines.some((line) => line.startsWith("initial at v = ")), "the kernel's own output");
   const quietLines = await printed(() => run(quiet, { state: "s" }));
-  assert.deepEqual(quietLines, [], "the same kernel without console.log is planned: no notice");
+  // (Under "auto" without a zig, run() may say that the catalogue runs as JavaScript: not this.)
+  assert.deepEqual(
+    quietLines.filter((line) => /as your own function/.test(line)),
+    [],
+    "the same kernel without console.log is planned: no notice",
+  );
 });
 
 Deno.test("planned hooks allocate nothing per step: density, point with events, ion writer (V8 collections do not grow)", async () => {
