@@ -15,6 +15,7 @@ import {
   specOf,
   state,
 } from "../mod.ts";
+import { printedBy } from "./support/console.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 
@@ -41,17 +42,7 @@ async function run(
  * Runs `body` with console.log and console.error captured (the fallback notice: catalogue()
  * notices go to stderr), returning what it printed.
  */
-async function quietly(body: () => Promise<unknown>): Promise<string[]> {
-  const lines: string[] = [];
-  const { log, error } = console;
-  console.log = console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
-  try {
-    await body();
-  } finally {
-    Object.assign(console, { log, error });
-  }
-  return lines;
-}
+const quietly = async (body: () => Promise<unknown>): Promise<string[]> => (await printedBy(body)).lines;
 
 let calls = 0;
 /** `value`, counted: a closure write, so a kernel using it falls back to the user's function. */

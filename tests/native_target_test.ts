@@ -7,6 +7,7 @@ import { LiveCatalogue } from "../live/catalogue.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
 import { runCell } from "../live/cell.ts";
 import { loadReferenceCase } from "../fidelity/reference.ts";
+import { printedBy } from "./support/console.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 
@@ -21,16 +22,7 @@ async function run(cat: Catalogue, name: string, state: string, cvs = 3, until =
 }
 
 /** Runs `body` and returns what it printed with console.log and console.error. */
-async function printed<T>(body: () => Promise<T>): Promise<{ lines: string[]; value: T }> {
-  const lines: string[] = [];
-  const { log, error } = console;
-  console.log = console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
-  try {
-    return { lines, value: await body() };
-  } finally {
-    Object.assign(console, { log, error });
-  }
-}
+const printed = printedBy;
 
 const gate = defineMechanism({
   name: "native_gate",

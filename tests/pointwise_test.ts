@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { catalogue, type DeclaredMechanism, defineMechanism, Host } from "../mod.ts";
 import { denoCommand } from "./support/deno.ts";
+import { printedBy } from "./support/console.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const pade = (z: number) => (1 + 0.5 * z) / (1 - 0.5 * z);
@@ -233,17 +234,7 @@ Deno.test("cnexp refuses s > 0.9 ? -s : -10*s (it passed the numeric check), nam
 });
 
 /** Runs `body` and returns what it printed with console.log and console.error (notices). */
-async function printed(body: () => Promise<unknown>): Promise<string[]> {
-  const lines: string[] = [];
-  const { log, error } = console;
-  console.log = console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
-  try {
-    await body();
-  } finally {
-    Object.assign(console, { log, error });
-  }
-  return lines;
-}
+const printed = async (body: () => Promise<unknown>): Promise<string[]> => (await printedBy(body)).lines;
 
 Deno.test("a kernel with console.log runs as the user's function, prints, and says so once in one line", async () => {
   const chatty = defineMechanism({ name: "chatty", states: { s: {} } }, {
