@@ -1,6 +1,7 @@
-// Executes the notebooks of examples/notebooks headless with Jupyter's runner (nbconvert) and the
-// Deno kernel, then checks the executed files: no error output, Vega-Lite plots displayed, and (for
-// notebook 1) traces that match this test's own host run of examples/catalogue/hh.ts.
+// Executes the notebooks of examples/notebooks headless with the Deno kernel, through
+// tests/support/run_notebook.py (which keeps the late outputs that nbconvert can drop), then checks the
+// executed files: no error output, Vega-Lite plots displayed, and (for notebook 1) traces that match
+// this test's own host run of examples/catalogue/hh.ts.
 //
 // Needs /usr/bin/python3 with nbconvert (Debian: python3-nbconvert, jupyter-client) and the Deno
 // kernel registered (`deno jupyter --install`). Without them the notebook tests are skipped with a
@@ -15,6 +16,7 @@ import { denoCommand } from "./support/deno.ts";
 /** Debian's Python: the one python3-nbconvert installs into (a pyenv `python3` on PATH may lack it). */
 const RUNNER_PYTHON = "/usr/bin/python3";
 const NOTEBOOKS = fileURLToPath(new URL("../examples/notebooks/", import.meta.url));
+const RUN_NOTEBOOK = fileURLToPath(new URL("./support/run_notebook.py", import.meta.url));
 
 async function output(
   program: string,
@@ -72,25 +74,22 @@ async function execute(name: string): Promise<{ notebook: Notebook; outputs: Out
   const folder = await Deno.makeTempDir({ prefix: "denocat-notebook-test-" });
   try {
     const target = `${folder}/${name}`;
+    // Not nbconvert: under load, Deno's kernel can publish a display after the cell's "idle" status,
+    // and nbclient drops it silently (tests/support/run_notebook.py explains and works around it).
     const run = await output(RUNNER_PYTHON, [
-      "-m",
-      "nbconvert",
-      "--to",
-      "notebook",
-      "--execute",
-      "--allow-errors", // write the file anyway, so that the failing cell is named below
-      "--ExecutePreprocessor.kernel_name=deno",
-      "--ExecutePreprocessor.timeout=600",
-      // nbclient waits only 4 s (by default) for a cell's last outputs after the kernel's reply, and
-      // then drops them silently; a busy machine renders a large plot's SVG slower than that.
-      "--ExecutePreprocessor.iopub_timeout=300",
-      "--ExecutePreprocessor.raise_on_iopub_timeout=True",
-      "--output",
-      target,
+      RUN_NOTEBOOK,
       `${NOTEBOOKS}${name}`,
+      target,
+      "--kernel",
+      "deno",
     ]);
-    assert.ok(run.ok, `nbconvert failed on ${name}:\n${run.text}`);
-    const notebook: Notebook = JSON.parse(await Deno.readTextFile(target));
+    // The runner writes the notebook even when a cell fails, so that the failing cell is named below.
+    let notebook: Notebook;
+    try {
+      notebook = JSON.parse(await Deno.readTextFile(target));
+    } catch (error) {
+      throw new Error(`executing ${name} wrote no notebook (${error}):\n${run.text}`);
+    }
     const outputs = notebook.cells.flatMap((cell) => cell.outputs ?? []);
     const errors = outputs.filter((o) => o.output_type === "error");
     assert.equal(
@@ -98,6 +97,7 @@ async function execute(name: string): Promise<{ notebook: Notebook; outputs: Out
       0,
       `${name}: error output: ${errors.map((e) => `${e.ename}: ${e.evalue}`).join("; ")}`,
     );
+    assert.ok(run.ok, `executing ${name} failed:\n${run.text}`);
     const stdout = outputs.filter((o) => o.output_type === "stream").map((o) => joined(o.text)).join("");
     return { notebook, outputs, stdout };
   } finally {
