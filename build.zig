@@ -10,7 +10,7 @@ const std = @import("std");
 
 // -ffp-contract=off: Arbor's release builds target baseline x86-64 (no FMA), so a contracted
 // a*b+c would round differently from Arbor; we keep every operation separately rounded.
-// The parts of the native test host, in the order of c/host/internal.h. tests/layout_test.ts checks
+// The parts of the native test host, in the order of c/host/internal.h. tests/mirrors_test.ts checks
 // that this list is exactly the .c files of c/host/ (the sanitizer builds read that folder).
 const host_sources = [_][]const u8{
     "c/host/helpers.c",

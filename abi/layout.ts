@@ -2,7 +2,7 @@
  * The TypeScript side's single table of Arbor ABI offsets and denocat constants.
  *
  * Every number here also exists in C (`c/arbor_abi.h`, `c/denocat.h`), where static asserts pin
- * it; `tests/layout_test.ts` compares this table with what the compiled library reports through
+ * it; `abi/layout_test.ts` compares this table with what the compiled library reports through
  * `denocat_layout_table()`, so the two cannot drift apart silently.
  *
  * @module
@@ -157,6 +157,21 @@ export const ION_FLAG = {
   readValence: 1 << 7,
   verifyValence: 1 << 8,
 } as const;
+
+/**
+ * The ion flags (any one of them) that make Arbor fill each per-ion array: the reversal potential,
+ * the internal, external and diffusive concentrations. Arbor leaves an array unset unless the
+ * mechanism declares one of its flags, so the ppack views and the kernel scope both refuse reads
+ * without them (abi/ppack.ts, kernels/rules.ts).
+ */
+export const ION_ARRAY_FLAGS: Readonly<
+  Record<"reversal" | "internal" | "external" | "diffusive", readonly (keyof typeof ION_FLAG)[]>
+> = {
+  reversal: ["readRevPotential", "writeRevPotential"],
+  internal: ["readIntConcentration", "writeIntConcentration"],
+  external: ["readExtConcentration", "writeExtConcentration"],
+  diffusive: ["useDiffConcentration"],
+};
 
 /**
  * The range Arbor is given for a field. An unbounded side (±Infinity in a declaration) becomes

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type AbiFamily, ION_STATE, PPACK } from "./layout.ts";
+import { type AbiFamily, ION_ARRAY_FLAGS, ION_STATE, PPACK } from "./layout.ts";
 import type { IonSpec, MechanismSpec } from "../model/spec.ts";
 import { ionNames } from "../model/names.ts";
 
@@ -152,10 +152,10 @@ function buildIonViews(
   const arrays: [keyof IonViews, number | undefined, string][] = [
     ["currentDensity", layout.current_density, ""],
     ["conductivity", layout.conductivity, ""],
-    ["reversalPotential", layout.reversal_potential, "readRevPotential or writeRevPotential"],
-    ["internalConcentration", layout.internal_concentration, "readIntConcentration or writeIntConcentration"],
-    ["externalConcentration", layout.external_concentration, "readExtConcentration or writeExtConcentration"],
-    ["diffusiveConcentration", layout.diffusive_concentration, "useDiffConcentration"],
+    ["reversalPotential", layout.reversal_potential, ION_ARRAY_FLAGS.reversal.join(" or ")],
+    ["internalConcentration", layout.internal_concentration, ION_ARRAY_FLAGS.internal.join(" or ")],
+    ["externalConcentration", layout.external_concentration, ION_ARRAY_FLAGS.external.join(" or ")],
+    ["diffusiveConcentration", layout.diffusive_concentration, ION_ARRAY_FLAGS.diffusive.join(" or ")],
   ];
   for (const [field, offset, flags] of arrays) {
     if (offset === undefined) {

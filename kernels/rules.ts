@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ION_FLAG } from "../abi/layout.ts";
+import { ION_ARRAY_FLAGS, ION_FLAG } from "../abi/layout.ts";
 import type { MechanismSpec } from "../model/spec.ts";
 import { ionNames } from "../model/names.ts";
 
@@ -151,14 +151,6 @@ export function planInputs(spec: MechanismSpec): Input[] {
   return inputs;
 }
 
-/** The ion flags (any one of them) a kernel needs to read each ion scalar of its scope. */
-const ION_READ_FLAGS = {
-  reversal: ["readRevPotential", "writeRevPotential"],
-  internal: ["readIntConcentration", "writeIntConcentration"],
-  external: ["readExtConcentration", "writeExtConcentration"],
-  diffusive: ["useDiffConcentration"],
-} as const;
-
 /**
  * The ion scalars of `spec`'s scope that its declaration did not ask Arbor for, each with the
  * error a kernel reading it gets (naming the ion and the flag to add): Arbor fills those arrays
@@ -169,8 +161,8 @@ export function unrequestedIonReads(spec: MechanismSpec): Map<string, string> {
   for (const ion of spec.ions) {
     const names = ionScopeNames(ion.name);
     for (
-      const [field, flags] of Object.entries(ION_READ_FLAGS) as [
-        keyof typeof ION_READ_FLAGS,
+      const [field, flags] of Object.entries(ION_ARRAY_FLAGS) as [
+        keyof typeof ION_ARRAY_FLAGS,
         readonly string[],
       ][]
     ) {

@@ -8,6 +8,7 @@ import { cpuRefusal } from "../native/cpu_probe.ts";
 import { throwPendingFailures } from "./catalogue.ts";
 import {
   boolean,
+  describePlacement,
   finite,
   finiteList,
   float32,
@@ -15,9 +16,23 @@ import {
   indexList,
   list,
   number,
+  parameterValues,
+  perCv,
   record,
   string,
 } from "./host_args.ts";
+import {
+  type CatalogueSource,
+  type CvOptions,
+  type HostOptions,
+  type IonSpecies,
+  NEURON_IONS,
+  type Placement,
+  type PlaceOptions,
+  PROBE,
+  type RunOptions,
+  type RunResult,
+} from "./host_types.ts";
 import { releaseAllPPacks } from "../abi/ppack.ts";
 import { ABI_CODE, type AbiFamily } from "../abi/layout.ts";
 import {
@@ -51,131 +66,18 @@ async function library(): Promise<HostLibrary> {
   return hostLibrary;
 }
 
-/** Something with a library path: a `Catalogue`, or a plain path string. */
-export type CatalogueSource = string | { readonly path: string; readonly abi?: AbiFamily };
-
-/** Options of `Host.create`. */
-export interface HostOptions {
-  /** Catalogues to load (live catalogues or paths of compiled ones). */
-  catalogues: CatalogueSource[];
-  /** Layout family; defaults to the first live catalogue's, else "0.7". */
-  abi?: AbiFamily;
-  /**
-   * Arbor's `coalesce_synapses`; default true, as in Arbor. When on, the point instances of a
-   * mechanism with `isLinear` and no random variables that share a CV and have bit-identical
-   * parameter values merge into one instance whose `multiplicity` counts them (otherwise
-   * `multiplicity` is NULL). Events, state probes and per-instance parameters keep using
-   * placement-order instance numbers.
-   */
-  coalesceSynapses?: boolean;
-}
-
-/** A per-CV value given once for all CVs or as one value per CV. */
-export type PerCv = number | readonly number[];
-
-/** Geometry and electrical properties of the host's CVs. */
-export interface CvOptions {
-  /** Number of CVs (independent compartments). */
-  count: number;
-  /** Lateral area per CV in µm². */
-  areaUm2: PerCv;
-  /** Diameter per CV in µm; default 1. */
-  diamUm?: PerCv;
-  /** Membrane capacitance in F/m²; default 0.01 (Arbor's neuron default). */
-  cm?: PerCv;
-  /** Temperature in °C; default 6.3 (Arbor's neuron default). */
-  temperatureDegC?: PerCv;
-  /** Initial membrane voltage in mV; default -65. */
-  vInit?: PerCv;
-}
-
-/** Initial values of an ion species. */
-export interface IonSpecies {
-  /** Charge of the species. */
-  valence: number;
-  /** Xi in mM. */
-  internal: number;
-  /** Xo in mM. */
-  external: number;
-  /** eX in mV. */
-  reversal: number;
-}
-
-/** The ion defaults of Arbor's `neuron_cable_properties`. */
-export const NEURON_IONS: Readonly<Record<string, IonSpecies>> = {
-  na: { valence: 1, internal: 10, external: 140, reversal: 50 },
-  k: { valence: 1, internal: 54.4, external: 2.5, reversal: -77 },
-  ca: { valence: 2, internal: 5e-5, external: 2, reversal: 12.5 * Math.log(2 / 5e-5) },
-};
-
-/** How to place a mechanism. */
-export interface PlaceOptions {
-  /** CVs of the instances (density: ascending, one each; point: any order). */
-  cvs?: readonly number[];
-  /** Density: covered fraction per instance; gap junction: connection weight. */
-  weights?: readonly number[];
-  /** Gap junctions: peer CV per instance. */
-  peers?: readonly number[];
-  /** Parameter overrides: one value for all instances, or one per instance. */
-  parameters?: Readonly<Record<string, number | readonly number[]>>;
-  /** Global overrides. */
-  globals?: Readonly<Record<string, number>>;
-}
-
-/** What `run` returns. */
-export interface RunResult {
-  /** Sample times (the start of each step, ms). */
-  time: Float64Array;
-  /** One column per probe, in the order the probes were added. */
-  probes: Float64Array[];
-  /** Number of steps taken. */
-  steps: number;
-}
-
-/** Options of `run`. */
-export interface RunOptions {
-  /** Time to advance to (ms). */
-  until: number;
-  /** Step length (ms). */
-  dt: number;
-  /**
-   * Progress line on the terminal for a run that takes over ~2 s (default: shown on a terminal,
-   * not in CI, not with `DENOCAT_PROGRESS=0`); `false` silences it. Runs longer than one epoch
-   * (live/epochs.ts) are split into epochs either way, so this never changes the numbers.
-   */
-  progress?: boolean;
-}
-
-/** A placed mechanism. */
-export interface Placement {
-  /** Host placement id. */
-  readonly id: number;
-  /** Mechanism name as placed (with any derivation). */
-  readonly name: string;
-  /** Number of instances. */
-  readonly count: number;
-}
-
-/** Probe kinds shared with `c/host.h` (HOST_PROBE_*; tests/mirrors_test.ts checks them). */
-export const PROBE = { voltage: 0, state: 1, ion: 2, current: 3 } as const;
-
-function perCv(
-  value: PerCv | undefined,
-  fallback: number,
-  count: number,
-  what: string,
-): Float64Array<ArrayBuffer> {
-  const values = new Float64Array(count);
-  if (value === undefined || typeof value === "number") values.fill(finite(what, value ?? fallback));
-  else {
-    const entries = finiteList(what, value);
-    if (entries.length !== count) {
-      throw new RangeError(`${what}: expected ${count} values (one per CV), got ${entries.length}`);
-    }
-    values.set(entries);
-  }
-  return values;
-}
+export { NEURON_IONS, PROBE } from "./host_types.ts";
+export type {
+  CatalogueSource,
+  CvOptions,
+  HostOptions,
+  IonSpecies,
+  PerCv,
+  Placement,
+  PlaceOptions,
+  RunOptions,
+  RunResult,
+} from "./host_types.ts";
 
 /** The native test host. Create with `Host.create`, release with `close()` (or `using`). */
 export class Host {
@@ -438,34 +340,29 @@ export class Host {
 
   /** A current clamp: `amplitude` nA (positive depolarises) from `start` for `duration` ms. */
   iclamp(cv: number, clamp: { start: number; duration: number; amplitude: number }): this {
-    const h = this.#changing("iclamp()");
-    const c = record("iclamp: clamp", clamp);
-    this.#call(
-      this.#lib.symbols.host_add_iclamp(
-        h,
-        this.#cv("iclamp: cv", cv),
-        finite("iclamp: start", c.start),
-        number("iclamp: duration", c.duration),
-        finite("iclamp: amplitude", c.amplitude),
-      ),
-      "adding a current clamp",
-    );
-    return this;
+    return this.#clamp("iclamp", cv, clamp, "amplitude");
   }
 
   /** A voltage clamp holding `voltage` mV from `start` for `duration` ms. */
   vclamp(cv: number, clamp: { start: number; duration: number; voltage: number }): this {
-    const h = this.#changing("vclamp()");
-    const c = record("vclamp: clamp", clamp);
+    return this.#clamp("vclamp", cv, clamp, "voltage");
+  }
+
+  /** Checks and adds a current (`level` amplitude) or voltage (`level` voltage) clamp. */
+  #clamp(kind: "iclamp" | "vclamp", cv: unknown, clamp: unknown, level: "amplitude" | "voltage"): this {
+    const h = this.#changing(`${kind}()`);
+    const c = record(`${kind}: clamp`, clamp);
+    const symbols = this.#lib.symbols;
+    const add = kind === "iclamp" ? symbols.host_add_iclamp : symbols.host_add_vclamp;
     this.#call(
-      this.#lib.symbols.host_add_vclamp(
+      add(
         h,
-        this.#cv("vclamp: cv", cv),
-        finite("vclamp: start", c.start),
-        number("vclamp: duration", c.duration),
-        finite("vclamp: voltage", c.voltage),
+        this.#cv(`${kind}: cv`, cv),
+        finite(`${kind}: start`, c.start),
+        number(`${kind}: duration`, c.duration),
+        finite(`${kind}: ${level}`, c[level]),
       ),
-      "adding a voltage clamp",
+      kind === "iclamp" ? "adding a current clamp" : "adding a voltage clamp",
     );
     return this;
   }
@@ -691,24 +588,4 @@ export class Host {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-function describePlacement(placement: unknown): string {
-  const name = (placement as { name?: unknown } | null)?.name;
-  return typeof name === "string" ? `placement '${name}'` : "the value given";
-}
-
-/** Checked parameter values: one number for all `expected` instances, or one each (0: any count). */
-function parameterValues(what: string, value: unknown, expected: number): Float64Array<ArrayBuffer> {
-  if (typeof value === "number") return new Float64Array(Math.max(1, expected)).fill(number(what, value));
-  const entries = list(`${what}: value (a number, or one number per instance)`, value);
-  if (expected > 0 && entries.length !== expected) {
-    throw new RangeError(`${what}: expected ${expected} values, got ${entries.length}`);
-  }
-  const values = new Float64Array(entries.length);
-  for (let k = 0; k < entries.length; k++) {
-    const x = entries[k];
-    values[k] = typeof x === "number" && !Number.isNaN(x) ? x : number(`${what}[${k}]`, x);
-  }
-  return values;
 }

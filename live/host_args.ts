@@ -6,6 +6,7 @@
  * @module
  */
 import { describeValue } from "../model/declare.ts";
+import type { PerCv } from "./host_types.ts";
 
 /** A clear error for argument `what`: `expected` describes what it must be. */
 function wrong(what: string, expected: string, value: unknown): RangeError {
@@ -112,4 +113,44 @@ export function float32(what: string, value: unknown): number {
     );
   }
   return weight;
+}
+
+/** A per-CV value (one for all CVs, or one each) as `count` checked numbers. */
+export function perCv(
+  value: PerCv | undefined,
+  fallback: number,
+  count: number,
+  what: string,
+): Float64Array<ArrayBuffer> {
+  const values = new Float64Array(count);
+  if (value === undefined || typeof value === "number") values.fill(finite(what, value ?? fallback));
+  else {
+    const entries = finiteList(what, value);
+    if (entries.length !== count) {
+      throw new RangeError(`${what}: expected ${count} values (one per CV), got ${entries.length}`);
+    }
+    values.set(entries);
+  }
+  return values;
+}
+
+/** How an error names a placement argument (its name, when it has one). */
+export function describePlacement(placement: unknown): string {
+  const name = (placement as { name?: unknown } | null)?.name;
+  return typeof name === "string" ? `placement '${name}'` : "the value given";
+}
+
+/** Checked parameter values: one number for all `expected` instances, or one each (0: any count). */
+export function parameterValues(what: string, value: unknown, expected: number): Float64Array<ArrayBuffer> {
+  if (typeof value === "number") return new Float64Array(Math.max(1, expected)).fill(number(what, value));
+  const entries = list(`${what}: value (a number, or one number per instance)`, value);
+  if (expected > 0 && entries.length !== expected) {
+    throw new RangeError(`${what}: expected ${expected} values, got ${entries.length}`);
+  }
+  const values = new Float64Array(entries.length);
+  for (let k = 0; k < entries.length; k++) {
+    const x = entries[k];
+    values[k] = typeof x === "number" && !Number.isNaN(x) ? x : number(`${what}[${k}]`, x);
+  }
+  return values;
 }

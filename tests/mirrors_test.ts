@@ -103,6 +103,31 @@ Deno.test("tests/support/arbor_view.ts offsets equal the C library's layout tabl
   }
 });
 
+Deno.test("tests/support/standin_arbor/arbor_abi.py (ctypes) equals the C library's layout table", async () => {
+  const folder = join(ROOT, "tests", "support", "standin_arbor");
+  const script = "import json, arbor_abi; print(json.dumps(arbor_abi.layout()))";
+  const run = await new Deno.Command("python3", {
+    args: ["-c", script],
+    env: { PYTHONPATH: folder },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  assert.ok(run.success, `python3 could not read arbor_abi.py: ${decoder.decode(run.stderr)}`);
+  const mirror: Record<string, number> = JSON.parse(decoder.decode(run.stdout));
+  const native = await nativeLayout();
+  const structs = new Set(
+    Object.keys(mirror).filter((name) => name.startsWith("sizeof.")).map((n) => n.slice(7)),
+  );
+  assert.ok(structs.size >= 10, `arbor_abi.py mirrors only ${[...structs].join(", ")}`);
+  for (const [name, value] of Object.entries(mirror)) {
+    assert.equal(native.get(name), value, `${name}: arbor_abi.py says ${value}, C says ${native.get(name)}`);
+  }
+  // Every field C has for a mirrored struct is in the mirror too (no field left out of a ctypes struct).
+  const missing = [...native.keys()].filter((name) => structs.has(name.split(".")[0]) && !(name in mirror));
+  assert.deepEqual(missing, [], "fields of c/arbor_abi.h that arbor_abi.py lacks");
+});
+
 Deno.test("ionViewNames (ppack) and ionScopeNames (kernels) are the one list of model/names.ts", () => {
   const names = ionNames("ca");
   assert.deepEqual(new Set(Object.values(ionViewNames("ca"))), new Set(Object.values(names)));

@@ -18,10 +18,9 @@
  */
 import { catalogue } from "../../mod.ts";
 import type { Arbor, Spike } from "../../arbor.ts";
-import { kw } from "../../python/mod.ts";
 import { HH } from "../hh.ts";
 import { ExpSyn } from "../catalogue/expsyn.ts";
-import { arborOrSkip, runAsProgram } from "./common.ts";
+import { arborOrSkip, cylinders, runAsProgram } from "./common.ts";
 
 /** The ring's parameters. */
 export const RING = { cells: 8, delay: 5, weight: 0.01, firstEvent: 1, tfinal: 100, threshold: -10 } as const;
@@ -50,15 +49,7 @@ export async function scenario(arb: Arbor, mpi = launchedByMpi()): Promise<RingR
   const cat = await catalogue({ mechanisms: [HH, ExpSyn], abi: arb.abi });
   const props = arb.call("neuron_cable_properties");
   arb.extendCatalogue(props, cat, "ts_");
-  const tree = arb.call("segment_tree");
-  tree.callMethod(
-    "append",
-    arb.arbor.get("mnpos"),
-    arb.call("mpoint", -3, 0, 0, 3),
-    arb.call("mpoint", 3, 0, 0, 3),
-    kw({ tag: 1 }),
-  );
-  const morphology = arb.call("morphology", tree);
+  const morphology = arb.call("morphology", cylinders(arb, [1]));
   const labels = arb.call("label_dict", { soma: "(tag 1)", midpoint: "(location 0 0.5)" });
   const decor = arb.decor()
     .setProperty({ Vm: -65 })

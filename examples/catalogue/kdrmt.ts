@@ -25,18 +25,8 @@
  *
  * @module
  */
-import {
-  type CurrentValues,
-  global,
-  type Ion,
-  ion,
-  mechanism,
-  parameter,
-  PointwiseMechanism,
-  type Scope,
-  state,
-  type StateValues,
-} from "../../mod.ts";
+import type { CurrentValues, Ion, Scope, StateValues } from "../../mod.ts";
+import { global, ion, mechanism, parameter, PointwiseMechanism, state } from "../../mod.ts";
 
 /** kdrmt.mod `FUNCTION minf(v)`: steady-state activation at v (mV). */
 export function kdrmtMinf(v: number): number {

@@ -28,18 +28,8 @@
  *
  * @module
  */
-import {
-  type CurrentValues,
-  global,
-  type Ion,
-  ion,
-  mechanism,
-  parameter,
-  PointwiseMechanism,
-  type Scope,
-  state,
-  type StateValues,
-} from "../../mod.ts";
+import type { CurrentValues, Ion, Scope, StateValues } from "../../mod.ts";
+import { global, ion, mechanism, parameter, PointwiseMechanism, state } from "../../mod.ts";
 import { exprelr } from "./hh.ts";
 
 /** nax.mod `FUNCTION trap0(v, a, q)`: a·q·exprelr(v/q), i.e. a·v/(exp(v/q) - 1). */

@@ -17,7 +17,7 @@
  */
 import { type Arbor, loadArbor } from "../../arbor.ts";
 import { catalogue, type CatalogueTarget, type DeclaredMechanism, defineMechanism } from "../../mod.ts";
-import { kw } from "../../python/mod.ts";
+import { cylinders } from "../../examples/arbor/common.ts";
 
 const mode = Deno.env.get("CHILD_MODE") ?? "helpers";
 const abi = Deno.env.get("DENOCAT_ABI") as "0.6" | "0.7" | undefined;
@@ -55,15 +55,7 @@ async function network(arb: Arbor, mechanism: DeclaredMechanism = counting, targ
   const cat = await catalogue({ mechanisms: [mechanism], abi: arb.abi, target });
   const props = arb.call("neuron_cable_properties");
   arb.extendCatalogue(props, cat, "");
-  const tree = arb.call("segment_tree");
-  tree.callMethod(
-    "append",
-    arb.arbor.get("mnpos"),
-    arb.call("mpoint", -3, 0, 0, 3),
-    arb.call("mpoint", 3, 0, 0, 3),
-    kw({ tag: 1 }),
-  );
-  const morphology = arb.call("morphology", tree);
+  const morphology = arb.call("morphology", cylinders(arb, [1]));
   const labels = arb.call("label_dict", { soma: "(tag 1)", mid: "(location 0 0.5)" });
   const recipe = arb.recipe({
     numCells: CELLS,

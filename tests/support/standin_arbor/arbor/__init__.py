@@ -31,6 +31,8 @@ import threading as _threading
 from array import array as _array
 from types import SimpleNamespace as _NS
 
+from arbor_abi import arb_mechanism
+
 __version__ = _os.environ.get("DENOCAT_STANDIN_ARBOR", "0.11.0")
 _MINOR = int(__version__.split(".")[1])
 _UNITS = _MINOR >= 10
@@ -331,62 +333,8 @@ spike_recording = _NS(off="off", local="local", all="all")
 
 
 # ------------------------------------------------------------------------------------------
-# Catalogues: loaded through the catalogue's own C interface, as Arbor's load_catalogue does.
-
-class _FieldInfo(_C.Structure):
-    _fields_ = [("name", _C.c_char_p), ("unit", _C.c_char_p), ("default_value", _C.c_double),
-                ("range_low", _C.c_double), ("range_high", _C.c_double)]
-
-
-class _MechanismType(_C.Structure):
-    _fields_ = [("abi_version", _C.c_ulong), ("fingerprint", _C.c_char_p), ("name", _C.c_char_p),
-                ("kind", _C.c_uint32), ("is_linear", _C.c_bool), ("has_post_events", _C.c_bool),
-                ("globals", _C.POINTER(_FieldInfo)), ("n_globals", _C.c_uint32),
-                ("state_vars", _C.POINTER(_FieldInfo)), ("n_state_vars", _C.c_uint32),
-                ("parameters", _C.POINTER(_FieldInfo)), ("n_parameters", _C.c_uint32),
-                ("ions", _C.c_void_p), ("n_ions", _C.c_uint32),
-                ("random_variables", _C.c_void_p), ("n_random_variables", _C.c_uint32)]
-
-
-_PPackFn = _C.CFUNCTYPE(None, _C.c_void_p)
-_EventsFn = _C.CFUNCTYPE(None, _C.c_void_p, _C.c_void_p)
-
-
-class _Interface(_C.Structure):
-    _fields_ = [("backend", _C.c_uint32), ("partition_width", _C.c_uint32), ("alignment", _C.c_uint32),
-                ("init_mechanism", _PPackFn), ("compute_currents", _PPackFn), ("apply_events", _EventsFn),
-                ("advance_state", _PPackFn), ("write_ions", _PPackFn), ("post_event", _PPackFn)]
-
-
-class _Mechanism(_C.Structure):
-    _fields_ = [("type", _C.CFUNCTYPE(_MechanismType)),
-                ("i_cpu", _C.CFUNCTYPE(_C.POINTER(_Interface))),
-                ("i_gpu", _C.CFUNCTYPE(_C.POINTER(_Interface)))]
-
-
-_D = _C.POINTER(_C.c_double)
-_I = _C.POINTER(_C.c_int)
-
-
-class _EventStream(_C.Structure):
-    _fields_ = [("begin", _C.c_void_p), ("end", _C.c_void_p)]
-
-
-class _Constraints(_C.Structure):
-    _fields_ = [("n", _C.c_uint32 * 4), ("p", _C.c_void_p * 4)]
-
-
-class _PPack(_C.Structure):
-    _fields_ = [("width", _C.c_uint32), ("n_detectors", _C.c_int), ("vec_ci", _I), ("dt", _C.c_double),
-                ("vec_v", _D), ("vec_i", _D), ("vec_g", _D), ("temperature_degC", _D), ("diam_um", _D),
-                ("area_um2", _D), ("time_since_spike", _D), ("node_index", _I), ("peer_index", _I),
-                ("multiplicity", _I), ("weight", _D), ("mechanism_id", _C.c_uint32),
-                ("events", _EventStream), ("index_constraints", _Constraints),
-                ("parameters", _C.POINTER(_D)), ("state_vars", _C.POINTER(_D)), ("globals", _D),
-                ("ion_states", _C.c_void_p), ("random_numbers", _C.c_void_p)]
-
-
-assert _C.sizeof(_PPack) == 224 and _C.sizeof(_MechanismType) == 112
+# Catalogues: loaded through the catalogue's own C interface, as Arbor's load_catalogue does
+# (the structs are arbor_abi.py's, beside this package).
 
 
 class catalogue:
@@ -408,7 +356,7 @@ def load_catalogue(path):
     _log("load_catalogue", _os.path.basename(path))
     lib = _C.CDLL(path)
     _libraries.append(lib)
-    lib.get_catalogue.restype = _C.POINTER(_Mechanism)
+    lib.get_catalogue.restype = _C.POINTER(arb_mechanism)
     lib.get_catalogue.argtypes = [_C.POINTER(_C.c_int)]
     count = _C.c_int(0)
     records = lib.get_catalogue(_C.byref(count))

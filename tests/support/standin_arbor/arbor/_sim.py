@@ -11,25 +11,14 @@ import math
 import threading
 from array import array
 
-from . import (_AREA, _MINOR, _MPI, _UNITS, _D, _I, _EventStream, _PPack, _clamp, _log, _num,
+from arbor_abi import (arb_deliverable_event_data, arb_deliverable_event_stream, arb_ion_info_v07,
+                       arb_ion_state_v07, arb_mechanism_ppack, f64p, i32p)
+
+from . import (_AREA, _MINOR, _MPI, _UNITS, _clamp, _log, _num,
                cell_kind, density, partition_load_balance, synapse, threshold_detector)
 from . import context as _context
 
 _KIND_POINT = 1
-
-
-class _IonInfo07(C.Structure):
-    _fields_ = [("name", C.c_char_p), ("flags", C.c_bool * 9), ("expected_valence", C.c_int)]
-
-
-class _IonState07(C.Structure):
-    _fields_ = [("current_density", _D), ("reversal_potential", _D), ("internal_concentration", _D),
-                ("external_concentration", _D), ("diffusive_concentration", _D), ("ionic_charge", _D),
-                ("index", _I)]
-
-
-class _EventData(C.Structure):
-    _fields_ = [("mech_index", C.c_uint32), ("weight", C.c_float)]
 
 
 # neuron_cable_properties' ion defaults: valence, Xi, Xo, eX.
@@ -94,36 +83,36 @@ class _Group:
     def _ppack(self, t, iface, members):
         w = len(members)
         point = t.kind == _KIND_POINT
-        pp = C.cast(self._doubles([0.0] * 28), C.POINTER(_PPack)).contents  # zeroed, kept alive
+        pp = C.cast(self._doubles([0.0] * 28), C.POINTER(arb_mechanism_ppack)).contents  # zeroed, kept alive
         pp.width = w
-        pp.vec_v, pp.vec_i, pp.vec_g = C.cast(self.v, _D), C.cast(self.i, _D), C.cast(self.g, _D)
+        pp.vec_v, pp.vec_i, pp.vec_g = C.cast(self.v, f64p), C.cast(self.i, f64p), C.cast(self.g, f64p)
         node = (C.c_int * max(w, 1))(*[k for k, _ in members])
         self.keep.append(node)
-        pp.node_index = C.cast(node, _I)
-        pp.weight = C.cast(self._doubles([1000.0 / _AREA if point else 1.0] * w), _D)
-        pp.temperature_degC = C.cast(self._doubles([6.3] * w), _D)
-        pp.diam_um = C.cast(self._doubles([6.0] * w), _D)
-        pp.area_um2 = C.cast(self._doubles([_AREA] * w), _D)
+        pp.node_index = C.cast(node, i32p)
+        pp.weight = C.cast(self._doubles([1000.0 / _AREA if point else 1.0] * w), f64p)
+        pp.temperature_degC = C.cast(self._doubles([6.3] * w), f64p)
+        pp.diam_um = C.cast(self._doubles([6.0] * w), f64p)
+        pp.area_um2 = C.cast(self._doubles([_AREA] * w), f64p)
         tables = []
         for section, count in ((t.parameters, t.n_parameters), (t.state_vars, t.n_state_vars)):
             columns = []
             for k in range(count):
                 field = section[k].name.decode()
                 values = [it[2].params.get(field, section[k].default_value) for _, it in members]
-                columns.append(C.cast(self._doubles(values), _D))
-            table = (_D * max(count, 1))(*columns)
+                columns.append(C.cast(self._doubles(values), f64p))
+            table = (f64p * max(count, 1))(*columns)
             self.keep.append(table)
-            tables.append(C.cast(table, C.POINTER(_D)))
+            tables.append(C.cast(table, C.POINTER(f64p)))
         pp.parameters, pp.state_vars = tables
-        pp.globals = C.cast(self._doubles([t.globals[k].default_value for k in range(t.n_globals)]), _D)
+        pp.globals = C.cast(self._doubles([t.globals[k].default_value for k in range(t.n_globals)]), f64p)
         if t.n_ions:
-            infos = C.cast(t.ions, C.POINTER(_IonInfo07))
-            states = (_IonState07 * t.n_ions)()
+            infos = C.cast(t.ions, C.POINTER(arb_ion_info_v07))
+            states = (arb_ion_state_v07 * t.n_ions)()
             for k in range(t.n_ions):
                 arrays = self._ion(infos[k].name.decode())
                 index = (C.c_int * max(w, 1))(*[m for m, _ in members])
                 self.keep.append(index)
-                states[k] = _IonState07(*[C.cast(a, _D) for a in arrays], C.cast(index, _I))
+                states[k] = arb_ion_state_v07(*[C.cast(a, f64p) for a in arrays], C.cast(index, i32p))
             self.keep.append(states)
             pp.ion_states = C.addressof(states)
         return (pp, iface)
@@ -147,8 +136,8 @@ class _Group:
             pp.dt = dt
             mine = [e for e in due if e[1] == slot]
             if mine:
-                data = (_EventData * len(mine))(*[_EventData(e[2], e[3]) for e in mine])
-                stream = _EventStream(C.addressof(data), C.addressof(data) + C.sizeof(data))
+                data = (arb_deliverable_event_data * len(mine))(*[arb_deliverable_event_data(e[2], e[3]) for e in mine])
+                stream = arb_deliverable_event_stream(C.addressof(data), C.addressof(data) + C.sizeof(data))
                 iface.apply_events(C.addressof(pp), C.addressof(stream))
             iface.compute_currents(C.addressof(pp))
         for k in range(n):

@@ -1,7 +1,7 @@
 // The progress line (native/progress.ts) on a fake terminal with a fake clock: its format, the
 // delay before the first draw, rate limiting, clearing, finishing, and every way to silence it.
 import assert from "node:assert/strict";
-import { formatDuration, Progress, type ProgressOptions } from "../native/progress.ts";
+import { formatDuration, Progress, type ProgressOptions } from "./progress.ts";
 
 /** A fake terminal that keeps what was written, and a clock the test moves by hand. */
 function fake(terminal = true) {
@@ -168,7 +168,7 @@ Deno.test("progress: a ticking line redraws on its own while work is awaited, an
   }
 });
 
-const LONG_RUN = new URL("./support/long_run.ts", import.meta.url).pathname;
+const LONG_RUN = new URL("../tests/support/long_run.ts", import.meta.url).pathname;
 const SCRIPT = "/usr/bin/script"; // util-linux: runs a command on a pseudo-terminal
 const hasScript = await Deno.stat(SCRIPT).then(() => true, () => false);
 if (!hasScript) console.log(`skip the terminal progress test: no ${SCRIPT} (util-linux) to make a terminal`);

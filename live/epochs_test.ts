@@ -3,7 +3,7 @@
 // sample rows contiguous, and never depend on whether progress is shown.
 import assert from "node:assert/strict";
 import { catalogue, Host } from "../mod.ts";
-import { epochEnds, epochSteps } from "../live/epochs.ts";
+import { epochEnds, epochSteps } from "./epochs.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
 
 Deno.test("epochs: a short run is one epoch; a long one is epochs of epochSteps steps, the last at least half", () => {

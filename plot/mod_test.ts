@@ -1,6 +1,6 @@
 // Renders every plot kind to SVG through vega and checks what a reader sees: axis titles, one
 // path per series, and tick labels that span the data.
-import { raster, ratios, states, toSvg, traces, VEGA_LITE_MIME, voltage } from "../plot/mod.ts";
+import { raster, ratios, states, toSvg, traces, VEGA_LITE_MIME, voltage } from "./mod.ts";
 
 function assert(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);

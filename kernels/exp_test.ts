@@ -11,9 +11,9 @@ import {
   inlineExp,
   inlineExpm1,
   POW2,
-} from "../kernels/exp.ts";
-import { strip } from "../kernels/print.ts";
-import { generator } from "./support/random.ts";
+} from "./exp.ts";
+import { strip } from "./print.ts";
+import { generator } from "../tests/support/random.ts";
 
 const bits = new BigInt64Array(1);
 const doubles = new Float64Array(bits.buffer);

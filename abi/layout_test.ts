@@ -1,7 +1,7 @@
 // The TypeScript layout table (abi/layout.ts) against what the compiled C library reports.
 import assert from "node:assert/strict";
-import { expectedLayout } from "../abi/layout.ts";
-import { nativeLayout } from "./support/native_layout.ts";
+import { expectedLayout } from "./layout.ts";
+import { nativeLayout } from "../tests/support/native_layout.ts";
 
 Deno.test("every TypeScript offset and constant equals the C library's", async () => {
   const native = await nativeLayout();

@@ -1,9 +1,9 @@
 // Unit tests of the NMODL importer on small .mod files written here: each block the parser
 // reads, and each error (file:line:column, the construct named, what to do).
 import assert from "node:assert/strict";
-import { parseNmodl } from "../nmodl/parser.ts";
-import { importNmodl, NmodlError } from "../nmodl/mod.ts";
-import { generator } from "./support/random.ts";
+import { parseNmodl } from "./parser.ts";
+import { importNmodl, NmodlError } from "./mod.ts";
+import { generator } from "../tests/support/random.ts";
 
 const MINIMAL = "NEURON { SUFFIX leak NONSPECIFIC_CURRENT i RANGE g }\nPARAMETER { g = 0.001 (S/cm2) }\n";
 
@@ -265,7 +265,7 @@ Deno.test("symbolic conductances (through exp, constant powers and assigned valu
 });
 
 Deno.test("mutilated .mod files are imported or refused with an NmodlError, never another exception", async () => {
-  const folder = new URL("./data/nmodl/", import.meta.url);
+  const folder = new URL("../tests/data/nmodl/", import.meta.url);
   const texts = [...Deno.readDirSync(folder)].map((e) => Deno.readTextFileSync(new URL(e.name, folder)));
   const random = generator(15);
   const pick = (n: number) => Math.floor(random() * n);
