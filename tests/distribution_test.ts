@@ -215,6 +215,8 @@ Deno.test("deno publish --dry-run passes without slow types and publishes the ri
   for (const excluded of ["tests/", "bench/", "zig-out/", "zig-cache/", ".zig-cache/", ".tools/", "tools/"]) {
     assert.deepEqual(files.filter((f) => f.startsWith(excluded)), [], `${excluded} is not published`);
   }
+  // Unit tests sit beside their modules (abi/layout_test.ts, ...): publish.exclude keeps them out.
+  assert.deepEqual(files.filter((f) => f.endsWith("_test.ts")), [], "test files are not published");
 });
 
 // ---------------------------------------------------------------------------------------------
