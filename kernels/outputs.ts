@@ -75,6 +75,37 @@ export interface RuleContext {
   multiplicity: Node;
 }
 
+/**
+ * The unit and weight numbers of the rules above, for both paths: the planned kernels build graph
+ * nodes from them here, and the fallback path (live/fallback.ts) prints them into its loops.
+ */
+export const OUTPUT_UNITS = {
+  /** Density currents (mA/cm²) and conductances (S/cm²) times 10 are A/m² and kS/m² (docs/abi.md 5.2). */
+  densityScale: 10,
+  /** ABI 0.6's per-ion conductivity is scaled by 10·weight for every kind, as modcc does. */
+  ionConductanceScale: 10,
+  /** The voltage step (mV) of dI/dV by forward difference when current() returns no conductance. */
+  forwardDifferenceMv: 0.001,
+} as const;
+
+/** The current and conductance factor of `kind` besides the weight: 10 for density, else 1. */
+export function currentScale(kind: MechanismSpec["kind"]): number {
+  return kind === "density" ? OUTPUT_UNITS.densityScale : 1;
+}
+
+/** Whether `kind`'s concentration writes are weighted (density: the covered fraction) or not (point). */
+export function concentrationsWeighted(kind: MechanismSpec["kind"]): boolean {
+  return kind !== "point";
+}
+
+/** What the checks of compute_currents' results name (the non-finite error says it). */
+export const CURRENT_CHECKS = {
+  current: "the current",
+  conductance: "the conductance",
+  scaledCurrent: "the current times its weight",
+  scaledConductance: "the conductance times its weight",
+} as const;
+
 /** A boolean node: whether `node` is defined (not `undefined`) on the path taken. */
 export function defined(g: Graph, node: Node): Node {
   if (!node.mayBeUndef) return g.constant(true);
@@ -163,8 +194,9 @@ function forwardDifference(c: RuleContext, I: Node, given: Node): Node {
   const { g } = c;
   if (given.kind === "const" && given.value) return g.constant(NaN); // never taken: not built
   const v = c.index.get("v")!;
-  const shifted = g.substitute(I, new Map([[v, g.op("add", c.scope.get("v")!, g.constant(0.001))]]));
-  return g.op("div", g.op("sub", shifted, I), g.constant(0.001));
+  const step = g.constant(OUTPUT_UNITS.forwardDifferenceMv);
+  const shifted = g.substitute(I, new Map([[v, g.op("add", c.scope.get("v")!, step)]]));
+  return g.op("div", g.op("sub", shifted, I), step);
 }
 
 /** compute_currents of a current() kernel. */
@@ -181,17 +213,18 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
     g.constant(false),
   );
   const G = g.select(given, sum(g, conductances.map(value)), forwardDifference(c, I, given));
-  const tenWeight = g.op("mul", g.constant(10), c.weight);
-  const scale = spec.kind === "density" ? tenWeight : c.weight;
+  const ionConductanceScale = g.op("mul", g.constant(OUTPUT_UNITS.ionConductanceScale), c.weight);
+  const unit = currentScale(spec.kind);
+  const scale = unit === 1 ? c.weight : g.op("mul", g.constant(unit), c.weight);
   const scaledI = g.op("mul", scale, I);
   const scaledG = g.op("mul", scale, G);
   const out: Outputs = {
     checks: [
-      { kernel: "current", what: "the current", value: I },
-      { kernel: "current", what: "the conductance", value: G },
+      { kernel: "current", what: CURRENT_CHECKS.current, value: I },
+      { kernel: "current", what: CURRENT_CHECKS.conductance, value: G },
       // A finite current can still overflow once scaled (1e308 A/m² is not a current).
-      { kernel: "current", what: "the current times its weight", value: scaledI },
-      { kernel: "current", what: "the conductance times its weight", value: scaledG },
+      { kernel: "current", what: CURRENT_CHECKS.scaledCurrent, value: scaledI },
+      { kernel: "current", what: CURRENT_CHECKS.scaledConductance, value: scaledG },
     ],
     stores: [
       { target: { array: "vec_i" }, mode: "add", value: scaledI },
@@ -211,7 +244,7 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
       out.stores.push({
         target: { array: "ion", ion: j, field: "conductance" },
         mode: "add",
-        value: g.op("mul", tenWeight, value(names.conductance)),
+        value: g.op("mul", ionConductanceScale, value(names.conductance)),
       });
     }
   });
@@ -235,7 +268,7 @@ export function reversalOutputs(c: RuleContext, result: Map<string, Node>): Outp
 export function concentrationOutputs(c: RuleContext, result: Map<string, Node>): Outputs {
   const { g, spec } = c;
   const out: Outputs = { checks: [], stores: [] };
-  const factor = spec.kind === "point" ? g.constant(1) : c.weight;
+  const factor = concentrationsWeighted(spec.kind) ? c.weight : g.constant(1);
   spec.ions.forEach((ion, j) => {
     const names = ionScopeNames(ion.name);
     const fields = [

@@ -6,9 +6,10 @@
  * a = f(s + 1) - f(s) from two evaluations; its linearity is checked numerically on the first
  * step (`Pointwise.verifyDerivative`).
  *
- * The weight and unit rules written out here are the ones kernels/outputs.ts holds for the
- * planned path (the one place they are defined and documented); tests/pointwise_test.ts runs both
- * paths against the same expectations.
+ * The weight and unit rules are kernels/outputs.ts's (`OUTPUT_UNITS`, `currentScale`,
+ * `concentrationsWeighted`, `CURRENT_CHECKS`): this file prints them into its loops, the planned
+ * path builds graph nodes from them; tests/pointwise_test.ts runs both paths against the same
+ * expectations.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import type { EventBatch } from "../abi/ppack.ts";
 import type { HookName } from "../abi/layout.ts";
 import { ION_FLAG } from "../abi/layout.ts";
 import { ionScopeNames, type KernelName } from "../kernels/rules.ts";
+import { concentrationsWeighted, CURRENT_CHECKS, currentScale, OUTPUT_UNITS } from "../kernels/outputs.ts";
 import type { Bundle, Hook, Pointwise } from "./pointwise.ts";
 
 /** Builds a JS function from generated source; `scope` names are bound as its parameters. */
@@ -207,7 +209,9 @@ function compileCurrent(rt: Pointwise): Hook {
   const { spec } = rt;
   // Density kinds work in mA/cm² and S/cm² (×10 to A/m² and kS/m²); point and gap junction in nA
   // and µS, already scaled to a density by weight = 1000/area (docs/abi.md 5.2).
-  const scale = spec.kind === "density" ? "10 * W[k]" : "W[k]";
+  const unit = currentScale(spec.kind);
+  const scale = unit === 1 ? "W[k]" : `${unit} * W[k]`;
+  const step = String(OUTPUT_UNITS.forwardDifferenceMv);
   const lines = [
     ...prologue,
     "const vecI = pp.i, vecG = pp.g;",
@@ -229,18 +233,18 @@ function compileCurrent(rt: Pointwise): Hook {
     return terms.join(" + ");
   };
   lines.push("const c = kernels.current(x);", keyCheck(rt, "current", "c"), "const scale = " + scale + ";");
-  lines.push(`const I = ${sum("c", currentKeys, "ci")};`, check("current", "the current", "I"));
+  lines.push(`const I = ${sum("c", currentKeys, "ci")};`, check("current", CURRENT_CHECKS.current, "I"));
   lines.push(`let G;`, `if (${conductanceKeys.map((g) => `c[${lit(g)}] === undefined`).join(" && ")}) {`);
   // No conductance given: dI/dV by a forward difference of 1 µV, as NEURON does.
-  lines.push("x.v = x.v + 0.001; const c2 = kernels.current(x);", keyCheck(rt, "current", "c2"));
-  lines.push(`G = ((${sum("c2", currentKeys, "cd")}) - I) / 0.001;`, "} else {");
+  lines.push(`x.v = x.v + ${step}; const c2 = kernels.current(x);`, keyCheck(rt, "current", "c2"));
+  lines.push(`G = ((${sum("c2", currentKeys, "cd")}) - I) / ${step};`, "} else {");
   lines.push(`G = ${sum("c", conductanceKeys, "cg")};`, "}");
   lines.push(
-    check("current", "the conductance", "G"),
+    check("current", CURRENT_CHECKS.conductance, "G"),
     "const sI = scale * I, sG = scale * G;",
     // A finite current can still overflow once scaled (1e308 A/m² is not a current).
-    check("current", "the current times its weight", "sI"),
-    check("current", "the conductance times its weight", "sG"),
+    check("current", CURRENT_CHECKS.scaledCurrent, "sI"),
+    check("current", CURRENT_CHECKS.scaledConductance, "sG"),
     "vecI[n] += sI;",
     "vecG[n] += sG;",
   );
@@ -251,7 +255,7 @@ function compileCurrent(rt: Pointwise): Hook {
       // ABI 0.6 also keeps a per-ion conductance (modcc scales it by 10 for every kind).
       `if (IG${j} !== null) { const gi = c[${lit(names.conductance)}]; if (gi !== undefined) { ${
         check("current", `'${names.conductance}'`, "gi")
-      } IG${j}[at${j}] += 10 * W[k] * gi; } }`,
+      } IG${j}[at${j}] += ${OUTPUT_UNITS.ionConductanceScale} * W[k] * gi; } }`,
     );
   });
   lines.push("}");
@@ -284,7 +288,7 @@ function compileReversal(rt: Pointwise): Hook {
 function compileConcentrations(rt: Pointwise): Hook {
   const { prologue, body } = gatherSource(rt);
   // Density writers add weight·c (the covered fraction); point writers add c unweighted (5.4).
-  const factor = rt.spec.kind === "point" ? "1" : "W[k]";
+  const factor = concentrationsWeighted(rt.spec.kind) ? "W[k]" : "1";
   const lines = [
     ...prologue,
     "for (let k = 0; k < b.width; k++) {",
