@@ -1,7 +1,7 @@
 /**
  * The `denocat` command: `denocat run` (a Python Arbor script with TypeScript mechanisms),
- * `denocat compile` (native catalogues, what `deno task catalogue` does) and `denocat import`
- * (NMODL to TypeScript). Install it with
+ * `denocat compile` (native catalogues, what `deno task catalogue` does), `denocat import`
+ * (NMODL to TypeScript) and `denocat cache` (show or clean the cache folder). Install it with
  *
  * ```sh
  * deno install -g -A -n denocat jsr:@denocat/denocat/cli
@@ -26,6 +26,7 @@ Commands:
   run <mechanisms.ts> <script.py> [args...]   run a Python Arbor script with TypeScript mechanisms
   compile <module.ts> [-o folder] ...         compile pointwise mechanisms to native Arbor catalogues
   import <file.mod> ...                       translate an NMODL file to a TypeScript mechanism
+  cache [list | clean [--older-than DAYS]]    show or clean the cache of downloads and native builds
 
 Options:
   -h, --help      help (also: denocat <command> --help)
@@ -75,6 +76,10 @@ export async function main(args: string[]): Promise<number> {
       }
       case "import":
         return await importNmodl(rest);
+      case "cache": {
+        const { cache } = await import("./cli/cache.ts");
+        return await cache(rest);
+      }
       case "--version":
       case "-V":
         console.log(`denocat ${VERSION}`);

@@ -174,10 +174,24 @@ function failed(program: string, args: string[], stderr: Uint8Array): Error {
   );
 }
 
+/**
+ * Marks a cached library as used now: `denocat cache clean --older-than` measures "unused for" by
+ * this time. A read-only cache keeps its old time, which only makes the build look older.
+ */
+function markUsed(path: string): string {
+  try {
+    const now = new Date();
+    Deno.utimeSync(path, now, now);
+  } catch {
+    // not writable here: the library is still good to load
+  }
+  return path;
+}
+
 /** Builds the library (atomically: a loader never sees half a file) unless it is cached. */
 async function build(recipe: Recipe, abi: AbiFamily): Promise<string> {
   const path = await libraryPath(recipe, abi);
-  if (existsSync(path)) return path;
+  if (existsSync(path)) return markUsed(path);
   await Deno.mkdir(recipe.folder, { recursive: true });
   const { source, partial, program, args } = buildArgs(recipe, path, abi);
   await Deno.writeTextFile(source, recipe.code);
@@ -196,7 +210,7 @@ async function build(recipe: Recipe, abi: AbiFamily): Promise<string> {
 
 /** `build` for `setAbi`, which cannot wait: the same steps, synchronously. */
 function buildSync(recipe: Recipe, abi: AbiFamily, path: string): string {
-  if (existsSync(path)) return path;
+  if (existsSync(path)) return markUsed(path);
   Deno.mkdirSync(recipe.folder, { recursive: true });
   const { source, partial, program, args } = buildArgs(recipe, path, abi);
   Deno.writeTextFileSync(source, recipe.code);

@@ -148,6 +148,15 @@ function unknownPlatform(): Error {
 
 /** The cache folder of this version and target, `<root>/<version>/<target>`. */
 export function cacheFolder(target: string): string {
+  return join(cacheRoot(), VERSION, target);
+}
+
+/**
+ * The cache root: `configure({ cacheDir })`, else `$DENOCAT_CACHE`, else `$XDG_CACHE_HOME/denocat`,
+ * else `$HOME/.cache/denocat`. Throws, saying which permission or option is missing, when none
+ * can be read.
+ */
+export function cacheRoot(): string {
   const notes: string[] = [];
   let root = configured.cacheDir ?? readEnv("DENOCAT_CACHE", notes);
   if (root === undefined) {
@@ -162,7 +171,7 @@ export function cacheFolder(target: string): string {
         `--allow-env=DENOCAT_CACHE,XDG_CACHE_HOME,HOME or call configure({ cacheDir }).`,
     );
   }
-  return join(root, VERSION, target);
+  return root;
 }
 
 const downloads = new Map<string, Promise<string>>();

@@ -51,7 +51,7 @@ Deno.test("cli: --version, help and usage errors (exit codes 0 and 2)", async ()
   assert.equal(version.stdout.trim(), `denocat ${packageVersion}`);
   const help = await denocat(["--help"]);
   assert.equal(help.code, 0);
-  for (const command of ["run", "compile", "import"]) {
+  for (const command of ["run", "compile", "import", "cache"]) {
     assert.match(help.stdout, new RegExp(`\\n  ${command} `));
   }
   const runHelp = await denocat(["run", "--help"]);
@@ -253,6 +253,39 @@ Deno.test("cli: import says it is not available until the NMODL importer exists"
   else {
     assert.equal(run.code, 1);
     assert.match(run.stderr, /denocat import: not available in this version/);
+  }
+});
+
+Deno.test("cli: cache lists the cache folder and clean --older-than removes unused native builds", async () => {
+  const root = await Deno.makeTempDir({ prefix: "denocat-cli-cache-" });
+  try {
+    const native = join(root, packageVersion, "x86_64-linux-gnu", "native");
+    await Deno.mkdir(native, { recursive: true });
+    const library = join(native, "0123456789abcdef0123456789abcdef_abi07.so");
+    await Deno.writeFile(library, new Uint8Array(1500));
+    await Deno.writeTextFile(library.replace(/\.so$/, ".c"), "/* source */");
+    const env = { DENOCAT_CACHE: root };
+    const list = await denocat(["cache"], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`denocat cache: ${root}`));
+    assert.match(list.stdout, /\(this version\): 0 downloads \(0 B\), 1 native build \(1\.5 kB\)/);
+    const recent = await denocat(["cache", "clean", "--older-than", "30"], env);
+    assert.equal(recent.code, 0, recent.stderr);
+    assert.match(recent.stdout, /removed 0 native builds/);
+    const longAgo = new Date(Date.now() - 60 * 86_400_000);
+    await Deno.utime(library, longAgo, longAgo);
+    const old = await denocat(["cache", "clean", "--older-than", "30"], env);
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stdout, /removed 1 native build \(1\.5 kB\)/);
+    assert.deepEqual([...Deno.readDirSync(native)], [], "the library and its C source are gone");
+    for (const args of [["cache", "clean", "--older-than", "soon"], ["cache", "prune"]]) {
+      const bad = await denocat(args, env);
+      assert.equal(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
+      assert.match(bad.stderr, /^denocat cache: (--older-than needs a number|unknown cache action 'prune')/);
+      assert.match(bad.stderr, /usage: denocat cache/);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { type Catalogue, catalogue, type DeclaredMechanism, defineMechanism, Host } from "../mod.ts";
 import { NativeCatalogue, nativeCompilerRuns, nativeSource } from "../native/catalogue.ts";
+import { listCache } from "../native/cache.ts";
 import { LiveCatalogue } from "../live/catalogue.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
 import { runCell } from "../live/cell.ts";
@@ -167,7 +168,15 @@ Deno.test("the second catalogue() of the same mechanisms loads the cached librar
   const before = nativeCompilerRuns();
   const first = await catalogue({ mechanisms: [unique()], target: "native" });
   assert.equal(nativeCompilerRuns(), before + 1, "a new source compiles once");
+  // `denocat cache` lists the build, and a hit marks it as used (what clean --older-than reads).
+  const listed = (await listCache()).find((e) => e.files.includes(first.path));
+  assert.equal(listed?.kind, "native", `listCache() does not list ${first.path}`);
+  assert.deepEqual(listed.files, [first.path, first.path.replace(/\.so$/, ".c")]);
+  const longAgo = new Date(Date.now() - 90 * 86_400_000);
+  Deno.utimeSync(first.path, longAgo, longAgo);
   const second = await catalogue({ mechanisms: [unique()], target: "native" });
+  const used = Deno.statSync(first.path).mtime!.getTime();
+  assert.ok(used > longAgo.getTime() + 86_400_000, "a cache hit refreshes the library's time");
   const third = await catalogue({ mechanisms: [unique()] }); // auto: the same library
   try {
     assert.equal(nativeCompilerRuns(), before + 1, "the same source is found in the cache");
