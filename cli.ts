@@ -26,7 +26,8 @@ Commands:
   run <mechanisms.ts> <script.py> [args...]   run a Python Arbor script with TypeScript mechanisms
   compile <module.ts> [-o folder] ...         compile pointwise mechanisms to native Arbor catalogues
   import <file.mod> ...                       translate an NMODL file to a TypeScript mechanism
-  cache [list | clean [--older-than DAYS]]    show or clean the cache of downloads and native builds
+  cache [list | clean [--older-than DAYS] [--dry-run]]
+                                              show or clean the cache of downloads and native builds
 
 Options:
   -h, --help      help (also: denocat <command> --help)

@@ -13,19 +13,24 @@ const USAGE = `usage: denocat cache [list]
        denocat cache clean [--older-than DAYS] [--dry-run]
 
   list     the cache folder, and per denocat version and platform its downloads and native builds
-  clean    remove every native catalogue build and the downloads of other denocat versions
-           (this version's downloads stay: an offline run needs them)
+  clean    remove every native catalogue build, the downloads of other denocat versions (this
+           version's downloads stay: an offline run needs them), and leftovers of downloads and
+           builds that never finished (when older than a day)
 
 Options of clean:
-  --older-than DAYS   only what has not been used for DAYS days (a cache hit counts as a use)
-  --dry-run           list what would be removed, remove nothing
+  --older-than DAYS   only what has not been used for DAYS days (a cache hit counts as a use;
+                      for a download, the day it was downloaded)
+  -n, --dry-run       list what would be removed, remove nothing
+
+Clean when no simulation is starting: a catalogue made but not yet loaded into Arbor or a host
+fails to load once its library is gone (with --older-than, only long-unused ones go).
 
 The folder is $DENOCAT_CACHE, else $XDG_CACHE_HOME/denocat, else ~/.cache/denocat.`;
 
 /** "3 native builds (1.2 MB)" for the entries of one kind. */
 function summary(entries: CacheEntry[], kind: CacheEntry["kind"]): string {
   const mine = entries.filter((e) => e.kind === kind);
-  const noun = kind === "native" ? "native build" : "download";
+  const noun = { native: "native build", download: "download", leftover: "leftover" }[kind];
   const bytes = mine.reduce((sum, e) => sum + e.bytes, 0);
   return `${mine.length} ${noun}${mine.length === 1 ? "" : "s"} (${formatBytes(bytes)})`;
 }
@@ -41,9 +46,9 @@ function list(root: string, entries: CacheEntry[]): void {
     const newest = group.reduce((t, e) => Math.max(t, e.modified.getTime()), 0);
     const current = key.startsWith(`${VERSION}/`) ? " (this version)" : "";
     console.log(
-      `  ${key}${current}: ${summary(group, "download")}, ${summary(group, "native")}, last used ${
-        new Date(newest).toISOString().slice(0, 10)
-      }`,
+      `  ${key}${current}: ${summary(group, "download")}, ${summary(group, "native")}${
+        group.some((e) => e.kind === "leftover") ? `, ${summary(group, "leftover")}` : ""
+      }, last used ${new Date(newest).toISOString().slice(0, 10)}`,
     );
   }
   const total = entries.reduce((sum, e) => sum + e.bytes, 0);
@@ -90,6 +95,10 @@ export async function cache(args: string[]): Promise<number> {
   const removed = await cleanCache({ root, olderThanDays, dryRun });
   for (const e of removed) console.log(`  ${dryRun ? "would remove" : "removed"} ${e.files.join(", ")}`);
   const verb = dryRun ? "would remove" : "removed";
-  console.log(`denocat cache: ${verb} ${summary(removed, "native")} and ${summary(removed, "download")}`);
+  console.log(
+    `denocat cache: ${verb} ${summary(removed, "native")}, ${summary(removed, "download")} and ${
+      summary(removed, "leftover")
+    }`,
+  );
   return 0;
 }

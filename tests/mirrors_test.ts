@@ -1,11 +1,12 @@
 // Tables that repeat another table, checked against their source of truth so that drift fails here.
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { cSources, ROOT } from "./support/sanitizers.ts";
 import { nativeLayout } from "./support/native_layout.ts";
+import { suiteTestFiles, testFilesUnder } from "./support/test_files.ts";
 import { ARBOR_VIEW_LAYOUT } from "./support/arbor_view.ts";
 import { HOOK, type HookName, ION_FLAG, KIND, type MechanismKind } from "../abi/layout.ts";
-import { PROBE } from "../live/host.ts";
+import { PROBE } from "../live/host_types.ts";
 import { ION_FLAGS_FROM_ABI7, ionInfoField, kindEnumerator } from "../compile/emit.ts";
 import { ionViewNames } from "../abi/ppack.ts";
 import { ionScopeNames } from "../kernels/rules.ts";
@@ -53,7 +54,7 @@ Deno.test("HOOK (abi/layout.ts) equals HOST_HOOK_* of c/host.h and DENOCAT_HOOK_
   }
 });
 
-Deno.test("PROBE (live/host.ts) equals HOST_PROBE_* of c/host.h", () => {
+Deno.test("PROBE (live/host_types.ts) equals HOST_PROBE_* of c/host.h", () => {
   assert.deepEqual(
     new Map(Object.entries(PROBE).map(([name, value]) => [macroCase(name), value])),
     defines("host.h", "HOST_PROBE_"),
@@ -126,6 +127,12 @@ Deno.test("tests/support/standin_arbor/arbor_abi.py (ctypes) equals the C librar
   // Every field C has for a mirrored struct is in the mirror too (no field left out of a ctypes struct).
   const missing = [...native.keys()].filter((name) => structs.has(name.split(".")[0]) && !(name in mirror));
   assert.deepEqual(missing, [], "fields of c/arbor_abi.h that arbor_abi.py lacks");
+});
+
+Deno.test("every *_test.ts of the repository is under deno.json's test.include (deno task test runs it)", () => {
+  const everywhere = testFilesUnder(ROOT).map((file) => relative(ROOT, file));
+  assert.ok(everywhere.includes("abi/layout_test.ts") && everywhere.includes("tests/mirrors_test.ts"));
+  assert.deepEqual(everywhere.filter((file) => !suiteTestFiles().includes(file)), []);
 });
 
 Deno.test("ionViewNames (ppack) and ionScopeNames (kernels) are the one list of model/names.ts", () => {

@@ -1,10 +1,9 @@
 // Executes the notebooks of examples/notebooks headless with the Deno kernel, through
-// tests/support/run_notebook.py (which keeps the late outputs that nbconvert can drop), then checks the
+// tests/support/run_notebook.py (which keeps the late outputs that nbconvert drops), then checks the
 // executed files: no error output, Vega-Lite plots displayed, and (for notebook 1) traces that match
 // this test's own host run of examples/catalogue/hh.ts.
 //
-// Needs /usr/bin/python3 with nbconvert (Debian: python3-nbconvert, jupyter-client) and the Deno
-// kernel registered (`deno jupyter --install`). Without them the notebook tests are skipped with a
+// Needs /usr/bin/python3 with jupyter_client (Debian: jupyter-client) and the Deno kernel registered (`deno jupyter --install`). Without them the notebook tests are skipped with a
 // message, except when DENOCAT_REQUIRE_NOTEBOOKS=1 (set by .ci/run), where their absence fails.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -13,7 +12,7 @@ import { PointwiseHH } from "../examples/catalogue/hh.ts";
 import { VEGA_LITE_MIME } from "../plot/mod.ts";
 import { denoCommand } from "./support/deno.ts";
 
-/** Debian's Python: the one python3-nbconvert installs into (a pyenv `python3` on PATH may lack it). */
+/** Debian's Python: the one jupyter-client installs into (a pyenv `python3` on PATH may lack it). */
 const RUNNER_PYTHON = "/usr/bin/python3";
 const NOTEBOOKS = fileURLToPath(new URL("../examples/notebooks/", import.meta.url));
 const RUN_NOTEBOOK = fileURLToPath(new URL("./support/run_notebook.py", import.meta.url));
@@ -33,10 +32,10 @@ async function output(
 
 /** Why notebooks cannot be executed here, or undefined when they can. */
 async function missingRunner(): Promise<string | undefined> {
-  const nbconvert = await output(RUNNER_PYTHON, ["-c", "import nbconvert, jupyter_client"]);
-  if (!nbconvert.ok) {
-    return `${RUNNER_PYTHON} cannot import nbconvert and jupyter_client (install the Debian packages ` +
-      `python3-nbconvert and jupyter-client): ${nbconvert.text.trim().split("\n").at(-1)}`;
+  const client = await output(RUNNER_PYTHON, ["-c", "import jupyter_client"]);
+  if (!client.ok) {
+    return `${RUNNER_PYTHON} cannot import jupyter_client (install the Debian package jupyter-client): ` +
+      client.text.trim().split("\n").at(-1);
   }
   const specs = await output(RUNNER_PYTHON, ["-m", "jupyter", "kernelspec", "list", "--json"]);
   let names: string[] = [];
@@ -130,7 +129,8 @@ function largestDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 Deno.test({
-  name: "notebooks: nbconvert and the Deno kernel are available (required where DENOCAT_REQUIRE_NOTEBOOKS=1)",
+  name:
+    "notebooks: jupyter_client and the Deno kernel are available (required where DENOCAT_REQUIRE_NOTEBOOKS=1)",
   ignore: !required,
   fn: () => assert.equal(missing, undefined, missing),
 });

@@ -1,23 +1,24 @@
 /**
- * `deno task test:sanitized`: the whole TypeScript suite against AddressSanitizer + UBSan builds of
+ * `deno task test:sanitized`: the whole TypeScript suite (the test files of deno.json's
+ * `test.include`, tests/support/test_files.ts) against AddressSanitizer + UBSan builds of
  * c/denocat/ and c/host/ (gcc; zig 0.11 cannot link ASan), with the sanitizer runtimes preloaded
  * into Deno. Fails on any failed test or any sanitizer report. tests/native_test.ts is left out:
  * it builds and runs its own sanitized libraries, which would nest one sanitized run in another.
- * Extra arguments are passed to `deno test` (for example a single test file instead of tests/).
+ * Extra arguments are passed to `deno test` (for example a single test file instead of the whole suite).
  *
  * @module
  */
 import { join } from "node:path";
 import { buildSanitizedLibrary, ROOT, runDenoSanitized } from "../tests/support/sanitizers.ts";
+import { suiteTestFiles } from "../tests/support/test_files.ts";
 
 const folder = await Deno.makeTempDir({ prefix: "denocat-asan-suite-" });
 try {
   await buildSanitizedLibrary("denocat", join(folder, "libdenocat.so"));
   await buildSanitizedLibrary("host", join(folder, "libdenocat_host.so"));
-  const files = Deno.args.length > 0 ? Deno.args : [...Deno.readDirSync(join(ROOT, "tests"))]
-    .filter((entry) => entry.isFile && entry.name.endsWith("_test.ts") && entry.name !== "native_test.ts")
-    .map((entry) => join(ROOT, "tests", entry.name))
-    .sort();
+  const files = Deno.args.length > 0 ? Deno.args : suiteTestFiles()
+    .filter((file) => file !== "tests/native_test.ts")
+    .map((file) => join(ROOT, file));
   const output = await runDenoSanitized(["test", "-A", ...files], {
     DENOCAT_LIB: join(folder, "libdenocat.so"),
     DENOCAT_HOST_LIB: join(folder, "libdenocat_host.so"),

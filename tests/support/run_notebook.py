@@ -123,6 +123,13 @@ def main() -> int:
                     data = msg["content"].get("data", {}) if msg["msg_type"] == "display_data" else {}
                     if data.get(SYNC_MIME) == marker:
                         seen_sync = True
+                    elif not seen_sync:
+                        # The sync request prints nothing itself: an output filed under it before
+                        # its marker is the cell's own, stamped late with the newer request's id.
+                        out = to_output(msg)
+                        if out is not None:
+                            outputs.append(out)
+                            late += 1
             if sync_id is not None:
                 kc.get_shell_msg(timeout=args.timeout)  # the sync request's own reply
             if late:
