@@ -36,7 +36,15 @@ async function run(
   command: string,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
+  // No LD_PRELOAD for the tools run here: under `deno task test:sanitized` it carries the ASan
+  // runtime, with which qemu-x86_64 dies at start (exit 137); the sanitized code is Deno's, not theirs.
+  const output = await new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { LD_PRELOAD: "" },
+  })
+    .output();
   const text = new TextDecoder();
   return { code: output.code, stdout: text.decode(output.stdout), stderr: text.decode(output.stderr) };
 }
