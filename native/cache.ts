@@ -63,25 +63,19 @@ const NATIVE_TEMPORARY = /^[0-9a-f]{32}_[\w.]+?\.so\.\d+-[0-9a-f]+\.(c|partial)$
 /** Leftovers younger than this may belong to a download or build still running. */
 const LEFTOVER_AGE_MS = 86_400_000;
 
-async function folders(path: string): Promise<string[]> {
+/** The names of the folders (`isDirectory`) or regular files (`isFile`) in `path`, sorted; none if it is missing. */
+async function namesIn(path: string, kind: "isDirectory" | "isFile"): Promise<string[]> {
   const names: string[] = [];
   try {
-    for await (const entry of Deno.readDir(path)) if (entry.isDirectory) names.push(entry.name);
+    for await (const entry of Deno.readDir(path)) if (entry[kind]) names.push(entry.name);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return names.sort();
 }
 
-async function regularFiles(path: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(path)) if (entry.isFile) names.push(entry.name);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return names.sort();
-}
+const folders = (path: string) => namesIn(path, "isDirectory");
+const regularFiles = (path: string) => namesIn(path, "isFile");
 
 async function entry(
   version: string,
