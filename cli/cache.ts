@@ -40,7 +40,9 @@ function list(root: string, entries: CacheEntry[]): void {
   const groups = new Map<string, CacheEntry[]>();
   for (const e of entries) {
     const key = `${e.version}/${e.target}`;
-    groups.set(key, [...(groups.get(key) ?? []), e]);
+    const group = groups.get(key);
+    if (group) group.push(e);
+    else groups.set(key, [e]);
   }
   for (const [key, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     const newest = group.reduce((t, e) => Math.max(t, e.modified.getTime()), 0);

@@ -163,10 +163,10 @@ export function unrequestedIonReads(spec: MechanismSpec): Map<string, string> {
     for (
       const [field, flags] of Object.entries(ION_ARRAY_FLAGS) as [
         keyof typeof ION_ARRAY_FLAGS,
-        readonly string[],
+        readonly (keyof typeof ION_FLAG)[],
       ][]
     ) {
-      if (flags.some((flag) => ion.flags & ION_FLAG[flag as keyof typeof ION_FLAG])) continue;
+      if (flags.some((flag) => ion.flags & ION_FLAG[flag])) continue;
       out.set(
         names[field],
         `mechanism '${spec.name}': a kernel reads x.${

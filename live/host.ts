@@ -79,6 +79,12 @@ export type {
   RunResult,
 } from "./host_types.ts";
 
+/** The two clamps of the host: the field that gives each one's level, its C call, its error context. */
+const CLAMPS = {
+  iclamp: { level: "amplitude", symbol: "host_add_iclamp", what: "adding a current clamp" },
+  vclamp: { level: "voltage", symbol: "host_add_vclamp", what: "adding a voltage clamp" },
+} as const;
+
 /** The native test host. Create with `Host.create`, release with `close()` (or `using`). */
 export class Host {
   #lib: HostLibrary;
@@ -340,29 +346,28 @@ export class Host {
 
   /** A current clamp: `amplitude` nA (positive depolarises) from `start` for `duration` ms. */
   iclamp(cv: number, clamp: { start: number; duration: number; amplitude: number }): this {
-    return this.#clamp("iclamp", cv, clamp, "amplitude");
+    return this.#clamp("iclamp", cv, clamp);
   }
 
   /** A voltage clamp holding `voltage` mV from `start` for `duration` ms. */
   vclamp(cv: number, clamp: { start: number; duration: number; voltage: number }): this {
-    return this.#clamp("vclamp", cv, clamp, "voltage");
+    return this.#clamp("vclamp", cv, clamp);
   }
 
-  /** Checks and adds a current (`level` amplitude) or voltage (`level` voltage) clamp. */
-  #clamp(kind: "iclamp" | "vclamp", cv: unknown, clamp: unknown, level: "amplitude" | "voltage"): this {
+  /** Checks and adds a current clamp (its level: `amplitude`) or a voltage clamp (`voltage`). */
+  #clamp(kind: keyof typeof CLAMPS, cv: unknown, clamp: unknown): this {
+    const { level, symbol, what } = CLAMPS[kind];
     const h = this.#changing(`${kind}()`);
     const c = record(`${kind}: clamp`, clamp);
-    const symbols = this.#lib.symbols;
-    const add = kind === "iclamp" ? symbols.host_add_iclamp : symbols.host_add_vclamp;
     this.#call(
-      add(
+      this.#lib.symbols[symbol](
         h,
         this.#cv(`${kind}: cv`, cv),
         finite(`${kind}: start`, c.start),
         number(`${kind}: duration`, c.duration),
         finite(`${kind}: ${level}`, c[level]),
       ),
-      kind === "iclamp" ? "adding a current clamp" : "adding a voltage clamp",
+      what,
     );
     return this;
   }

@@ -3,7 +3,8 @@
 // executed files: no error output, Vega-Lite plots displayed, and (for notebook 1) traces that match
 // this test's own host run of examples/catalogue/hh.ts.
 //
-// Needs /usr/bin/python3 with jupyter_client (Debian: jupyter-client) and the Deno kernel registered (`deno jupyter --install`). Without them the notebook tests are skipped with a
+// Needs /usr/bin/python3 with jupyter_client (Debian: jupyter-client) and the Deno kernel
+// registered (`deno jupyter --install`). Without them the notebook tests are skipped with a
 // message, except when DENOCAT_REQUIRE_NOTEBOOKS=1 (set by .ci/run), where their absence fails.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
