@@ -23,7 +23,7 @@ import type { MathMode } from "../compile/cpu.ts";
 import { FAILURE_SYMBOLS } from "../kernels/finite.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { type CatalogueFailure, trackFailures } from "../live/catalogue.ts";
-import { cacheFolder, openLibrary, platformTarget, readCString } from "./library.ts";
+import { cacheFolder, openLibrary, platformTarget, readCString, sha256Hex } from "./library.ts";
 import { findZig, REPOSITORY_ROOT, zigVersionOf } from "./toolchain.ts";
 import { VERSION } from "../prebuilt/manifest.ts";
 
@@ -122,11 +122,6 @@ export async function nativeSource(
   });
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** What one library build needs; kept so that `setAbi` can build the other family later. */
 interface Recipe {
   code: string;
@@ -144,7 +139,7 @@ interface Recipe {
 
 /** The cached path of one family's library (a name made from the content hash). */
 async function libraryPath(recipe: Recipe, abi: AbiFamily): Promise<string> {
-  const key = await sha256(JSON.stringify({
+  const key = await sha256Hex(new TextEncoder().encode(JSON.stringify({
     denocat: VERSION,
     platform: Deno.build.target,
     abi,
@@ -153,7 +148,7 @@ async function libraryPath(recipe: Recipe, abi: AbiFamily): Promise<string> {
     hostCpu: recipe.hostCpu,
     header: recipe.header,
     code: recipe.code,
-  }));
+  })));
   return join(recipe.folder, `${key.slice(0, 32)}_${recipe.suffix[abi]}.so`);
 }
 

@@ -120,7 +120,8 @@ function readEnv(name: string, notes: string[]): string | undefined {
   return Deno.env.get(name) || undefined;
 }
 
-async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+/** Hex SHA-256 of `bytes`: the digest of prebuilt/manifest.ts, and the native cache key. */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PREBUILT_FILES, VERSION } from "../prebuilt/manifest.ts";
-import { platformTarget } from "../native/library.ts";
+import { platformTarget, sha256Hex } from "../native/library.ts";
 import { findZig, LIBRARY_STEMS, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../native/toolchain.ts";
-import { buildAll, packageVersion, PREBUILT_FOLDER, sha256Hex } from "../tools/build_all.ts";
+import { buildAll, packageVersion, PREBUILT_FOLDER } from "../tools/build_all.ts";
 
 const DENO = Deno.execPath();
 const decoder = new TextDecoder();

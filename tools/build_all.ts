@@ -13,6 +13,7 @@
  */
 import { join } from "node:path";
 import { buildNative, LIBRARY_STEMS, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../native/toolchain.ts";
+import { sha256Hex } from "../native/library.ts";
 
 /** One prebuilt file, as recorded in `prebuilt/manifest.ts`. */
 export interface BuiltFile {
@@ -24,12 +25,6 @@ export interface BuiltFile {
 
 /** Folder of the committed prebuilt libraries. */
 export const PREBUILT_FOLDER: string = join(REPOSITORY_ROOT, "prebuilt");
-
-/** Hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** The package version from deno.json. */
 export function packageVersion(): string {
