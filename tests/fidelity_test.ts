@@ -3,7 +3,7 @@
 // when dt and temperature change, so nothing is fitted to one file.
 import assert from "node:assert/strict";
 import { catalogue } from "../mod.ts";
-import { resolveLibrary } from "../native/library.ts";
+import { resolveLibrary, sha256Hex } from "../native/library.ts";
 import { findZig } from "../native/toolchain.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
 import { type CellDescription, runCell } from "../live/cell.ts";
@@ -16,34 +16,24 @@ import {
 
 const names = referenceCaseNames();
 
-// The fixtures are a copy of the traces recorded on the development machines; where that source is
-// beside the checkout, the copy must be byte for byte the same (data files; the README is ours).
-const recordedSource = new URL("../../shared/reference/arbor/", import.meta.url);
-const hasRecordedSource = (() => {
-  try {
-    return Deno.statSync(recordedSource).isDirectory;
-  } catch {
-    return false;
+// The fixtures are measurements copied byte for byte from the traces recorded from real Arbor;
+// tests/data/arbor/SHA256SUMS (`sha256sum` format, written when they were copied) pins every data
+// file, so an edited, added or lost trace fails here, in a clone with nothing beside it.
+Deno.test("tests/data/arbor holds the recorded traces unchanged (SHA256SUMS)", async () => {
+  const folder = new URL("./data/arbor/", import.meta.url);
+  const listed = new Map(
+    Deno.readTextFileSync(new URL("SHA256SUMS", folder)).trim().split("\n").map((line) => {
+      const [digest, file] = line.split(/\s+\*?/);
+      return [file, digest] as const;
+    }),
+  );
+  const present = [...Deno.readDirSync(folder)].map((e) => e.name)
+    .filter((name) => name !== "README.md" && name !== "SHA256SUMS").sort();
+  assert.deepEqual(present, [...listed.keys()].sort(), "the data files are the ones SHA256SUMS lists");
+  for (const [file, digest] of listed) {
+    const actual = await sha256Hex(Deno.readFileSync(new URL(file, folder)));
+    assert.equal(actual, digest, `tests/data/arbor/${file} differs from the recorded trace`);
   }
-})();
-Deno.test({
-  name: "tests/data/arbor holds the recorded traces unchanged",
-  ignore: !hasRecordedSource,
-  fn() {
-    const source = [...Deno.readDirSync(recordedSource)].map((e) => e.name).filter((n) => n !== "README.md");
-    assert.deepEqual(
-      source.sort(),
-      [...Deno.readDirSync(new URL("./data/arbor/", import.meta.url))].map((e) => e.name)
-        .filter((n) => n !== "README.md").sort(),
-    );
-    for (const file of source) {
-      assert.deepEqual(
-        Deno.readFileSync(new URL(`./data/arbor/${file}`, import.meta.url)),
-        Deno.readFileSync(new URL(file, recordedSource)),
-        `tests/data/arbor/${file} differs from the recorded trace`,
-      );
-    }
-  },
 });
 
 Deno.test("every reference case is present", () => {
