@@ -12,7 +12,7 @@ import { kw, type PyObject, type Python, tuple } from "../python/mod.ts";
 import type { ArborApi } from "../arbor_api.ts";
 import { Decor } from "./decor.ts";
 import { type ArborMpi, startMpi } from "./mpi.ts";
-import { defineRecipe, type RecipeMethods } from "./recipes.ts";
+import { defineRecipe, prefetchRecipe, type RecipeMethods } from "./recipes.ts";
 import {
   ARBOR_HELPERS,
   type Decomposition,
@@ -242,10 +242,13 @@ export class Arbor {
   /**
    * `arbor.simulation(recipe, context, domains)`: a one-thread context unless `options.context`
    * is given, and all cable cells in one cell group unless `options.decomposition` says
-   * otherwise ({@link Decomposition}). A context with more threads is passed through: Arbor
-   * then calls TypeScript from worker threads, those calls are refused, and the error naming
-   * the mechanism, the hook and `arbor.context(threads=1)` is thrown by the call that returns
-   * from Python next (this one, {@link Arbor.run}, or any other bridge call).
+   * otherwise ({@link Decomposition}). A context with more threads is passed through, and a
+   * recipe of {@link Arbor.recipe} is first asked for every cell's description, probes,
+   * connections and generators on this thread (Arbor asks for them from its worker threads).
+   * Live mechanisms' hooks are then called from worker threads too: those calls are refused, and
+   * the error naming the mechanism, the hook and `arbor.context(threads=1)` is thrown by the call
+   * that returns from Python next (this one, {@link Arbor.run}, or any other bridge call). Native
+   * and compiled catalogues run on every thread.
    */
   simulation(
     recipe: PyObject,
@@ -253,6 +256,7 @@ export class Arbor {
   ): PyObject {
     throwPendingFailures();
     const context = options.context ?? this.context();
+    if (context.get("threads").number() > 1) prefetchRecipe(this.py, recipe);
     const domains = this.decomposition(recipe, context, options.decomposition);
     const extra = options.seed === undefined ? {} : { seed: options.seed };
     return this.arbor.callMethod("simulation", recipe, kw({ context, domains, ...extra }));

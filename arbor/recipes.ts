@@ -23,30 +23,75 @@ export interface RecipeMethods {
   eventGenerators?(gid: number): PyObject[] | PyObject;
 }
 
+// The per-gid methods read a cache when there is one: Arbor calls recipe methods from its worker threads
+// when the context has several, and JavaScript runs only on Deno's thread. `prefetch_recipe` fills the
+// cache there first (Arbor.simulation does, for a context with more than one thread).
+const RECIPE_HELPERS = `
+def per_gid(name):
+    def method(self, gid):
+        cache = self.__dict__.get("_denocat_cache")
+        if cache is not None:
+            return cache[name][gid]
+        return getattr(self, "_denocat_js_" + name)(gid)
+    method.__name__ = name
+    return method
+
+def constant(value):
+    return lambda self, *args: value
+
+def prefetch_recipe(recipe):
+    if not hasattr(recipe, "_denocat_per_gid") or recipe.__dict__.get("_denocat_cache") is not None:
+        return
+    n = recipe.num_cells()
+    recipe._denocat_cache = {
+        name: [getattr(recipe, "_denocat_js_" + name)(gid) for gid in range(n)]
+        for name in recipe._denocat_per_gid
+    }
+`;
+
+const helpersOf = new WeakMap<Python, PyObject>();
+function recipeHelpers(py: Python): PyObject {
+  let helpers = helpersOf.get(py);
+  if (helpers === undefined) {
+    helpers = py.exec(RECIPE_HELPERS);
+    helpersOf.set(py, helpers);
+  }
+  return helpers;
+}
+
+/**
+ * Asks every per-gid method of a recipe made by {@link defineRecipe} once, on this thread, and keeps the
+ * answers, so that Arbor's worker threads read them instead of calling TypeScript. Other recipes are left
+ * as they are.
+ */
+export function prefetchRecipe(py: Python, recipe: PyObject): void {
+  recipeHelpers(py).item("prefetch_recipe").call(recipe).dispose();
+}
+
 /** A recipe object of `methods` (see `Arbor.recipe`). */
 export function defineRecipe(py: Python, arbor: PyObject, methods: RecipeMethods): PyObject {
-  const members: Record<string, unknown> = {
-    num_cells: () => methods.numCells,
-    cell_kind: (_self: PyObject, gid: PyObject) =>
-      methods.cellKind?.(gid.toJS() as number) ?? arbor.get("cell_kind").get("cable"),
-    cell_description: (_self: PyObject, gid: PyObject) => methods.cellDescription(gid.toJS() as number),
+  const gidOf = (gid: PyObject) => gid.toJS() as number;
+  const perGid: Record<string, ((gid: number) => unknown) | undefined> = {
+    cell_kind: (gid) => methods.cellKind?.(gid) ?? arbor.get("cell_kind").get("cable"),
+    cell_description: (gid) => methods.cellDescription(gid),
+    probes: methods.probes,
+    connections_on: methods.connectionsOn,
+    event_generators: methods.eventGenerators,
   };
-  if (methods.probes) {
-    const probes = methods.probes;
-    members.probes = (_self: PyObject, gid: PyObject) => probes(gid.toJS() as number);
+  const helpers = recipeHelpers(py);
+  // Values, not JavaScript: Python functions that any thread may call.
+  const members: Record<string, unknown> = { num_cells: helpers.item("constant").call(methods.numCells) };
+  const names: string[] = [];
+  for (const [name, fn] of Object.entries(perGid)) {
+    if (fn === undefined) continue;
+    names.push(name);
+    members[`_denocat_js_${name}`] = (_self: PyObject, gid: PyObject) => fn.call(methods, gidOf(gid));
+    members[name] = helpers.item("per_gid").call(name);
   }
+  members._denocat_per_gid = names;
   if (methods.globalProperties) {
-    const props = methods.globalProperties;
-    members.global_properties = () => props;
+    members.global_properties = helpers.item("constant").call(methods.globalProperties);
   }
-  if (methods.connectionsOn) {
-    const connections = methods.connectionsOn;
-    members.connections_on = (_self: PyObject, gid: PyObject) => connections(gid.toJS() as number);
-  }
-  if (methods.eventGenerators) {
-    const generators = methods.eventGenerators;
-    members.event_generators = (_self: PyObject, gid: PyObject) => generators(gid.toJS() as number);
-  }
-  const cls = py.defineClass("DenocatRecipe", [arbor.get("recipe")], members);
+  const cls = py.defineClass("DenocatRecipe", [arbor.get("recipe")], members as Record<string, never>);
   return cls.call();
 }

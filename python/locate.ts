@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isFile } from "../native/library.ts";
 import type { PythonOptions } from "./types.ts";
 import { decoder } from "./state.ts";
@@ -57,6 +57,45 @@ export function versionOfLibrary(path: string): string | undefined {
   return /python(3\.\d+)/.exec(path)?.[1];
 }
 
+/** The shared library of the Python that `info` describes, or undefined when it has none. */
+export function libraryOf(info: PythonInfo): string | undefined {
+  if (!info.libdir) return undefined;
+  for (const name of [info.instsoname, info.ldlibrary]) {
+    if (!name || name.endsWith(".a")) continue;
+    for (const dir of [info.libdir, info.multiarch ? join(info.libdir, info.multiarch) : undefined]) {
+      if (dir !== undefined && isLibraryFile(join(dir, name))) return join(dir, name);
+    }
+  }
+  return undefined;
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether `library` is the shared library of the Python that `info` describes (links resolved). */
+export function ownsLibrary(info: PythonInfo, library: string): boolean {
+  const own = libraryOf(info);
+  return own !== undefined && realPath(own) === realPath(library);
+}
+
+/**
+ * The executables that may own `library`: `python3.X` in the `bin/` of its installation, for the
+ * `PREFIX/lib/libpython3.X.so` (pyenv, python.org, --prefix builds) and the
+ * `PREFIX/lib/<multiarch>/libpython3.X.so` (Debian, Ubuntu) layouts.
+ */
+export function executablesNear(library: string): string[] {
+  const version = versionOfLibrary(library);
+  if (version === undefined) return [];
+  const lib = dirname(realPath(library));
+  return [join(lib, "..", "bin", `python${version}`), join(lib, "..", "..", "bin", `python${version}`)]
+    .filter((path) => isLibraryFile(path));
+}
+
 export interface Located {
   path: string;
   info?: PythonInfo;
@@ -66,17 +105,27 @@ export interface Located {
 export function locate(options: PythonOptions): Located {
   const tried: string[] = [];
   const explicit = options.library ?? Deno.env.get("DENOCAT_PYTHON");
-  const executable = options.executable ?? "python3";
-  const answer = askPython(executable);
-  const info = typeof answer === "string" ? undefined : answer;
   if (explicit) {
     if (!isLibraryFile(explicit)) {
       throw new Error(
         `${options.library ? "options.library" : "DENOCAT_PYTHON"}=${explicit} does not name a readable file`,
       );
     }
-    return { path: explicit, info: info?.version === versionOfLibrary(explicit) ? info : undefined, tried };
+    // The executable whose own library this is, if any: its standard library and site-packages are the
+    // ones that go with the library. Another Python of the same version is not (a pyenv 3.11 beside
+    // Debian's 3.11 would mix two standard libraries).
+    const candidates = options.executable ? [options.executable] : [...executablesNear(explicit), "python3"];
+    for (const candidate of candidates) {
+      const answer = askPython(candidate);
+      if (typeof answer !== "string" && ownsLibrary(answer, explicit)) {
+        return { path: explicit, info: answer, tried };
+      }
+    }
+    return { path: explicit, tried };
   }
+  const executable = options.executable ?? "python3";
+  const answer = askPython(executable);
+  const info = typeof answer === "string" ? undefined : answer;
   if (info === undefined) tried.push(answer as string);
   else if (info.libdir) {
     for (const name of [info.instsoname, info.ldlibrary]) {

@@ -4,6 +4,7 @@
 // python_lifetime_test.ts.
 import assert from "node:assert/strict";
 import { kw, Kwargs, loadPython, pyFloat, type PyObject, PythonError, tuple } from "../python/mod.ts";
+import { askPython, libraryOf, locate, ownsLibrary } from "../python/locate.ts";
 
 const py = loadPython();
 
@@ -301,4 +302,31 @@ Deno.test("python: the buffer protocol copies array.array and memoryview data wi
     () => py.eval("object()").buffer(),
     (e: unknown) => e instanceof PythonError && e.type === "TypeError",
   );
+});
+
+Deno.test("python: an explicit libpython is matched with its own executable, never another Python of its version", () => {
+  // Every libpython this machine has where we can see one: Debian's and that of the python3 on PATH.
+  const libraries = new Set<string>();
+  const onPath = askPython("python3");
+  if (typeof onPath !== "string") {
+    const own = libraryOf(onPath);
+    if (own) libraries.add(own);
+  }
+  for (const path of ["/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", Deno.env.get("DENOCAT_PYTHON")]) {
+    if (path) {
+      try {
+        Deno.statSync(path);
+        libraries.add(path);
+      } catch { /* not on this machine */ }
+    }
+  }
+  assert.ok(libraries.size > 0, "no libpython found at all");
+  for (const library of libraries) {
+    const located = locate({ library });
+    assert.equal(located.path, library);
+    // The standard library that PYTHONHOME points at comes from `info`: it must be this library's.
+    if (located.info !== undefined) {
+      assert.ok(ownsLibrary(located.info, library), `${library}: ${located.info.executable}`);
+    }
+  }
 });

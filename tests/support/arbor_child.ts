@@ -1,26 +1,36 @@
 /**
- * The child program of tests/arbor_test.ts: runs against the stand-in `arbor` module
- * (tests/support/standin_arbor, version from DENOCAT_STANDIN_ARBOR) and prints one JSON report.
+ * The child program of tests/arbor_test.ts: runs in real Arbor (the `arbor` on PYTHONPATH, one version per
+ * process; tests/support/real_arbor.ts makes the environment) and prints one JSON report.
  *
  * CHILD_MODE:
  * - "helpers": four one-CV cells with the `passive` leak of examples/arbor/multi.ts (towards
- *   their gid), a clamp and a detector, built with the version-neutral helpers only, in the
- *   default decomposition; reports calls, hook widths, final voltages and spikes.
+ *   their gid), a clamp, a detector and Arbor's builtin `expsyn`, built with the version-neutral helpers
+ *   only, in the default decomposition; reports the API shape, hook widths, final voltages and spikes.
  * - "native:<threads>": the pointwise twin of `passive` as JavaScript on one thread and native
  *   on <threads> threads, and a NaN error from native code on those threads (`native()`).
  * - "threads:<how>": the same network in `arbor.context(threads=2)` with one cell per group,
  *   run by <how> = "run" (arb.run), "callMethod" (sim.callMethod("run")), "exec" (py.exec of
  *   `sim.run`) or "script" (py.exec of a whole Python script that builds and runs everything);
  *   reports the error that reached TypeScript.
+ * - "hook-error": a TypeScript hook that throws on its 10th call; reports the error `arb.run` threw.
+ * - "scenario:<module>": runs `main()` of an examples/arbor module (which checks its own physics).
+ * - "mpi:<how>": `arb.mpi()` (needs an Arbor built with MPI), the network over the ranks, and an end by
+ *   <how> = "ok", "exit" (Deno.exit) or "throw" (an uncaught error).
+ *
+ * DENOCAT_INJECT_ARBOR_VERSION (an injected fault, for the refusal of unknown versions): the real
+ * `arbor.__version__` is overwritten with this text before loadArbor() reads it.
  *
  * @module
  */
 import { type Arbor, loadArbor } from "../../arbor.ts";
 import { catalogue, type CatalogueTarget, type DeclaredMechanism, defineMechanism } from "../../mod.ts";
 import { cylinders } from "../../examples/arbor/common.ts";
+import { loadPython } from "../../python/mod.ts";
 
 const mode = Deno.env.get("CHILD_MODE") ?? "helpers";
 const abi = Deno.env.get("DENOCAT_ABI") as "0.6" | "0.7" | undefined;
+const injected = Deno.env.get("DENOCAT_INJECT_ARBOR_VERSION");
+if (injected !== undefined) loadPython().import("arbor").set("__version__", injected);
 const CELLS = 4;
 let widths: number[] = [];
 /** examples/arbor/multi.ts's `passive` (leak towards the per-cell parameter gid), counting widths. */
@@ -66,7 +76,7 @@ async function network(arb: Arbor, mechanism: DeclaredMechanism = counting, targ
         .place('"mid"', arb.thresholdDetector(20), "detector")
         .place('"mid"', arb.call("synapse", "expsyn"), "syn")
         .stimulus('"mid"', arb.iclamp(10, 5, 0.1), "clamp");
-      return arb.cableCell(morphology, decor, labels, { discretization: "(max-extent 1)" });
+      return arb.cableCell(morphology, decor, labels, { discretization: "(fixed-per-branch 1)" });
     },
     // Cell 0 -> 1 -> 2; cell 3 has no outgoing connection (0.12's spike_recording.all misses it).
     connectionsOn: (gid) =>
@@ -116,7 +126,6 @@ async function helpers() {
     lateCatalogueAbi: late.abi,
     version: arb.version,
     api: arb.api,
-    calls: arb.arbor.get("calls").toJS(),
     widths: groupWidths,
     crossings,
     vEnd,
@@ -246,8 +255,42 @@ async function native(threads: number) {
   return { js, native: compiled, error };
 }
 
+/** Mode "hook-error": the error of a hook that throws reaches TypeScript as itself, with its stack. */
+async function hookError() {
+  const arb = loadArbor(abi ? { abi } : {});
+  let calls = 0;
+  const failing = defineMechanism({
+    name: "passive",
+    kind: "density",
+    parameters: { gid: { unit: "", default: -1 } },
+  }, {
+    computeCurrents() {
+      if (++calls === 10) throw new Error("hook failed on purpose");
+    },
+  });
+  const { recipe } = await network(arb, failing);
+  try {
+    arb.run(arb.simulation(recipe), 5);
+    return { error: null, calls };
+  } catch (error) {
+    return { error: (error as Error).message, stack: (error as Error).stack ?? "", calls };
+  }
+}
+
+/** Mode "scenario:<module>": one of examples/arbor's scenarios, whose main() checks its own physics. */
+async function scenario(module: string) {
+  const { main } = await import(new URL(`../../${module}`, import.meta.url).href);
+  const result = await main();
+  if (result === undefined) throw new Error(`${module} skipped although this process has a real Arbor`);
+  return { version: loadArbor().version, result };
+}
+
 const report: unknown = mode === "helpers"
   ? await helpers()
+  : mode.startsWith("scenario:")
+  ? await scenario(mode.slice("scenario:".length))
+  : mode === "hook-error"
+  ? await hookError()
   : mode.startsWith("native")
   ? await native(Number(mode.split(":")[1]))
   : mode.startsWith("mpi")

@@ -1,0 +1,163 @@
+/**
+ * Real Arbor for the tests: which builds there are, how a subprocess uses one, and how a test that
+ * needs one skips (or, under DENOCAT_REQUIRE_ARBOR=1, fails) without it.
+ *
+ * Where the builds come from, in order:
+ * - `DENOCAT_ARBOR_SITES="0.9=DIR 0.11=DIR 0.12=DIR"`: site-packages folders that hold `arbor`, one per
+ *   version (what `bash ../shared/arbor/install.sh DEST` prints; a pip install works too);
+ * - otherwise the `arbor` that this run's Python imports (`pip install arbor`), as one site.
+ * `DENOCAT_ARBOR_MPI_SITE` names an Arbor built with MPI, `DENOCAT_ARBOR_SIMD_SITE` a vectorized one,
+ * `DENOCAT_ARBOR_BIN` a folder with `modcc` and `arbor-build-catalogue`.
+ *
+ * One Python per run: every subprocess gets `DENOCAT_PYTHON` and, first on `PATH`, the folder of the
+ * `python3` that belongs to that libpython (tests/support/python.ts), so Deno children, `denocat run`,
+ * `mpirun python3 ...` and `arbor-build-catalogue` all use the same interpreter.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+import { pythonEnv, pythonExecutable } from "./python.ts";
+
+/** One real Arbor build: a folder on `sys.path` that holds the `arbor` package. */
+export interface ArborSite {
+  /** "0.9", "0.11", "0.12": the label of DENOCAT_ARBOR_SITES, or major.minor of the version. */
+  label: string;
+  /** The site-packages folder. */
+  site: string;
+}
+
+/** Set by .ci/run: a test that needs real Arbor (or modcc, or the MPI build) and finds none fails. */
+export const REQUIRE_ARBOR: boolean = Deno.env.get("DENOCAT_REQUIRE_ARBOR") === "1";
+
+/** The one line every skipped real-Arbor test points at. */
+export const HOW_TO_GET_ARBOR =
+  'no real Arbor; to get one, run eval "$(bash ../shared/arbor/install.sh /tmp/arbor)" (sets DENOCAT_ARBOR_SITES), ' +
+  "or pip install arbor for this Python (docs/install.md, 'Testing against real Arbor')";
+
+const decoder = new TextDecoder();
+
+/** The version and site of the `arbor` that `python3` (this run's one Python) imports with `env`. */
+export function askArbor(env: Record<string, string> = {}): { version: string; site: string } | string {
+  const script = "import arbor, os, json; print(json.dumps({'version': arbor.__version__, " +
+    "'site': os.path.dirname(os.path.dirname(os.path.abspath(arbor.__file__)))}))";
+  try {
+    const out = new Deno.Command(pythonExecutable(), {
+      args: ["-c", script],
+      env: { ...pythonEnv(), ...env },
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    if (!out.success) return decoder.decode(out.stderr).trim().split("\n").at(-1) ?? "import arbor failed";
+    return JSON.parse(decoder.decode(out.stdout));
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function parseSites(text: string): ArborSite[] {
+  return text.split(/\s+/).filter((word) => word !== "").map((word) => {
+    const at = word.indexOf("=");
+    if (at <= 0) {
+      throw new Error(
+        `DENOCAT_ARBOR_SITES: '${word}' is not LABEL=FOLDER (for example 0.11=/tmp/arbor/0.11/site-packages)`,
+      );
+    }
+    return { label: word.slice(0, at), site: word.slice(at + 1) };
+  });
+}
+
+let cached: ArborSite[] | undefined;
+
+/** The real Arbor builds of this run, oldest first (empty when there are none). */
+export function arborSites(): ArborSite[] {
+  if (cached !== undefined) return cached;
+  const configured = Deno.env.get("DENOCAT_ARBOR_SITES");
+  if (configured !== undefined && configured.trim() !== "") {
+    cached = parseSites(configured);
+    for (const { label, site } of cached) {
+      try {
+        Deno.statSync(join(site, "arbor"));
+      } catch {
+        throw new Error(`DENOCAT_ARBOR_SITES: ${label}=${site} holds no arbor package`);
+      }
+    }
+  } else {
+    const found = askArbor();
+    cached = typeof found === "string"
+      ? []
+      : [{ label: found.version.split(".").slice(0, 2).join("."), site: found.site }];
+  }
+  return cached;
+}
+
+/** The newest build: what a test that needs "an Arbor", of no particular version, uses. */
+export function newestSite(): ArborSite | undefined {
+  const minor = (s: ArborSite) => Number(s.label.split(".")[1] ?? 0);
+  return [...arborSites()].sort((a, b) => minor(a) - minor(b)).at(-1);
+}
+
+/** A folder named by an environment variable, or undefined when it is unset or does not exist. */
+export function envFolder(name: string): string | undefined {
+  const value = Deno.env.get(name);
+  if (value === undefined || value === "") return undefined;
+  try {
+    return Deno.statSync(value).isDirectory ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Arbor built with MPI (DENOCAT_ARBOR_MPI_SITE). */
+export const mpiSite = (): string | undefined => envFolder("DENOCAT_ARBOR_MPI_SITE");
+/** The vectorized Arbor (DENOCAT_ARBOR_SIMD_SITE). */
+export const simdSite = (): string | undefined => envFolder("DENOCAT_ARBOR_SIMD_SITE");
+/** The folder with modcc and arbor-build-catalogue (DENOCAT_ARBOR_BIN). */
+export const arborBin = (): string | undefined => envFolder("DENOCAT_ARBOR_BIN");
+
+/** The environment of a subprocess that must import `site`'s arbor with this run's one Python. */
+export function arborEnv(site: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...pythonEnv(), PYTHONPATH: site, ...extra };
+}
+
+/**
+ * Registers a test that needs something real (`missing` says what is missing, or undefined; what follows
+ * a ";" is advice): without it the test is listed as ignored, with the reason in its name and the whole
+ * sentence once on stdout; under
+ * DENOCAT_REQUIRE_ARBOR=1 it runs and fails with the reason instead.
+ */
+export function realTest(
+  name: string,
+  missing: string | undefined,
+  fn: () => void | Promise<void>,
+  options: Omit<Deno.TestDefinition, "name" | "fn" | "ignore"> = {},
+): void {
+  if (missing === undefined) {
+    Deno.test({ ...options, name, fn });
+  } else if (REQUIRE_ARBOR) {
+    Deno.test({
+      ...options,
+      name,
+      fn: () => {
+        throw new Error(`${missing}, but DENOCAT_REQUIRE_ARBOR=1 requires it`);
+      },
+    });
+  } else {
+    skipped.add(missing);
+    Deno.test({ ...options, name: `${name} (skipped: ${missing.split(";")[0]})`, ignore: true, fn });
+  }
+}
+
+const skipped = new Set<string>();
+globalThis.addEventListener("unload", () => {
+  for (const reason of skipped) console.log(`real-Arbor tests skipped: ${reason}`);
+});
+
+/** Why `arborSites()` cannot serve (undefined when it can). */
+export function noArbor(): string | undefined {
+  return arborSites().length === 0 ? HOW_TO_GET_ARBOR : undefined;
+}
+
+/** The name of the subfolder holding `arbor` in a site (for messages). */
+export function describeSite(site: ArborSite): string {
+  return `Arbor ${site.label} (${basename(dirname(site.site))})`;
+}
