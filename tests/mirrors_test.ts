@@ -104,8 +104,8 @@ Deno.test("tests/support/arbor_view.ts offsets equal the C library's layout tabl
   }
 });
 
-Deno.test("tests/support/standin_arbor/arbor_abi.py (ctypes) equals the C library's layout table", async () => {
-  const folder = join(ROOT, "tests", "support", "standin_arbor");
+Deno.test("tests/support/arbor_abi.py (ctypes) equals the C library's layout table", async () => {
+  const folder = join(ROOT, "tests", "support");
   const script = "import json, arbor_abi; print(json.dumps(arbor_abi.layout()))";
   const run = await new Deno.Command("python3", {
     args: ["-c", script],

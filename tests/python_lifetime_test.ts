@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { catalogue, defineMechanism } from "../mod.ts";
 import { kw, loadPython, type PyObject, tuple } from "../python/mod.ts";
 
-const STANDIN = fileURLToPath(new URL("./support/standin_arbor", import.meta.url));
+const SUPPORT = fileURLToPath(new URL("./support", import.meta.url));
 
 const py = loadPython();
 const sys = py.import("sys");
@@ -136,7 +136,7 @@ Deno.test("python: end to end: a ctypes driver calls the catalogue as Arbor does
   );
   const cat = await catalogue({ mechanisms: [mech] });
   try {
-    const out = py.exec(E2E_DRIVER, py.toPython({ path: cat.path, standin: STANDIN })).item("result")
+    const out = py.exec(E2E_DRIVER, py.toPython({ path: cat.path, support: SUPPORT })).item("result")
       .toJS() as Record<
         string,
         unknown
@@ -226,12 +226,12 @@ import ctypes as C
 import sys
 
 # The one ctypes mirror of c/arbor_abi.h (tests/mirrors_test.ts checks it). The folder leaves sys.path
-# again: it also holds the stand-in arbor, which a later "import arbor" in this process must not find.
-sys.path.insert(0, standin)
+# again: it holds the test helpers' other Python files, which later imports in this process must not find.
+sys.path.insert(0, support)
 try:
     from arbor_abi import arb_mechanism, arb_mechanism_ppack as PPack, f64p as D, i32p as I
 finally:
-    sys.path.remove(standin)
+    sys.path.remove(support)
 
 lib = C.CDLL(path)  # what Arbor's load_catalogue does: dlopen by path
 lib.get_catalogue.restype = C.POINTER(arb_mechanism)

@@ -1,7 +1,7 @@
 """The ctypes mirror of c/arbor_abi.h (ABI 0.7, x86_64/aarch64 LP64) that the Python test drivers use.
 
-One mirror for the stand-in arbor (arbor/__init__.py, arbor/_sim.py) and the end-to-end ctypes driver of
-tests/python_lifetime_test.ts. Class and field names are the C names, so that layout() can be compared
+Used by the end-to-end ctypes driver of tests/python_lifetime_test.ts, which loads a catalogue as Arbor's
+load_catalogue does, without Arbor. Class and field names are the C names, so that layout() can be compared
 entry by entry with the C library's layout table: tests/mirrors_test.ts fails when they drift apart.
 """
 import ctypes as C
