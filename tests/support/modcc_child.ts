@@ -1,0 +1,345 @@
+/**
+ * The child program of tests/modcc_test.ts: one real Arbor simulation in which every compared
+ * mechanism runs twice (three times with a builtin), once as built by Arbor's modcc
+ * (`modcc::<name>`) and once as denocat's import of the same `.mod` file (`denocat::<name>`, target
+ * "js" or "native"), both catalogues extended into the same `neuron_cable_properties().catalogue`.
+ * Prints one JSON report ({@link ChildReport}) as the last line of stdout.
+ *
+ * Input: `MODCC_SPEC`, the path of a {@link ChildSpec} JSON file. Run it with the environment of
+ * `arborEnv(site)` (tests/support/real_arbor.ts).
+ *
+ * Every cell is the same: a 20 µm cylinder of radius 3 µm in three CVs, Arbor's builtin `hh`
+ * painted everywhere (so the voltage spikes and sweeps the mechanism's whole range), a threshold
+ * detector at -10 mV at the middle, a current clamp there, and the probes there. Then, by the
+ * mechanism's kind:
+ * - density: the mechanism painted everywhere with its defaults;
+ * - point: the mechanism as synapse "syn" at the middle, with two event generators (small weights
+ *   early, larger ones later; the cell spikes, so POST_EVENT blocks run too);
+ * - reversal potential: the mechanism as the method of the ion it writes (bound to `na` when its
+ *   ion is not one of the cell's).
+ * Probes: the membrane voltage, and every STATE that both builds declare
+ * (`cable_probe_density_state`, `cable_probe_point_state`; none for a reversal potential
+ * mechanism).
+ *
+ * @module
+ */
+import { pathToFileURL } from "node:url";
+import { type Arbor, loadArbor } from "../../arbor.ts";
+import { catalogue, type CatalogueTarget, type MechanismClass } from "../../mod.ts";
+import { kw, type PyObject } from "../../python/mod.ts";
+
+/** One mechanism to compare. */
+export interface ChildCase {
+  /** The case's label (the `.mod` file). */
+  id: string;
+  /** The mechanism's name in both catalogues (modcc names it by its SUFFIX / POINT_PROCESS). */
+  name: string;
+  /** The TypeScript module denocat's importer wrote. */
+  module: string;
+  /** The class it exports. */
+  className: string;
+  /** An Arbor builtin with the same physics, compared too (parameters set to the file's defaults). */
+  builtin?: string;
+}
+
+/** What the child runs. */
+export interface ChildSpec {
+  /** The catalogue `arbor-build-catalogue` built from the same files. */
+  modccCatalogue: string;
+  /** denocat's target for the imported classes. */
+  target: CatalogueTarget;
+  /** The mechanisms. */
+  cases: ChildCase[];
+  /** Simulated time and step (ms). */
+  tfinal: number;
+  dt: number;
+}
+
+/** Arbor's `mechanism_info`, as plain values. */
+export interface MechanismInfo {
+  kind: string;
+  parameters: Record<string, { default: number; min: number; max: number; units: string }>;
+  globals: Record<string, { default: number; min: number; max: number; units: string }>;
+  state: string[];
+  ions: Record<string, Record<string, boolean>>;
+  linear: boolean;
+  postEvents: boolean;
+}
+
+/** The largest difference between two traces of one probe. */
+export interface ProbeDifference {
+  /** "v" or the STATE's name. */
+  probe: string;
+  /** The reference cell ("modcc" or "builtin") and the compared one. */
+  reference: string;
+  compared: string;
+  /** max over samples of |a − b| / max(|a|, |b|, floor); floor = 1e-3 · max |a| of the trace. */
+  maxRelative: number;
+  /** Largest |a − b| (the probe's unit). */
+  maxAbsolute: number;
+  /** Time of the largest relative difference (ms), and the two values there. */
+  at: number;
+  values: [number, number];
+  /** Samples compared, and the trace's largest |value|. */
+  samples: number;
+  peak: number;
+}
+
+/** One mechanism's result. */
+export interface CaseReport {
+  id: string;
+  name: string;
+  kind: string;
+  /** The mechanism_info of each build (modcc, denocat, and the builtin if any). */
+  info: Record<string, MechanismInfo>;
+  /** The STATEs compared, and those only one build declares (with the build). */
+  states: string[];
+  onlyIn: Record<string, string[]>;
+  /** Spikes per cell (by source). */
+  spikes: Record<string, number>;
+  probes: ProbeDifference[];
+}
+
+/** The child's report. */
+export interface ChildReport {
+  arbor: string;
+  target: string;
+  /** Wall time of the Arbor part (s): building the cells and running the simulation. */
+  seconds: number;
+  cases: CaseReport[];
+}
+
+const INFO_HELPERS = `
+def info(cat, name):
+    m = cat[name]
+    def field(f):
+        return {'default': float(f.default), 'min': float(f.min), 'max': float(f.max), 'units': str(f.units)}
+    flags = ('read_rev_pot', 'read_int_con', 'read_ext_con', 'write_rev_pot', 'write_int_con', 'write_ext_con')
+    return {
+        'kind': str(m.kind),
+        'parameters': {k: field(v) for k, v in m.parameters.items()},
+        'globals': {k: field(v) for k, v in m.globals.items()},
+        'state': sorted(m.state),
+        'ions': {k: {f: bool(getattr(v, f)) for f in flags} for k, v in m.ions.items()},
+        'linear': bool(m.linear),
+        'postEvents': bool(m.post_events),
+    }
+`;
+
+/** How a cell places the mechanism of `source` ("modcc", "denocat", "builtin"). */
+interface Cell {
+  case: ChildCase;
+  source: string;
+  mechanism: string;
+  kind: "density" | "point" | "reversal";
+  /** Parameters, and the name with `/global=value` suffixes (builtins get the file's defaults). */
+  parameters: Record<string, number>;
+  ion?: { ion: string; bound: string };
+}
+
+const CELL_IONS = ["na", "k", "ca"];
+
+function kindOf(info: MechanismInfo): Cell["kind"] {
+  if (info.kind.startsWith("density")) return "density";
+  if (info.kind.startsWith("point")) return "point";
+  if (info.kind.startsWith("reversal")) return "reversal";
+  throw new Error(`unsupported mechanism kind '${info.kind}'`);
+}
+
+/** The builtin's name and parameters that set everything the file declares to the file's defaults. */
+function builtinPlacement(file: MechanismInfo, builtin: MechanismInfo, name: string) {
+  const parameters: Record<string, number> = {};
+  const globals: string[] = [];
+  for (const [key, field] of [...Object.entries(file.parameters), ...Object.entries(file.globals)]) {
+    if (key in builtin.parameters) parameters[key] = field.default;
+    else if (key in builtin.globals) globals.push(`${key}=${field.default}`);
+    else throw new Error(`builtin ${name} has no parameter or global '${key}'`);
+  }
+  return { mechanism: globals.length === 0 ? name : `${name}/${globals.join(",")}`, parameters };
+}
+
+/**
+ * The largest relative difference of trace `b` from the reference `a`: max over samples of
+ * |a − b| / max(|a|, |b|, floor), floor = 1e-3 · max |a| (at least 1e-300), so values near 0 are
+ * compared against a thousandth of the trace's scale instead of themselves.
+ */
+export function compareTraces(
+  probe: string,
+  reference: string,
+  compared: string,
+  time: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+): ProbeDifference {
+  if (a.length !== b.length || a.length === 0) {
+    throw new Error(`${probe}: ${a.length} ${reference} samples, ${b.length} ${compared} samples`);
+  }
+  let peak = 0;
+  for (const x of a) peak = Math.max(peak, Math.abs(x));
+  const floor = Math.max(1e-3 * peak, 1e-300);
+  let maxRelative = 0, maxAbsolute = 0, at = time[0], values: [number, number] = [a[0], b[0]];
+  for (let k = 0; k < a.length; k++) {
+    const d = Math.abs(a[k] - b[k]);
+    // A NaN on either side counts as the largest difference JSON can carry (Infinity would be null).
+    const r = Number.isNaN(d) ? Number.MAX_VALUE : d / Math.max(Math.abs(a[k]), Math.abs(b[k]), floor);
+    maxAbsolute = Math.max(maxAbsolute, d);
+    if (r > maxRelative) {
+      maxRelative = r;
+      at = time[k];
+      values = [a[k], b[k]];
+    }
+  }
+  return { probe, reference, compared, maxRelative, maxAbsolute, at, values, samples: a.length, peak };
+}
+
+async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
+  const classes: MechanismClass[] = [];
+  for (const c of spec.cases) {
+    const module = await import(pathToFileURL(c.module).href);
+    classes.push(module[c.className] as MechanismClass);
+  }
+  const started = performance.now();
+  const cat = await catalogue({ mechanisms: classes, abi: arb.abi, target: spec.target });
+  const props = arb.call("neuron_cable_properties");
+  const modcc = arb.call("load_catalogue", spec.modccCatalogue);
+  const target = props.get("catalogue");
+  target.callMethod("extend", modcc, "modcc::").dispose();
+  props.set("catalogue", target);
+  arb.extendCatalogue(props, cat, "denocat::");
+  const ours = arb.loadCatalogue(cat);
+  const builtins = arb.call("default_catalogue");
+  const helpers = arb.py.exec(INFO_HELPERS);
+  const info = (from: PyObject, name: string) =>
+    helpers.item("info").call(from, name).toJS() as unknown as MechanismInfo;
+
+  const cells: Cell[] = [];
+  const reports: CaseReport[] = [];
+  for (const c of spec.cases) {
+    const infos: Record<string, MechanismInfo> = { modcc: info(modcc, c.name), denocat: info(ours, c.name) };
+    if (c.builtin !== undefined) infos.builtin = info(builtins, c.builtin);
+    const kind = kindOf(infos.modcc);
+    const [modccStates, ourStates] = [new Set(infos.modcc.state), new Set(infos.denocat.state)];
+    const states = kind === "reversal" ? [] : [...modccStates].filter((s) => ourStates.has(s));
+    const onlyIn = {
+      modcc: [...modccStates].filter((s) => !ourStates.has(s)),
+      denocat: [...ourStates].filter((s) => !modccStates.has(s)),
+    };
+    let ion: Cell["ion"];
+    if (kind === "reversal") {
+      const [name] = Object.keys(infos.modcc.ions);
+      ion = { ion: name, bound: CELL_IONS.includes(name) ? name : "na" };
+    }
+    cells.push({ case: c, source: "modcc", mechanism: `modcc::${c.name}`, kind, parameters: {}, ion });
+    cells.push({ case: c, source: "denocat", mechanism: `denocat::${c.name}`, kind, parameters: {}, ion });
+    if (c.builtin !== undefined) {
+      const placed = builtinPlacement(infos.modcc, infos.builtin, c.builtin);
+      cells.push({ case: c, source: "builtin", kind, ion, ...placed });
+    }
+    reports.push({
+      id: c.id,
+      name: c.name,
+      kind,
+      info: infos,
+      states: [...states].sort(),
+      onlyIn,
+      spikes: {},
+      probes: [],
+    });
+  }
+
+  const tree = arb.call("segment_tree");
+  tree.callMethod(
+    "append",
+    arb.arbor.get("mnpos"),
+    arb.call("mpoint", -10, 0, 0, 3),
+    arb.call("mpoint", 10, 0, 0, 3),
+    kw({ tag: 1 }),
+  );
+  const morphology = arb.call("morphology", tree);
+  const labels = arb.call("label_dict", { all: "(all)", mid: "(location 0 0.5)" });
+  const reportOf = (c: ChildCase) => reports.find((r) => r.id === c.id)!;
+
+  const recipe = arb.recipe({
+    numCells: cells.length,
+    cellDescription: (gid) => {
+      const cell = cells[gid];
+      const decor = arb.decor()
+        .setProperty({ Vm: -65 })
+        .paint('"all"', arb.call("density", "hh"))
+        .stimulus('"mid"', arb.iclamp(5, 25, 0.12), "clamp")
+        .place('"mid"', arb.thresholdDetector(-10), "detector");
+      const mechanism = arb.call("mechanism", cell.mechanism, cell.parameters);
+      if (cell.kind === "density") decor.paint('"all"', arb.call("density", mechanism));
+      else if (cell.kind === "point") decor.place('"mid"', arb.call("synapse", mechanism), "syn");
+      else {
+        const { ion, bound } = cell.ion!;
+        const rename = `${ion}=${bound}`;
+        const derived = cell.mechanism.includes("/")
+          ? `${cell.mechanism},${rename}`
+          : `${cell.mechanism}/${rename}`;
+        const method = ion === bound ? mechanism : arb.call("mechanism", derived, cell.parameters);
+        decor.setIon(bound, { method });
+      }
+      return arb.cableCell(morphology, decor, labels, { discretization: "(fixed-per-branch 3)" });
+    },
+    probes: (gid) => {
+      const cell = cells[gid];
+      const probes = [arb.probe("cable_probe_membrane_voltage", ['"mid"'], "v")];
+      for (const state of reportOf(cell.case).states) {
+        probes.push(
+          cell.kind === "point"
+            ? arb.probe("cable_probe_point_state", ["syn", cell.mechanism.split("/")[0], state], state)
+            : arb.probe("cable_probe_density_state", ['"mid"', cell.mechanism.split("/")[0], state], state),
+        );
+      }
+      return probes;
+    },
+    eventGenerators: (gid) =>
+      cells[gid].kind === "point"
+        ? [arb.eventGenerator("syn", 0.0004, [2, 4, 6, 8]), arb.eventGenerator("syn", 0.003, [20, 20.5, 32])]
+        : [],
+    globalProperties: props,
+  });
+  const sim = arb.simulation(recipe);
+  arb.recordSpikes(sim);
+  const handles = cells.map((cell, gid) => {
+    const names = ["v", ...reportOf(cell.case).states];
+    return names.map((name, index) => ({
+      name,
+      handle: arb.sample(sim, gid, { index, tag: name }, spec.dt),
+    }));
+  });
+  arb.run(sim, spec.tfinal, spec.dt);
+  const spikes = arb.spikes(sim);
+
+  const traces = handles.map((list) =>
+    list.map(({ name, handle }) => ({ name, ...arb.samples(sim, handle) }))
+  );
+  for (const report of reports) {
+    const gids = cells.map((cell, gid) => ({ cell, gid })).filter(({ cell }) => cell.case.id === report.id);
+    for (const { cell, gid } of gids) {
+      report.spikes[cell.source] = spikes.filter((s) => s.gid === gid).length;
+    }
+    const bySource = (source: string) => gids.find(({ cell }) => cell.source === source)?.gid;
+    const pairs: [string, string][] = [["modcc", "denocat"]];
+    if (bySource("builtin") !== undefined) pairs.push(["builtin", "denocat"], ["builtin", "modcc"]);
+    for (const [reference, compared] of pairs) {
+      const a = traces[bySource(reference)!], b = traces[bySource(compared)!];
+      for (let k = 0; k < a.length; k++) {
+        report.probes.push(compareTraces(a[k].name, reference, compared, a[k].time, a[k].value, b[k].value));
+      }
+    }
+  }
+  return {
+    arbor: arb.version,
+    target: spec.target,
+    seconds: (performance.now() - started) / 1000,
+    cases: reports,
+  };
+}
+
+if (import.meta.main) {
+  const spec = JSON.parse(await Deno.readTextFile(Deno.env.get("MODCC_SPEC")!)) as ChildSpec;
+  const report = await run(loadArbor(), spec);
+  console.log(JSON.stringify(report));
+}
