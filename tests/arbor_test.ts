@@ -15,10 +15,9 @@ import { ExpSyn } from "../examples/catalogue/expsyn.ts";
 import {
   arborEnv,
   type ArborSite,
-  arborSites,
   mpiSite,
-  newestSite,
-  noArbor,
+  onNewestArbor,
+  perArborVersion,
   realTest,
 } from "./support/real_arbor.ts";
 import { pythonExecutable } from "./support/python.ts";
@@ -75,18 +74,6 @@ async function child(site: string, mode: string, extra: Record<string, string> =
 
 /** The minor version of a site's label ("0.11" -> 11). */
 const minorOf = (site: ArborSite) => Number(site.label.split(".")[1]);
-const sites = arborSites();
-const newest = newestSite();
-/** Real-Arbor tests, one per version: "[Arbor 0.11] name". */
-function perVersion(name: string, fn: (site: ArborSite) => Promise<void>) {
-  if (sites.length === 0) realTest(`[Arbor] ${name}`, noArbor(), () => {});
-  for (const site of sites) realTest(`[Arbor ${site.label}] ${name}`, undefined, () => fn(site));
-}
-/** A real-Arbor test on the newest version. */
-function onNewest(name: string, fn: (site: ArborSite) => Promise<void>) {
-  realTest(newest ? `[Arbor ${newest.label}] ${name}` : `[Arbor] ${name}`, noArbor(), () => fn(newest!));
-}
-
 // The host run of the child's network (examples/arbor/multi.ts's `passive`, one CV per cell): a 6 µm
 // cylinder of radius 3 µm (113.1 µm²), v0 = 2 mV, leak to gid, 0.1 nA from 10 to 15 ms, detector at 20 mV,
 // and an expsyn synapse. Cell 0 gets generator events at 1 and 2 ms (weight 0.01); cell 3 gets no event.
@@ -112,7 +99,7 @@ async function hostExpectation(gid: number) {
   return { vEnd: v[v.length - 1], spikes: result.spikes };
 }
 
-perVersion(
+perArborVersion(
   "helpers: the version's API shape, one cell group, physics against the native host",
   async (site) => {
     const run = await child(site.site, "helpers");
@@ -156,7 +143,7 @@ perVersion(
   },
 );
 
-perVersion(
+perArborVersion(
   "a native catalogue runs on 4 Arbor threads like JS on one, and its NaN error reaches TypeScript",
   async (site) => {
     const run = await child(site.site, "native:4");
@@ -176,7 +163,7 @@ perVersion(
 );
 
 for (const how of ["run", "callMethod", "exec", "script"]) {
-  onNewest(
+  onNewestArbor(
     `a hook refused on a worker thread is an error however the run is driven (${how})`,
     async (site) => {
       const run = await child(site.site, `threads:${how}`);
@@ -191,7 +178,7 @@ for (const how of ["run", "callMethod", "exec", "script"]) {
   );
 }
 
-onNewest("a TypeScript hook's error reaches TypeScript as itself, with its stack", async (site) => {
+onNewestArbor("a TypeScript hook's error reaches TypeScript as itself, with its stack", async (site) => {
   const run = await child(site.site, "hook-error");
   assert.ok(run.ok, run.stderr);
   assert.equal(run.report.error, "hook failed on purpose");
@@ -199,7 +186,7 @@ onNewest("a TypeScript hook's error reaches TypeScript as itself, with its stack
   assert.equal(run.report.calls, 10, "no hook ran after the one that threw");
 });
 
-onNewest(
+onNewestArbor(
   "loadArbor refuses an unknown version unless told the ABI (injected arbor.__version__)",
   async (site) => {
     const unknown = await child(site.site, "helpers", { DENOCAT_INJECT_ARBOR_VERSION: "0.8.1" });
@@ -216,7 +203,7 @@ onNewest(
 
 const scenarios = ["api", "full", "multi", "rand", "inferior_olive", "hh_vs_builtin", "ring_mpi"];
 for (const name of scenarios) {
-  perVersion(`scenario examples/arbor/${name}.ts checks its physics`, async (site) => {
+  perArborVersion(`scenario examples/arbor/${name}.ts checks its physics`, async (site) => {
     const run = await child(site.site, `scenario:examples/arbor/${name}.ts`);
     assert.ok(run.ok, run.stderr);
     assert.equal(run.report.version.split(".").slice(0, 2).join("."), site.label);
@@ -281,7 +268,7 @@ realTest(
   },
 );
 
-onNewest("arb.mpi() on an Arbor built without MPI says how to get one", async (site) => {
+onNewestArbor("arb.mpi() on an Arbor built without MPI says how to get one", async (site) => {
   const none = await child(site.site, "mpi:ok");
   assert.ok(none.ok, none.stderr);
   assert.match(

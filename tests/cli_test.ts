@@ -1,10 +1,17 @@
-// The denocat command (cli.ts): `denocat run` of Python scripts against the stand-in arbor
-// (tests/support/standin_arbor; real Arbor is not needed), `denocat compile`, `denocat import`,
-// exit codes, and `deno install -g` of the command. Every run is a fresh process, as for a user.
+// The denocat command (cli.ts): `denocat run` of Python scripts (tests/support/cli/probe.py and
+// examples/python) in real Arbor, `denocat compile`, `denocat import`, `denocat cache`, exit codes,
+// and `deno install -g` of the command. Every run is a fresh process, as for a user.
+//
+// Real Arbor comes from tests/support/real_arbor.ts. What depends on the catalogue layout or runs
+// mechanisms in Arbor runs once per real version present (0.9 reads the layout "0.6", 0.11 and 0.12
+// read "0.7"); what does not (sys.argv, exit codes) runs in the newest. Without Arbor those tests are
+// listed as skipped (under DENOCAT_REQUIRE_ARBOR=1 they fail); the commands that never import arbor
+// (help, usage errors, compile, import, cache, install) run always.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { denoCommand } from "./support/deno.ts";
+import { arborEnv, type ArborSite, onNewestArbor, perArborVersion } from "./support/real_arbor.ts";
 import { ROOT } from "./support/subprocess.ts";
 import { compileCatalogue } from "../compile/catalogue.ts";
 import { runCell } from "../live/cell.ts";
@@ -12,7 +19,6 @@ import { catalogue } from "../mod.ts";
 import { ExampleMech } from "../examples/pycat/example_mech.ts";
 import { Passive } from "../examples/pycat/passive.ts";
 
-const STANDIN = fileURLToPath(new URL("./support/standin_arbor", import.meta.url));
 const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
 const PROBE = "tests/support/cli/probe.py";
 const PASSIVE = "examples/pycat/passive.ts";
@@ -26,10 +32,11 @@ interface Run {
   result?: Record<string, unknown>;
 }
 
+/** Runs the command; `env` is added to this process's (`arborEnv(site)` for a run in real Arbor). */
 async function denocat(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const out = await denoCommand(["run", "-A", CLI, ...args], {
     cwd: ROOT,
-    env: { PYTHONPATH: STANDIN, DENOCAT_STANDIN_ARBOR: "0.11.0", ...env },
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -41,6 +48,19 @@ async function denocat(args: string[], env: Record<string, string> = {}): Promis
     stderr,
     result: line === undefined ? undefined : JSON.parse(line.slice(7)),
   };
+}
+
+/** `denocat run ...` in the real Arbor of `site`. */
+const inArbor = (site: ArborSite, args: string[]): Promise<Run> =>
+  denocat(["run", ...args], arborEnv(site.site));
+
+/** The catalogue layout each Arbor version reads (docs/arbor.md): written out, not asked of denocat. */
+const LAYOUTS: Record<string, "0.6" | "0.7"> = { "0.9": "0.6", "0.10": "0.6", "0.11": "0.7", "0.12": "0.7" };
+
+function layoutOf(site: ArborSite): "0.6" | "0.7" {
+  const layout = LAYOUTS[site.label];
+  if (layout === undefined) throw new Error(`no known catalogue layout for Arbor ${site.label}`);
+  return layout;
 }
 
 const packageVersion = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).version as string;
@@ -78,114 +98,168 @@ Deno.test("cli: --version, help and usage errors (exit codes 0 and 2)", async ()
   }
 });
 
-Deno.test("cli: run gives the script sys.argv, __main__, __file__ and its folder on sys.path", async () => {
-  // "-h" and "--target" after the script are the script's own arguments.
-  const run = await denocat(["run", PASSIVE, PROBE, "argv", "-h", "--target", "x"]);
-  assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(run.result, {
-    argv: [PROBE, "argv", "-h", "--target", "x"],
-    name: "__main__",
-    file: join(ROOT, PROBE), // absolute, as python3 (3.9+) makes it; argv[0] stays as given
-    path0: join(ROOT, "tests/support/cli"),
-    helper: "tests/support/cli/helper.py",
-    main_is_this: true,
-  });
-});
-
-Deno.test("cli: denocat.catalogue() and build() load one catalogue in the layout of the script's arbor", async () => {
-  for (const [version, layout] of [["0.10.0", "0.6"], ["0.11.0", "0.7"]]) {
-    const run = await denocat(["run", PASSIVE, PROBE, "catalogue"], { DENOCAT_STANDIN_ARBOR: version });
+onNewestArbor(
+  "cli: run gives the script sys.argv, __main__, __file__ and its folder on sys.path",
+  async (site) => {
+    // "-h" and "--target" after the script are the script's own arguments.
+    const run = await inArbor(site, [PASSIVE, PROBE, "argv", "-h", "--target", "x"]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.result, { same: true, has: [true], mechanisms: ["passive"], layout, loads: 1 });
-  }
-});
+    assert.deepEqual(run.result, {
+      argv: [PROBE, "argv", "-h", "--target", "x"],
+      name: "__main__",
+      file: join(ROOT, PROBE), // absolute, as python3 (3.9+) makes it; argv[0] stays as given
+      path0: join(ROOT, "tests/support/cli"),
+      helper: "tests/support/cli/helper.py",
+      main_is_this: true,
+    });
+  },
+);
 
-Deno.test("cli: an Arbor without a known layout raises denocat.AbiError inside the script; abi= overrides", async () => {
-  const run = await denocat(["run", PASSIVE, PROBE, "abi"], { DENOCAT_STANDIN_ARBOR: "0.13.0" });
-  assert.equal(run.code, 0, run.stderr);
-  assert.match(
-    run.result!.first as string,
-    /^Arbor 0\.13\.0 has no catalogue layout .* denocat\.catalogue\(abi="0\.7"\)/,
-  );
-  assert.match(run.result!.wrong as string, /abi='0\.8'\): use "0\.6" .* or "0\.7"/);
-  assert.equal(run.result!.layout, "0.7");
-  // An abi= that contradicts a known version would be misread silently: refused.
-  const wrong = await denocat(["run", PASSIVE, PROBE, "abi-wrong"], { DENOCAT_STANDIN_ARBOR: "0.11.0" });
-  assert.equal(wrong.code, 0, wrong.stderr);
-  assert.match(wrong.result!.caught as string, /abi="0\.6"\): Arbor 0\.11\.0 reads the layout "0\.7"/);
-  assert.equal(wrong.result!.layout, null, "nothing was loaded");
-});
+perArborVersion(
+  "cli: denocat.catalogue() and build() load one catalogue in the layout of the script's arbor",
+  async (site) => {
+    const run = await inArbor(site, [PASSIVE, PROBE, "catalogue"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.result, run.stdout);
+    const { version, ...rest } = run.result;
+    assert.ok((version as string).startsWith(`${site.label}.`), `the script imported Arbor ${version}`);
+    assert.deepEqual(rest, {
+      same: true,
+      has: [true],
+      mechanisms: ["passive"],
+      layout: layoutOf(site),
+      loads: 1,
+    });
+  },
+);
 
-Deno.test("cli: a hook error is a denocat.MechanismError in the script, with the TypeScript stack", async () => {
-  const caught = await denocat(["run", BOOM, PROBE, "hook-error-caught"]);
-  assert.equal(caught.code, 0, caught.stderr);
-  const text = caught.result!.caught as string;
-  assert.match(
-    text,
-    /^mechanism 'boom': computeCurrents failed:\nError: boom: compute_currents refuses to run\n/,
-  );
-  assert.match(text, /at explode \(file:\/\/.*\/tests\/support\/cli\/boom\.ts:\d+:\d+\)/);
-  assert.match(text, /at Boom\.computeCurrents \(file:\/\/.*boom\.ts:\d+:\d+\)/);
-  assert.doesNotMatch(text, /live\/catalogue\.ts|python\/mod\.ts/, "denocat's own frames are cut");
-  assert.equal(caught.result!.type, "denocat.MechanismError");
-  assert.equal(caught.result!.is_denocat_error, true);
-  assert.match(caught.stdout, /ran again 4/, "the catalogue runs again after the error was raised");
-  // Not caught: Python's traceback ends at the Arbor call that ran the hook, and the exit code is 1.
-  const uncaught = await denocat(["run", BOOM, PROBE, "hook-error"]);
-  assert.equal(uncaught.code, 1);
-  assert.match(
-    uncaught.stderr,
-    /^Traceback \(most recent call last\):\n {2}File "\/.*\/tests\/support\/cli\/probe\.py"/,
-  );
-  assert.match(uncaught.stderr, /sim\.run\(q\(tfinal, "ms"\), q\(dt, "ms"\)\)/);
-  assert.match(
-    uncaught.stderr,
-    /denocat\.MechanismError: mechanism 'boom': computeCurrents failed:\nError: boom/,
-  );
-  assert.match(uncaught.stderr, /at explode \(file:\/\/.*boom\.ts/);
-  assert.doesNotMatch(uncaught.stderr, /in run\n|_execute/, "the runner's frames are not the user's");
-  assert.doesNotMatch(uncaught.stdout, /ran again/);
-});
+onNewestArbor(
+  "cli: an Arbor without a known layout raises denocat.AbiError inside the script; abi= overrides",
+  async (site) => {
+    // An injected fault: no real Arbor has an unknown version, so probe.py sets arbor.__version__ to
+    // "0.13.0" in the real Arbor process before denocat reads it.
+    const run = await inArbor(site, [PASSIVE, PROBE, "abi", "0.13.0"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.result!.first as string,
+      /^Arbor 0\.13\.0 has no catalogue layout .* denocat\.catalogue\(abi="0\.7"\)/,
+    );
+    assert.match(run.result!.wrong as string, /abi='0\.8'\): use "0\.6" .* or "0\.7"/);
+    assert.equal(run.result!.layout, "0.7");
+  },
+  // The fault is injected into the newest Arbor, whose Python API is the one denocat gives a version
+  // newer than it knows (ARBOR_APIS's newest row, 0.12): 0.11 or 0.9 dressed up as 0.13 would be
+  // refused for lacking that API, not for its layout.
+  (site) =>
+    site.label === "0.12" ? undefined : "no Arbor 0.12 (the newest Arbor is the one to inject 0.13.0 into)",
+);
 
-Deno.test("cli: a failure no guarded Arbor call raised is printed when the script ends, exit code 1", async () => {
-  const run = await denocat(["run", BOOM, PROBE, "late-failure"]);
-  assert.equal(run.code, 1, run.stderr);
-  assert.match(run.stdout, /script finished/);
-  assert.match(
-    run.stderr,
-    /^denocat\.MechanismError: mechanism 'boom_init': init failed:\nError: boom_init: init refuses to run\n/,
-  );
-});
+perArborVersion(
+  "cli: an abi= that contradicts the version of the script's arbor is refused",
+  async (site) => {
+    // A known version read in the other layout would be misread silently: refused, nothing loaded.
+    const [layout, other] = layoutOf(site) === "0.6" ? ["0.6", "0.7"] : ["0.7", "0.6"];
+    const wrong = await inArbor(site, [PASSIVE, PROBE, "abi-wrong", other]);
+    assert.equal(wrong.code, 0, wrong.stderr);
+    assert.match(
+      wrong.result!.caught as string,
+      new RegExp(
+        `abi="${other}"\\): Arbor ${site.label.replace(".", "\\.")}\\.\\S+ reads the layout "${layout}"`,
+      ),
+    );
+    assert.equal(wrong.result!.layout, null, "nothing was loaded");
+  },
+);
 
-Deno.test("cli: more than one thread raises inside the script (denocat.context, and arbor.context at run)", async () => {
-  const refused = await denocat(["run", PASSIVE, PROBE, "threads-denocat"]);
-  assert.equal(refused.code, 0, refused.stderr);
-  assert.match(
-    refused.result!.caught as string,
-    /^denocat\.context\(threads=2\): the mechanisms passive run as JavaScript/,
-  );
-  assert.equal(refused.result!.value_error, true);
-  const arbor = await denocat(["run", PASSIVE, PROBE, "threads-arbor"]);
-  assert.equal(arbor.code, 0, arbor.stderr);
-  assert.match(
-    arbor.result!.caught as string,
-    /^mechanism 'passive': \w+ was called from a thread other than/,
-  );
-});
+perArborVersion(
+  "cli: a hook error is a denocat.MechanismError in the script, with the TypeScript stack",
+  async (site) => {
+    const caught = await inArbor(site, [BOOM, PROBE, "hook-error-caught"]);
+    assert.equal(caught.code, 0, caught.stderr);
+    const text = caught.result!.caught as string;
+    assert.match(
+      text,
+      /^mechanism 'boom': computeCurrents failed:\nError: boom: compute_currents refuses to run\n/,
+    );
+    assert.match(text, /at explode \(file:\/\/.*\/tests\/support\/cli\/boom\.ts:\d+:\d+\)/);
+    assert.match(text, /at Boom\.computeCurrents \(file:\/\/.*boom\.ts:\d+:\d+\)/);
+    assert.doesNotMatch(text, /live\/catalogue\.ts|python\/mod\.ts/, "denocat's own frames are cut");
+    assert.equal(caught.result!.type, "denocat.MechanismError");
+    assert.equal(caught.result!.is_denocat_error, true);
+    // 0.1 ms at dt 0.025 ms: Arbor samples 4 times (0, 0.025, 0.05, 0.075 ms).
+    assert.match(caught.stdout, /ran again 4/, "the catalogue runs again after the error was raised");
+    // Not caught: Python's traceback ends at the Arbor call that ran the hook, and the exit code is 1.
+    const uncaught = await inArbor(site, [BOOM, PROBE, "hook-error"]);
+    assert.equal(uncaught.code, 1);
+    assert.match(
+      uncaught.stderr,
+      /^Traceback \(most recent call last\):\n {2}File "\/.*\/tests\/support\/cli\/probe\.py"/,
+    );
+    assert.match(uncaught.stderr, /sim\.run\(q\(tfinal, "ms"\), q\(dt, "ms"\)\)/);
+    assert.match(
+      uncaught.stderr,
+      /denocat\.MechanismError: mechanism 'boom': computeCurrents failed:\nError: boom/,
+    );
+    assert.match(uncaught.stderr, /at explode \(file:\/\/.*boom\.ts/);
+    assert.doesNotMatch(uncaught.stderr, /in run\n|_execute/, "the runner's frames are not the user's");
+    assert.doesNotMatch(uncaught.stdout, /ran again/);
+  },
+);
 
-Deno.test("cli: exit codes: sys.exit(n) is n, an uncaught Python error is 1 with Python's traceback", async () => {
-  const exit = await denocat(["run", PASSIVE, PROBE, "exit", "3"]);
-  assert.equal(exit.code, 3, exit.stderr);
-  assert.match(exit.stdout, /exiting with 3/, "the script's output is flushed before the exit");
-  const raised = await denocat(["run", PASSIVE, PROBE, "raise"]);
-  const source = (await Deno.readTextFile(join(ROOT, PROBE))).split("\n");
-  const line = source.findIndex((l) => l.includes("raise ValueError(")) + 1;
-  assert.equal(raised.code, 1);
-  assert.equal(
-    raised.stderr,
-    `Traceback (most recent call last):\n  File "${join(ROOT, PROBE)}", line ${line}, in <module>\n` +
-      `    raise ValueError("a plain Python error in " + mode)\nValueError: a plain Python error in raise\n`,
-  );
+perArborVersion(
+  "cli: a failure no guarded Arbor call raised is printed when the script ends, exit code 1",
+  async (site) => {
+    const run = await inArbor(site, [BOOM, PROBE, "late-failure"]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /script finished/);
+    assert.match(
+      run.stderr,
+      /^denocat\.MechanismError: mechanism 'boom_init': init failed:\nError: boom_init: init refuses to run\n/,
+    );
+  },
+);
+
+perArborVersion(
+  "cli: more than one thread raises inside the script (denocat.context, and arbor.context at run)",
+  async (site) => {
+    const refused = await inArbor(site, [PASSIVE, PROBE, "threads-denocat"]);
+    assert.equal(refused.code, 0, refused.stderr);
+    assert.match(
+      refused.result!.caught as string,
+      /^denocat\.context\(threads=2\): the mechanisms passive run as JavaScript/,
+    );
+    assert.equal(refused.result!.value_error, true);
+    // 16 one-cell groups on arbor.context(threads=2): Arbor's worker thread calls the mechanism.
+    const arbor = await inArbor(site, [PASSIVE, PROBE, "threads-arbor"]);
+    assert.equal(arbor.code, 0, arbor.stderr);
+    assert.equal(typeof arbor.result!.caught, "string", "no call was refused: did Arbor use one thread?");
+    assert.match(
+      arbor.result!.caught as string,
+      /^mechanism 'passive': \w+ was called from a thread other than/,
+    );
+  },
+);
+
+onNewestArbor(
+  "cli: exit codes: sys.exit(n) is n, an uncaught Python error is 1 with Python's traceback",
+  async (site) => {
+    const exit = await inArbor(site, [PASSIVE, PROBE, "exit", "3"]);
+    assert.equal(exit.code, 3, exit.stderr);
+    assert.match(exit.stdout, /exiting with 3/, "the script's output is flushed before the exit");
+    const raised = await inArbor(site, [PASSIVE, PROBE, "raise"]);
+    const source = (await Deno.readTextFile(join(ROOT, PROBE))).split("\n");
+    const line = source.findIndex((l) => l.includes("raise ValueError(")) + 1;
+    assert.equal(raised.code, 1);
+    assert.equal(
+      raised.stderr,
+      `Traceback (most recent call last):\n  File "${join(ROOT, PROBE)}", line ${line}, in <module>\n` +
+        `    raise ValueError("a plain Python error in " + mode)\nValueError: a plain Python error in raise\n`,
+    );
+  },
+);
+
+Deno.test("cli: exit code 1 for a missing script and for a module without mechanisms", async () => {
+  // Both fail before the script would import arbor: no Arbor needed.
   const noScript = await denocat(["run", PASSIVE, "tests/support/cli/missing.py"]);
   assert.equal(noScript.code, 1);
   assert.match(noScript.stderr, /no Python script at tests\/support\/cli\/missing\.py/);
@@ -194,25 +268,23 @@ Deno.test("cli: exit codes: sys.exit(n) is n, an uncaught Python error is 1 with
   assert.match(noMechanism.stderr, /empty\.ts declared no @mechanism class for this denocat .*mod\.ts\)/);
 });
 
-Deno.test("cli: examples/python/passive.py relaxes with Arbor's implicit Euler and a 1 ms time constant", async () => {
-  for (const version of ["0.9.0", "0.12.0-dev"]) {
-    const run = await denocat(["run", PASSIVE, "examples/python/passive.py", "5"], {
-      DENOCAT_STANDIN_ARBOR: version,
-    });
+perArborVersion(
+  "cli: examples/python/passive.py relaxes with Arbor's implicit Euler and a 1 ms time constant",
+  async (site) => {
+    const run = await inArbor(site, [PASSIVE, "examples/python/passive.py", "5"]);
     assert.equal(run.code, 0, run.stderr);
     const { t, v, expected } = run.result as { t: number; v: number; expected: number };
     assert.ok(Math.abs(t - 4.975) < 1e-9, `t = ${t}`);
     assert.ok(
       Math.abs(v - expected) < 1e-9 * Math.abs(expected),
-      `${version}: v = ${v}, expected ${expected}`,
+      `Arbor ${site.label}: v = ${v}, expected ${expected}`,
     );
     assert.ok(v > -1 && v < -0.1, `v = ${v} relaxed most of the way to 0 mV`);
-  }
-});
+  },
+);
 
-Deno.test("cli: examples/python/hh.py fires once after every stimulus of custom_hh", async () => {
-  const run = await denocat([
-    "run",
+perArborVersion("cli: examples/python/hh.py fires once after every stimulus of custom_hh", async (site) => {
+  const run = await inArbor(site, [
     "examples/pycat/custom_hh.ts",
     "examples/python/hh.py",
     "--tfinal",
@@ -226,25 +298,28 @@ Deno.test("cli: examples/python/hh.py fires once after every stimulus of custom_
   assert.ok((run.result!.v_max as number) > 20, "a real action potential");
 });
 
-Deno.test("cli: examples/python/example_mech.py (ExampleMech + Passive) agrees with the native host", async () => {
-  const run = await denocat(["run", "examples/python/mechanisms.ts", "examples/python/example_mech.py"]);
-  assert.equal(run.code, 0, run.stderr);
-  const { t, v } = run.result as { t: number[]; v: number[] };
-  const host = await runCell({
-    areaUm2: 2 * Math.PI * 3 * 6,
-    ions: "neuron",
-    density: [{ mechanism: "example" }, { mechanism: "passive" }],
-    probes: ["v"],
-    dt: 0.025,
-    until: 10,
-  }, { catalogues: [await catalogue({ mechanisms: [ExampleMech, Passive] })] });
-  assert.equal(t.length, host.time.length);
-  for (let k = 0; k < t.length; k++) {
-    assert.ok(Math.abs(t[k] - host.time[k]) < 1e-12, `t[${k}]`);
-    assert.ok(Math.abs(v[k] - host.traces.v[k]) < 1e-9, `v(${t[k]}) = ${v[k]}, host ${host.traces.v[k]}`);
-  }
-  assert.ok(v.some((x) => x !== v[0]), "the voltage moves");
-});
+perArborVersion(
+  "cli: examples/python/example_mech.py (ExampleMech + Passive) agrees with the native host",
+  async (site) => {
+    const run = await inArbor(site, ["examples/python/mechanisms.ts", "examples/python/example_mech.py"]);
+    assert.equal(run.code, 0, run.stderr);
+    const { t, v } = run.result as { t: number[]; v: number[] };
+    const host = await runCell({
+      areaUm2: 2 * Math.PI * 3 * 6,
+      ions: "neuron",
+      density: [{ mechanism: "example" }, { mechanism: "passive" }],
+      probes: ["v"],
+      dt: 0.025,
+      until: 10,
+    }, { catalogues: [await catalogue({ mechanisms: [ExampleMech, Passive] })] });
+    assert.equal(t.length, host.time.length);
+    for (let k = 0; k < t.length; k++) {
+      assert.ok(Math.abs(t[k] - host.time[k]) < 1e-12, `t[${k}]`);
+      assert.ok(Math.abs(v[k] - host.traces.v[k]) < 1e-9, `v(${t[k]}) = ${v[k]}, host ${host.traces.v[k]}`);
+    }
+    assert.ok(v.some((x) => x !== v[0]), "the voltage moves");
+  },
+);
 
 Deno.test("cli: import says it is not available until the NMODL importer exists", async () => {
   const present = await Deno.stat(join(ROOT, "nmodl", "cli.ts")).then(() => true, () => false);

@@ -4,10 +4,11 @@ script whose mechanisms are TypeScript:
     denocat run examples/python/mechanisms.ts examples/python/example_mech.py
 
 pycat's lines, with only the import changed: `cat = arbor_pycat.build()` is `denocat.build()`,
-then `props.catalogue.extend(cat, '')`. ExampleMech needs the calcium ion, so this runs on Arbor
-0.11 or 0.12 (ABI 0.7, where ions are described to the mechanism). Both regions are the one
-compartment of common.soma_cell here, so both mechanisms act on it: `example` pulls v towards -x
-(x, y rotate with period 2π ms), `passive` towards 0 mV.
+then `props.catalogue.extend(cat, '')`. ExampleMech needs the calcium ion, which
+neuron_cable_properties has on every Arbor denocat supports: this runs on Arbor 0.9 to 0.12
+(tests/cli_test.ts runs it in each real Arbor present). Both regions are the one compartment of
+common.soma_cell here, so both mechanisms act on it: `example` pulls v towards -x (x, y rotate
+with period 2π ms), `passive` towards 0 mV.
 """
 import json
 

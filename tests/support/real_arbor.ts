@@ -152,6 +152,30 @@ globalThis.addEventListener("unload", () => {
   for (const reason of skipped) console.log(`real-Arbor tests skipped: ${reason}`);
 });
 
+/**
+ * One real-Arbor test per version this run has, named "[Arbor 0.11] name" (.ci/run counts them per version);
+ * without any Arbor, one skipped test "[Arbor] name".
+ */
+export function perArborVersion(name: string, fn: (site: ArborSite) => Promise<void>): void {
+  const sites = arborSites();
+  if (sites.length === 0) realTest(`[Arbor] ${name}`, noArbor(), () => {});
+  for (const site of sites) realTest(`[Arbor ${site.label}] ${name}`, undefined, () => fn(site));
+}
+
+/**
+ * One real-Arbor test on the newest version, for behaviour that does not depend on it, named like
+ * {@link perArborVersion}'s. `missing` adds a reason of the test's own to skip.
+ */
+export function onNewestArbor(
+  name: string,
+  fn: (site: ArborSite) => Promise<void>,
+  missing?: (site: ArborSite) => string | undefined,
+): void {
+  const site = newestSite();
+  const label = site ? `[Arbor ${site.label}]` : "[Arbor]";
+  realTest(`${label} ${name}`, site === undefined ? noArbor() : missing?.(site), () => fn(site!));
+}
+
 /** Why `arborSites()` cannot serve (undefined when it can). */
 export function noArbor(): string | undefined {
   return arborSites().length === 0 ? HOW_TO_GET_ARBOR : undefined;
