@@ -1,0 +1,214 @@
+/**
+ * `deno task bench:arbor [--smoke]`: the TypeScript `hh` against Arbor's own builtin `hh`, both
+ * run by the same real Arbor in the same process, for the raw-hook port (examples/hh.ts), the
+ * pointwise port (examples/catalogue/hh.ts) on the js and the native target (`cpu: "native"`, and
+ * on x86-64 with AVX2 also `cpu: "x86-64-v3"`, the vector width of Arbor's vectorized haswell
+ * build), and the pointwise port compiled by `compileCatalogue` (`deno task catalogue`, `--cpu
+ * baseline`, loaded with `arbor.load_catalogue`).
+ *
+ * Two Arbor builds, each in its own subprocess (bench/arbor_child.ts; one process holds one
+ * Arbor): the 0.11 site of DENOCAT_ARBOR_SITES (scalar) and DENOCAT_ARBOR_SIMD_SITE (vectorized).
+ * The model is one cell with one branch discretised into 1, 64, 1024 and 16384 CVs, `hh`
+ * everywhere, simulated 1000, 250, 50 and 10 ms at dt 0.025 ms (the issue's reference was 1000 ms
+ * of one CV); every variant runs in `arbor.context(threads=1)`, interleaved with the builtin, best
+ * of {@link REPEATS}. Prints one table per build of ratios denocat time / builtin time (below 1:
+ * faster than the builtin) and, per size, the largest relative voltage difference to the builtin
+ * over all CVs at the end of the run. No time is asserted; the run exits non-zero if a variant
+ * fails to build or run, or if its final voltages differ from the builtin's by more than
+ * {@link MAX_REL_DIFF} relative (physics, not speed).
+ *
+ * `--smoke` (for CI): the same checks on 1 and 64 CVs, 20 ms, two runs each (seconds). Without
+ * real Arbor it prints how to get it and exits 0 (1 under DENOCAT_REQUIRE_ARBOR=1, as the tests
+ * do); without DENOCAT_ARBOR_SIMD_SITE the vectorized table says it was skipped and why.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import {
+  arborEnv,
+  type ArborSite,
+  arborSites,
+  HOW_TO_GET_ARBOR,
+  newestSite,
+  REQUIRE_ARBOR,
+  simdSite,
+} from "../tests/support/real_arbor.ts";
+import type { ChildConfig, ChildReport } from "./arbor_child.ts";
+
+/** Timed runs per variant and size in the full run (the best counts). */
+const REPEATS = 7;
+/** Largest accepted |V_ts - V_builtin| / max |V_builtin| over the CVs at the end of a run. */
+const MAX_REL_DIFF = 1e-6;
+const DT = 0.025;
+/** Column headers of the child's variant keys. */
+const HEADERS: Record<string, string> = {
+  raw: "raw hooks",
+  js: "pointwise js",
+  native: "pointwise native",
+  avx2: "native AVX2",
+  compiled: "compiled",
+};
+
+const args = [...Deno.args];
+const smoke = args.includes("--smoke");
+const unknown = args.filter((arg) => arg !== "--smoke");
+if (unknown.length > 0) {
+  console.error(`bench:arbor: unknown argument ${unknown.join(" ")} (the only option is --smoke)`);
+  Deno.exit(2);
+}
+
+const config: ChildConfig = smoke
+  ? { sizes: [{ cvs: 1, ms: 20 }, { cvs: 64, ms: 20 }], repeats: 2, dt: DT }
+  : {
+    sizes: [{ cvs: 1, ms: 1000 }, { cvs: 64, ms: 250 }, { cvs: 1024, ms: 50 }, { cvs: 16384, ms: 10 }],
+    repeats: REPEATS,
+    dt: DT,
+  };
+
+const sites = arborSites();
+if (sites.length === 0) {
+  if (REQUIRE_ARBOR) {
+    console.log(`bench:arbor: DENOCAT_REQUIRE_ARBOR=1 requires real Arbor; ${HOW_TO_GET_ARBOR}`);
+    Deno.exit(1);
+  }
+  console.log(`bench:arbor skipped: ${HOW_TO_GET_ARBOR}`);
+  Deno.exit(0);
+}
+
+function machine(): string {
+  let model = "unknown CPU", simd = "no AVX2";
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    model = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
+    const flags = info.match(/^flags\s*:(.*)$/m)?.[1] ?? "";
+    simd = /\bavx512f\b/.test(flags) ? "AVX-512" : /\bavx2\b/.test(flags) ? "AVX2 (no AVX-512)" : simd;
+  } catch {
+    // not Linux: the model stays unknown
+  }
+  const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  return `${model}, ${navigator.hardwareConcurrency} cores, ${simd}, load average ${load}`;
+}
+
+const scalar: ArborSite | undefined = sites.find((site) => site.label === "0.11") ?? newestSite();
+const simd = simdSite();
+const simdEnv = Deno.env.get("DENOCAT_ARBOR_SIMD_SITE");
+const builds: { name: string; site?: string; skipped?: string }[] = [
+  {
+    name: scalar?.label === "0.11"
+      ? "scalar (Arbor 0.11 of DENOCAT_ARBOR_SITES)"
+      : `scalar? (Arbor ${scalar?.label}: no 0.11 build found)`,
+    site: scalar?.site,
+  },
+  simd !== undefined ? { name: "vectorized (DENOCAT_ARBOR_SIMD_SITE)", site: simd } : {
+    name: "vectorized (DENOCAT_ARBOR_SIMD_SITE)",
+    skipped: simdEnv === undefined || simdEnv === ""
+      ? "DENOCAT_ARBOR_SIMD_SITE is not set (bash ../shared/arbor/install.sh builds a vectorized Arbor 0.11 and sets it)"
+      : `DENOCAT_ARBOR_SIMD_SITE=${simdEnv} is not a folder`,
+  },
+];
+
+console.log(
+  `denocat bench:arbor${
+    smoke ? " --smoke" : ""
+  }: TypeScript hh / Arbor's builtin hh, same real Arbor, same process`,
+);
+console.log(`machine: ${machine()}`);
+console.log(
+  `model: one cell, one branch of N CVs (6 µm each, radius 3 µm), hh everywhere, a constant clamp at the ` +
+    `start; dt ${DT} ms; arbor.context(threads=1) for every variant; best of ${config.repeats} runs, ` +
+    "interleaved with the builtin",
+);
+
+const childPath = fileURLToPath(new URL("./arbor_child.ts", import.meta.url));
+const failures: string[] = [];
+
+async function runChild(site: string): Promise<ChildReport | string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", childPath, JSON.stringify(config)],
+    env: arborEnv(site),
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const line = stdout.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
+  if (!output.success || line === undefined) {
+    return `the child exited with code ${output.code}${
+      stdout.trim() ? `; stdout: ${stdout.trim().slice(-500)}` : ""
+    }`;
+  }
+  return JSON.parse(line.slice("BENCH_RESULT ".length)) as ChildReport;
+}
+
+function printTable(build: string, report: ChildReport): void {
+  const variants = report.variants.filter(({ key }) => key !== "builtin");
+  const headers = variants.map(({ key, label }) => HEADERS[key] ?? label);
+  const widths = headers.map((h) => Math.max(h.length, 8) + 2);
+  console.log(
+    `\n${build}: Arbor ${report.version}, vectorize ${report.vectorize}, arch ${report.arch}`,
+  );
+  console.log(
+    "CVs".padStart(6) + "sim ms".padStart(8) + "builtin ms".padStart(12) +
+      headers.map((h, k) => h.padStart(widths[k])).join("") + "max rel dV".padStart(12),
+  );
+  const errors: string[] = [];
+  for (const size of report.sizes) {
+    const builtin = size.results.builtin;
+    let worst = 0;
+    const cells = variants.map(({ key, label }, k) => {
+      const result = size.results[key];
+      if (result?.error !== undefined || result?.best === undefined || builtin.best === undefined) {
+        const why = result?.error ?? builtin.error ?? "no time";
+        errors.push(`${size.cvs} CVs, ${label}: ${why}`);
+        return "FAILED".padStart(widths[k]);
+      }
+      if (result.relDiff !== undefined) {
+        worst = Math.max(worst, result.relDiff);
+        if (!(result.relDiff <= MAX_REL_DIFF)) {
+          errors.push(
+            `${size.cvs} CVs, ${label}: final voltages differ from the builtin's by ${
+              result.relDiff.toExponential(2)
+            } relative (${result.absDiff?.toExponential(2)} mV), more than ${MAX_REL_DIFF}`,
+          );
+        }
+      }
+      return `${(result.best / builtin.best).toFixed(2)}x`.padStart(widths[k]);
+    });
+    console.log(
+      String(size.cvs).padStart(6) + String(size.ms).padStart(8) +
+        (builtin.best === undefined ? "FAILED" : builtin.best.toFixed(2)).padStart(12) + cells.join("") +
+        worst.toExponential(1).padStart(12),
+    );
+  }
+  console.log(
+    "ratio: denocat ms / builtin ms for the same simulated time (below 1x: faster than the builtin). " +
+      "max rel dV: largest |V - V_builtin| over all CVs at the end, over the largest |V_builtin|.",
+  );
+  console.log(
+    "raw hooks: examples/hh.ts; pointwise: examples/catalogue/hh.ts on the js and the native target " +
+      '(catalogue({ target: "native" }): cpu native, NaN check on; native AVX2: cpu "x86-64-v3", the ' +
+      "vector width of Arbor's haswell build); compiled: the same file through compileCatalogue " +
+      "(--cpu baseline).",
+  );
+  for (const error of errors) console.log(`  FAILED ${error}`);
+  failures.push(...errors.map((error) => `${build}: ${error}`));
+}
+
+for (const build of builds) {
+  if (build.skipped !== undefined || build.site === undefined) {
+    console.log(`\n${build.name}: skipped: ${build.skipped ?? "no site"}`);
+    continue;
+  }
+  console.error(`bench:arbor: running ${build.name} from ${build.site}`);
+  const report = await runChild(build.site);
+  if (typeof report === "string") {
+    console.log(`\n${build.name}: FAILED: ${report}`);
+    failures.push(`${build.name}: ${report}`);
+    continue;
+  }
+  printTable(build.name, report);
+}
+
+if (failures.length > 0) {
+  console.log(`\nbench:arbor: ${failures.length} failure(s)`);
+  Deno.exit(1);
+}

@@ -1,0 +1,282 @@
+/**
+ * The child of bench/arbor.ts: one process, one real Arbor (the one on `PYTHONPATH`). Times the
+ * TypeScript `hh` variants (raw hooks; pointwise on the js target, the native target with
+ * `cpu: "native"` and, on x86-64 with AVX2, `cpu: "x86-64-v3"`; compiled with `--cpu baseline`)
+ * against Arbor's builtin `hh` in this process and prints one line
+ * `BENCH_RESULT <json>` ({@link ChildReport}) on stdout.
+ *
+ * The model: one cell, one branch (a cylinder of radius 3 µm, 6 µm per CV), discretised into N CVs
+ * (`(fixed-per-branch N)`), `hh` painted everywhere, a constant current clamp at the branch's start
+ * (0.05 nA on one CV, as in bench/compiled.ts; 2 nA on longer branches, so that they
+ * fire). Every variant gets its own `arbor.simulation` over `arbor.context(threads=1)`; between
+ * runs `sim.reset()`, so every timed run simulates the same `ms` from the initial state. Rounds
+ * run the builtin and every variant one after the other (the order rotates each round); each
+ * reports its best (minimum) time.
+ *
+ * @module
+ */
+import { loadArbor } from "../arbor.ts";
+import { type Catalogue, catalogue, compileCatalogue } from "../mod.ts";
+import { kw, type PyObject, tuple } from "../python/mod.ts";
+import { HH } from "../examples/hh.ts";
+import { PointwiseHH } from "../examples/catalogue/hh.ts";
+
+/** What the parent asks for (the first argument, as JSON). */
+export interface ChildConfig {
+  /** CVs and simulated ms of each size. */
+  sizes: { cvs: number; ms: number }[];
+  /** Timed runs per simulation (the best counts). */
+  repeats: number;
+  /** Time step (ms). */
+  dt: number;
+}
+
+/** One variant at one size: best time, or why it did not run. */
+export interface VariantResult {
+  /** Best wall-clock ms of one run of `ms` simulated ms. */
+  best?: number;
+  /** Every timed run (ms). */
+  times?: number[];
+  /** Largest |V - V_builtin| over all CVs at the last sample, divided by the largest |V_builtin| there. */
+  relDiff?: number;
+  /** The same, absolute (mV). */
+  absDiff?: number;
+  /** Why the variant failed (build, simulation or run). */
+  error?: string;
+}
+
+/** What the child prints after `BENCH_RESULT `. */
+export interface ChildReport {
+  version: string;
+  vectorize: boolean;
+  arch: string;
+  /** Variant keys in table order; "builtin" is the reference. */
+  variants: { key: string; label: string }[];
+  sizes: { cvs: number; ms: number; steps: number; results: Record<string, VariantResult> }[];
+}
+
+const config = JSON.parse(Deno.args[0]) as ChildConfig;
+const { dt } = config;
+const log = (line: string) => console.error(`  [arbor child] ${line}`);
+const message = (error: unknown) => String((error as Error)?.message ?? error).split("\n")[0];
+
+const arb = loadArbor();
+const arborConfig = arb.arbor.callMethod("config").toJS() as Record<string, unknown>;
+const props = arb.call("neuron_cable_properties");
+
+/** Whether this is an x86-64 CPU with AVX2 and FMA (what `cpu: "x86-64-v3"` needs). */
+function hasAvx2(): boolean {
+  if (Deno.build.arch !== "x86_64") return false;
+  try {
+    const flags = Deno.readTextFileSync("/proc/cpuinfo").match(/^flags\s*:(.*)$/m)?.[1] ?? "";
+    return /\bavx2\b/.test(flags) && /\bfma\b/.test(flags);
+  } catch {
+    return false;
+  }
+}
+
+/** The variants: key, label, and how to add its `hh` to `props` (returns the mechanism name). */
+const folder = await Deno.makeTempDir({ prefix: "denocat-bench-arbor-" });
+const catalogues: Catalogue[] = [];
+const variants: { key: string; label: string; add: () => Promise<string> }[] = [
+  {
+    key: "raw",
+    label: "raw hooks (examples/hh.ts)",
+    add: async () => {
+      const cat = await catalogue({ mechanisms: [HH], abi: arb.abi });
+      catalogues.push(cat);
+      arb.extendCatalogue(props, cat, "raw_");
+      return "raw_hh";
+    },
+  },
+  {
+    key: "js",
+    label: "pointwise, js target",
+    add: async () => {
+      const cat = await catalogue({ mechanisms: [PointwiseHH], abi: arb.abi, target: "js" });
+      catalogues.push(cat);
+      arb.extendCatalogue(props, cat, "js_");
+      return "js_hh";
+    },
+  },
+  {
+    key: "native",
+    label: "pointwise, native target",
+    add: async () => {
+      const cat = await catalogue({ mechanisms: [PointwiseHH], abi: arb.abi, target: "native" });
+      catalogues.push(cat);
+      arb.extendCatalogue(props, cat, "nat_");
+      return "nat_hh";
+    },
+  },
+  ...(hasAvx2()
+    ? [{
+      key: "avx2",
+      label: 'pointwise, native target, cpu "x86-64-v3" (AVX2, as the vectorized Arbor)',
+      add: async () => {
+        const cat = await catalogue({
+          mechanisms: [PointwiseHH],
+          abi: arb.abi,
+          target: "native",
+          cpu: "x86-64-v3",
+        });
+        catalogues.push(cat);
+        arb.extendCatalogue(props, cat, "avx2_");
+        return "avx2_hh";
+      },
+    }]
+    : []),
+  {
+    key: "compiled",
+    label: "compiled catalogue (--cpu baseline)",
+    add: async () => {
+      const compiled = await compileCatalogue(new URL("../examples/catalogue/hh.ts", import.meta.url), {
+        out: folder,
+        abi: arb.abi,
+        progress: false,
+      });
+      const loaded = arb.arbor.callMethod("load_catalogue", compiled.libraries[0].path);
+      const target = props.get("catalogue");
+      target.callMethod("extend", loaded, "cc_").dispose();
+      props.set("catalogue", target);
+      return "cc_hh";
+    },
+  },
+];
+
+const mechanisms = new Map<string, string>([["builtin", "hh"]]);
+const buildErrors = new Map<string, string>();
+for (const variant of variants) {
+  try {
+    mechanisms.set(variant.key, await variant.add());
+  } catch (error) {
+    buildErrors.set(variant.key, `build: ${message(error)}`);
+    log(`${variant.label}: ${message(error)}`);
+  }
+}
+
+/** A simulation of one N-CV branch with `mechanism` painted on it, sampling every CV near `ms`. */
+function simulation(mechanism: string, cvs: number, ms: number): { sim: PyObject; handle: PyObject } {
+  const tree = arb.call("segment_tree");
+  tree.callMethod(
+    "append",
+    arb.arbor.get("mnpos"),
+    arb.call("mpoint", 0, 0, 0, 3),
+    arb.call("mpoint", 6 * cvs, 0, 0, 3),
+    kw({ tag: 1 }),
+  );
+  const labels = arb.call("label_dict", { start: "(location 0 0)" });
+  const decor = arb.decor()
+    .setProperty({ Vm: -65 })
+    .paint("(all)", arb.call("density", mechanism))
+    .stimulus('"start"', arb.iclamp(0, 1e9, cvs === 1 ? 0.05 : 2), "clamp");
+  const cell = arb.cableCell(arb.call("morphology", tree), decor, labels, {
+    discretization: `(fixed-per-branch ${cvs})`,
+  });
+  const recipe = arb.recipe({
+    numCells: 1,
+    cellDescription: () => cell,
+    probes: () => [arb.probe("cable_probe_membrane_voltage_cell", [], "Vcell")],
+    globalProperties: props,
+  });
+  const sim = arb.simulation(recipe); // arbor.context(threads=1): the same for every variant
+  const schedule = arb.explicitSchedule([ms - 2 * dt]);
+  const handle = sim.callMethod("sample", tuple([0, arb.api.probeTags ? "Vcell" : 0]), schedule);
+  return { sim, handle };
+}
+
+/** The voltages of every CV at the last sample of `handle`. */
+function lastVoltages(sim: PyObject, handle: PyObject): Float64Array {
+  const all = sim.callMethod("samples", handle);
+  if (all.len() === 0) throw new Error("no samples recorded");
+  const { shape, data } = all.item(0).item(0).buffer();
+  const [rows, columns] = shape;
+  if (rows === 0) throw new Error("no sample rows recorded");
+  return Float64Array.from(data.subarray((rows - 1) * columns + 1, rows * columns));
+}
+
+const report: ChildReport = {
+  version: arb.version,
+  vectorize: Boolean(arborConfig.vectorize),
+  arch: String(arborConfig.arch),
+  variants: [
+    { key: "builtin", label: "Arbor builtin hh" },
+    ...variants.map(({ key, label }) => ({ key, label })),
+  ],
+  sizes: [],
+};
+
+for (const { cvs, ms } of config.sizes) {
+  const results: Record<string, VariantResult> = {};
+  const sims = new Map<string, { sim: PyObject; handle: PyObject }>();
+  for (const { key } of report.variants) {
+    const mechanism = mechanisms.get(key);
+    if (mechanism === undefined) {
+      results[key] = { error: buildErrors.get(key) };
+      continue;
+    }
+    try {
+      const made = simulation(mechanism, cvs, ms);
+      arb.run(made.sim, Math.min(ms / 4, 25), dt); // warm up the JIT and the caches
+      made.sim.callMethod("reset").dispose();
+      sims.set(key, made);
+      results[key] = { times: [] };
+    } catch (error) {
+      results[key] = { error: `simulation: ${message(error)}` };
+      log(`${cvs} CVs, ${key}: ${message(error)}`);
+    }
+  }
+  const keys = [...sims.keys()];
+  for (let round = 0; round < config.repeats; round++) {
+    const order = keys.map((_, k) => keys[(k + round) % keys.length]);
+    for (const key of order) {
+      const { sim } = sims.get(key) ?? {};
+      if (sim === undefined) continue;
+      try {
+        if (round > 0) sim.callMethod("reset").dispose();
+        const start = performance.now();
+        arb.run(sim, ms, dt);
+        results[key].times!.push(performance.now() - start);
+      } catch (error) {
+        results[key] = { error: `run: ${message(error)}` };
+        sims.delete(key);
+        log(`${cvs} CVs, ${key}: ${message(error)}`);
+      }
+    }
+  }
+  const voltages = new Map<string, Float64Array>();
+  for (const [key, { sim, handle }] of sims) {
+    try {
+      voltages.set(key, lastVoltages(sim, handle));
+    } catch (error) {
+      results[key] = { error: `samples: ${message(error)}` };
+    }
+  }
+  const reference = voltages.get("builtin");
+  for (const [key, v] of voltages) {
+    const result = results[key];
+    if (result.times !== undefined) result.best = Math.min(...result.times);
+    if (key === "builtin" || reference === undefined) continue;
+    if (v.length !== reference.length) {
+      results[key] = { error: `samples: ${v.length} CVs, the builtin ${reference.length}` };
+      continue;
+    }
+    let absDiff = 0, scale = 0;
+    for (let k = 0; k < v.length; k++) {
+      absDiff = Math.max(absDiff, Math.abs(v[k] - reference[k]));
+      scale = Math.max(scale, Math.abs(reference[k]));
+    }
+    result.absDiff = absDiff;
+    result.relDiff = absDiff / scale;
+  }
+  for (const { sim, handle } of sims.values()) {
+    handle.dispose();
+    sim.dispose();
+  }
+  report.sizes.push({ cvs, ms, steps: Math.round(ms / dt), results });
+  log(`${cvs} CVs done`);
+}
+
+for (const cat of catalogues) cat.close();
+await Deno.remove(folder, { recursive: true });
+console.log(`BENCH_RESULT ${JSON.stringify(report)}`);
