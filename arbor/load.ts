@@ -70,6 +70,16 @@ export function loadArbor(options: ArborOptions = {}): Arbor {
       { cause },
     );
   }
+  if (!arbor.has("__version__")) {
+    // A folder named arbor on sys.path (an unpacked archive, a checkout) imports as an empty namespace package.
+    const where = arbor.has("__path__") ? arbor.get("__path__").toString() : arbor.repr();
+    throw new ArborUnavailableError(
+      `"import arbor" found ${where}, which is not Arbor (it has no __version__): a folder named arbor on ` +
+        `sys.path (PYTHONPATH, the working directory) hides the real one. Point PYTHONPATH at the site-packages ` +
+        `folder that holds Arbor, or install it with "pip install arbor" for the Python that provides ` +
+        py.libraryPath,
+    );
+  }
   const version = arbor.get("__version__").toString();
   const abi = options.abi ?? abiForArborVersion(version);
   if (abi === undefined) {

@@ -20,7 +20,7 @@ import {
   perArborVersion,
   realTest,
 } from "./support/real_arbor.ts";
-import { pythonExecutable } from "./support/python.ts";
+import { pythonEnv, pythonExecutable } from "./support/python.ts";
 import { denoCommand } from "./support/deno.ts";
 
 Deno.test("arbor: versions map to catalogue layouts; others are refused", () => {
@@ -386,4 +386,27 @@ Deno.test("arbor: the scenarios' host expectations (no Arbor needed) are physica
   multi.forEach((v, gid) =>
     assert.ok(Math.abs(v - gid) < 1e-6, `multi: cell ${gid} relaxes to its gid (${v})`)
   );
+});
+
+Deno.test("arbor: a folder named arbor on PYTHONPATH is named as what hides Arbor, not an AttributeError", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denocat-fake-arbor-" });
+  try {
+    await Deno.mkdir(join(dir, "arbor"));
+    const code = `import { tryLoadArbor } from "./arbor.ts";
+const a = tryLoadArbor();
+console.log(a instanceof Error ? a.name + ": " + a.message : "loaded " + a.version);`;
+    const out = await denoCommand(["eval", "--ext=ts", "-A", code], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      env: { ...pythonEnv(), PYTHONPATH: dir },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, decode(out.stderr));
+    assert.match(
+      decode(out.stdout),
+      /^ArborUnavailableError: "import arbor" found .*denocat-fake-arbor-.*which is not Arbor/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -94,7 +94,7 @@ Deno.test("python: attributes, calls with keyword arguments, str and repr", () =
 });
 
 Deno.test("python: arithmetic for unit quantities (mul, add, sub, div, neg)", () => {
-  // A stand-in for arbor.units: a quantity class with the operators Arbor >= 0.10 defines.
+  // The bridge's operators on a class with those of a quantity (arbor.units itself: tests/arbor_test.ts).
   const U = py.exec(`
 class Q:
     def __init__(self, v, unit): self.v, self.unit = v, unit

@@ -189,7 +189,7 @@ async function threads(how: string) {
   }
 }
 
-/** MPI through the stand-in: init once, finalise once at the end however the program ends. */
+/** MPI (an Arbor built with it, under mpirun): init once, finalise once at the end however the program ends. */
 async function mpi(how: string) {
   const arb = loadArbor(abi ? { abi } : {});
   let first;
