@@ -12,6 +12,10 @@ import { catalogue, runCell } from "../mod.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
 import { VEGA_LITE_MIME } from "../plot/mod.ts";
 import { denoCommand } from "./support/deno.ts";
+import { arborEnv, newestSite, REQUIRE_ARBOR } from "./support/real_arbor.ts";
+
+/** The real Arbor notebook 2 runs in (the newest of this run's), if any. */
+const arbor = newestSite();
 
 /** Debian's Python: the one jupyter-client installs into (a pyenv `python3` on PATH may lack it). */
 const RUNNER_PYTHON = "/usr/bin/python3";
@@ -21,9 +25,10 @@ const RUN_NOTEBOOK = fileURLToPath(new URL("./support/run_notebook.py", import.m
 async function output(
   program: string,
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ ok: boolean; stdout: string; text: string }> {
   try {
-    const out = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
+    const out = await new Deno.Command(program, { args, env, stdout: "piped", stderr: "piped" }).output();
     const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
     return { ok: out.success, stdout: decode(out.stdout), text: decode(out.stdout) + decode(out.stderr) };
   } catch (error) {
@@ -69,8 +74,14 @@ interface Notebook {
 
 const joined = (text: string | string[] | undefined) => Array.isArray(text) ? text.join("") : text ?? "";
 
-/** Executes `examples/notebooks/<name>` into a temporary file and returns the executed notebook. */
-async function execute(name: string): Promise<{ notebook: Notebook; outputs: Output[]; stdout: string }> {
+/**
+ * Executes `examples/notebooks/<name>` into a temporary file and returns the executed notebook; `env` goes
+ * to the runner and so to the kernel it starts.
+ */
+async function execute(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<{ notebook: Notebook; outputs: Output[]; stdout: string }> {
   const folder = await Deno.makeTempDir({ prefix: "denocat-notebook-test-" });
   try {
     const target = `${folder}/${name}`;
@@ -82,7 +93,7 @@ async function execute(name: string): Promise<{ notebook: Notebook; outputs: Out
       target,
       "--kernel",
       "deno",
-    ]);
+    ], env);
     // The runner writes the notebook even when a cell fails, so that the failing cell is named below.
     let notebook: Notebook;
     try {
@@ -187,15 +198,25 @@ Deno.test({
 });
 
 Deno.test({
-  name: "notebook 2: runs to the end and says whether Arbor is installed",
+  name: `notebook 2: runs to the end, in real Arbor ${
+    arbor ? arbor.label : "(none here: says it is not installed)"
+  }`,
   ignore: missing !== undefined,
   async fn() {
     const name = "2_arbor_vs_builtin.ipynb";
-    const { outputs, stdout } = await execute(name);
+    // With a real Arbor the kernel imports it (PYTHONPATH, the run's one Python), and the notebook's Arbor
+    // cells must run; without, it must say so.
+    const { outputs, stdout } = await execute(name, arbor ? arborEnv(arbor.site) : {});
     vegaLiteSpecs(name, outputs);
     const compared = /largest \|v\(builtin hh\) - v\(ts_hh\)\| in Arbor: (\S+) mV/.exec(stdout);
-    if (compared) {
+    if (arbor !== undefined || REQUIRE_ARBOR) {
+      assert.ok(compared, `${name}: no comparison with Arbor's builtin hh was printed:\n${stdout}`);
       assert.ok(Number(compared[1]) < 1e-6, `${name}: builtin and ts_hh differ by ${compared[1]} mV`);
+      assert.match(
+        stdout,
+        new RegExp(`Arbor ${(arbor?.label ?? "").replace(".", "\\.")}`),
+        "the kernel's Arbor",
+      );
     } else {
       assert.match(stdout, /Arbor is not installed/, `${name}: neither a comparison nor "not installed"`);
       const markdown = outputs.some((o) =>
