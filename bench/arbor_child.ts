@@ -16,7 +16,7 @@
  * @module
  */
 import { loadArbor } from "../arbor.ts";
-import { type Catalogue, catalogue, compileCatalogue } from "../mod.ts";
+import { type Catalogue, catalogue, type CatalogueOptions, compileCatalogue } from "../mod.ts";
 import { kw, type PyObject, tuple } from "../python/mod.ts";
 import { HH } from "../examples/hh.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
@@ -78,53 +78,30 @@ function hasAvx2(): boolean {
 /** The variants: key, label, and how to add its `hh` to `props` (returns the mechanism name). */
 const folder = await Deno.makeTempDir({ prefix: "denocat-bench-arbor-" });
 const catalogues: Catalogue[] = [];
+/** A variant whose catalogue `catalogue()` makes, added to Arbor's catalogue under `prefix`. */
+function live(key: string, label: string, prefix: string, options: Omit<CatalogueOptions, "abi">) {
+  return {
+    key,
+    label,
+    add: async () => {
+      const cat = await catalogue({ ...options, abi: arb.abi });
+      catalogues.push(cat);
+      arb.extendCatalogue(props, cat, prefix);
+      return `${prefix}hh`;
+    },
+  };
+}
 const variants: { key: string; label: string; add: () => Promise<string> }[] = [
-  {
-    key: "raw",
-    label: "raw hooks (examples/hh.ts)",
-    add: async () => {
-      const cat = await catalogue({ mechanisms: [HH], abi: arb.abi });
-      catalogues.push(cat);
-      arb.extendCatalogue(props, cat, "raw_");
-      return "raw_hh";
-    },
-  },
-  {
-    key: "js",
-    label: "pointwise, js target",
-    add: async () => {
-      const cat = await catalogue({ mechanisms: [PointwiseHH], abi: arb.abi, target: "js" });
-      catalogues.push(cat);
-      arb.extendCatalogue(props, cat, "js_");
-      return "js_hh";
-    },
-  },
-  {
-    key: "native",
-    label: "pointwise, native target",
-    add: async () => {
-      const cat = await catalogue({ mechanisms: [PointwiseHH], abi: arb.abi, target: "native" });
-      catalogues.push(cat);
-      arb.extendCatalogue(props, cat, "nat_");
-      return "nat_hh";
-    },
-  },
+  live("raw", "raw hooks (examples/hh.ts)", "raw_", { mechanisms: [HH] }),
+  live("js", "pointwise, js target", "js_", { mechanisms: [PointwiseHH], target: "js" }),
+  live("native", "pointwise, native target", "nat_", { mechanisms: [PointwiseHH], target: "native" }),
   ...(hasAvx2()
-    ? [{
-      key: "avx2",
-      label: 'pointwise, native target, cpu "x86-64-v3" (AVX2, as the vectorized Arbor)',
-      add: async () => {
-        const cat = await catalogue({
-          mechanisms: [PointwiseHH],
-          abi: arb.abi,
-          target: "native",
-          cpu: "x86-64-v3",
-        });
-        catalogues.push(cat);
-        arb.extendCatalogue(props, cat, "avx2_");
-        return "avx2_hh";
-      },
-    }]
+    ? [live(
+      "avx2",
+      'pointwise, native target, cpu "x86-64-v3" (AVX2, as the vectorized Arbor)',
+      "avx2_",
+      { mechanisms: [PointwiseHH], target: "native", cpu: "x86-64-v3" },
+    )]
     : []),
   {
     key: "compiled",
