@@ -20,8 +20,8 @@ export interface ArborMpi {
 }
 
 /**
- * Initialises MPI unless it already is, arranges for it to be finalised exactly once when the
- * program ends, and makes the rank's context (see `Arbor.mpi`, which calls this once).
+ * Initialises MPI unless it already is (by mpi4py, say), arranges for it to be finalised exactly once
+ * when the program ends (also when another library initialised it), and makes the rank's context (see `Arbor.mpi`, which calls this once).
  */
 export function startMpi(arb: Arbor): ArborMpi {
   const config = arb.arbor.callMethod("config");
@@ -34,15 +34,16 @@ export function startMpi(arb: Arbor): ArborMpi {
     );
   }
   const arbor = arb.arbor;
-  const initialisedHere = !arbor.callMethod("mpi_is_initialized").truthy();
-  if (initialisedHere) arbor.callMethod("mpi_init").dispose();
+  if (!arbor.callMethod("mpi_is_initialized").truthy()) arbor.callMethod("mpi_init").dispose();
   let finalised = false;
   const finalize = () => {
     if (finalised) return;
     finalised = true;
     for (const [event, listener] of listeners) globalThis.removeEventListener(event, listener);
-    // Only the one who initialised MPI finalises it (mpi4py finalises its own at exit).
-    if (initialisedHere && !arbor.callMethod("mpi_is_finalized").truthy()) {
+    // Whoever initialised MPI: mpi4py finalises its own in Py_AtExit, which an embedded Python never
+    // reaches (Deno exits without Py_Finalize), and a rank that ends without MPI_Finalize is an abnormal
+    // termination for mpirun.
+    if (!arbor.callMethod("mpi_is_finalized").truthy()) {
       arbor.callMethod("mpi_finalize").dispose();
     }
   };

@@ -268,6 +268,50 @@ realTest(
   },
 );
 
+/** Debian's mpi4py (python3-mpi4py), built for the Open MPI that the MPI build of Arbor uses. */
+const MPI4PY = "/usr/lib/python3/dist-packages/mpi4py";
+const mpi4pyMissing = mpiMissing ?? (() => {
+  try {
+    Deno.statSync(MPI4PY);
+    return undefined;
+  } catch {
+    return `${MPI4PY} is missing; apt-get install python3-mpi4py`;
+  }
+})();
+
+realTest(
+  "[Arbor MPI] mpirun -n 2: with mpi4py's MPI_Init first, arb.mpi() joins it and the program ends cleanly",
+  mpi4pyMissing,
+  async () => {
+    // Only mpi4py from dist-packages on the path: a folder with a link to it.
+    const dir = await Deno.makeTempDir({ prefix: "denocat-mpi4py-" });
+    try {
+      await Deno.symlink(MPI4PY, join(dir, "mpi4py"));
+      const run = await mpirun(2, [Deno.execPath(), "run", "-A", "--no-lock", CHILD], {
+        CHILD_MODE: "mpi:mpi4py",
+        PYTHONPATH: `${mpiSite()}:${dir}`,
+      });
+      assert.equal(run.code, 0, `mpirun exited with ${run.code}: ${run.stderr}`);
+      assert.doesNotMatch(run.stderr, /without calling .?finalize/i);
+      const reports = run.stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) =>
+        JSON.parse(l)
+      );
+      assert.deepEqual(reports.map((r) => r.rank).sort(), [0, 1]);
+      for (const r of reports) {
+        assert.deepEqual({ ...r, rank: 0 }, {
+          same: true,
+          rank: 0,
+          ranks: 2,
+          spikes: 4,
+          initialised: true,
+        });
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 onNewestArbor("arb.mpi() on an Arbor built without MPI says how to get one", async (site) => {
   const none = await child(site.site, "mpi:ok");
   assert.ok(none.ok, none.stderr);

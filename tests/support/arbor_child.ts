@@ -15,7 +15,8 @@
  * - "hook-error": a TypeScript hook that throws on its 10th call; reports the error `arb.run` threw.
  * - "scenario:<module>": runs `main()` of an examples/arbor module (which checks its own physics).
  * - "mpi:<how>": `arb.mpi()` (needs an Arbor built with MPI), the network over the ranks, and an end by
- *   <how> = "ok", "exit" (Deno.exit) or "throw" (an uncaught error).
+ *   <how> = "ok", "exit" (Deno.exit) or "throw" (an uncaught error); "mpi4py" imports mpi4py.MPI first
+ *   (it initialises MPI) and ends normally.
  *
  * DENOCAT_INJECT_ARBOR_VERSION (an injected fault, for the refusal of unknown versions): the real
  * `arbor.__version__` is overwritten with this text before loadArbor() reads it.
@@ -192,6 +193,8 @@ async function threads(how: string) {
 /** MPI (an Arbor built with it, under mpirun): init once, finalise once at the end however the program ends. */
 async function mpi(how: string) {
   const arb = loadArbor(abi ? { abi } : {});
+  // "mpi4py": mpi4py initialises MPI first (MPI_Init at import), as in scripts that use both.
+  if (how === "mpi4py") arb.py.import("mpi4py.MPI");
   let first;
   try {
     first = arb.mpi();
