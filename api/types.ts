@@ -124,11 +124,14 @@ export type StateValues<M = unknown> = { [K in KeysOfType<M, number>]?: number }
 /**
  * What `current` returns: `i` (non-specific current), `iX` per ion, and optionally the
  * conductances dI/dV `g` and `gX`. Density: mA/cm² and S/cm²; point and gap junction: nA and µS.
- * Without any conductance, dI/dV is taken by a 1 µV forward difference.
+ * Without any conductance, dI/dV is taken by a 1 µV forward difference. It may also return
+ * states declared `assigned: true` (stored as they are; NMODL's ASSIGNED values set in
+ * BREAKPOINT); any other field is refused when the catalogue is made.
  */
 export type CurrentValues<M = unknown> =
   & { i?: number; g?: number }
-  & { [K in `i${KeysOfType<M, Ion>}` | `g${KeysOfType<M, Ion>}`]?: number };
+  & { [K in `i${KeysOfType<M, Ion>}` | `g${KeysOfType<M, Ion>}`]?: number }
+  & { [K in KeysOfType<M, number>]?: number };
 
 /** What `concentrations` returns: `Xi`/`Xo` per written ion (mM), added with the weight rules. */
 export type ConcentrationValues<M = unknown> = {

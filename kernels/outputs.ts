@@ -6,8 +6,10 @@
  *  - initial: states it leaves out restart from their defaults (init stays idempotent); every
  *    STATE, not the ASSIGNED ones, is scaled by the instance's multiplicity (coalesced synapses);
  *  - derivative: euler s += dt·f, or cnexp (kernels/cnexp.ts); it must return each integrated
- *    state on every path, and no assigned state;
- *  - current: I = i + Σ iX and G = g + Σ gX, or dI/dV by a 1 µV forward difference when no
+ *    state on every path; an assigned state it returns is stored as it is (NMODL's ASSIGNED
+ *    values set in DERIVATIVE), not integrated;
+ *  - current: an assigned state it returns is stored as it is (ASSIGNED values set in BREAKPOINT);
+ *    I = i + Σ iX and G = g + Σ gX, or dI/dV by a 1 µV forward difference when no
  *    conductance is returned. Density currents are scaled by 10·weight (mA/cm² → A/m²), point
  *    and gap-junction currents by weight (nA, already per area). The per-ion conductivity of
  *    ABI 0.6 is scaled by 10·weight for every kind;
@@ -15,9 +17,11 @@
  *  - concentrations: density writers add weight·c, point writers add c unweighted;
  *  - onEvent / onPostEvent: the states returned replace the old values, the others stay.
  *
- * Every stored kernel result is checked: NaN or ±Infinity is an error naming the mechanism,
- * kernel, value, instance and CV (currents and conductances also after scaling: a finite 1e308
- * overflows once multiplied by 10·weight).
+ * Every stored kernel result that reaches Arbor's solver is checked: NaN or ±Infinity is an error
+ * naming the mechanism, kernel, value, instance and CV (currents and conductances also after
+ * scaling: a finite 1e308 overflows once multiplied by 10·weight). Assigned states are
+ * intermediate values (as modcc's ASSIGNED): they are stored unchecked, and a bad one is caught
+ * where it is used, in a current, conductance, state or ion value.
  *
  * @module
  */
@@ -127,7 +131,9 @@ export function initOutputs(c: RuleContext, result: Map<string, Node> | undefine
     const fallback = g.constant(f.defaultValue);
     const returned = result?.get(f.key);
     const value = returned === undefined ? fallback : g.replaceUndef(returned, fallback);
-    if (returned !== undefined) out.checks.push({ kernel: "initial", what: `state '${f.key}'`, value });
+    if (returned !== undefined && !f.assigned) {
+      out.checks.push({ kernel: "initial", what: `state '${f.key}'`, value });
+    }
     out.stores.push({
       target: { array: "state", index },
       mode: "set",
@@ -149,11 +155,7 @@ export function advanceOutputs(
   const where = `mechanism '${spec.name}'`;
   for (const key of result.keys()) {
     const field = spec.states.find((f) => f.key === key)!;
-    if (field.assigned) {
-      throw ruleError(
-        new CompileError(`${where}: derivative() returns '${key}', which is declared assigned (${at})`),
-      );
-    }
+    if (field.assigned) continue;
     if (result.get(key)!.mayBeUndef) {
       throw ruleError(
         new CompileError(
@@ -163,7 +165,7 @@ export function advanceOutputs(
       );
     }
   }
-  const integrated = spec.states.flatMap((f, j) => (result.has(f.key) ? [j] : []));
+  const integrated = spec.states.flatMap((f, j) => (result.has(f.key) && !f.assigned ? [j] : []));
   const dt = c.scope.get("dt")!;
   const others = new Map(integrated.map((j) => [c.index.get(spec.states[j].key)!, spec.states[j].key]));
   for (const j of integrated) {
@@ -185,8 +187,19 @@ export function advanceOutputs(
     out.checks.push({ kernel: "derivative", what: `state '${key}'`, value });
     out.stores.push({ target: { array: "state", index: j }, mode: "set", value });
   }
+  out.stores.push(...assignedStores(c, result));
   out.integrated = integrated;
   return out;
+}
+
+/** The assigned states a kernel returned, stored as they are (a path that leaves one out keeps the old value). */
+function assignedStores(c: RuleContext, result: Map<string, Node>): Store[] {
+  return c.spec.states.flatMap((f, index): Store[] => {
+    const returned = result.get(f.key);
+    if (!f.assigned || returned === undefined) return [];
+    const value = c.g.replaceUndef(returned, c.scope.get(f.key)!);
+    return [{ target: { array: "state", index }, mode: "set", value }];
+  });
 }
 
 /** No conductance returned: dI/dV by a forward difference of 1 µV, as NEURON does. */
@@ -229,6 +242,7 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
     stores: [
       { target: { array: "vec_i" }, mode: "add", value: scaledI },
       { target: { array: "vec_g" }, mode: "add", value: scaledG },
+      ...assignedStores(c, result),
     ],
   };
   spec.ions.forEach((ion, j) => {
@@ -295,7 +309,7 @@ export function eventOutputs(c: RuleContext, kernel: KernelName, result: Map<str
   c.spec.states.forEach((f, index) => {
     if (!result.has(f.key)) return;
     const value = c.g.replaceUndef(result.get(f.key)!, c.scope.get(f.key)!);
-    out.checks.push({ kernel, what: `state '${f.key}'`, value });
+    if (!f.assigned) out.checks.push({ kernel, what: `state '${f.key}'`, value });
     out.stores.push({ target: { array: "state", index }, mode: "set", value });
   });
   return out;

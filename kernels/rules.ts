@@ -78,6 +78,8 @@ export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
         "i",
         "g",
         ...spec.ions.flatMap((ion) => [ionScopeNames(ion.name).current, ionScopeNames(ion.name).conductance]),
+        // ASSIGNED values (NMODL's BREAKPOINT may set them): stored per instance.
+        ...spec.states.filter((f) => f.assigned).map((f) => f.key),
       ];
     case "concentrations":
       return spec.ions.flatMap((ion) => [

@@ -113,6 +113,22 @@ function keyCheck(rt: Pointwise, kernel: KernelName, r: string): string {
     `if (keys !== ${["0", ...present].join(" + ")}) rt.checkKeys(${lit(kernel)}, ${r}, k, n); }`;
 }
 
+/**
+ * Stores the assigned states `derivative` or `current` returned in `result`, as they are and
+ * unchecked (intermediate values; kernels/outputs.ts). A non-number is still refused.
+ */
+function storeAssigned(rt: Pointwise, kernel: KernelName, result: string): string[] {
+  return rt.spec.states.flatMap((f, j) =>
+    f.assigned
+      ? [
+        `{ const s = ${result}[${lit(f.key)}]; if (s !== undefined) { if (typeof s !== "number") rt.bad(${
+          lit(kernel)
+        }, ${lit(`state '${f.key}'`)}, s, k, n); S${j}[k] = s; } }`,
+      ]
+      : []
+  );
+}
+
 /** Writes the states a kernel returned (all of them, or those present when `partial`). */
 function storeStates(rt: Pointwise, kernel: KernelName, result: string, partial: boolean): string[] {
   return rt.spec.states.flatMap((f, j) => {
@@ -196,7 +212,7 @@ export function compileAdvance(rt: Pointwise): (pp: Record<string, unknown>, b: 
       );
     }
   }
-  lines.push("}");
+  lines.push(...storeAssigned(rt, "derivative", "d"), "}");
   return compile(`return function advanceState(pp, b) {\n${lines.join("\n")}\n};`, {
     kernels: rt.kernels,
     x: rt.scope,
@@ -258,6 +274,7 @@ function compileCurrent(rt: Pointwise): Hook {
       } IG${j}[at${j}] += ${OUTPUT_UNITS.ionConductanceScale} * W[k] * gi; } }`,
     );
   });
+  lines.push(...storeAssigned(rt, "current", "c"));
   lines.push("}");
   return generatedHook(rt, "computeCurrents", lines);
 }

@@ -301,19 +301,15 @@ export class Pointwise {
       this.gather(pp, b, k);
       const base = f(x);
       this.checkKeys("derivative", base, k, b.node[k]);
-      const integrated = keys.flatMap((key, j) => (base[key] === undefined ? [] : [j]));
+      // Assigned states it returns are stored as they are, not integrated (kernels/outputs.ts).
+      const integrated = keys.flatMap((key, j) =>
+        base[key] === undefined || this.spec.states[j].assigned ? [] : [j]
+      );
       // A bad value is reported as what it is before any linearity check looks at it.
       for (const j of integrated) {
         const value: unknown = base[keys[j]];
         if (typeof value !== "number" || value - value !== 0) {
           this.bad("derivative", `state '${keys[j]}'`, value, k, b.node[k]);
-        }
-      }
-      for (const j of integrated) {
-        if (this.spec.states[j].assigned) {
-          throw new Error(
-            `mechanism '${this.spec.name}': derivative() returned '${keys[j]}', which is declared assigned`,
-          );
         }
       }
       if (this.integrated === undefined) this.integrated = integrated;

@@ -10,9 +10,10 @@
  */
 import type { Body, Declaration, NmodlFile } from "./ast.ts";
 import { placeComments, type PlacedComments } from "./comments.ts";
+import { checkCnexp } from "./cnexp.ts";
 import { conductances } from "./conductance.ts";
 import { NmodlError } from "./error.ts";
-import { countReads, removeDeadAssignments, type RExpr, type Var } from "./ir.ts";
+import { countReads, dataflow, removeDeadAssignments, type RExpr, type Var } from "./ir.ts";
 import { allVars, nameVars, printBlock, printExpr, TAKEN_WORDS } from "./print.ts";
 import { BUILTIN_HELPERS, type Context, type FunctionInfo, type Resolved, Resolver } from "./resolve.ts";
 import { classify, solvedDerivative, type Symbols } from "./symbols.ts";
@@ -121,6 +122,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   };
   const kernels: string[] = [];
   const initial = kernel("initial", file.initial);
+  if (solved?.method === "cnexp") checkCnexp(file, symbols, solved.body);
   const derivative = solved ? kernel("derivative", solved.body) : undefined;
   if (!solved && file.derivatives.length) {
     notes.push(`no SOLVE names DERIVATIVE ${file.derivatives[0].name}: it is left out`);
@@ -148,6 +150,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   }
   const onPostEvent = kernel("onPostEvent", file.postEvent);
   const reversal = symbols.ions.some((ion) => ion.writesRev);
+  checkAssignedFlow(file, symbols, { initial, onEvent, current, derivative, onPostEvent });
 
   const field = (nmodl: string) => {
     const s = symbols.byName.get(nmodl)!;
@@ -211,12 +214,18 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     );
   };
 
-  if (initial) emit(initial, "initial", "StateValues", outputsOf(initial, ["state", "stored"]));
+  if (initial) {
+    const kept = [...symbols.initialParameters].map(([parameter, { field }]): [string, RExpr, Var] => {
+      const v = initial.resolved.kernelVars.get(parameter)!;
+      return [field, { k: "var", v }, v];
+    });
+    emit(initial, "initial", "StateValues", [...outputsOf(initial, ["state", "stored"]), ...kept]);
+  }
   if (derivative) {
     const rates = [...derivative.resolved.rates.entries()]
       .sort((a, b) => stateOrder.indexOf(a[0]) - stateOrder.indexOf(b[0]))
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
-    emit(derivative, "derivative", "StateValues", rates, true);
+    emit(derivative, "derivative", "StateValues", [...rates, ...outputsOf(derivative, ["stored"])], true);
   }
   if (current && reversal) {
     const currents = [...current.resolved.kernelVars.values()].filter((v) =>
@@ -233,9 +242,36 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
         "Arbor's reversal-potential mechanisms write eX only: split it into two mechanisms",
       );
     }
+    const stored = outputsOf(current, ["stored"]);
+    if (stored.length > 0) {
+      throw new NmodlError(
+        `the reversal-potential mechanism sets the ASSIGNED ${
+          stored.map((o) => o[2].nmodl).join(", ")
+        } in BREAKPOINT`,
+        file.file,
+        current.body.at.line,
+        current.body.at.column,
+        "Arbor's reversal-potential mechanisms write eX only: make it a LOCAL of BREAKPOINT",
+      );
+    }
     emit(current, "reversalPotential", "ReversalValues", outputsOf(current, ["reversal"]));
   } else if (current) {
-    emit(current, "current", "CurrentValues", currentOutputs(file, symbols, current.resolved, notes));
+    emit(
+      current,
+      "current",
+      "CurrentValues",
+      [
+        ...currentOutputs(
+          file,
+          symbols,
+          current.resolved,
+          current.body,
+          new Set(functionNames.values()),
+          notes,
+        ),
+        ...outputsOf(current, ["stored"]),
+      ],
+    );
   }
   if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored"]));
   if (onPostEvent) {
@@ -302,19 +338,87 @@ function blockTitle(method: string, body: Body): string {
     : body.name;
 }
 
-/** Refuses reads of values a kernel never sets and no kernel keeps (ASSIGNED set only elsewhere). */
+/** Refuses reads of currents a kernel never sets (modcc would read the ion's total current there). */
 function checkReads(file: NmodlFile, symbols: Symbols, resolved: Resolved, body: Body, method: string): void {
   for (const v of resolved.kernelVars.values()) {
     const role = symbols.byName.get(v.nmodl)!.role;
-    if (v.writes === 0 && (role === "temporary" || role === "current")) {
+    if (v.writes === 0 && role === "current") {
       throw new NmodlError(
-        `${role === "current" ? "the current" : "the ASSIGNED variable"} ${v.nmodl}, read in ${
-          blockTitle(method, body)
-        } but set only in other blocks`,
+        `the current ${v.nmodl}, read in ${blockTitle(method, body)} but set only in other blocks`,
         file.file,
         body.at.line,
         body.at.column,
-        "kernels keep only what INITIAL and NET_RECEIVE set; compute the value in this block too, or set it in INITIAL",
+        "compute the value in this block too (in Arbor the name would read the ion's total current)",
+      );
+    }
+  }
+}
+
+type Kernel = { resolved: Resolved; body: Body } | undefined;
+
+/**
+ * ASSIGNED values are per-instance storage: a block reads what an earlier block left. Arbor runs
+ * INITIAL once, then each step NET_RECEIVE (when events arrive), BREAKPOINT (compute_currents),
+ * DERIVATIVE (advance_state) and POST_EVENT (after a spike). A value a block reads before it sets
+ * it must have been set, on every path, by a block that always runs before it; else modcc reads
+ * NaN (its default) or a stale value, and the import refuses it.
+ */
+function checkAssignedFlow(
+  file: NmodlFile,
+  symbols: Symbols,
+  k: { initial: Kernel; onEvent: Kernel; current: Kernel; derivative: Kernel; onPostEvent: Kernel },
+): void {
+  const stored = (v: Var) => symbols.byName.get(v.nmodl)?.role === "stored";
+  const flow = (kernel: Kernel) => {
+    if (!kernel) return { incoming: new Set<string>(), definite: new Set<string>() };
+    const { incoming, definite } = dataflow(kernel.resolved.block, stored);
+    return {
+      incoming: new Set([...incoming].map((v) => v.nmodl)),
+      definite: new Set([...definite].map((v) => v.nmodl)),
+    };
+  };
+  const f = {
+    initial: flow(k.initial),
+    onEvent: flow(k.onEvent),
+    current: flow(k.current),
+    derivative: flow(k.derivative),
+    onPostEvent: flow(k.onPostEvent),
+  };
+  const before: Record<keyof typeof f, (keyof typeof f)[]> = {
+    initial: [],
+    onEvent: ["initial"],
+    current: ["initial"],
+    derivative: ["initial", "current"],
+    onPostEvent: ["initial", "current", "derivative"],
+  };
+  const titles = {
+    initial: "INITIAL",
+    onEvent: "NET_RECEIVE",
+    current: "BREAKPOINT",
+    derivative: "DERIVATIVE",
+    onPostEvent: "POST_EVENT",
+  };
+  for (const name of Object.keys(f) as (keyof typeof f)[]) {
+    const body = k[name]?.body;
+    if (!body) continue;
+    for (const value of f[name].incoming) {
+      if (before[name].some((b) => f[b].definite.has(value))) continue;
+      const where = name === "derivative" ? `DERIVATIVE ${body.name}` : titles[name];
+      const setters = (Object.keys(f) as (keyof typeof f)[]).filter((b) =>
+        k[b] && [...k[b]!.resolved.kernelVars.values()].some((v) => v.nmodl === value && v.writes > 0)
+      ).map((b) => titles[b]);
+      throw new NmodlError(
+        `the ASSIGNED ${value}, read in ${where} before ${
+          before[name].length === 0
+            ? "INITIAL sets it"
+            : `${before[name].map((b) => titles[b]).join(" or ")} ` +
+              "set it on every path"
+        }${setters.length ? ` (it is set in ${setters.join(", ")})` : " (no block sets it)"}`,
+        file.file,
+        body.at.line,
+        body.at.column,
+        `Arbor runs INITIAL once, then each step NET_RECEIVE, BREAKPOINT, DERIVATIVE: here modcc would read NaN or a stale value; ` +
+          `set ${value} before this read on every path (for a rate set by a PROCEDURE, call it in INITIAL as well)`,
       );
     }
   }
@@ -324,6 +428,8 @@ function currentOutputs(
   file: NmodlFile,
   symbols: Symbols,
   resolved: Resolved,
+  body: Body,
+  functions: ReadonlySet<string>,
   notes: string[],
 ): [string, RExpr, Var][] {
   const written = [...resolved.kernelVars.values()].filter((v) =>
@@ -338,17 +444,34 @@ function currentOutputs(
   const anchor = nonspecific[0];
   if (anchor) outputs.push(["i", sum(nonspecific.map((v) => ({ k: "var", v }))), anchor]);
   nonspecific.slice(1).forEach((v) => outputs.push(["", { k: "var", v }, v]));
-  const dIdV = conductances(resolved.block.stmts, written);
-  if (dIdV) {
-    for (const v of ionCurrents) {
-      outputs.push([`g${(symbols.byName.get(v.nmodl) as { ion: string }).ion}`, dIdV.get(v)!, v]);
+  // modcc's conductance: the coefficient of v in each current's first assignment (nmodl/conductance.ts).
+  const dIdV = conductances(resolved.block, written, functions);
+  for (const c of dIdV.values()) {
+    if (c.branchVars.length > 0) {
+      throw new NmodlError(
+        `the conductance of ${c.current.nmodl}, which reads ${
+          c.branchVars.map((v) => v.nmodl).join(", ")
+        } declared inside an if/else of BREAKPOINT`,
+        file.file,
+        body.at.line,
+        body.at.column,
+        "modcc evaluates the conductance after the block, where those LOCALs do not exist here; declare them at the top of BREAKPOINT",
+      );
     }
-    if (anchor) outputs.push(["g", sum(nonspecific.map((v) => dIdV.get(v)!)), anchor]);
-  } else if (written.length) {
-    notes.push(
-      "the currents of BREAKPOINT are not differentiated symbolically (an if/else, a value set twice, or a FUNCTION of v): the conductance dI/dV is left to denocat's 1 µV forward difference",
-    );
+    if (c.undifferentiated) {
+      notes.push(
+        `the conductance of ${c.current.nmodl} is 0, as modcc makes it: its first assignment holds fabs, exprelr, min, max or a comparison, which modcc does not differentiate`,
+      );
+    }
   }
+  const gSum = (list: Var[]): RExpr => {
+    const terms = list.map((v) => dIdV.get(v)!.g).filter((e) => !(e.k === "num" && e.value === 0));
+    return terms.length === 0 ? { k: "num", text: "0", value: 0 } : sum(terms);
+  };
+  for (const v of ionCurrents) {
+    outputs.push([`g${(symbols.byName.get(v.nmodl) as { ion: string }).ion}`, gSum([v]), v]);
+  }
+  if (anchor) outputs.push(["g", gSum(nonspecific), anchor]);
   if (written.length === 0 && file.neuron.nonspecific.length + file.neuron.ions.length > 0) {
     notes.push("BREAKPOINT sets no current");
   }
@@ -397,11 +520,22 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
     used.add("state");
     out += describe(
       d,
-      s.role === "state" ? "STATE" : "ASSIGNED, set in INITIAL or NET_RECEIVE and kept per instance:",
+      s.role === "state" ? "STATE" : "ASSIGNED, kept per instance (every block that sets it stores it):",
     ) +
       `  @state(${
         options(nameOption(s), unitText(d.unit), s.role === "stored" ? "assigned: true" : "")
       })\n  ${s.field}!: number;\n`;
+  }
+  for (const [parameter, kept] of symbols.initialParameters) {
+    const d = file.parameters.find((p) => p.name === parameter)!;
+    used.add("state");
+    out += doc(
+      [`PARAMETER ${parameter} as INITIAL leaves it, per instance (NEURON's semantics; the other blocks read this).`],
+      "  ",
+    ) +
+      `  @state(${
+        options(nameOption(kept), unitText(d.unit), "assigned: true")
+      })\n  ${kept.field}!: number;\n`;
   }
   for (const ion of symbols.ions) {
     used.add("ion");

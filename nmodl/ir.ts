@@ -117,3 +117,29 @@ export function removeDeadAssignments(block: RBlock, keep: Set<Var>, extra: () =
     if (!removed) return;
   }
 }
+
+/**
+ * What a block does with the values `tracked` selects: the ones it reads before it has set them
+ * on every path (it reads the value an earlier block left), and the ones it sets on every path.
+ */
+export function dataflow(
+  block: RBlock,
+  tracked: (v: Var) => boolean,
+): { incoming: Set<Var>; definite: Set<Var> } {
+  const incoming = new Set<Var>();
+  const read = (e: RExpr, set: Set<Var>) => readsOf(e, (v) => tracked(v) && !set.has(v) && incoming.add(v));
+  const walk = (stmts: RStmt[], set: Set<Var>): Set<Var> => {
+    for (const s of stmts) {
+      if (s.k === "set") {
+        read(s.e, set);
+        if (tracked(s.v)) set.add(s.v);
+      } else if (s.k === "if") {
+        read(s.c, set);
+        const a = walk(s.then.stmts, new Set(set)), b = walk(s.else.stmts, new Set(set));
+        for (const v of a) if (b.has(v)) set.add(v);
+      }
+    }
+    return set;
+  };
+  return { incoming, definite: walk(block.stmts, new Set()) };
+}

@@ -104,7 +104,6 @@ export class Resolver {
   private scopes: Map<string, Var | RExpr>[] = [];
   private blocks: RBlock[] = [];
   private inlining: string[] = [];
-  private shadowed = new Set<string>();
   readonly out: Resolved;
 
   constructor(
@@ -169,14 +168,6 @@ export class Resolver {
       top.set(body.args[0].name, weight);
     }
     this.statements(body.statements);
-    if (this.shadowed.size) {
-      this.note(
-        `${[...this.shadowed].join(", ")} ${
-          this.shadowed.size === 1 ? "is" : "are"
-        } set in ${this.where} too: ` +
-          "there they are locals of the kernel (only the values INITIAL and NET_RECEIVE set are kept)",
-      );
-    }
     return this.out;
   }
 
@@ -372,17 +363,22 @@ export class Resolver {
         }
         break;
       case "stored":
-        if (this.context === "derivative" || this.context === "current") this.shadowed.add(name);
         break;
       case "parameter":
-      case "global":
         if (this.context !== "initial") refuse("parameters are read-only in kernels; assign a LOCAL instead");
         this.note(
-          `INITIAL assigns the ${
-            symbol!.role
-          } ${name} (line ${at.line}); that value holds in INITIAL only: other kernels read the ${
-            symbol!.role
-          } as set by the user`,
+          `INITIAL assigns the PARAMETER ${name}: as in NEURON, each instance keeps the value ` +
+            `INITIAL leaves (the assigned state ${
+              this.symbols.initialParameters.get(name)!.name
+            }), which the ` +
+            "other blocks read; modcc refuses such files",
+        );
+        break;
+      case "global":
+        if (this.context !== "initial") refuse("parameters are read-only in kernels; assign a LOCAL instead");
+        refuse(
+          "in NEURON every instance shares a GLOBAL, so what INITIAL writes depends on which instance ran last; " +
+            `declare ${name} RANGE (each instance then keeps the value its INITIAL leaves), or assign a LOCAL`,
         );
         break;
       case "current":
@@ -401,7 +397,10 @@ export class Resolver {
     const known = this.out.kernelVars.get(name);
     if (known) return known;
     const symbol = this.symbols.byName.get(name)!;
-    const scopeRead = symbol.role === "builtin" || symbol.role === "ionRead"
+    const kept = this.symbols.initialParameters.get(name);
+    const scopeRead = kept && this.context !== "initial"
+      ? `${this.scope}.${kept.field}`
+      : symbol.role === "builtin" || symbol.role === "ionRead"
       ? `${this.scope}.${symbol.scope}`
       : symbol.role === "state" || symbol.role === "stored" || symbol.role === "parameter" ||
           symbol.role === "global"

@@ -48,7 +48,12 @@ export type Symbol =
 export interface Symbols {
   byName: Map<string, Symbol>;
   ions: IonUse[];
-  /** Parameters written in INITIAL (kept as INITIAL-only locals, with a note). */
+  /**
+   * RANGE PARAMETERs that INITIAL writes (NEURON's exp2syn clamps tau1 there): each instance keeps
+   * the value INITIAL leaves in an assigned state (`name` in Arbor, `field` in the class), which
+   * the other blocks read instead of the parameter.
+   */
+  initialParameters: Map<string, { name: string; field: string }>;
   notes: string[];
 }
 
@@ -234,21 +239,26 @@ export function classify(file: NmodlFile): Symbols {
     }
     byName.set(s.name, { role: "state", name: s.name, field: fieldName(s.name, ionViews), declaration: s });
   }
-  const kept = new Set([
-    ...(file.initial ? assignedNames(file, file.initial.statements) : []),
-    ...(file.netReceive ? assignedNames(file, file.netReceive.statements) : []),
-    ...(file.postEvent ? assignedNames(file, file.postEvent.statements) : []),
-  ]);
+  const initialParameters = new Map<string, { name: string; field: string }>();
+  const writtenInInitial = file.initial ? assignedNames(file, file.initial.statements) : new Set<string>();
+  const declared = new Set([...file.parameters, ...file.states, ...file.assigned].map((d) => d.name));
+  for (const p of file.parameters) {
+    if (byName.get(p.name)?.role !== "parameter" || !writtenInInitial.has(p.name)) continue;
+    let name = `${p.name}_initial`;
+    for (let k = 2; declared.has(name) || byName.has(name); k++) name = `${p.name}_initial${k}`;
+    declared.add(name);
+    initialParameters.set(p.name, { name, field: fieldName(name, ionViews) });
+  }
+  // Every ASSIGNED value is per-instance storage, as in modcc (which lists them among the state
+  // variables): whichever block sets it stores it, later blocks read it (nmodl/generate.ts).
   for (const a of file.assigned) {
     if (owned(a.name) || byName.has(a.name)) continue;
-    if (kept.has(a.name)) {
-      byName.set(a.name, {
-        role: "stored",
-        name: a.name,
-        field: fieldName(a.name, ionViews),
-        declaration: a,
-      });
-    } else byName.set(a.name, { role: "temporary", name: a.name, declaration: a });
+    byName.set(a.name, {
+      role: "stored",
+      name: a.name,
+      field: fieldName(a.name, ionViews),
+      declaration: a,
+    });
   }
   for (const name of [...file.neuron.range, ...file.neuron.global]) {
     if (!byName.has(name)) {
@@ -263,7 +273,7 @@ export function classify(file: NmodlFile): Symbols {
       );
     }
   }
-  return { byName, ions, notes };
+  return { byName, ions, initialParameters, notes };
 }
 
 /** The body a SOLVE statement names, or undefined. */

@@ -43,12 +43,16 @@ type Outcome =
 /** The outcome of every file (tests/data/nmodl by relative path, the corpus by absolute path). */
 const EXPECTED: Record<string, Outcome> = {
   // tests/data/nmodl (python3-nmodl's four examples are copies: same outcomes below).
+  [`${DATA}/bpderiv.mod`]: "compared",
   [`${DATA}/cachan.mod`]: "compared",
   [`${DATA}/cadecay.mod`]: "refused by denocat",
   [`${DATA}/eulerleak.mod`]: "refused by modcc",
   [`${DATA}/exp2syn.mod`]: "refused by modcc",
   [`${DATA}/expsyn.mod`]: "compared after normalising",
   [`${DATA}/hh.mod`]: "refused by modcc",
+  [`${DATA}/initonly.mod`]: "compared",
+  [`${DATA}/nainst.mod`]: "compared",
+  [`${DATA}/napslow.mod`]: "compared",
   [`${DATA}/nonlinear.mod`]: "compared",
   [`${DATA}/passive.mod`]: "compared after normalising",
   [`${DATA}/postsyn.mod`]: "compared",
@@ -73,14 +77,7 @@ const EXPECTED: Record<string, Outcome> = {
 };
 
 /** Compared files whose import differs from modcc's build: the measured difference and the cause. */
-const KNOWN_DIFFERENCES: Record<string, { measured: number; cause: string }> = {
-  [`${DATA}/nonlinear.mod`]: {
-    measured: 1.8, // the voltage: 3.47 mV at 27.525 ms (1.35 mV modcc, -1.08 mV denocat), js and native alike
-    cause: "modcc's conductance dI/dv treats a FUNCTION of v as a constant (it emits g = gbar*gate(v)); " +
-      "denocat's import takes a 1 µV difference, which includes dgate/dv. sigleak.mod, the same current " +
-      "written inline, which both differentiate symbolically, matches",
-  },
-};
+const KNOWN_DIFFERENCES: Record<string, { measured: number; cause: string }> = {};
 
 /**
  * Where the mechanism_info of modcc's build and denocat's import differ (units compared without
@@ -89,8 +86,12 @@ const KNOWN_DIFFERENCES: Record<string, { measured: number; cause: string }> = {
  * marks the reversal potential read.
  */
 const INFO_DIFFERENCES: Record<string, string[]> = {
+  [`${DATA}/bpderiv.mod`]: [],
   [`${DATA}/cachan.mod`]: [],
   [`${DATA}/expsyn.mod`]: ["linear true / false"],
+  [`${DATA}/initonly.mod`]: ["linear true / false"],
+  [`${DATA}/nainst.mod`]: [],
+  [`${DATA}/napslow.mod`]: [],
   [`${DATA}/nonlinear.mod`]: ["linear true / false"],
   [`${DATA}/passive.mod`]: ["linear true / false"],
   [`${DATA}/postsyn.mod`]: [],
