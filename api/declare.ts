@@ -185,7 +185,7 @@ export function declare(
   }
   const method = (options.method ?? "cnexp") as IntegrationMethod;
   checkPointwise(spec, kernels, method);
-  const info: PointwiseInfo = { request: { spec, method, kernels, owner }, site };
+  const info: PointwiseInfo = { request: { spec, method, kernels, owner }, site, create };
   const pointwise = (object: object) => pointwiseHooks(spec, object as KernelTarget, method, info.plan);
   // The generated hooks are what Arbor will call: the usual kind and name checks apply to them.
   checkSpec(spec, Object.keys(pointwise(create())) as HookName[]);
@@ -204,6 +204,8 @@ export function declare(
 interface PointwiseInfo {
   request: { spec: MechanismSpec; method: IntegrationMethod; kernels: KernelName[]; owner: string };
   site?: DeclarationSite;
+  /** Makes the object whose kernels the hooks call (what the plan must mean). */
+  create: () => object;
   /** The plan attempt, made once per declaration. */
   planning?: Promise<void>;
   /** The plan, once made (undefined: the kernels run as the user's functions). */
@@ -219,11 +221,14 @@ export async function planAll(declared: readonly DeclaredMechanism[]): Promise<v
   await Promise.all(declared.map((d) => {
     const info = pointwiseInfo.get(d);
     if (info === undefined) return undefined;
-    info.planning ??= planLive(info.request, info.site).then((result) => {
-      info.plan = result.plan;
-      // Printed by native/target.ts, once: which kernel runs as the user's own function, and why.
-      info.notice = result.notice;
-    });
+    // The kernels are looked up on an object made now: the prototype chain as it stands now.
+    info.planning ??= planLive({ ...info.request, runtime: { target: info.create() } }, info.site).then(
+      (result) => {
+        info.plan = result.plan;
+        // Printed by native/target.ts, once: which kernel runs as the user's own function, and why.
+        info.notice = result.notice;
+      },
+    );
     return info.planning;
   }));
 }
@@ -269,4 +274,17 @@ export function specOf(cls: unknown): MechanismDeclaration | undefined {
     kernels: pointwiseInfo.get(declared)?.request.kernels ?? [],
     hooks: definedHooks(cls.prototype),
   };
+}
+
+/**
+ * Internal, for the compiler (`compile/`): what JavaScript runs for a `@mechanism` class, an
+ * object made now whose kernels the hooks would call, and when the class was declared; the
+ * plan is built from those functions (kernels/running.ts), not from whatever the file holds now.
+ */
+export function kernelRuntimeOf(cls: unknown): { target: object; declaredAt?: number } | undefined {
+  if (typeof cls !== "function") return undefined;
+  const declared = declaredClasses.get(cls);
+  const info = declared && pointwiseInfo.get(declared);
+  if (info === undefined) return undefined;
+  return { target: info.create(), declaredAt: info.site?.time };
 }

@@ -1,10 +1,12 @@
 /**
- * Live mode's way to the kernel plan: a declaration records where it was made (the stack frame
- * of `@mechanism(...)` or `defineMechanism(...)`); at `catalogue()` time that source is parsed
- * (the TypeScript compiler is loaded then, once) and the plan is built. A kernel the plan cannot
- * express falls back to the user's own function, and the user is told once, in one line, which
- * kernel and why. A kernel that breaks a rule (a non-linear cnexp derivative, an unknown key) is
- * refused exactly as compiled mode refuses it.
+ * Live mode's way to the kernel plan: a declaration records where and when it was made (the
+ * stack frame of `@mechanism(...)` or `defineMechanism(...)`); at `catalogue()` time that source
+ * is parsed (the TypeScript compiler is loaded then, once) and the plan is built from the
+ * functions that run (kernels/running.ts), with names resolved as JavaScript resolves them. A
+ * kernel the plan cannot express, or whose source is not the function that runs, falls back to
+ * the user's own function, and the user is told once, in one line, which kernel and why. A
+ * kernel that breaks a rule (a non-linear cnexp derivative, an unknown key) is refused exactly
+ * as compiled mode refuses it.
  *
  * @module
  */
@@ -20,6 +22,11 @@ export interface DeclarationSite {
   line: number;
   /** 1-based column. */
   column: number;
+  /**
+   * When the declaration was made (ms since the epoch): a file changed on disk after it is not
+   * the code that runs, and is not planned.
+   */
+  time?: number;
 }
 
 /**
@@ -31,7 +38,7 @@ export function callerSite(depth = 2): DeclarationSite | undefined {
   const frame = lines[depth];
   const match = frame?.match(/(file:\/\/[^\s()]+):(\d+):(\d+)\)?\s*$/);
   if (!match) return undefined;
-  return { url: match[1], line: Number(match[2]), column: Number(match[3]) };
+  return { url: match[1], line: Number(match[2]), column: Number(match[3]), time: Date.now() };
 }
 
 /** What a live plan attempt gave: a plan, or the one-line reason the kernels run as written. */
@@ -40,12 +47,18 @@ export type LivePlan = { plan: MechanismPlan; notice?: undefined } | { plan?: un
 /** Builds the live plan of one declaration; throws only for a broken rule (`CompileError.rule`). */
 export async function planLive(request: PlanRequest, site: DeclarationSite | undefined): Promise<LivePlan> {
   const name = request.spec.name;
-  const fallback = (kernel: string | undefined, reason: string): LivePlan => ({
-    notice: `denocat: mechanism '${name}': ${
-      kernel ? `kernel ${kernel}` : `kernels ${request.kernels.join(", ")}`
-    } run${kernel ? "s" : ""} as your own function (slower, checked numerically): ${reason}`,
-  });
+  const fallback = (kernel: string | undefined, reason: string): LivePlan => {
+    const one = kernel ?? (request.kernels.length === 1 ? request.kernels[0] : undefined);
+    return {
+      notice: `denocat: mechanism '${name}': ${
+        one ? `kernel ${one} runs` : `kernels ${request.kernels.join(", ")} run`
+      } as your own function (slower, checked numerically): ${reason}`,
+    };
+  };
   if (site === undefined) return fallback(undefined, "the declaration's source file was not found");
+  if (request.runtime !== undefined) {
+    request = { ...request, runtime: { ...request.runtime, declaredAt: site.time } };
+  }
   let src: Sources;
   try {
     src = new Sources(await loadTypeScript());
@@ -56,7 +69,11 @@ export async function planLive(request: PlanRequest, site: DeclarationSite | und
     const module = src.module(fileURLToPath(site.url));
     const owner = locateOwner(src, module, site.line, site.column);
     if (owner === undefined) {
-      return fallback(undefined, `no declaration was found at ${module.display}:${site.line}:${site.column}`);
+      const edited = site.time === undefined ? undefined : src.stale(site.time, `mechanism '${name}'`);
+      return fallback(
+        undefined,
+        edited?.message ?? `no declaration was found at ${module.display}:${site.line}:${site.column}`,
+      );
     }
     return { plan: buildPlan(src, owner, request) };
   } catch (error) {

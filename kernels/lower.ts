@@ -16,6 +16,10 @@
  *    asin acos atan atan2 floor ceil trunc sign`;
  *  - calls to pure helpers (top-level `function` declarations or `const` arrow / function
  *    expressions of the same module or a relative import); recursion is refused;
+ *  - every other name is resolved as JavaScript resolves it (the TypeScript binder, see
+ *    `Sources.binding`): one bound by an enclosing function, parameter, block or loop (a
+ *    factory's parameter, a loop variable, a local helper or constant shadowing a top-level one)
+ *    is refused, since its value belongs to the call that made the kernel;
  *  - reads of the scope parameter `x.<name>`, also as `const { v, m } = x`;
  *  - `return { key: expr, short, ... }` in kernels, `return expr` in helpers.
  *

@@ -29,6 +29,7 @@ import {
   unrequestedIonReads,
 } from "./rules.ts";
 import { CompileError, type FunctionNode, type ModuleInfo, type Sources, type TS } from "./source.ts";
+import { classChain, findRunningKernel, type KernelOwner, NotRunningError } from "./running.ts";
 
 /** The hooks a plan can fill, by their C-side names. */
 export type PlanHook = "init" | "advance" | "current" | "ions" | "events" | "post";
@@ -68,12 +69,14 @@ export interface MechanismPlan {
   integrated: number[];
 }
 
-/** Where the kernels are: a class (and the classes it extends) or an object literal. */
-export type KernelOwner =
-  | { kind: "class"; module: ModuleInfo; node: TS.ClassDeclaration }
-  | { kind: "object"; module: ModuleInfo; node: TS.ObjectLiteralExpression };
+export type { KernelOwner };
 
-/** Finds kernel `name` of `owner` as a method or an arrow / function field (or inherited). */
+/**
+ * Finds kernel `name` of `owner` in the source alone, as a method or an arrow / function field
+ * (or inherited, following `extends` as JavaScript resolves it). Without the running object,
+ * this cannot tell which of two definitions runs: `buildPlan` uses `findRunningKernel` when the
+ * request carries it.
+ */
 export function findKernel(
   src: Sources,
   owner: KernelOwner,
@@ -96,20 +99,14 @@ export function findKernel(
     }
     return undefined;
   }
-  for (const member of owner.node.members) {
-    if (!named(member.name)) continue;
-    if (ts.isMethodDeclaration(member) && member.body) return { module: owner.module, fn: member };
-    if (ts.isPropertyDeclaration(member)) {
-      const fn = functionOf(member.initializer);
-      if (fn) return { module: owner.module, fn };
-    }
-  }
-  const heritage = owner.node.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)
-    ?.types[0];
-  if (heritage && ts.isIdentifier(heritage.expression)) {
-    const found = src.lookup(owner.module, heritage.expression.text);
-    if (found?.kind === "class") {
-      return findKernel(src, { kind: "class", module: found.module, node: found.node }, name);
+  for (const level of classChain(src, owner)) {
+    for (const member of level.node.members) {
+      if (!named(member.name)) continue;
+      if (ts.isMethodDeclaration(member) && member.body) return { module: level.module, fn: member };
+      if (ts.isPropertyDeclaration(member)) {
+        const fn = functionOf(member.initializer);
+        if (fn) return { module: level.module, fn };
+      }
     }
   }
   return undefined;
@@ -125,6 +122,14 @@ export interface PlanRequest {
   kernels: readonly KernelName[];
   /** Name of the class or object, for messages. */
   owner: string;
+  /**
+   * What JavaScript runs: the object the hooks call the kernels on (an instance of the class, or
+   * the `defineMechanism` object), and when the declaration was made (ms since the epoch). With
+   * it, each kernel is planned from the function that runs, and a file changed on disk since
+   * the declaration is not planned (see kernels/running.ts). Without it (tests of the plan
+   * alone), kernels are found in the source.
+   */
+  runtime?: { target: object; declaredAt?: number };
 }
 
 /** The hooks each kernel fills, in ABI order. */
@@ -143,6 +148,24 @@ const HOOK_OF: Record<KernelName, { hook: PlanHook; loop: Loop }> = {
  * kernel leaves the subset (see kernels/lower.ts) or breaks a rule (cnexp linearity, keys).
  */
 export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest): MechanismPlan {
+  const since = request.runtime?.declaredAt;
+  const what = () =>
+    `mechanism '${request.spec.name}' (${request.owner}, ${src.where(owner.module, owner.node).text})`;
+  const stale = () => since === undefined ? undefined : src.stale(since, what());
+  let plan: MechanismPlan;
+  try {
+    plan = planOf(src, owner, request);
+  } catch (error) {
+    if (error instanceof NotRunningError) throw error; // the precise reason: this kernel was edited
+    // An error read from a file edited since the import is not an error of the code that runs.
+    throw stale() ?? error;
+  }
+  const edited = stale();
+  if (edited) throw edited;
+  return plan;
+}
+
+function planOf(src: Sources, owner: KernelOwner, request: PlanRequest): MechanismPlan {
   const { spec, method } = request;
   const g = new Graph();
   const inputs = planInputs(spec);
@@ -165,7 +188,9 @@ export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest
   const lowerer = new Lowerer(src, g);
   const at = src.where(owner.module, owner.node).text;
   const lower = (kernel: KernelName): LoweredKernel => {
-    const found = findKernel(src, owner, kernel);
+    const found = request.runtime
+      ? findRunningKernel(src, owner, request.runtime.target, kernel, request.owner)
+      : findKernel(src, owner, kernel);
     if (!found) {
       throw new CompileError(
         `${request.owner} (${at}) has a ${kernel} kernel at run time, but its source was not found in the class ` +

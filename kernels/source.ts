@@ -79,7 +79,22 @@ export interface ModuleInfo {
   exportAs: Map<string, { local: string; from?: string }>;
   exportStar: string[];
   classes: Map<string, TS.ClassDeclaration>;
+  /** Modification time of the file when it was read (ms since the epoch), when known. */
+  mtime?: number;
+  /** The binder's view of the file (made on first use, `Sources.binding`). */
+  checker?: TS.TypeChecker;
 }
+
+/**
+ * How JavaScript resolves a name at one place of a module, as the TypeScript binder sees it:
+ * no declaration in the module (a global such as `Math`, or an unknown name), a declaration at
+ * the top level of the module (including an import), or one bound by an enclosing function,
+ * parameter, block or loop.
+ */
+export type Binding =
+  | { scope: "global" }
+  | { scope: "module"; declaration: TS.Declaration }
+  | { scope: "local"; declaration: TS.Declaration };
 
 function displayPath(path: string): string {
   const rel = relative(Deno.cwd(), path);
@@ -124,7 +139,14 @@ export class Sources {
       throw new CompileError(`cannot read ${path}: ${(cause as Error).message}`, path);
     }
     const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+    let mtime: number | undefined;
+    try {
+      mtime = Deno.statSync(path).mtime?.getTime();
+    } catch {
+      mtime = undefined; // read but not stat-able: no freshness check
+    }
     const info: ModuleInfo = {
+      mtime,
       path,
       display: displayPath(path),
       source,
@@ -245,6 +267,127 @@ export class Sources {
       }
     }
     return out;
+  }
+
+  /** The TypeScript binder of `module` (one program of that file alone: no lib, no imports read). */
+  checker(module: ModuleInfo): TS.TypeChecker {
+    if (module.checker) return module.checker;
+    const ts = this.ts;
+    const file = module.source.fileName;
+    const host: TS.CompilerHost = {
+      getSourceFile: (name) => (name === file ? module.source : undefined),
+      getDefaultLibFileName: () => "lib.d.ts",
+      writeFile: () => {},
+      getCurrentDirectory: () => dirname(file),
+      getCanonicalFileName: (name) => name,
+      useCaseSensitiveFileNames: () => true,
+      getNewLine: () => "\n",
+      fileExists: (name) => name === file,
+      readFile: () => undefined,
+    };
+    const options = { noLib: true, noResolve: true, types: [], allowJs: true };
+    module.checker = ts.createProgram({ rootNames: [file], options, host }).getTypeChecker();
+    return module.checker;
+  }
+
+  /** What identifier `id` of `module` refers to, as JavaScript resolves it (see `Binding`). */
+  binding(module: ModuleInfo, id: TS.Identifier): Binding {
+    const ts = this.ts;
+    const checker = this.checker(module);
+    const parent = id.parent;
+    const symbol = parent && ts.isShorthandPropertyAssignment(parent) && parent.name === id
+      ? checker.getShorthandAssignmentValueSymbol(parent)
+      : checker.getSymbolAtLocation(id);
+    const declaration = symbol?.declarations?.[0];
+    if (declaration === undefined || declaration.getSourceFile() !== module.source) {
+      return { scope: "global" };
+    }
+    return { scope: this.isTopLevel(declaration) ? "module" : "local", declaration };
+  }
+
+  /** Whether a declaration is made by a top-level statement of its file (an import included). */
+  isTopLevel(declaration: TS.Node): boolean {
+    const ts = this.ts;
+    let n: TS.Node = declaration;
+    while (ts.isBindingElement(n) || ts.isObjectBindingPattern(n) || ts.isArrayBindingPattern(n)) {
+      n = n.parent;
+    }
+    if (ts.isVariableDeclaration(n)) {
+      const statement = n.parent.parent;
+      return ts.isVariableStatement(statement) && ts.isSourceFile(statement.parent);
+    }
+    if (ts.isImportSpecifier(n) || ts.isNamespaceImport(n) || ts.isImportClause(n)) return true;
+    if (ts.isImportEqualsDeclaration(n)) return ts.isSourceFile(n.parent);
+    if (
+      ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isEnumDeclaration(n) ||
+      ts.isModuleDeclaration(n)
+    ) {
+      return ts.isSourceFile(n.parent);
+    }
+    return false;
+  }
+
+  /**
+   * What binds a name that is not at module level, for messages: "a parameter of function
+   * 'decay' (m.ts:3:25)", "a variable of a for…of loop (m.ts:9:14)", ...
+   */
+  describeLocal(module: ModuleInfo, declaration: TS.Node): string {
+    const ts = this.ts;
+    const at = this.where(module, declaration).text;
+    const enclosing = (n: TS.Node): string => {
+      for (let p = n.parent; p !== undefined; p = p.parent) {
+        if (ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p)) {
+          return p.name ? `function '${p.name.text}'` : "an anonymous function";
+        }
+        if (ts.isMethodDeclaration(p) && ts.isIdentifier(p.name)) return `method '${p.name.text}'`;
+        if (ts.isArrowFunction(p)) return "an arrow function";
+        if (ts.isConstructorDeclaration(p)) return "a constructor";
+      }
+      return "a block";
+    };
+    let n: TS.Node = declaration;
+    while (ts.isBindingElement(n) || ts.isObjectBindingPattern(n) || ts.isArrayBindingPattern(n)) {
+      n = n.parent;
+    }
+    if (ts.isParameter(n)) return `a parameter of ${enclosing(n)} (${at})`;
+    if (ts.isVariableDeclaration(n)) {
+      const loop = n.parent.parent;
+      if (ts.isForOfStatement(loop)) return `a variable of a for…of loop (${at})`;
+      if (ts.isForInStatement(loop)) return `a variable of a for…in loop (${at})`;
+      if (ts.isForStatement(loop)) return `a variable of a for loop (${at})`;
+      if (ts.isCatchClause(n.parent)) return `the variable of a catch clause (${at})`;
+      const flags = n.parent.flags;
+      const keyword = flags & ts.NodeFlags.Const ? "const" : flags & ts.NodeFlags.Let ? "let" : "var";
+      return `a local ${keyword} of ${enclosing(n)} (${at})`;
+    }
+    if (ts.isFunctionDeclaration(n)) return `a function declared inside ${enclosing(n)} (${at})`;
+    if (ts.isClassDeclaration(n) || ts.isClassExpression(n)) {
+      return `a class declared inside ${enclosing(n)} (${at})`;
+    }
+    return `a local declaration of ${enclosing(n)} (${at})`;
+  }
+
+  /**
+   * The error for a file read here that changed on disk after `since` (ms since the epoch, when
+   * the declaration was made): what runs is the imported version, not the file. A modification
+   * time in the future is not taken as an edit.
+   */
+  stale(since: number, what: string): CompileError | undefined {
+    const now = Date.now();
+    for (const module of this.modules.values()) {
+      if (module.mtime === undefined || !(module.mtime > since && module.mtime <= now)) continue;
+      return new CompileError(
+        `${module.display} was modified on disk (${
+          new Date(module.mtime).toISOString()
+        }) after ${what} was ` +
+          `declared from the module imported before (${
+            new Date(since).toISOString()
+          }): the file is not the ` +
+          `code that runs (import the module again, or restart the process, to plan the edited file)`,
+        module.display,
+      );
+    }
+    return undefined;
   }
 
   where(module: ModuleInfo, node: TS.Node): { text: string; line: number; column: number } {

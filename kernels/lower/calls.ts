@@ -32,7 +32,10 @@ export abstract class CallLowerer extends ExpressionLowerer {
       if (object === "console") {
         this.fail(body, e, `console.${method}`, "remove it or keep this mechanism live");
       }
-      if (object === "Math" && !this.lookupLocal(env, "Math")) {
+      if (
+        object === "Math" && !this.lookupLocal(env, "Math") &&
+        this.outer(body, callee.expression) === "global"
+      ) {
         const fn = MATH_FUNCTIONS[method];
         if (!fn) {
           this.fail(
@@ -57,7 +60,8 @@ export abstract class CallLowerer extends ExpressionLowerer {
     if (ts.isIdentifier(callee)) {
       const name = callee.text;
       if (this.lookupLocal(env, name)) this.fail(body, e, `calling the local '${name}'`);
-      const found = this.src.lookup(body.module, name);
+      // A helper bound by an enclosing function (one that shadows a top-level helper, too) is refused.
+      const found = this.outer(body, callee) === "module" ? this.src.lookup(body.module, name) : undefined;
       if (found?.kind === "function") return this.helper(found, name, args(), body, e);
       return this.fail(
         body,
@@ -87,6 +91,26 @@ export abstract class CallLowerer extends ExpressionLowerer {
       );
     }
     const fn = found.node;
+    const body: Body = { module: found.module, mode: "helper", env: [new Map()], fn };
+    // The parameter list first: a default or rest parameter is the cause, not the argument count.
+    for (const p of fn.parameters) {
+      const what = p.initializer
+        ? "default parameters are not supported"
+        : p.dotDotDotToken
+        ? "rest parameters are not supported"
+        : p.questionToken
+        ? "optional parameters are not supported"
+        : !ts.isIdentifier(p.name)
+        ? "destructuring parameters are not supported"
+        : undefined;
+      if (what !== undefined) {
+        this.src.failAt(
+          found.module,
+          p,
+          `${what} in a compiled kernel: give helper '${name}' plain parameters and pass every argument`,
+        );
+      }
+    }
     if (args.length !== fn.parameters.length) {
       this.fail(
         use,
@@ -98,15 +122,8 @@ export abstract class CallLowerer extends ExpressionLowerer {
     const memo = `${key}(${args.map((a) => a.id).join(",")})`;
     const known = this.#helpers.get(memo);
     if (known) return known;
-    const body: Body = { module: found.module, mode: "helper", env: [new Map()] };
     fn.parameters.forEach((p, k) => {
-      if (!ts.isIdentifier(p.name) || p.initializer || p.dotDotDotToken || p.questionToken) {
-        this.fail(
-          body,
-          p,
-          "a helper parameter that is not a plain identifier (default, rest or destructuring)",
-        );
-      }
+      if (!ts.isIdentifier(p.name)) throw new Error("internal: checked above");
       if (p.type && p.type.kind !== ts.SyntaxKind.NumberKeyword) {
         this.fail(body, p, "a helper parameter that is not a number", "helpers take and return numbers");
       }

@@ -8,6 +8,9 @@ import type { Node, OPS } from "../graph.ts";
 import { CompileError, type Found, ruleError, type TS } from "../source.ts";
 import { type Body, type Env, LowererBase, MATH_CONSTANTS, NUMBER_CONSTANTS } from "./scope.ts";
 
+/** Global objects whose members the subset knows. */
+const GLOBAL_OBJECTS = new Set(["Math", "Number", "console"]);
+
 /** Lowers expressions (the layer under calls.ts and statements.ts). */
 export abstract class ExpressionLowerer extends LowererBase {
   readonly #constants = new Map<string, Node>();
@@ -114,7 +117,9 @@ export abstract class ExpressionLowerer extends LowererBase {
     if (ts.isIdentifier(e)) return this.identifier(body, e, env);
     if (ts.isPropertyAccessExpression(e)) {
       if (this.isScopeParam(body, e.expression, env)) return this.scopeRead(body, e.name.text, e);
-      const object = ts.isIdentifier(e.expression) && !this.lookupLocal(env, e.expression.text)
+      // Math, Number and console only when the name is the global one (not shadowed anywhere).
+      const object = ts.isIdentifier(e.expression) && !this.lookupLocal(env, e.expression.text) &&
+          GLOBAL_OBJECTS.has(e.expression.text) && this.outer(body, e.expression) === "global"
         ? e.expression.text
         : undefined;
       if (object === "Math") {
@@ -181,9 +186,12 @@ export abstract class ExpressionLowerer extends LowererBase {
         "read its fields x.<name> and pass numbers to helpers",
       );
     }
-    if (name === "NaN") return this.g.constant(NaN);
-    if (name === "Infinity") return this.g.constant(Infinity);
-    if (name === "undefined") return this.g.undef(); // a key left out, on this path
+    // A name no local binds must be bound at the module's top level, or be a global.
+    if (this.outer(body, e) === "global") {
+      if (name === "NaN") return this.g.constant(NaN);
+      if (name === "Infinity") return this.g.constant(Infinity);
+      if (name === "undefined") return this.g.undef(); // a key left out, on this path
+    }
     const top = this.src.lookup(body.module, name);
     if (top?.kind === "const") return this.constant(top, name, body, e);
     if (top?.kind === "mutable") {

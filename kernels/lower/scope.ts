@@ -86,6 +86,8 @@ export interface Body {
   scopeParam?: string;
   kernel?: KernelScope;
   returnType?: ValueType;
+  /** The function whose body this is (none for a constant's initializer). */
+  fn?: TS.Node;
 }
 
 /** The base of the lowerer: the graph, the sources, errors and positions, local lookup. */
@@ -123,6 +125,33 @@ export abstract class LowererBase {
       if (local) return { level, local };
     }
     return undefined;
+  }
+
+  /**
+   * Where a name that no local of the lowered body binds is bound, as JavaScript resolves it
+   * (the binder of kernels/source.ts): "global" (no declaration in the module: `Math`, `NaN`, or
+   * an unknown name) or "module" (a top-level declaration or import). A name bound by an
+   * enclosing function, parameter, block or loop is refused: its value belongs to the call or
+   * the iteration that made the function, which a plan of the source cannot know.
+   */
+  outer(body: Body, id: TS.Identifier): "global" | "module" {
+    const binding = this.src.binding(body.module, id);
+    if (binding.scope !== "local") return binding.scope;
+    const declaration = binding.declaration;
+    const inside = body.fn !== undefined && declaration.pos >= body.fn.pos && declaration.end <= body.fn.end;
+    if (inside) {
+      const what = declaration === body.fn
+        ? "the function's own name, used as a value"
+        : `read before its declaration (${this.at(body.module, declaration)}), which throws in JavaScript`;
+      this.src.failAt(body.module, id, `'${id.text}' is ${what}`);
+    }
+    return this.src.failAt(
+      body.module,
+      id,
+      `'${id.text}' is ${this.src.describeLocal(body.module, declaration)}, not a module-level const, ` +
+        `function or class: the function closes over a value of the call or loop that made it, which a plan ` +
+        `of the source cannot know`,
+    );
   }
 
   /** Records where an operation node first came from (for the plan's error messages). */

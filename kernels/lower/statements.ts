@@ -23,7 +23,7 @@ export class Lowerer extends CallLowerer {
   /** Lowers kernel function `fn` (a method, or an arrow / function expression) of `module`. */
   kernel(module: ModuleInfo, fn: FunctionNode, scope: KernelScope): LoweredKernel {
     const ts = this.ts;
-    const body: Body = { module, mode: "kernel", env: [new Map()], kernel: scope };
+    const body: Body = { module, mode: "kernel", env: [new Map()], kernel: scope, fn };
     const params = fn.parameters;
     const wantsArg = scope.kernel === "onEvent" || scope.kernel === "onPostEvent";
     if (params.length > (wantsArg ? 2 : 1)) {
