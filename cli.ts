@@ -18,7 +18,7 @@
  * @module
  */
 import { VERSION } from "./prebuilt/manifest.ts";
-import { UsageError } from "./cli/usage.ts";
+import { reportEarlyExit, UsageError } from "./cli/usage.ts";
 
 const USAGE = `usage: denocat <command> [options]
 
@@ -107,4 +107,9 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  const finished = reportEarlyExit(`denocat ${Deno.args[0]}`);
+  const code = await main(Deno.args);
+  finished();
+  Deno.exit(code);
+}

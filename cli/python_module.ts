@@ -47,6 +47,7 @@ class ThreadsError(Error, ValueError):
 
 _ERRORS = {"abi": AbiError, "import": ImportError, "value": ValueError, "threads": ThreadsError}
 _bridge = None  # set by denocat run: the TypeScript side
+_live = True  # set by denocat run: whether the mechanisms run as JavaScript (main thread only)
 layout = None  # the catalogue layout catalogue() chose: "0.6" (Arbor 0.9/0.10) or "0.7" (0.11/0.12)
 
 
@@ -56,11 +57,32 @@ def _check():
         raise MechanismError(failure)
 
 
+def _off_main_thread(what):
+    """The error for a guarded call made on a Python thread other than the main one, or None."""
+    import threading
+    thread = threading.current_thread()
+    if thread is threading.main_thread() or isinstance(thread, threading._DummyThread):
+        return None
+    if not _live:
+        return False  # a native catalogue runs on any thread; its failures are taken on the main thread
+    return MechanismError(
+        what + " was called from the Python thread " + repr(thread.name) + ": the TypeScript mechanisms "
+        + ", ".join(mechanisms) + " run as JavaScript, on the main thread only, and Arbor would run them on "
+        "this thread. Build and run the simulation (arbor.simulation, sim.run) on the script's main thread "
+        "(denocat.context() already has one Arbor thread), or compile the mechanisms (denocat compile) to run "
+        "them on any thread. Nothing was run.")
+
+
 def _checked(original, what):
     # The failures are raised here, not in a helper, so that the traceback ends at this frame.
     take_failure = _bridge["take_failure"]
 
     def checked(self, *args, **kwargs):
+        refused = _off_main_thread(what)
+        if refused is False:
+            return original(self, *args, **kwargs)  # JavaScript (take_failure) cannot run here
+        if refused is not None:
+            raise refused
         failure = take_failure()
         if failure is not None:
             raise MechanismError(failure)
@@ -82,16 +104,34 @@ def _checked(original, what):
     return checked
 
 
+def _thread_checked(original, what):
+    # Building a simulation runs the mechanisms' init: refused up front on a Python worker thread.
+    # (Failures it records are raised by the next guarded call, as on the main thread.)
+    def checked(self, *args, **kwargs):
+        refused = _off_main_thread(what)
+        if refused:
+            raise refused
+        return original(self, *args, **kwargs)
+    checked.__name__ = getattr(original, "__name__", what)
+    checked.__qualname__ = what
+    checked.__doc__ = getattr(original, "__doc__", None)
+    checked._denocat_checked = True
+    return checked
+
+
 _GUARDED = (("simulation", ("run", "reset", "update")), ("single_cell_model", ("run",)))
+_THREAD_GUARDED = (("simulation", ("__init__",)),)
 
 
 def _guard(arbor):
-    for class_name, methods in _GUARDED:
-        cls = getattr(arbor, class_name, None)
-        for name in methods if cls is not None else ():
-            original = getattr(cls, name, None)
-            if original is not None and not getattr(original, "_denocat_checked", False):
-                setattr(cls, name, _checked(original, class_name + "." + name))
+    for guarded, wrap in ((_GUARDED, _checked), (_THREAD_GUARDED, _thread_checked)):
+        for class_name, methods in guarded:
+            cls = getattr(arbor, class_name, None)
+            for name in methods if cls is not None else ():
+                original = getattr(cls, name, None)
+                if original is not None and not getattr(original, "_denocat_checked", False):
+                    what = "arbor." + class_name + "(...)" if name == "__init__" else class_name + "." + name
+                    setattr(cls, name, wrap(original, what))
 
 
 def _result(answer):
@@ -158,6 +198,7 @@ export function denocatModule(py: Python, options: PythonModuleOptions): PyObjec
   const module = types.callMethod("ModuleType", "denocat");
   types.dispose();
   module.set("mechanisms", [...cat.names]);
+  module.set("_live", live);
   // Compiled under a name of its own, so that tracebacks say where these frames come from.
   const code = py.builtins.callMethod("compile", MODULE_SOURCE, "<denocat module>", "exec");
   const namespace = module.get("__dict__");

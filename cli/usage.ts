@@ -17,3 +17,26 @@ export class UsageError extends Error {
     this.usage = usage;
   }
 }
+
+/**
+ * Reports a process that ends before `main` returned: code denocat ran (a mechanisms module while
+ * it is imported, a hook) called `Deno.exit`, or the event loop ran dry. Such an exit would
+ * otherwise look like success: nothing printed, status 0. Returns the function that marks the
+ * command as finished.
+ */
+export function reportEarlyExit(command: string): () => void {
+  let finished = false;
+  globalThis.addEventListener("unload", () => {
+    if (finished) return;
+    const code = Deno.exitCode;
+    console.error(
+      `${command}: the process was ended (Deno.exit(${code}), or nothing left to wait for) before ` +
+        `the command finished: code it ran, such as the mechanisms module while it was imported, ended it. ` +
+        `A module denocat imports must not call Deno.exit; the command did not finish, exit status ${
+          code === 0 ? 1 : code
+        }`,
+    );
+    if (code === 0) Deno.exitCode = 1;
+  });
+  return () => (finished = true);
+}

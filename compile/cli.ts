@@ -7,12 +7,20 @@
  * @module
  */
 import type { AbiFamily } from "../abi/layout.ts";
+import { PREBUILT_TARGETS } from "../native/toolchain.ts";
 import { compileCatalogue, CompileError, type CompileOptions } from "./catalogue.ts";
+import { zigCpu } from "./cpu.ts";
+import { reportEarlyExit } from "../cli/usage.ts";
 
 const USAGE =
   "usage: deno task catalogue <module.ts> [-o out] [--abi 0.6|0.7|both] [--name prefix] [--skip-raw] [--target triple]\n" +
   "         [--cpu baseline|x86-64-v2|x86-64-v3|x86-64-v4|native|neoverse-n1|neoverse-v1|apple-m1|a64fx]\n" +
-  "         [--math inline|libm]   (docs/compile.md, CPU options)";
+  "         [--math inline|libm] [--force]   (docs/compile.md, CPU options)\n" +
+  "  -o names a folder (default: the working directory); <name>.c and <name>_abi06/07.so there are\n" +
+  "  replaced only when an earlier compile wrote them, or with --force";
+
+/** The module extensions Deno imports as TypeScript or JavaScript (as `denocat run` accepts). */
+const MODULE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
 
 /** Parses the command line; throws with the usage text on a mistake. */
 export function parseArguments(args: string[]): { module: string; options: CompileOptions } {
@@ -34,8 +42,15 @@ export function parseArguments(args: string[]): { module: string; options: Compi
       options.abi = abi as AbiFamily | "both";
     } else if (arg === "--name") options.name = value();
     else if (arg === "--skip-raw") options.skipRaw = true;
-    else if (arg === "--target") options.target = value();
-    else if (arg === "--cpu") options.cpu = value();
+    else if (arg === "--force") options.force = true;
+    else if (arg === "--target") {
+      const target = value();
+      const targets = PREBUILT_TARGETS.map((t) => t.target);
+      if (!targets.includes(target)) {
+        throw new Error(`unknown --target '${target}': use one of ${targets.join(", ")}\n${USAGE}`);
+      }
+      options.target = target;
+    } else if (arg === "--cpu") options.cpu = value();
     else if (arg === "--math") {
       const math = value();
       if (math !== "inline" && math !== "libm") throw new Error(`--math must be inline or libm\n${USAGE}`);
@@ -46,6 +61,18 @@ export function parseArguments(args: string[]): { module: string; options: Compi
     else throw new Error(`more than one module given\n${USAGE}`);
   }
   if (module === undefined) throw new Error(USAGE);
+  if (!MODULE.test(module)) {
+    throw new Error(
+      `${module} is not a TypeScript or JavaScript module (.ts, .mts, .tsx, .js, .mjs)\n${USAGE}`,
+    );
+  }
+  if (options.cpu !== undefined) {
+    try {
+      zigCpu(options.cpu, options.target);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${USAGE}`);
+    }
+  }
   return { module, options };
 }
 
@@ -82,4 +109,9 @@ export async function main(args: string[], program = "deno task catalogue"): Pro
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  const finished = reportEarlyExit("deno task catalogue");
+  const code = await main(Deno.args);
+  finished();
+  Deno.exit(code);
+}

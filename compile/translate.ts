@@ -8,7 +8,9 @@
  *    isLinear, hasPostEvents, assigned) from the RUNTIME declaration: the module is imported and
  *    each `@mechanism` class is read with `specOf` (mod.ts);
  *  - the kernel BODIES from the source text, parsed with the TypeScript compiler API (never
- *    matched with regexes), in the subset documented in kernels/lower.ts.
+ *    matched with regexes), in the subset documented in kernels/lower.ts, and only where that
+ *    text is the function the imported class runs (kernels/running.ts): a module edited after
+ *    this process imported it is refused, naming the file.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { REPOSITORY_ROOT } from "../native/toolchain.ts";
 import { specOf } from "../mod.ts";
+import { kernelRuntimeOf } from "../api/declare.ts";
 import { buildPlan, type MechanismPlan } from "../kernels/plan.ts";
 import { CompileError, loadTypeScript, type ModuleInfo, Sources, type TS } from "../kernels/source.ts";
 
@@ -56,10 +59,19 @@ function cStem(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, "_");
 }
 
-/** The C name prefix of a mechanism (`mech_hh`), made unique among `taken` (and added to it). */
+/**
+ * The C name prefix of a mechanism (`mech_hh`), made unique among `taken` (and added to it).
+ * Every C name of a mechanism is `<prefix>_<suffix>`, so two prefixes where one followed by `_`
+ * begins the other could collide (`mech_a` + `_hook_ions` is `mech_a_hook` + `_ions`, for the
+ * legal names `a` and `a_hook`): such a prefix is refused too, and the later mechanism becomes
+ * `mech2_<stem>` (`mech3_...`), which neither begins nor is begun by another.
+ */
 export function uniquePrefix(name: string, taken: Set<string>): string {
-  let prefix = `mech_${cStem(name)}`;
-  for (let k = 2; taken.has(prefix); k++) prefix = `mech_${cStem(name)}_${k}`;
+  const stem = cStem(name);
+  const clashes = (prefix: string) =>
+    [...taken].some((t) => t === prefix || t.startsWith(`${prefix}_`) || prefix.startsWith(`${t}_`));
+  let prefix = `mech_${stem}`;
+  for (let k = 2; clashes(prefix); k++) prefix = `mech${k}_${stem}`;
   taken.add(prefix);
   return prefix;
 }
@@ -153,6 +165,8 @@ export async function translateModule(
         method: declaration.method,
         kernels: declaration.kernels,
         owner: `class ${className}`,
+        // The functions that run: a file edited since this process imported it is refused.
+        runtime: kernelRuntimeOf(runtime),
       });
       const mech: TranslatedMechanism = { plan, className, location: at.text.replace(/:\d+$/, ""), prefix };
       mechanisms.push(mech);

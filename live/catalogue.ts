@@ -10,7 +10,7 @@
  * @module
  */
 import { copyFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   ABI_CODE,
   type AbiFamily,
@@ -66,17 +66,68 @@ export function trackFailures(source: { takeFailure(): CatalogueFailure | undefi
   else otherFailureSources.delete(source);
 }
 
+/** `denocat-<pid>-<random>`: the private folder of the process `<pid>` (see `privateCopyOfLibrary`). */
+const PRIVATE_FOLDER = /^denocat-(\d+)-[0-9a-z]+$/;
+
+/**
+ * Removes the private folders of processes that are gone (killed, or ended in a way that ran no
+ * cleanup): only folders named `denocat-<pid>-...` whose process no longer exists (Linux: no
+ * /proc/<pid>), owned by this user, holding nothing but library copies.
+ */
+function removeOrphanFolders(temp: string): void {
+  if (Deno.build.os !== "linux") return; // no cheap, sure test of a process being gone elsewhere
+  let uid: number | null = null;
+  try {
+    uid = Deno.uid();
+    for (const entry of Deno.readDirSync(temp)) {
+      const match = PRIVATE_FOLDER.exec(entry.name);
+      if (!entry.isDirectory || match === null || Number(match[1]) === Deno.pid) continue;
+      const folder = join(temp, entry.name);
+      if (Deno.lstatSync(folder).uid !== uid) continue;
+      try {
+        Deno.statSync(`/proc/${match[1]}`);
+        continue; // still running
+      } catch {
+        // gone
+      }
+      const names = [...Deno.readDirSync(folder)].map((e) => e.name);
+      if (names.every((name) => /^\d+-(lib)?denocat\.(so|dylib|dll)$/.test(name))) {
+        Deno.removeSync(folder, { recursive: true });
+      }
+    }
+  } catch {
+    // best effort: another process may be removing the same folder
+  }
+}
+
+/** Removes this process's private folder (the next copy makes a new one). */
+function removePrivateFolder(): void {
+  if (temporaryFolder === undefined) return;
+  try {
+    Deno.removeSync(temporaryFolder, { recursive: true });
+  } catch {
+    // best effort: the folder is in the system temp dir
+  }
+  temporaryFolder = undefined;
+}
+
+let cleanupInstalled = false;
+
 function privateCopyOfLibrary(source: string): string {
   if (temporaryFolder === undefined) {
-    temporaryFolder = Deno.makeTempDirSync({ prefix: "denocat-" });
-    const folder = temporaryFolder;
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(folder, { recursive: true });
-      } catch {
-        // best effort: the folder is in the system temp dir
-      }
-    });
+    temporaryFolder = Deno.makeTempDirSync({ prefix: `denocat-${Deno.pid}-` });
+    removeOrphanFolders(dirname(temporaryFolder));
+  }
+  if (!cleanupInstalled) {
+    cleanupInstalled = true;
+    // "unload" comes with a normal end and Deno.exit; an uncaught error or rejection ends the process
+    // without it, right after its event, unless a listener prevents that (then the copies stay).
+    globalThis.addEventListener("unload", removePrivateFolder);
+    for (const type of ["error", "unhandledrejection"]) {
+      globalThis.addEventListener(type, (event) => {
+        if (!event.defaultPrevented) removePrivateFolder();
+      });
+    }
   }
   const path = join(temporaryFolder, `${copies++}-${sharedLibraryName("denocat")}`);
   copyFileSync(source, path);

@@ -142,6 +142,51 @@ function perCvList(
   return value;
 }
 
+const ION_FIELDS = ["i", "e", "int", "ext", "diff", "g"] as const;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type ParsedProbe =
+  | { kind: "v"; at: number }
+  | { kind: "ion"; ion: string; field: (typeof ION_FIELDS)[number]; at: number }
+  | { kind: "state"; mechanism: string; state: string; at: number };
+
+/**
+ * Parses a probe text strictly (`CellDescription.probes`): `v`, `<mechanism>.<state>` or
+ * `ion:<ion>.<field>`, each optionally followed by `@<k>` with k a decimal integer ≥ 0 (default 0).
+ * Anything else (`v@`, `v@0x1`, `v@ 1`, `hh.m.typo`) is an error naming the probe.
+ */
+function parseProbe(probe: string): ParsedProbe {
+  const fail = (why: string): never => {
+    throw new Error(
+      `probe '${probe}': ${why}; write "v", "<mechanism>.<state>" or "ion:<ion>.<field>", optionally ` +
+        `followed by "@<k>" (a CV or instance, k = 0, 1, 2, ...)`,
+    );
+  };
+  if (typeof probe !== "string") fail(`a probe is a string, not ${typeof probe}`);
+  const at = probe.indexOf("@");
+  const what = at < 0 ? probe : probe.slice(0, at);
+  let index = 0;
+  if (at >= 0) {
+    const text = probe.slice(at + 1);
+    if (!/^(0|[1-9][0-9]*)$/.test(text)) fail(`'@${text}' is not a CV or instance (a decimal integer ≥ 0)`);
+    index = Number(text);
+    if (!Number.isSafeInteger(index)) fail(`'@${text}' is too large`);
+  }
+  if (what === "v") return { kind: "v", at: index };
+  if (what.startsWith("ion:")) {
+    const parts = what.slice(4).split(".");
+    if (parts.length !== 2 || !NAME.test(parts[0])) fail(`'${what}' is not "ion:<ion>.<field>"`);
+    const field = parts[1] as (typeof ION_FIELDS)[number];
+    if (!ION_FIELDS.includes(field)) fail(`'${parts[1]}' is not an ion field (${ION_FIELDS.join(", ")})`);
+    return { kind: "ion", ion: parts[0], field, at: index };
+  }
+  const parts = what.split(".");
+  if (parts.length !== 2 || !NAME.test(parts[0]) || !NAME.test(parts[1])) {
+    fail(`'${what}' is not "<mechanism>.<state>"`);
+  }
+  return { kind: "state", mechanism: parts[0], state: parts[1], at: index };
+}
+
 /** Runs a described cell on a fresh native host and returns its traces and spikes. */
 export async function runCell(cell: CellDescription, options: RunCellOptions): Promise<CellResult> {
   using host = await Host.create({ catalogues: options.catalogues, abi: options.abi });
@@ -193,22 +238,18 @@ export async function runCell(cell: CellDescription, options: RunCellOptions): P
 
   const probes = cell.probes ?? ["v"];
   const columns = probes.map((probe) => {
-    const [what, at] = probe.split("@");
-    const target = at === undefined ? 0 : Number(at);
-    if (!Number.isInteger(target) || target < 0) {
-      throw new Error(`probe '${probe}': '@${at}' is not a CV or instance`);
+    const parsed = parseProbe(probe);
+    if (parsed.kind === "v") return host.probeVoltage(parsed.at);
+    if (parsed.kind === "ion") return host.probeIon(parsed.ion, parsed.field, parsed.at);
+    const placement = placements.get(parsed.mechanism);
+    if (placement === undefined) {
+      throw new Error(
+        `probe '${probe}': no placed mechanism '${parsed.mechanism}' (placed: ${
+          [...placements.keys()].join(", ") || "none"
+        })`,
+      );
     }
-    if (what === "v") return host.probeVoltage(target);
-    if (what.startsWith("ion:")) {
-      const [ion, field] = what.slice(4).split(".");
-      return host.probeIon(ion, field as "i", target);
-    }
-    const [mechanism, state] = what.split(".");
-    const placement = placements.get(mechanism);
-    if (placement === undefined || state === undefined) {
-      throw new Error(`probe '${probe}': no placed mechanism '${mechanism}' (write "<mechanism>.<state>")`);
-    }
-    return host.probeState(placement, state, target);
+    return host.probeState(placement, parsed.state, parsed.at);
   });
   const result = host.run({ until: cell.until, dt: cell.dt });
   const traces: Record<string, Float64Array> = {};

@@ -24,6 +24,7 @@ import { FAILURE_SYMBOLS } from "../kernels/finite.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { type CatalogueFailure, trackFailures } from "../live/catalogue.ts";
 import { cacheFolder, openLibrary, platformTarget, readCString, sha256Hex } from "./library.ts";
+import { libraryFileProblem } from "./binary.ts";
 import { findZig, REPOSITORY_ROOT, zigVersionOf } from "./toolchain.ts";
 import { VERSION } from "../prebuilt/manifest.ts";
 
@@ -183,10 +184,39 @@ function markUsed(path: string): string {
   return path;
 }
 
+/**
+ * Whether a sound library is cached at `path` (then marked used). A damaged one (truncated, not a
+ * library: a full disk, a copy cut short, an edit) is removed, with a line on stderr, so that it
+ * is built again instead of failing to load on every run.
+ */
+function cached(path: string): boolean {
+  if (!existsSync(path)) return false;
+  let problem: string | undefined;
+  try {
+    problem = libraryFileProblem(path);
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  if (problem === undefined) {
+    markUsed(path);
+    return true;
+  }
+  try {
+    Deno.removeSync(path);
+  } catch (error) {
+    throw new Error(
+      `denocat: the cached native build ${path} is damaged (${problem}) and cannot be removed ` +
+        `(${(error as Error).message}): remove it, or run "denocat cache clean"`,
+    );
+  }
+  console.error(`denocat: the cached native build ${path} was damaged (${problem}); building it again`);
+  return false;
+}
+
 /** Builds the library (atomically: a loader never sees half a file) unless it is cached. */
 async function build(recipe: Recipe, abi: AbiFamily): Promise<string> {
   const path = await libraryPath(recipe, abi);
-  if (existsSync(path)) return markUsed(path);
+  if (cached(path)) return path;
   await Deno.mkdir(recipe.folder, { recursive: true });
   const { source, partial, program, args } = buildArgs(recipe, path, abi);
   await Deno.writeTextFile(source, recipe.code);
@@ -195,7 +225,8 @@ async function build(recipe: Recipe, abi: AbiFamily): Promise<string> {
     const result = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
     if (!result.success) throw failed(program, args, result.stderr);
     await Deno.rename(partial, path);
-    await Deno.writeTextFile(path.replace(/\.so$/, ".c"), recipe.code); // for a reader who wonders
+    // The C source beside it, for a reader who wonders: renamed into place as well.
+    await Deno.rename(source, path.replace(/\.so$/, ".c"));
   } finally {
     await Deno.remove(source).catch(() => {});
     await Deno.remove(partial).catch(() => {});
@@ -205,7 +236,7 @@ async function build(recipe: Recipe, abi: AbiFamily): Promise<string> {
 
 /** `build` for `setAbi`, which cannot wait: the same steps, synchronously. */
 function buildSync(recipe: Recipe, abi: AbiFamily, path: string): string {
-  if (existsSync(path)) return markUsed(path);
+  if (cached(path)) return path;
   Deno.mkdirSync(recipe.folder, { recursive: true });
   const { source, partial, program, args } = buildArgs(recipe, path, abi);
   Deno.writeTextFileSync(source, recipe.code);
@@ -214,7 +245,7 @@ function buildSync(recipe: Recipe, abi: AbiFamily, path: string): string {
     const result = new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).outputSync();
     if (!result.success) throw failed(program, args, result.stderr);
     Deno.renameSync(partial, path);
-    Deno.writeTextFileSync(path.replace(/\.so$/, ".c"), recipe.code);
+    Deno.renameSync(source, path.replace(/\.so$/, ".c"));
   } finally {
     for (const file of [source, partial]) {
       try {

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve, sep as SEP } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PREBUILT_FILES, type PrebuiltFile, VERSION } from "../prebuilt/manifest.ts";
 import { BUILD_OUTPUT, buildNative, IS_CHECKOUT, PACKAGE_ROOT_URL, PREBUILT_TARGETS } from "./toolchain.ts";
@@ -368,8 +368,8 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   } catch (cause) {
     if (isPermissionError(cause)) throw new PermissionError("--allow-ffi", `load ${path}`, cause);
     throw new Error(
-      `could not load denocat library ${path}: ${(cause as Error).message}. ` +
-        `Run "deno task build" to rebuild it, and run Deno with --allow-ffi.`,
+      `could not load denocat library ${path}: ${(cause as Error).message}. ${rebuildAdvice(path)}, ` +
+        `and run Deno with --allow-ffi.`,
       { cause },
     );
   }
@@ -390,11 +390,26 @@ export function checkLibraryFile(path: string, label = ""): void {
     throw new Error(`cannot read the library ${label}${path}: ${(error as Error).message}`, { cause: error });
   }
   if (problem !== undefined) {
-    throw new Error(
-      `${label}${path} cannot be loaded: ${problem}. Rebuild or reinstall it (for denocat's own ` +
-        `libraries: "deno task build").`,
-    );
+    throw new Error(`${label}${path} cannot be loaded: ${problem}. ${rebuildAdvice(path)}.`);
   }
+}
+
+/**
+ * What rebuilds the library at `path`: `deno task build` makes zig-out/lib of a checkout, but a
+ * file in the cache folder (a download, a native build) is made again only once it is gone.
+ */
+function rebuildAdvice(path: string): string {
+  let inCache = false;
+  try {
+    const root = resolve(cacheRoot());
+    inCache = resolve(path).startsWith(root + SEP);
+  } catch {
+    // no cache folder can be named (no HOME): not in it
+  }
+  return inCache
+    ? `It is in denocat's cache folder: remove it (or run "denocat cache clean"), and denocat downloads or ` +
+      `builds it again`
+    : `Rebuild or reinstall it (for denocat's own libraries in a checkout: "deno task build")`;
 }
 
 /** libc's dynamic-loader functions (libSystem on macOS). */

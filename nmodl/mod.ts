@@ -67,25 +67,64 @@ export async function importNmodl(source: string, options: ImportOptions = {}): 
     name: options.name,
     denocat: options.denocat ?? DENOCAT_ENTRY,
   });
-  const text = options.format === false ? generated.source : await formatTypeScript(generated.source);
-  return { source: text, name: generated.name, className: generated.className, notes: generated.notes };
+  const notes = [...generated.notes];
+  let text = generated.source;
+  if (options.format !== false) {
+    const formatted = await formatTypeScript(generated.source, FORMAT_TIMEOUT_MS).catch((error: Error) => {
+      if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+        throw error;
+      }
+      return error;
+    });
+    if (typeof formatted === "string") text = formatted;
+    else {
+      // deno fmt gives up (or takes minutes) on deeply nested calls; the module is still valid.
+      notes.push(`the module is not formatted: ${formatted.message.split("\n")[0]}`);
+    }
+  }
+  return { source: text, name: generated.name, className: generated.className, notes };
 }
 
-/** Formats TypeScript with `deno fmt` (this project's line width, 110). */
-export async function formatTypeScript(source: string): Promise<string> {
+/** How long `deno fmt` may take before the module is returned unformatted (minutes on deeply nested calls). */
+const FORMAT_TIMEOUT_MS = 20_000;
+
+/**
+ * Formats TypeScript with `deno fmt` (this project's line width, 110); with `timeoutMs`, a
+ * formatter still running then is stopped and an error thrown.
+ */
+export async function formatTypeScript(source: string, timeoutMs?: number): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--ext=ts", "--line-width=110", "-"],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(source));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
+  let timedOut = false;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // ended already
+    }
+  }, timeoutMs);
+  let result: Deno.CommandOutput;
+  try {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(source)).catch(() => {});
+    await writer.close().catch(() => {});
+    result = await child.output();
+  } finally {
+    clearTimeout(timer);
+  }
+  const { code, stdout, stderr } = result;
+  if (timedOut) throw new Error(`deno fmt did not finish within ${timeoutMs! / 1000} s`);
   if (code !== 0) {
+    const why = new TextDecoder().decode(stderr).trim().split("\n")[0];
     throw new Error(
-      `deno fmt could not format the generated code (an importer bug): ${new TextDecoder().decode(stderr)}`,
+      `deno fmt could not format the generated code (${
+        result.signal ? `signal ${result.signal}` : `exit code ${code}`
+      })${why ? `: ${why}` : ""}`,
     );
   }
   return new TextDecoder().decode(stdout);

@@ -11,8 +11,16 @@ import { NmodlError } from "./error.ts";
 import { lex, type Token } from "./lexer.ts";
 import { REFUSED_BLOCKS, REFUSED_NEURON, REFUSED_STATEMENTS } from "./refused.ts";
 
+/**
+ * How deep blocks, parentheses, signs, calls and chains of operators may nest. Real mechanisms
+ * stay far below it (a few levels); a deeper tree would overflow the stack here or in the passes
+ * after the parser, so it is refused with its file:line:column instead.
+ */
+export const MAX_NESTING = 256;
+
 class Parser {
   private k = 0;
+  private depth = 0;
   constructor(
     private tokens: Token[],
     private source: string,
@@ -36,6 +44,21 @@ class Parser {
   }
   fail(token: Token, construct: string, advice: string): never {
     throw new NmodlError(construct, this.file, token.line, token.column, advice);
+  }
+  /** Runs `parse` one level deeper, refusing at `token` beyond {@link MAX_NESTING}. */
+  private nested<T>(token: Token, parse: () => T): T {
+    if (++this.depth > MAX_NESTING) {
+      this.fail(
+        token,
+        `nesting deeper than ${MAX_NESTING} levels (blocks, parentheses, signs, calls, chained operators)`,
+        "split the expression with LOCAL variables, or the statements into PROCEDUREs",
+      );
+    }
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
   }
   private describe(token: Token): string {
     return token.kind === "eof" ? "the end of the file" : `'${token.text}'`;
@@ -341,6 +364,10 @@ class Parser {
   }
 
   private block(context: string): Statement[] {
+    return this.nested(this.peek, () => this.blockBody(context));
+  }
+
+  private blockBody(context: string): Statement[] {
     this.expect("{", context);
     const statements: Statement[] = [];
     while (!this.is("}")) {
@@ -382,7 +409,7 @@ class Parser {
       let otherwise: Statement[] = [];
       if (this.is("else")) {
         this.next();
-        if (this.is("if")) otherwise = [this.statement()!];
+        if (this.is("if")) otherwise = [this.nested(this.peek, () => this.statement()!)];
         else otherwise = this.block("else");
       }
       return { kind: "if", condition, then, otherwise, at, end: this.tokens[this.k - 1].line };
@@ -454,7 +481,7 @@ class Parser {
   }
 
   expression(): Expr {
-    return this.binary(0);
+    return this.nested(this.peek, () => this.binary(0));
   }
 
   private static LEVELS: string[][] = [["||"], ["&&"], ["==", "!=", "<", ">", "<=", ">="], ["+", "-"], [
@@ -466,10 +493,17 @@ class Parser {
   private binary(level: number): Expr {
     if (level === Parser.LEVELS.length) return this.unary();
     let left = this.binary(level + 1);
-    while (this.peek.kind === "op" && Parser.LEVELS[level].includes(this.peek.text)) {
-      const op = this.next();
-      const right = this.binary(level + 1);
-      left = { kind: "binary", op: op.text, left, right, at: this.at(op) };
+    // A chain a + b + c ... is a left-deep tree: each operator is one more level.
+    const outer = this.depth;
+    try {
+      while (this.peek.kind === "op" && Parser.LEVELS[level].includes(this.peek.text)) {
+        const op = this.next();
+        const right = this.nested(op, () => this.binary(level + 1));
+        left = { kind: "binary", op: op.text, left, right, at: this.at(op) };
+        this.depth++;
+      }
+    } finally {
+      this.depth = outer;
     }
     return left;
   }
@@ -477,11 +511,15 @@ class Parser {
   private unary(): Expr {
     if (this.is("-") || this.is("!")) {
       const op = this.next();
-      return { kind: "unary", op: op.text as "-" | "!", operand: this.unary(), at: this.at(op) };
+      return {
+        kind: "unary",
+        op: op.text as "-" | "!",
+        operand: this.nested(op, () => this.unary()),
+        at: this.at(op),
+      };
     }
     if (this.is("+")) {
-      this.next();
-      return this.unary();
+      return this.nested(this.next(), () => this.unary());
     }
     return this.power();
   }
@@ -491,7 +529,13 @@ class Parser {
     if (this.is("^")) {
       const op = this.next();
       // Right associative, binding tighter than unary minus on its left: -a^b is -(a^b).
-      return { kind: "binary", op: "^", left: base, right: this.unary(), at: this.at(op) };
+      return {
+        kind: "binary",
+        op: "^",
+        left: base,
+        right: this.nested(op, () => this.unary()),
+        at: this.at(op),
+      };
     }
     return base;
   }

@@ -36,13 +36,21 @@ class JSError(Exception):
         super().__init__(message)
         self.js_id = js_id
 
+def _foreign_thread(name):
+    threading = sys.modules.get("threading")
+    thread = threading._active.get(_thread.get_ident()) if threading is not None else None
+    if thread is not None and not isinstance(thread, threading._DummyThread):
+        # A thread the script started: one Arbor thread would not help; the caller's thread is the cause.
+        return ("denocat: the JavaScript function %r was called from the Python thread %r; JavaScript "
+                "runs on the main thread only: call it from the script's main thread" % (name, thread.name))
+    return ("denocat: the JavaScript function %r was called from a thread other than Deno's "
+            "main thread, where JavaScript runs; run Arbor single-threaded: "
+            "arbor.context(threads=1)" % name)
+
 def _wrap(raw, name):
     def js_function(*args, **kwargs):
         if _thread.get_ident() != _owner:
-            raise RuntimeError(
-                "denocat: the JavaScript function %r was called from a thread other than Deno's "
-                "main thread, where JavaScript runs; run Arbor single-threaded: "
-                "arbor.context(threads=1)" % name)
+            raise RuntimeError(_foreign_thread(name))
         return raw(*args, **kwargs)
     js_function.__name__ = name
     js_function.__qualname__ = name

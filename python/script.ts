@@ -2,7 +2,11 @@
  * Runs a Python script file in the embedded interpreter the way `python3 script.py args...` does:
  * as `__main__` (with `__file__`), with `sys.argv = [script, ...args]`, the script's folder first
  * on `sys.path`, `SystemExit` turned into an exit code, an uncaught exception printed as Python
- * prints it, and `atexit` functions run at the end. Extra modules (such as the `denocat` module
+ * prints it, the threads the script started waited for (non-daemon threads, and the jobs of a
+ * `concurrent.futures` executor, as Python's `threading._shutdown` does when the interpreter
+ * exits), and `atexit` functions run at the end. Waiting for the threads ends the interpreter's
+ * threading as an exit does (an executor refuses new jobs afterwards), so run one script per
+ * process, as `denocat run` does. Extra modules (such as the `denocat` module
  * of `denocat run`) are put into `sys.modules` first, so the script can import them.
  *
  * ```ts ignore
@@ -56,6 +60,15 @@ def _flush():
         except Exception:
             pass
 
+def _wait_for_threads():
+    # What Python does at exit before atexit (Py_FinalizeEx: wait_for_thread_shutdown): the
+    # executors' shutdown hooks, then a join of every non-daemon thread. A thread that writes the
+    # results after the main code ended is not killed.
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+
+
 def _execute(path):
     main = types.ModuleType("__main__")
     loader = importlib.machinery.SourceFileLoader("__main__", path)
@@ -79,7 +92,7 @@ def run(script, args, modules, finish):
     except BaseException as error:
         _print(error, path)
         code = 1
-    for step in ([finish] if finish is not None else []) + [atexit._run_exitfuncs]:
+    for step in [_wait_for_threads] + ([finish] if finish is not None else []) + [atexit._run_exitfuncs]:
         try:
             step()
         except SystemExit as error:

@@ -9,19 +9,14 @@ import { compileCatalogue } from "../compile/catalogue.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
 import { runCell } from "../live/cell.ts";
 import { loadReferenceCase } from "../fidelity/reference.ts";
+import { printedBy } from "./support/console.ts";
 
 const data = (file: string) => new URL(`./data/nmodl/${file}`, import.meta.url).pathname;
 
-/** Runs `main(args)` with console.error captured. */
+/** Runs the importer's main with what it prints captured (tests/support/console.ts). */
 async function run(args: string[]): Promise<{ status: number; errors: string }> {
-  const original = console.error;
-  let errors = "";
-  console.error = (...parts: unknown[]) => (errors += parts.join(" ") + "\n");
-  try {
-    return { status: await main(args), errors };
-  } finally {
-    console.error = original;
-  }
+  const { lines, value } = await printedBy(() => main(args));
+  return { status: value, errors: lines.map((line) => line + "\n").join("") };
 }
 
 Deno.test("deno task import writes hh.ts; deno task catalogue compiles it; the compiled hh matches the port", async () => {

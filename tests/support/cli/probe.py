@@ -109,6 +109,46 @@ elif mode == "abi-wrong":
         report(caught=str(error), layout=denocat.layout)
     else:
         report(caught=None, layout=denocat.layout)
+elif mode == "thread-run":
+    # The whole simulation in a Python worker thread, with the one-thread context of denocat.context():
+    # Arbor runs the mechanisms on that thread, where JavaScript cannot run.
+    recipe = OneCell(soma_cell([('"soma"', "passive")]), denocat.catalogue())
+    context = denocat.context()
+    outcome = {}
+
+    def work():
+        try:
+            simulate(recipe, context, 0.1)
+            outcome["caught"] = None
+        except Exception as error:
+            outcome["caught"] = str(error)
+            outcome["type"] = type(error).__module__ + "." + type(error).__name__
+        try:
+            denocat.catalogue()  # a TypeScript function: JavaScript cannot run on this thread either
+        except RuntimeError as error:
+            outcome["bridge"] = str(error)
+
+    worker = threading.Thread(target=work, name="worker-1")
+    worker.start()
+    worker.join()
+    report(**outcome)
+elif mode in ("late-thread", "late-executor"):
+    # The main code ends at once; the results are written later by a thread the script did not join
+    # (or a ThreadPoolExecutor job it did not wait for). python3 waits for both before it exits.
+    out = sys.argv[2]
+
+    def late():
+        time.sleep(0.5)
+        with open(out, "w") as f:
+            f.write("written late\n")
+        print("late work done", flush=True)
+
+    if mode == "late-thread":
+        threading.Thread(target=late).start()
+    else:
+        import concurrent.futures
+        concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(late)
+    print("main code done", flush=True)
 elif mode == "exit":
     print("exiting with", sys.argv[2])
     sys.exit(int(sys.argv[2]))
