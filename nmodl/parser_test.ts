@@ -256,6 +256,20 @@ const errors: [string, string, number, number, RegExp][] = [
     /exp with 2 arguments: it takes 1/,
   ],
   [
+    "a PARAMETER default outside its range",
+    "NEURON { SUFFIX r RANGE g }\nPARAMETER { g = 5 (S/cm2) <0, 1> }",
+    2,
+    13,
+    /PARAMETER g = 5 outside its range <0, 1>: widen the range/,
+  ],
+  [
+    "a PARAMETER range written high first",
+    "NEURON { SUFFIX r RANGE g }\nPARAMETER { g = 0.5 <1, 0> }",
+    2,
+    13,
+    /outside its range <1, 0>: write the range low first/,
+  ],
+  [
     "an unknown unit constant",
     "NEURON { SUFFIX u }\nUNITS { q = (quark) (coulomb) }",
     2,

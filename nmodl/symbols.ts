@@ -230,6 +230,20 @@ export function classify(file: NmodlFile): Symbols {
   };
   for (const p of file.parameters) {
     if (owned(p.name)) continue;
+    if (p.range !== undefined && p.value !== undefined) {
+      // NEURON and modcc keep such a range as a hint; denocat declares it (low <= default <= high, as
+      // Arbor's mechanism_info states it), so the file says one of the two wrongly.
+      const [lo, hi] = p.range;
+      if (!(lo <= p.value && p.value <= hi)) {
+        fail(
+          `PARAMETER ${p.name} = ${p.value} outside its range <${lo}, ${hi}>`,
+          p.at,
+          lo > hi
+            ? "write the range low first: <low, high>"
+            : "widen the range to hold the default, or change the default (denocat declares the range to Arbor)",
+        );
+      }
+    }
     const role = range.has(p.name) ? "parameter" : "global";
     byName.set(p.name, { role, name: p.name, field: fieldName(p.name, ionViews), declaration: p });
   }
