@@ -102,7 +102,9 @@ async function assemble(
   await planAll(declared);
   const entries = declared.map((d) => {
     const info = pointwiseInfo.get(d);
-    return { name: d.spec.name, pointwise: info !== undefined, plan: info?.plan, notice: info?.notice };
+    // A plan with opaque kernels runs only as JavaScript: native/target.ts sees no plan, and the notice.
+    const plan = info?.notice === undefined ? info?.plan : undefined;
+    return { name: d.spec.name, pointwise: info !== undefined, plan, notice: info?.notice };
   });
   return await assembleCatalogue(entries, {
     target,

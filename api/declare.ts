@@ -18,6 +18,7 @@ import {
   type IntegrationMethod,
   type KernelName,
   type KernelTarget,
+  pointwiseHookNames,
   pointwiseHooks,
 } from "../live/pointwise.ts";
 import type { MechanismSpec } from "../model/spec.ts";
@@ -186,14 +187,17 @@ export function declare(
   const method = (options.method ?? "cnexp") as IntegrationMethod;
   checkPointwise(spec, kernels, method);
   const info: PointwiseInfo = { request: { spec, method, kernels, owner }, site, create };
-  const pointwise = (object: object) => pointwiseHooks(spec, object as KernelTarget, method, info.plan);
   // The generated hooks are what Arbor will call: the usual kind and name checks apply to them.
-  checkSpec(spec, Object.keys(pointwise(create())) as HookName[]);
+  checkSpec(spec, pointwiseHookNames(spec, kernels));
   const declared: DeclaredMechanism = {
     spec,
     instantiate: () => {
+      if (info.plan === undefined) {
+        throw new Error(`internal: mechanism '${spec.name}' is instantiated before it was planned (planAll)`);
+      }
       const object = create();
-      return { target: object, hooks: pointwise(object) as Partial<Record<HookName, HookFunction>> };
+      const hooks = pointwiseHooks(spec, object as KernelTarget, info.plan);
+      return { target: object, hooks: hooks as Partial<Record<HookName, HookFunction>> };
     },
   };
   pointwiseInfo.set(declared, info);
@@ -208,9 +212,9 @@ interface PointwiseInfo {
   create: () => object;
   /** The plan attempt, made once per declaration. */
   planning?: Promise<void>;
-  /** The plan, once made (undefined: the kernels run as the user's functions). */
+  /** The plan, once made. */
   plan?: MechanismPlan;
-  /** Why there is no plan (one line). */
+  /** Which kernels run as the user's functions (opaque calls: JavaScript only) and why, in one line. */
   notice?: string;
 }
 

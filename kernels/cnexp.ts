@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dependencies, type Graph, type Node, type Origin } from "./graph.ts";
+import { dependencies, type Graph, type Node, type Origin, postorder } from "./graph.ts";
 import { CompileError, ruleError } from "./source.ts";
 
 /** Linear coefficients; `null` is an exact zero (never printed as `0 * x`, which is NaN for x = ∞). */
@@ -110,6 +110,28 @@ export function linearCoefficients(g: Graph, f: Node, state: CnexpState): Affine
     memo.set(n, out!);
     return out!;
   };
+  // The walk affine() takes, operands first, so that its recursion is one level deep even for a
+  // derivative built from thousands of statements.
+  const follows = (n: Node): readonly Node[] => {
+    if (!depends(n) || n.kind !== "op") return [];
+    const [x, y, z] = n.args;
+    switch (n.op) {
+      case "add":
+      case "sub":
+        return [x, y];
+      case "neg":
+        return [x];
+      case "mul":
+        return depends(x) && depends(y) ? [] : [depends(x) ? x : y];
+      case "div":
+        return depends(y) ? [] : [x];
+      case "select":
+        return depends(x) ? [] : [y, z];
+      default:
+        return [];
+    }
+  };
+  for (const n of postorder([f], (m) => memo.has(m), follows)) affine(n);
   return affine(f);
 }
 

@@ -9,6 +9,11 @@
  * path). It only ever travels through `select`; the plan replaces it by each output's rule
  * (default, 0, old value) before anything is printed, and arithmetic sees NaN, as JavaScript does.
  *
+ * A kernel the plan cannot lower is one opaque `call` node: the user's own function, called with
+ * the scope values its operands hold; each key of its result is a `field` node, a number or
+ * `undefined` at run time (tested by the `defined` operator). Everything around the call (gather,
+ * output rules, checks, stores, cnexp) is the same graph as for a lowered kernel.
+ *
  * @module
  */
 
@@ -60,8 +65,8 @@ export const OPS = {
   not: { arity: 1, type: "bool", js: (a: boolean) => !a },
 } as const;
 
-/** An operator name. */
-export type Op = keyof typeof OPS | "select";
+/** An operator name; `defined` tests whether an opaque result's field is not `undefined`. */
+export type Op = keyof typeof OPS | "select" | "defined";
 
 /** Where a node first came from in the user's source (for error messages). */
 export interface Origin {
@@ -80,7 +85,29 @@ export type Node =
     | { readonly kind: "input"; readonly input: number }
     | { readonly kind: "arg" }
     | { readonly kind: "op"; readonly op: Op; readonly args: readonly Node[] }
+    | CallNode
+    | { readonly kind: "field"; readonly key: string; readonly args: readonly [Node] }
   );
+
+/**
+ * An opaque kernel call: `kernels[kernel](x)` (with the event weight or time since the spike as
+ * second argument when `withArg`), after `x[keys[i]] = args[i]` for each scope key. When
+ * `guarded`, the last operand is a condition and the call is made only when it holds (a field of
+ * a call not made is `undefined`).
+ */
+export type CallNode = {
+  readonly kind: "call";
+  readonly kernel: string;
+  readonly keys: readonly string[];
+  readonly args: readonly Node[];
+  readonly withArg: boolean;
+  readonly guarded: boolean;
+};
+
+/** The operands of a node (none for a leaf). */
+export function operands(node: Node): readonly Node[] {
+  return node.kind === "op" || node.kind === "call" || node.kind === "field" ? node.args : [];
+}
 
 /** Builds nodes; one builder per mechanism, so equal expressions of one plan are one node. */
 export class Graph {
@@ -119,15 +146,45 @@ export class Graph {
     return this.#make("arg", { kind: "arg" }, "num");
   }
 
+  /**
+   * An opaque call of kernel `kernel` with scope `keys` set to `args` (then the second argument
+   * `arg`, then the guard `when`); see `CallNode`.
+   */
+  call(kernel: string, keys: readonly string[], args: readonly Node[], arg?: Node, when?: Node): Node {
+    const all = [...args, ...(arg ? [arg] : []), ...(when ? [when] : [])];
+    return this.#make(
+      `call:${kernel}:${arg ? 1 : 0}${when ? 1 : 0}:${keys.join(",")}(${all.map((n) => n.id).join(",")})`,
+      { kind: "call", kernel, keys, args: all, withArg: arg !== undefined, guarded: when !== undefined },
+      "num",
+    );
+  }
+
+  /** Field `key` of an opaque call's result: a number, or `undefined`. */
+  field(call: Node, key: string): Node {
+    return this.#make(
+      `field(${call.id},${JSON.stringify(key)})`,
+      { kind: "field", key, args: [call] },
+      "num",
+      true,
+    );
+  }
+
+  /** Whether opaque field `node` is not `undefined` at run time. */
+  isDefined(node: Node): Node {
+    return this.#make(`defined(${node.id})`, { kind: "op", op: "defined", args: [node] }, "bool");
+  }
+
   /** `cond ? a : b`; keeps `undef` operands (the only operator that does). */
   select(cond: Node, a: Node, b: Node): Node {
     if (cond.kind === "const") return cond.value ? a : b;
     if (a === b) return a;
+    // `defined(f) ? f : b` is undefined only where b is.
+    const guarded = cond.kind === "op" && cond.op === "defined" && cond.args[0] === a;
     return this.#make(
       `select(${cond.id},${a.id},${b.id})`,
       { kind: "op", op: "select", args: [cond, a, b] },
       a.type,
-      a.mayBeUndef || b.mayBeUndef,
+      (a.mayBeUndef && !guarded) || b.mayBeUndef,
     );
   }
 
@@ -153,6 +210,7 @@ export class Graph {
   replaceUndef(node: Node, fallback: Node): Node {
     if (!node.mayBeUndef) return node;
     if (node.kind === "undef") return fallback;
+    if (node.kind === "field") return this.select(this.isDefined(node), node, fallback);
     if (node.kind === "op" && node.op === "select") {
       const [c, a, b] = node.args;
       return this.select(c, this.replaceUndef(a, fallback), this.replaceUndef(b, fallback));
@@ -165,42 +223,90 @@ export class Graph {
     return node.mayBeUndef ? this.replaceUndef(node, this.constant(NaN)) : node;
   }
 
-  /** `node` with input nodes replaced (`map` by input index); shares every unchanged subgraph. */
-  substitute(node: Node, map: ReadonlyMap<number, Node>, memo: Map<Node, Node> = new Map()): Node {
-    const known = memo.get(node);
-    if (known) return known;
-    let out = node;
-    if (node.kind === "input") out = map.get(node.input) ?? node;
-    else if (node.kind === "op") {
-      const args = node.args.map((a) => this.substitute(a, map, memo));
-      if (args.some((a, k) => a !== node.args[k])) {
-        out = node.op === "select" ? this.select(args[0], args[1], args[2]) : this.op(node.op, ...args);
+  /**
+   * `node` with input nodes replaced (`map` by input index); shares every unchanged subgraph. An
+   * opaque call whose operands change is a second call; with `when`, it is made only when `when`
+   * holds (a forward difference that only one branch uses).
+   */
+  substitute(
+    node: Node,
+    map: ReadonlyMap<number, Node>,
+    memo: Map<Node, Node> = new Map(),
+    when?: Node,
+  ): Node {
+    for (const n of postorder([node], (m) => memo.has(m))) memo.set(n, this.#substituted(n, map, memo, when));
+    return memo.get(node)!;
+  }
+
+  /** `n` with its operands replaced by their substitutes in `memo` (see `substitute`). */
+  #substituted(node: Node, map: ReadonlyMap<number, Node>, memo: Map<Node, Node>, when?: Node): Node {
+    if (node.kind === "input") return map.get(node.input) ?? node;
+    if (node.kind !== "op" && node.kind !== "call" && node.kind !== "field") return node;
+    const args = node.args.map((a) => memo.get(a)!);
+    if (args.every((a, k) => a === node.args[k])) return node;
+    if (node.kind === "field") return this.field(args[0], node.key);
+    if (node.kind === "call") {
+      const scope = args.slice(0, node.keys.length);
+      const arg = node.withArg ? args[node.keys.length] : undefined;
+      const guard = node.guarded ? args[args.length - 1] : undefined;
+      const both = guard && when ? this.op("and", guard, when) : guard ?? when;
+      return this.call(node.kernel, node.keys, scope, arg, both);
+    }
+    if (node.op === "select") return this.select(args[0], args[1], args[2]);
+    if (node.op === "defined") return this.isDefined(args[0]);
+    return this.op(node.op, ...args);
+  }
+}
+
+/**
+ * The nodes under `roots`, each after its operands (as a recursive walk would finish them, left
+ * to right), without recursion: a chain of thousands of operations (a long sum built line by
+ * line) needs no stack. `skip` prunes nodes already known; `edges` (default: every operand) says
+ * which operands a walk follows.
+ */
+export function postorder(
+  roots: readonly Node[],
+  skip: (n: Node) => boolean = () => false,
+  edges: (n: Node) => readonly Node[] = operands,
+): Node[] {
+  const out: Node[] = [];
+  const seen = new Set<Node>();
+  const stack: { node: Node; args: readonly Node[]; next: number }[] = [];
+  const enter = (n: Node) => {
+    if (seen.has(n) || skip(n)) return;
+    seen.add(n);
+    stack.push({ node: n, args: edges(n), next: 0 });
+  };
+  for (const root of roots) {
+    enter(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next < top.args.length) enter(top.args[top.next++]);
+      else {
+        stack.pop();
+        out.push(top.node);
       }
     }
-    memo.set(node, out);
-    return out;
   }
+  return out;
 }
 
 /** The input indices a node depends on (memoised per call site through `memo`). */
 export function dependencies(node: Node, memo = new Map<Node, Set<number>>()): Set<number> {
-  const known = memo.get(node);
-  if (known) return known;
-  let out: Set<number>;
-  if (node.kind === "input") out = new Set([node.input]);
-  else if (node.kind === "op") {
-    out = new Set();
-    for (const a of node.args) for (const d of dependencies(a, memo)) out.add(d);
-  } else out = new Set();
-  memo.set(node, out);
-  return out;
+  for (const n of postorder([node], (m) => memo.has(m))) {
+    const out = new Set<number>();
+    if (n.kind === "input") out.add(n.input);
+    for (const a of operands(n)) for (const d of memo.get(a)!) out.add(d);
+    memo.set(n, out);
+  }
+  return memo.get(node)!;
 }
 
 /** Depth of the deepest operand chain under `node` (a 300-term sum has depth 300). */
 export function depth(node: Node, memo = new Map<Node, number>()): number {
-  const known = memo.get(node);
-  if (known !== undefined) return known;
-  const out = node.kind === "op" ? 1 + Math.max(...node.args.map((a) => depth(a, memo))) : 0;
-  memo.set(node, out);
-  return out;
+  for (const n of postorder([node], (m) => memo.has(m))) {
+    const args = operands(n);
+    memo.set(n, args.length > 0 ? 1 + Math.max(...args.map((a) => memo.get(a)!)) : 0);
+  }
+  return memo.get(node)!;
 }

@@ -7,13 +7,20 @@
  * unit rules (e.g. density currents scaled by 10·weight) live in kernels/outputs.ts; `exp` and
  * `expm1` are spelled as kernels/exp.ts's table-driven ones.
  *
+ * An opaque kernel (kernels/graph.ts `CallNode`) is printed as a call of the user's function with
+ * one reused scope object `x` (only the keys that changed since the instance's last call are
+ * set), followed by the checks no graph value needs: the result is an object of allowed keys
+ * (a cheap count of its keys, the full check only on a mismatch), each value a number or
+ * `undefined` (a string would otherwise be concatenated into the current), and a derivative
+ * returns the states its first call returned.
+ *
  * @module
  */
-import type { Op } from "./graph.ts";
+import type { CallNode, Op } from "./graph.ts";
 import type { HookPlan, MechanismPlan } from "./plan.ts";
 import { hookInputs, hookIons, hookRoots, INFIX, schedule, type Spelling } from "./print.ts";
-import type { InputSource } from "./rules.ts";
-import type { Target } from "./outputs.ts";
+import { allowedKeys, type InputSource, type KernelName } from "./rules.ts";
+import { resultName, type Target } from "./outputs.ts";
 import { PPACK } from "../abi/layout.ts";
 import { EXP_SCRATCH, EXP_TABLE_HIGH, EXP_TABLE_LOW, inlineExp, inlineExpm1, POW2 } from "./exp.ts";
 
@@ -61,7 +68,9 @@ function jsNumber(value: number): string {
   return value < 0 ? `(${value})` : String(value);
 }
 
-const spelling: Spelling = {
+const lit = (text: string) => JSON.stringify(text);
+
+const planned: Spelling = {
   constant: (value) => (typeof value === "boolean" ? String(value) : jsNumber(value)),
   input: (k) => `x${k}`,
   arg: "arg",
@@ -77,9 +86,72 @@ const spelling: Spelling = {
     // which are as accurate.
     if (op === "exp") return inlineExp(args[0]);
     if (op === "expm1") return inlineExpm1(args[0]);
+    if (op === "defined") return `(${args[0]} !== undefined)`;
     return `Math.${op}(${args.join(", ")})`;
   },
 };
+
+/**
+ * The spelling of a hook with opaque calls: `x` is the scope object, `kernels` the object the
+ * kernels are called on, `calls` the checks of `JsCalls`.
+ */
+function callSpelling(plan: MechanismPlan): Spelling {
+  // What x holds on this path of one instance's body: a key is set again only when it changes.
+  const holds = new Map<string, string>();
+  const { spec } = plan;
+  return {
+    ...planned,
+    field: (call, code, key) => `${code}${call.guarded ? "?." : ""}[${lit(key)}]`,
+    call(node: CallNode, args: string[], name: string): string[] {
+      const kernel = node.kernel as KernelName;
+      const sets: string[] = [];
+      const after = new Map(holds);
+      node.keys.forEach((key, i) => {
+        if (holds.get(key) === args[i]) return;
+        sets.push(`x[${lit(key)}] = ${args[i]};`);
+        after.set(key, args[i]);
+      });
+      const extra = node.withArg ? `, ${args[node.keys.length]}` : "";
+      const r = name;
+      const allowed = allowedKeys(spec, kernel);
+      const present = allowed.map((key) => `(${r}[${lit(key)}] !== undefined)`);
+      const checks = [
+        `if (${r} === null || typeof ${r} !== "object") calls.keys(${lit(kernel)}, ${r}, k, n); ` +
+        `else { let count = 0; for (const _ in ${r}) count++; ` +
+        `if (count !== ${["0", ...present].join(" + ")}) calls.keys(${lit(kernel)}, ${r}, k, n); }`,
+        ...allowed.map((key) =>
+          `if (typeof ${r}[${lit(key)}] !== "number" && ${r}[${lit(key)}] !== undefined) fail(${
+            lit(kernel)
+          }, ${lit(resultName(spec, kernel, key))}, ${r}[${lit(key)}], k, n);`
+        ),
+      ];
+      if (kernel === "derivative") {
+        // Which integrated states it returned, as bits; the first call fixes them.
+        const bits = spec.states.flatMap((f, j) =>
+          f.assigned || j > 52 ? [] : [`(${r}[${lit(f.key)}] === undefined ? 0 : ${2 ** j})`]
+        );
+        if (bits.length > 0) {
+          checks.push(
+            `{ const mask = ${
+              bits.join(" + ")
+            }; if (mask !== calls.returned) calls.states(${r}, mask, k, n); }`,
+          );
+        }
+        // cnexp's a = f(s + 1) - f(s) holds only for f linear in each state and free of the others:
+        // checked on every instance at a ppack's first step (JsCalls.verify; kernels/outputs.ts).
+        if (plan.method === "cnexp") checks.push(`if (calls.verifying) calls.verify(${r}, k, n);`);
+      }
+      const invoke = `kernels.${kernel}(x${extra})`;
+      if (!node.guarded) {
+        for (const [key, value] of after) holds.set(key, value);
+        return [...sets, `const ${r} = ${invoke};`, ...checks];
+      }
+      // Made only when its guard holds: afterwards x holds one of two things.
+      for (const key of after.keys()) if (holds.get(key) !== after.get(key)) holds.delete(key);
+      return [`let ${r};`, `if (${args[args.length - 1]}) {`, ...sets, `${r} = ${invoke};`, ...checks, "}"];
+    },
+  };
+}
 
 const ION: Record<string, string> = {
   reversal: "E",
@@ -178,8 +250,8 @@ function body(plan: MechanismPlan, hook: HookPlan): string[] {
   const lines: string[] = [];
   for (const j of hookIons(plan, hook)) lines.push(`const at${j} = I${j}[k];`);
   for (const k of hookInputs(hook)) lines.push(`const x${k} = ${gatherCode(plan.inputs[k].source)};`);
-  const s = schedule(hookRoots(hook), spelling);
-  for (const t of s.temps) lines.push(`const ${t.name} = ${t.code};`);
+  const s = schedule(hookRoots(hook), plan.opaque.length > 0 ? callSpelling(plan) : planned);
+  for (const t of s.temps) lines.push(...(t.statements ?? [`const ${t.name} = ${t.code};`]));
   // `v - v !== 0` is true for NaN and ±Infinity only: one cheap test for both.
   hook.checks.forEach((c) => {
     const value = s.of(c.value);
@@ -238,24 +310,52 @@ export function printJsHook(plan: MechanismPlan, hook: HookPlan): string {
   return [...used.map(([local, expression]) => `const ${local} = ${expression};`), loop].join("\n");
 }
 
+/** What the hooks of a plan with opaque kernels call (see `callSpelling`). */
+export interface JsCalls {
+  /** The object whose kernels are called (`this` of each call). */
+  kernels: object;
+  /** The one scope object every call reads. */
+  scope: Record<string, number>;
+  /** The states (as bits) the derivative's first call returned; -1 before it. */
+  returned: number;
+  /** Throws unless `result` is an object of keys `kernel` may return. */
+  keys(kernel: string, result: unknown, k: number, cv: number): void;
+  /** Fixes (first call) or checks the states a derivative returns, as bits of `mask`. */
+  states(result: Record<string, unknown>, mask: number, k: number, cv: number): void;
+  /** Set while a ppack's first advanceState runs: opaque cnexp derivatives are then verified. */
+  verifying: boolean;
+  /**
+   * Throws unless the opaque derivative that gave `result` (with the scope as it is now) is linear
+   * in each integrated state and independent of the others (cnexp's precondition).
+   */
+  verify(result: Record<string, unknown>, k: number, cv: number): void;
+}
+
 /**
- * Compiles every hook of `plan`; `fail` is called (and must throw) for a non-finite result.
- * Returns the hooks by their plan names.
+ * Compiles every hook of `plan`; `fail` is called (and must throw) for a non-finite result or,
+ * from an opaque call, a value that is no number. Returns the hooks by their plan names.
  */
 export function compileJsHooks(
   plan: MechanismPlan,
-  fail: (kernel: string, what: string, value: number, k: number, cv: number) => never,
+  fail: (kernel: string, what: string, value: unknown, k: number, cv: number) => never,
+  calls?: JsCalls,
 ): Partial<Record<HookPlan["hook"], JsHook>> {
+  if (plan.opaque.length > 0 && calls === undefined) {
+    throw new Error(`internal: mechanism '${plan.spec.name}' calls its kernels, and no object was given`);
+  }
   const out: Partial<Record<HookPlan["hook"], JsHook>> = {};
   for (const hook of plan.hooks) {
     const source = `"use strict";\nreturn function ${hook.hook}(pp, b, events) {\n${EXP_SCRATCH}\n${
       printJsHook(plan, hook)
     }\n};`;
-    out[hook.hook] = new Function("fail", "high", "low", "pow2", source)(
+    out[hook.hook] = new Function("fail", "high", "low", "pow2", "kernels", "x", "calls", source)(
       fail,
       EXP_TABLE_HIGH,
       EXP_TABLE_LOW,
       POW2,
+      calls?.kernels,
+      calls?.scope,
+      calls,
     ) as JsHook;
   }
   return out;

@@ -7,7 +7,11 @@
  *    STATE, not the ASSIGNED ones, is scaled by the instance's multiplicity (coalesced synapses);
  *  - derivative: euler s += dt·f, or cnexp (kernels/cnexp.ts); it must return each integrated
  *    state on every path; an assigned state it returns is stored as it is (NMODL's ASSIGNED
- *    values set in DERIVATIVE), not integrated;
+ *    values set in DERIVATIVE), not integrated. cnexp's f = a·s + b: a and b are read off the
+ *    graph (linearity proven symbolically), or, for an opaque kernel (the user's own function,
+ *    which the plan cannot look into), taken from a second call with every state moved by 1:
+ *    a = f(s + 1) − f(s), b = f(s) − a·s, after a numeric check of linearity and independence at
+ *    each ppack's first step (live/pointwise.ts `Pointwise.verify`);
  *  - current: an assigned state it returns is stored as it is (ASSIGNED values set in BREAKPOINT);
  *    I = i + Σ iX and G = g + Σ gX, or dI/dV by a 1 µV forward difference when no
  *    conductance is returned. Density currents are scaled by 10·weight (mA/cm² → A/m²), point
@@ -16,6 +20,11 @@
  *  - reversalPotential: eX is assigned, unweighted;
  *  - concentrations: density writers add weight·c, point writers add c unweighted;
  *  - onEvent / onPostEvent: the states returned replace the old values, the others stay.
+ *
+ * An opaque kernel's result is a field per key it may return (kernels/graph.ts): the same rules
+ * apply, with "left out" decided when it runs. The call itself only checks what no graph value
+ * can be (kernels/js.ts): an object of allowed keys whose values are numbers, and a derivative
+ * returning the states of its first call.
  *
  * Every stored kernel result that reaches Arbor's solver is checked: NaN or ±Infinity is an error
  * naming the mechanism, kernel, value, instance and CV (currents and conductances also after
@@ -79,10 +88,7 @@ export interface RuleContext {
   multiplicity: Node;
 }
 
-/**
- * The unit and weight numbers of the rules above, for both paths: the planned kernels build graph
- * nodes from them here, and the fallback path (live/fallback.ts) prints them into its loops.
- */
+/** The unit and weight numbers of the rules above. */
 export const OUTPUT_UNITS = {
   /** Density currents (mA/cm²) and conductances (S/cm²) times 10 are A/m² and kS/m² (docs/abi.md 5.2). */
   densityScale: 10,
@@ -110,10 +116,17 @@ export const CURRENT_CHECKS = {
   scaledConductance: "the conductance times its weight",
 } as const;
 
+/** How a check and an error name kernel result `key` (a state, a current term, an ion value). */
+export function resultName(spec: MechanismSpec, kernel: KernelName, key: string): string {
+  if (spec.states.some((f) => f.key === key)) return `state '${key}'`;
+  return kernel === "current" ? `'${key}'` : key;
+}
+
 /** A boolean node: whether `node` is defined (not `undefined`) on the path taken. */
 export function defined(g: Graph, node: Node): Node {
   if (!node.mayBeUndef) return g.constant(true);
   if (node.kind === "undef") return g.constant(false);
+  if (node.kind === "field") return g.isDefined(node);
   if (node.kind === "op" && node.op === "select") {
     return g.select(node.args[0], defined(g, node.args[1]), defined(g, node.args[2]));
   }
@@ -132,7 +145,7 @@ export function initOutputs(c: RuleContext, result: Map<string, Node> | undefine
     const returned = result?.get(f.key);
     const value = returned === undefined ? fallback : g.replaceUndef(returned, fallback);
     if (returned !== undefined && !f.assigned) {
-      out.checks.push({ kernel: "initial", what: `state '${f.key}'`, value });
+      out.checks.push({ kernel: "initial", what: resultName(spec, "initial", f.key), value });
     }
     out.stores.push({
       target: { array: "state", index },
@@ -153,9 +166,11 @@ export function advanceOutputs(
   const { g, spec } = c;
   const out: Outputs & { integrated: number[] } = { checks: [], stores: [], integrated: [] };
   const where = `mechanism '${spec.name}'`;
+  // An opaque kernel's result: whether a state is returned is known when it runs.
+  const opaque = [...result.values()].some((n) => n.kind === "field");
   for (const key of result.keys()) {
     const field = spec.states.find((f) => f.key === key)!;
-    if (field.assigned) continue;
+    if (field.assigned || opaque) continue;
     if (result.get(key)!.mayBeUndef) {
       throw ruleError(
         new CompileError(
@@ -168,13 +183,20 @@ export function advanceOutputs(
   const integrated = spec.states.flatMap((f, j) => (result.has(f.key) && !f.assigned ? [j] : []));
   const dt = c.scope.get("dt")!;
   const others = new Map(integrated.map((j) => [c.index.get(spec.states[j].key)!, spec.states[j].key]));
+  // Opaque: every integrated state moved by 1, for a second call (a = f(s + 1) - f(s)).
+  const moved = new Map(
+    [...others.keys()].map((input) => [input, g.op("add", g.input(input), g.constant(1))]),
+  );
   for (const j of integrated) {
     const key = spec.states[j].key;
     const s = c.scope.get(key)!;
     const f = result.get(key)!;
     let value: Node;
     if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
-    else {
+    else if (opaque) {
+      const a = g.op("sub", g.substitute(f, moved), f);
+      value = cnexpStep(g, s, dt, { a, b: g.op("sub", f, g.op("mul", a, s)) });
+    } else {
       const input = c.index.get(key)!;
       const rest = new Map([...others].filter(([k]) => k !== input));
       value = cnexpStep(
@@ -184,7 +206,9 @@ export function advanceOutputs(
         linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest }),
       );
     }
-    out.checks.push({ kernel: "derivative", what: `state '${key}'`, value });
+    // A state an opaque derivative does not return (at its first call, nor since) is kept.
+    if (opaque) value = g.select(g.isDefined(f), value, s);
+    out.checks.push({ kernel: "derivative", what: resultName(spec, "derivative", key), value });
     out.stores.push({ target: { array: "state", index: j }, mode: "set", value });
   }
   out.stores.push(...assignedStores(c, result));
@@ -208,7 +232,13 @@ function forwardDifference(c: RuleContext, I: Node, given: Node): Node {
   if (given.kind === "const" && given.value) return g.constant(NaN); // never taken: not built
   const v = c.index.get("v")!;
   const step = g.constant(OUTPUT_UNITS.forwardDifferenceMv);
-  const shifted = g.substitute(I, new Map([[v, g.op("add", c.scope.get("v")!, step)]]));
+  // An opaque current() is called a second time only when it returns no conductance.
+  const shifted = g.substitute(
+    I,
+    new Map([[v, g.op("add", c.scope.get("v")!, step)]]),
+    new Map(),
+    g.op("not", given),
+  );
   return g.op("div", g.op("sub", shifted, I), step);
 }
 
@@ -272,7 +302,11 @@ export function reversalOutputs(c: RuleContext, result: Map<string, Node>): Outp
     const key = ionScopeNames(ion.name).reversal;
     if (!(ion.flags & ION_FLAG.writeRevPotential) || !result.has(key)) return;
     const value = c.g.replaceUndef(result.get(key)!, c.scope.get(key)!);
-    out.checks.push({ kernel: "reversalPotential", what: key, value });
+    out.checks.push({
+      kernel: "reversalPotential",
+      what: resultName(c.spec, "reversalPotential", key),
+      value,
+    });
     out.stores.push({ target: { array: "ion", ion: j, field: "reversal" }, mode: "set", value });
   });
   return out;
@@ -292,7 +326,7 @@ export function concentrationOutputs(c: RuleContext, result: Map<string, Node>):
     for (const [flag, key, field] of fields) {
       if (!(ion.flags & flag) || !result.has(key)) continue;
       const value = g.replaceUndef(result.get(key)!, g.constant(0));
-      out.checks.push({ kernel: "concentrations", what: key, value });
+      out.checks.push({ kernel: "concentrations", what: resultName(spec, "concentrations", key), value });
       out.stores.push({
         target: { array: "ion", ion: j, field },
         mode: "add",
@@ -309,7 +343,7 @@ export function eventOutputs(c: RuleContext, kernel: KernelName, result: Map<str
   c.spec.states.forEach((f, index) => {
     if (!result.has(f.key)) return;
     const value = c.g.replaceUndef(result.get(f.key)!, c.scope.get(f.key)!);
-    if (!f.assigned) out.checks.push({ kernel, what: `state '${f.key}'`, value });
+    if (!f.assigned) out.checks.push({ kernel, what: resultName(c.spec, kernel, f.key), value });
     out.stores.push({ target: { array: "state", index }, mode: "set", value });
   });
   return out;

@@ -5,6 +5,11 @@
  * (kernels/outputs.ts). The JavaScript printer (kernels/js.ts, live mode) and the C printer
  * (kernels/c.ts, compiled and native mode) print it; they agree by construction.
  *
+ * Live mode may ask for opaque kernels (`PlanRequest.opaque`): a kernel that cannot be lowered
+ * (or whose source is not the function that runs) becomes one call of the user's own function in
+ * the same graph (kernels/graph.ts `CallNode`), and everything around it is planned as usual. Only
+ * the JavaScript printer can print such a plan; `MechanismPlan.opaque` says which kernels and why.
+ *
  * @module
  */
 import type { MechanismSpec } from "../model/spec.ts";
@@ -25,6 +30,7 @@ import {
   type Input,
   type IntegrationMethod,
   type KernelName,
+  KERNELS_WITH_ARGUMENT,
   planInputs,
   unrequestedIonReads,
 } from "./rules.ts";
@@ -67,6 +73,18 @@ export interface MechanismPlan {
   hooks: HookPlan[];
   /** States `derivative` integrates. */
   integrated: number[];
+  /** Kernels that run as the user's own function (opaque calls), each with why and where. */
+  opaque: OpaqueKernel[];
+}
+
+/** A kernel the plan calls as the user's function. */
+export interface OpaqueKernel {
+  /** Which kernel. */
+  kernel: KernelName;
+  /** Why it was not lowered (with file:line:column). */
+  reason: string;
+  /** The error that said so. */
+  error?: CompileError;
 }
 
 export type { KernelOwner };
@@ -130,6 +148,11 @@ export interface PlanRequest {
    * alone), kernels are found in the source.
    */
   runtime?: { target: object; declaredAt?: number };
+  /**
+   * Live mode: a kernel that cannot be lowered becomes an opaque call instead of an error (a
+   * broken rule is still an error).
+   */
+  opaque?: boolean;
 }
 
 /** The hooks each kernel fills, in ABI order. */
@@ -161,11 +184,32 @@ export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest
     throw stale() ?? error;
   }
   const edited = stale();
-  if (edited) throw edited;
+  // A kernel whose source was edited is the precise reason (over the file's date).
+  if (edited) throw plan.opaque.find((o) => o.error instanceof NotRunningError)?.error ?? edited;
   return plan;
 }
 
-function planOf(src: Sources, owner: KernelOwner, request: PlanRequest): MechanismPlan {
+/** The hooks a mechanism with `kernels` gets, by their plan names (before any plan is made). */
+export function planHooks(spec: MechanismSpec, kernels: readonly KernelName[]): PlanHook[] {
+  const hooks = kernels.includes("initial") || spec.states.length > 0 ? [HOOK_OF.initial.hook] : [];
+  for (const kernel of kernels) if (kernel !== "initial") hooks.push(HOOK_OF[kernel].hook);
+  return [...new Set(hooks)];
+}
+
+/**
+ * The plan of a mechanism whose every kernel runs as the user's function, for `reason` (no source
+ * to plan from: the declaration's file was not found or has changed since).
+ */
+export function opaquePlan(request: PlanRequest, at: string, reason: string): MechanismPlan {
+  return planOf(undefined, undefined, { ...request, opaque: true }, { at, reason });
+}
+
+function planOf(
+  src: Sources | undefined,
+  owner: KernelOwner | undefined,
+  request: PlanRequest,
+  none?: { at: string; reason: string },
+): MechanismPlan {
   const { spec, method } = request;
   const g = new Graph();
   const inputs = planInputs(spec);
@@ -185,34 +229,63 @@ function planOf(src: Sources, owner: KernelOwner, request: PlanRequest): Mechani
     weight: g.input(inputs.findIndex((i) => i.source.of === "weight")),
     multiplicity: g.input(inputs.findIndex((i) => i.source.of === "multiplicity")),
   };
-  const lowerer = new Lowerer(src, g);
-  const at = src.where(owner.module, owner.node).text;
-  const lower = (kernel: KernelName): LoweredKernel => {
+  const lowerer = src && new Lowerer(src, g);
+  const at = none?.at ?? src!.where(owner!.module, owner!.node).text;
+  const opaque: OpaqueKernel[] = [];
+  const lowerSource = (kernel: KernelName): LoweredKernel => {
     const found = request.runtime
-      ? findRunningKernel(src, owner, request.runtime.target, kernel, request.owner)
-      : findKernel(src, owner, kernel);
+      ? findRunningKernel(src!, owner!, request.runtime.target, kernel, request.owner)
+      : findKernel(src!, owner!, kernel);
     if (!found) {
       throw new CompileError(
         `${request.owner} (${at}) has a ${kernel} kernel at run time, but its source was not found in the class ` +
           `or the classes it extends: define it as a method`,
-        owner.module.display,
-        ...lowerer.line(owner.module, owner.node),
+        owner!.module.display,
+        ...lowerer!.line(owner!.module, owner!.node),
       );
     }
-    // dt is meaningless during init (garbage on Arbor 0.9/0.10): NaN makes a kernel that uses it fail.
-    const kernelScope = kernel === "initial" ? new Map([...scope, ["dt", g.constant(NaN)]]) : scope;
     try {
-      return lowerer.kernel(found.module, found.fn, {
+      return lowerer!.kernel(found.module, found.fn, {
         mechanism: spec.name,
         owner: request.owner,
         kernel,
         allowed: allowedKeys(spec, kernel),
-        scope: kernelScope,
+        scope: kernelScope(kernel),
         unrequested,
       });
     } catch (error) {
       if (error instanceof CompileError) error.kernel ??= kernel;
       throw error;
+    }
+  };
+  // dt is meaningless during init (garbage on Arbor 0.9/0.10): NaN makes a kernel that uses it fail.
+  const kernelScope = (kernel: KernelName) =>
+    kernel === "initial" ? new Map([...scope, ["dt", g.constant(NaN)]]) : scope;
+  // The user's function, called with the scope it would see (an unrequested ion value is an
+  // accessor that throws, naming the flag: it is not set); each key it may return is a field.
+  const call = (kernel: KernelName, where: string): LoweredKernel => {
+    const keys = [...scope.keys()].filter((key) => !unrequested.has(key));
+    const values = kernelScope(kernel);
+    const node = g.call(
+      kernel,
+      keys,
+      keys.map((key) => values.get(key)!),
+      KERNELS_WITH_ARGUMENT.has(kernel) ? g.arg() : undefined,
+    );
+    return { result: new Map(allowedKeys(spec, kernel).map((key) => [key, g.field(node, key)])), at: where };
+  };
+  const lower = (kernel: KernelName): LoweredKernel => {
+    if (none) {
+      opaque.push({ kernel, reason: none.reason });
+      return call(kernel, at);
+    }
+    try {
+      return lowerSource(kernel);
+    } catch (error) {
+      if (!request.opaque || !(error instanceof CompileError) || error.rule) throw error;
+      opaque.push({ kernel, reason: error.message, error });
+      const where = error.line > 0 ? `${error.file}:${error.line}:${error.column}` : at;
+      return call(kernel, where);
     }
   };
   const hooks: HookPlan[] = [];
@@ -261,7 +334,7 @@ function planOf(src: Sources, owner: KernelOwner, request: PlanRequest): Mechani
       stores: outputs.stores,
     });
   }
-  return { spec, method, owner: request.owner, at, inputs, graph: g, hooks, integrated };
+  return { spec, method, owner: request.owner, at, inputs, graph: g, hooks, integrated, opaque };
 }
 
 /**

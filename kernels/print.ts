@@ -8,7 +8,15 @@
  *
  * @module
  */
-import { dependencies, type Node, type Op, type ValueType } from "./graph.ts";
+import {
+  type CallNode,
+  dependencies,
+  type Node,
+  type Op,
+  operands,
+  postorder,
+  type ValueType,
+} from "./graph.ts";
 import type { HookPlan, MechanismPlan } from "./plan.ts";
 
 /** Deepest expression printed in one statement. */
@@ -24,6 +32,13 @@ export interface Spelling {
   arg: string;
   /** An operator applied to printed operands, parenthesised as a whole when needed. */
   op(op: Op, args: string[]): string;
+  /**
+   * The statements of an opaque call (kernels/graph.ts `CallNode`) whose result is named `name`,
+   * with its operands printed as `args`. Only the JavaScript printer can call a user's function.
+   */
+  call?(node: CallNode, args: string[], name: string): string[];
+  /** Field `key` of the opaque call printed as `call`. */
+  field?(call: CallNode, code: string, key: string): string;
 }
 
 /** One temporary: `const <type> <name> = <code>;`. */
@@ -34,6 +49,8 @@ export interface Temporary {
   type: ValueType;
   /** Its value. */
   code: string;
+  /** Instead of `const <name> = <code>`: the statements of an opaque call that name its result. */
+  statements?: string[];
 }
 
 /** A hook's graph, scheduled: the temporaries in order, and the printed form of each root. */
@@ -70,16 +87,11 @@ export function hookIons(plan: MechanismPlan, hook: HookPlan): number[] {
 
 /** Schedules the graph under `roots`; temporaries are named `${prefix}0`, `${prefix}1`, ... */
 export function schedule(roots: Node[], spell: Spelling, prefix = "t"): Schedule {
+  // Every node is walked without recursion (kernels/graph.ts `postorder`), operands first.
+  const order = postorder(roots);
   const uses = new Map<Node, number>();
-  const count = (n: Node) => {
-    const seen = uses.get(n) ?? 0;
-    uses.set(n, seen + 1);
-    if (seen === 0 && n.kind === "op") { for (const a of n.args) count(a); }
-  };
-  for (const root of roots) {
-    count(root);
-    uses.set(root, 2); // roots are always named
-  }
+  for (const n of order) for (const a of operands(n)) uses.set(a, (uses.get(a) ?? 0) + 1);
+  for (const root of roots) uses.set(root, 2); // roots are always named
   const temps: Temporary[] = [];
   const printed = new Map<Node, { code: string; depth: number }>();
   const print = (n: Node): { code: string; depth: number } => {
@@ -90,7 +102,23 @@ export function schedule(roots: Node[], spell: Spelling, prefix = "t"): Schedule
     else if (n.kind === "input") out = { code: spell.input(n.input), depth: 0 };
     else if (n.kind === "arg") out = { code: spell.arg, depth: 0 };
     else if (n.kind === "undef") throw new Error("internal: undefined reached a printer");
-    else {
+    else if (n.kind === "call") {
+      if (!spell.call) {
+        throw new Error("internal: an opaque kernel call reached a printer that cannot call JavaScript");
+      }
+      const args = n.args.map((a) => print(a).code);
+      const name = `${prefix}${temps.length}`;
+      temps.push({ name, type: n.type, code: "", statements: spell.call(n, args, name) });
+      out = { code: name, depth: 0 };
+    } else if (n.kind === "field") {
+      const call = n.args[0];
+      out = { code: spell.field!(call as Node & CallNode, print(call).code, n.key), depth: 1 };
+      if ((uses.get(n) ?? 0) > 1) {
+        const name = `${prefix}${temps.length}`;
+        temps.push({ name, type: n.type, code: out.code });
+        out = { code: name, depth: 0 };
+      }
+    } else {
       const args = n.args.map(print);
       const code = spell.op(n.op, args.map((a) => a.code));
       const depth = 1 + Math.max(...args.map((a) => a.depth));
@@ -103,7 +131,8 @@ export function schedule(roots: Node[], spell: Spelling, prefix = "t"): Schedule
     printed.set(n, out);
     return out;
   };
-  for (const root of roots) print(root);
+  // In walk order, each node's operands are printed before it: print never recurses deeply.
+  for (const n of order) print(n);
   return { temps, of: (n) => print(n).code };
 }
 

@@ -2,22 +2,18 @@
  * The pointwise kernel API at run time: a mechanism written as pure functions of scalars, one
  * compartment at a time, turned into the six raw hooks.
  *
- * Two ways, one set of rules:
- *  - planned (the normal case): the kernels' source was lowered into a kernel plan (kernels/),
- *    and kernels/js.ts printed one JavaScript loop per hook from it: kernels inlined, evaluated
- *    once per instance, nothing allocated per step. compiled mode prints the same plan as C;
- *  - fallback (live/fallback.ts): a kernel the plan cannot express (it calls console.log, reads
- *    `this`, closes over a variable, ...) runs as the user's own function, called from a
- *    generated loop with a reused scope object, every result checked on every call; cnexp then
- *    takes a = f(s + 1) - f(s) from two evaluations and checks linearity numerically at the
- *    first step. The user is told once which kernel and why.
+ * One way, one set of rules: the kernels' source is lowered into a kernel plan (kernels/), and
+ * kernels/js.ts prints one JavaScript loop per hook from it: kernels inlined, evaluated once per
+ * instance, nothing allocated per step; compiled and native mode print the same plan as C. A
+ * kernel the plan cannot express (it calls console.log, reads `this`, closes over a variable,
+ * ...) is an opaque call in that plan: the user's own function, called with the reused scope
+ * object of this file, its result checked on every call (kernels/js.ts), and everything around
+ * it (gather, weights, units, finiteness, cnexp) the plan's. The user is told once which kernel
+ * and why (kernels/live.ts).
  *
- * Where a rule lives: the weight and unit rules (density currents and conductances scaled by
- * 10·weight, point ones by weight, concentrations by weight for density writers, reversal
- * potentials unweighted) and the result checks are defined and documented in ONE file,
- * kernels/outputs.ts; names, scope keys and allowed result keys in kernels/rules.ts. The
- * printers (kernels/js.ts, kernels/c.ts) only spell the plan. The fallback loops write the
- * same rules out for opaque kernel results; tests run both paths against the same numbers.
+ * Where a rule lives: the weight and unit rules and the result checks in kernels/outputs.ts;
+ * names, scope keys and allowed result keys in kernels/rules.ts. This file holds what the
+ * printed hooks call: the arrays of a ppack (`Bundle`), the scope object, and the errors.
  *
  * @module
  */
@@ -32,12 +28,12 @@ import {
   KERNEL_NAMES,
   type KernelName,
   RESERVED_SCOPE_NAMES,
+  scopeKeys,
   unrequestedIonReads,
 } from "../kernels/rules.ts";
-import type { MechanismPlan } from "../kernels/plan.ts";
-import { compileJsHooks, type JsArrays, type JsHook } from "../kernels/js.ts";
+import { type MechanismPlan, planHooks } from "../kernels/plan.ts";
+import { compileJsHooks, type JsArrays, type JsCalls, type JsHook } from "../kernels/js.ts";
 import { nonFiniteMessage } from "../kernels/finite.ts";
-import { compile, compileAdvance, fallbackHooks, gatherSource } from "./fallback.ts";
 
 export {
   allowedKeys,
@@ -115,11 +111,8 @@ export type KernelTarget = Partial<Record<KernelName, (...args: never[]) => unkn
 /** A raw hook as the trampoline catalogue calls it. */
 export type Hook = (pp: Record<string, unknown>, events?: EventBatch) => void;
 
-/** The arrays of one ppack object, read once per instance (see `bundleOf`): what printed hooks read. */
-export interface Bundle extends JsArrays {
-  /** One-time checks done for this ppack object ("verified derivative"). */
-  checked: Set<string>;
-}
+/** The arrays of one ppack object, read once per ppack (see `Pointwise.bundle`): what printed hooks read. */
+export type Bundle = JsArrays;
 
 /** A kernel's result value as an error message shows it: what it is, not what it coerces to. */
 function describe(value: unknown): string {
@@ -143,33 +136,26 @@ function optional<T>(read: () => T): T | null {
   }
 }
 
-/** The pointwise runtime of one mechanism in one catalogue: its hooks and their helpers. */
-export class Pointwise {
+/**
+ * The pointwise runtime of one mechanism in one catalogue: what its printed hooks call (the
+ * arrays of a ppack, and for opaque kernels the object, the scope and the result checks).
+ */
+export class Pointwise implements JsCalls {
   readonly spec: MechanismSpec;
   readonly kernels: KernelTarget;
-  readonly method: IntegrationMethod;
-  /** The one scope object every kernel call reads (reused: no allocation per call). */
+  /** The one scope object every opaque kernel call reads (reused: no allocation per call). */
   readonly scope: Record<string, number> = {};
-  /** State indices the derivative kernel returns; fixed on its first call. */
-  integrated: number[] | undefined;
-  #advance: ((pp: Record<string, unknown>, b: Bundle) => void) | undefined;
-  #gather: ((pp: Record<string, unknown>, b: Bundle, k: number) => void) | undefined;
+  /** The states (bits) the derivative's first call returned; -1 before it. */
+  returned = -1;
+  /** See JsCalls.verifying. */
+  verifying = false;
 
-  constructor(spec: MechanismSpec, kernels: KernelTarget, method: IntegrationMethod) {
+  constructor(spec: MechanismSpec, kernels: KernelTarget) {
     this.spec = spec;
     this.kernels = kernels;
-    this.method = method;
     // Every scope key exists from the start, so the object keeps one shape; NaN (a double, not
     // a small integer) makes V8 store the fields as unboxed doubles instead of allocating.
-    for (const key of ["v", "dt", "celsius", "diam", "area", "vPeer"]) this.scope[key] = NaN;
-    for (const field of [...spec.states, ...spec.parameters, ...spec.globals]) this.scope[field.key] = NaN;
-    for (const name of spec.randoms) this.scope[name] = NaN;
-    for (const ion of spec.ions) {
-      const names = ionScopeNames(ion.name);
-      for (const key of [names.reversal, names.internal, names.external, names.diffusive, names.valence]) {
-        this.scope[key] = NaN;
-      }
-    }
+    for (const key of scopeKeys(spec)) this.scope[key] = NaN;
     // Ion scalars the declaration did not ask Arbor for: reading one names the flag to add.
     this.unrequested = unrequestedIonReads(spec);
     for (const [key, message] of this.unrequested) {
@@ -201,7 +187,6 @@ export class Pointwise {
   #newBundle(pp: Record<string | symbol, unknown>): Bundle {
     const ions = this.spec.ions.map((ion) => (pp.ions as Record<string, Record<string, unknown>>)[ion.name]);
     const b: Bundle = {
-      checked: new Set(),
       width: pp.width as number,
       node: pp.nodeIndex as Int32Array,
       v: pp.v as Float64Array,
@@ -234,18 +219,6 @@ export class Pointwise {
     return b;
   }
 
-  /** Loads the scope with instance `k`'s values: the generated loops' own gather, as a function. */
-  gather(pp: Record<string, unknown>, b: Bundle, k: number): void {
-    this.#gather ??= (() => {
-      const { prologue, body } = gatherSource(this);
-      return compile<(pp: Record<string, unknown>, b: Bundle, k: number) => void>(
-        `return function gather(pp, b, k) {\n${[...prologue, ...body].join("\n")}\n};`,
-        { x: this.scope },
-      );
-    })();
-    this.#gather(pp, b, k);
-  }
-
   /** Throws the error for a non-finite or missing kernel result. */
   bad(kernel: KernelName, what: string, value: unknown, k: number, node: number): never {
     if (value === undefined && kernel === "derivative") {
@@ -259,11 +232,11 @@ export class Pointwise {
   }
 
   /**
-   * Throws unless `result` is an object whose keys `kernel` may return. The generated loops call
-   * it only when their cheap count of the result's keys does not match (see `keyCheck`).
+   * Throws unless `result` is an object whose keys `kernel` may return. The printed hooks call it
+   * only when their cheap count of the result's keys does not match (kernels/js.ts).
    */
-  checkKeys(kernel: KernelName, result: unknown, k: number, node: number): void {
-    const allowed = this.allowedKeys(kernel);
+  keys(kernel: string, result: unknown, k: number, node: number): void {
+    const allowed = allowedKeys(this.spec, kernel as KernelName);
     const at = `at instance ${k} (CV ${node})`;
     if (result === null || typeof result !== "object" || Array.isArray(result)) {
       throw new TypeError(
@@ -281,100 +254,91 @@ export class Pointwise {
     }
   }
 
-  /** Keys each kernel may return. */
-  allowedKeys(kernel: KernelName): string[] {
-    return allowedKeys(this.spec, kernel);
-  }
-
   /**
-   * First `advanceState` of a ppack: discovers which states `derivative` integrates and, for
-   * cnexp, checks on every instance that each derivative is linear in its own state and does
-   * not depend on the other integrated states.
+   * The states an opaque derivative returns (as bits of `mask`) are those of its first call: a
+   * state it leaves out later, or returns only later, is an error naming it.
    */
-  verifyDerivative(pp: Record<string, unknown>, b: Bundle): void {
-    const f = (this.kernels.derivative as (x: Record<string, number>) => Record<string, number>).bind(
+  states(result: Record<string, unknown>, mask: number, k: number, node: number): void {
+    if (this.returned === -1) {
+      this.returned = mask;
+      return;
+    }
+    this.spec.states.forEach((f, j) => {
+      const bit = j > 52 ? 0 : 2 ** j;
+      if (f.assigned || bit === 0 || Math.floor(mask / bit) % 2 === Math.floor(this.returned / bit) % 2) {
+        return;
+      }
+      if (result[f.key] === undefined) this.bad("derivative", `state '${f.key}'`, undefined, k, node);
+      throw new Error(
+        `mechanism '${this.spec.name}': derivative() returned state '${f.key}' at instance ${k} (CV ${node}), ` +
+          `but not at the first step; return every integrated state on every path and step`,
+      );
+    });
+  }
+  /**
+   * cnexp needs an opaque derivative linear in each integrated state and independent of the others
+   * (kernels/outputs.ts takes a = f(s + 1) - f(s) with every state moved at once). Checked at a
+   * ppack's first step on every instance, with the scope as the call just saw it: each state is
+   * moved by h and 2h (h below the largest doubles), and the second difference must vanish while
+   * the other states' derivatives stay as they were.
+   */
+  verify(result: Record<string, unknown>, k: number, node: number): void {
+    const x = this.scope;
+    const f = (this.kernels.derivative as (x: Record<string, number>) => Record<string, unknown>).bind(
       this.kernels,
     );
-    const x = this.scope;
-    const keys = this.spec.states.map((s) => s.key);
-    for (let k = 0; k < b.width; k++) {
-      this.gather(pp, b, k);
-      const base = f(x);
-      this.checkKeys("derivative", base, k, b.node[k]);
-      // Assigned states it returns are stored as they are, not integrated (kernels/outputs.ts).
-      const integrated = keys.flatMap((key, j) =>
-        base[key] === undefined || this.spec.states[j].assigned ? [] : [j]
-      );
-      // A bad value is reported as what it is before any linearity check looks at it.
-      for (const j of integrated) {
-        const value: unknown = base[keys[j]];
-        if (typeof value !== "number" || value - value !== 0) {
-          this.bad("derivative", `state '${keys[j]}'`, value, k, b.node[k]);
-        }
+    const integrated = this.spec.states.filter((s) => !s.assigned && result[s.key] !== undefined).map((s) =>
+      s.key
+    );
+    // A bad value is reported as what it is before any linearity check looks at it.
+    for (const key of integrated) {
+      const value = result[key];
+      if (typeof value !== "number" || value - value !== 0) {
+        this.bad("derivative", `state '${key}'`, value, k, node);
       }
-      if (this.integrated === undefined) this.integrated = integrated;
-      else if (integrated.join() !== this.integrated.join()) {
-        throw new Error(
-          `mechanism '${this.spec.name}': derivative() must return the same states for every instance`,
-        );
-      }
-      if (this.method !== "cnexp") continue;
-      const baseValues = integrated.map((j) => base[keys[j]]);
-      for (const j of integrated) {
-        const key = keys[j];
-        const s = b.states[j][k];
-        // Probe away from the largest doubles: s + 2h must not overflow for a state near them.
-        let h = 0.5 * (1 + Math.abs(s));
-        if (!(Math.abs(s + 2 * h) < Infinity)) h = -h;
+    }
+    for (const key of integrated) {
+      const s = x[key];
+      let h = 0.5 * (1 + Math.abs(s));
+      if (!(Math.abs(s + 2 * h) < Infinity)) h = -h;
+      let one: Record<string, unknown>, two: unknown;
+      try {
         x[key] = s + h;
-        const one = f(x);
-        const oneValues = integrated.map((i) => one[keys[i]]);
+        one = f(x);
         x[key] = s + 2 * h;
-        const two = f(x)[key];
+        two = f(x)?.[key];
+      } finally {
         x[key] = s;
-        for (const [value, at] of [[one[key], s + h], [two, s + 2 * h]]) {
-          if (typeof value !== "number" || value - value !== 0) {
-            this.bad(
-              "derivative",
-              `state '${key}' (evaluated at ${key} = ${at} to check linearity)`,
-              value,
-              k,
-              b.node[k],
-            );
-          }
-        }
-        const secondDifference = two - 2 * one[key] + base[key];
-        const size = Math.abs(two) + 2 * Math.abs(one[key]) + Math.abs(base[key]);
-        if (!(Math.abs(secondDifference) <= 1e-9 * size + 1e-300)) {
-          throw new Error(
-            `mechanism '${this.spec.name}': method cnexp needs the derivative of state '${key}' to be linear ` +
-              `in '${key}' (s' = a*s + b), but it is not (at instance ${k}, CV ${b.node[k]}); ` +
-              `use method "euler" or rewrite the derivative`,
+      }
+      for (const [value, at] of [[one?.[key], s + h], [two, s + 2 * h]] as [unknown, number][]) {
+        if (typeof value !== "number" || value - value !== 0) {
+          this.bad(
+            "derivative",
+            `state '${key}' (evaluated at ${key} = ${at} to check linearity)`,
+            value,
+            k,
+            node,
           );
         }
-        integrated.forEach((i, position) => {
-          if (i !== j && !Object.is(oneValues[position], baseValues[position])) {
-            throw new Error(
-              `mechanism '${this.spec.name}': with method cnexp the derivative of state '${
-                keys[i]
-              }' may only ` +
-                `depend on '${keys[i]}', but it changes with state '${key}'; use method "euler"`,
-            );
-          }
-        });
+      }
+      const base = result[key] as number, first = one![key] as number, second = two as number;
+      const size = Math.abs(second) + 2 * Math.abs(first) + Math.abs(base);
+      if (!(Math.abs(second - 2 * first + base) <= 1e-9 * size + 1e-300)) {
+        throw new Error(
+          `mechanism '${this.spec.name}': method cnexp needs the derivative of state '${key}' to be linear ` +
+            `in '${key}' (s' = a*s + b), but it is not (at instance ${k}, CV ${node}); ` +
+            `use method "euler" or rewrite the derivative`,
+        );
+      }
+      for (const other of integrated) {
+        if (other !== key && !Object.is(one![other], result[other])) {
+          throw new Error(
+            `mechanism '${this.spec.name}': with method cnexp the derivative of state '${other}' may only ` +
+              `depend on '${other}', but it changes with state '${key}'; use method "euler"`,
+          );
+        }
       }
     }
-  }
-
-  advance(pp: Record<string, unknown>): void {
-    const b = this.bundle(pp);
-    // Marked only once every instance passed, so a failed check is repeated on the next call.
-    if (!b.checked.has("verified derivative")) {
-      this.verifyDerivative(pp, b);
-      b.checked.add("verified derivative");
-    }
-    this.#advance ??= compileAdvance(this);
-    this.#advance(pp, b);
   }
 }
 
@@ -390,24 +354,41 @@ const PLAN_HOOKS: Record<MechanismPlan["hooks"][number]["hook"], HookName> = {
 
 /**
  * Turns the kernels of a pointwise mechanism into raw hooks for the trampoline catalogue: the
- * hooks printed from `plan` when there is one, else loops around the user's own kernels.
- * Each call makes fresh code and a fresh scope, so catalogues share nothing.
+ * hooks printed from `plan`, whose opaque kernels (if any) are called on `kernels`. Each call
+ * makes fresh code and a fresh scope, so catalogues share nothing.
  */
 export function pointwiseHooks(
   spec: MechanismSpec,
   kernels: KernelTarget,
-  method: IntegrationMethod,
-  plan?: MechanismPlan,
+  plan: MechanismPlan,
 ): Partial<Record<HookName, Hook>> {
-  const rt = new Pointwise(spec, kernels, method);
+  const rt = new Pointwise(spec, kernels);
   const hooks: Partial<Record<HookName, Hook>> = {};
-  if (plan !== undefined) {
-    const fail = (kernel: string, what: string, value: number, k: number, cv: number) =>
-      rt.bad(kernel as KernelName, what, value, k, cv);
-    for (const [name, run] of Object.entries(compileJsHooks(plan, fail)) as [string, JsHook][]) {
-      hooks[PLAN_HOOKS[name as keyof typeof PLAN_HOOKS]] = (pp, events) => run(pp, rt.bundle(pp), events);
-    }
-    return hooks;
+  const fail = (kernel: string, what: string, value: unknown, k: number, cv: number) =>
+    rt.bad(kernel as KernelName, what, value, k, cv);
+  // An opaque cnexp derivative is verified at each ppack's first step (Pointwise.verify); a ppack
+  // counts as verified only once every instance passed, so a failed check is repeated.
+  const verify = plan.method === "cnexp" && plan.opaque.some((o) => o.kernel === "derivative");
+  const verified = new WeakSet<Bundle>();
+  for (const [name, run] of Object.entries(compileJsHooks(plan, fail, rt)) as [string, JsHook][]) {
+    hooks[PLAN_HOOKS[name as keyof typeof PLAN_HOOKS]] = verify && name === "advance"
+      ? (pp, events) => {
+        const b = rt.bundle(pp);
+        if (verified.has(b)) return run(pp, b, events);
+        rt.verifying = true;
+        try {
+          run(pp, b, events);
+        } finally {
+          rt.verifying = false;
+        }
+        verified.add(b);
+      }
+      : (pp, events) => run(pp, rt.bundle(pp), events);
   }
-  return fallbackHooks(rt);
+  return hooks;
+}
+
+/** The raw hooks a pointwise mechanism with `kernels` gets (before it is planned). */
+export function pointwiseHookNames(spec: MechanismSpec, kernels: readonly KernelName[]): HookName[] {
+  return planHooks(spec, kernels).map((hook) => PLAN_HOOKS[hook]);
 }

@@ -186,6 +186,34 @@ Deno.test("16: a derivative giving NaN, or leaving out its key on a later step, 
   await quietly(() => run(large));
 });
 
+Deno.test("cnexp: an opaque derivative that is not linear in its state, or depends on another, is refused at the first step", async () => {
+  // The kernels call counted(), so they run as the user's functions; cnexp's a = f(s + 1) - f(s)
+  // would silently integrate something else without this check.
+  const square = defineMechanism({ name: "opaque_square", states: { m: { default: 0.5 } } }, {
+    derivative: (x) => counted({ m: -x.m * x.m }),
+  });
+  await quietly(() =>
+    assert.rejects(
+      run(square),
+      /mechanism 'opaque_square': method cnexp needs the derivative of state 'm' to be linear in 'm' \(s' = a\*s \+ b\), but it is not \(at instance 0, CV 0\); use method "euler"/,
+    )
+  );
+  const coupled = defineMechanism({ name: "opaque_coupled", states: { a: { default: 1 }, b: {} } }, {
+    derivative: (x) => counted({ a: -x.a, b: x.a - x.b }),
+  });
+  await quietly(() =>
+    assert.rejects(
+      run(coupled),
+      /mechanism 'opaque_coupled': with method cnexp the derivative of state 'b' may only depend on 'b', but it changes with state 'a'/,
+    )
+  );
+  // Linear and independent: runs.
+  const linear = defineMechanism({ name: "opaque_linear", states: { a: { default: 1 }, b: {} } }, {
+    derivative: (x) => counted({ a: -x.a, b: 2 - x.b }),
+  });
+  await quietly(() => run(linear));
+});
+
 Deno.test("16: reading an ion value the declaration did not request names the missing flag", async () => {
   const message =
     /x\.ena, but ion 'na' does not declare readRevPotential or writeRevPotential; add readRevPotential: true/;

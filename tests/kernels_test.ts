@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { defineMechanism, type MechanismDefinition } from "../mod.ts";
-import { type Node, OPS } from "../kernels/graph.ts";
+import { type Node, OPS, postorder } from "../kernels/graph.ts";
 import { buildPlan, locateOwner, type MechanismPlan } from "../kernels/plan.ts";
 import { CompileError, loadTypeScript, Sources } from "../kernels/source.ts";
 import { MAX_INLINE_DEPTH, schedule } from "../kernels/print.ts";
@@ -49,11 +49,13 @@ function evaluate(p: MechanismPlan, node: Node, scope: Record<string, number>, a
       out = scope[key] ?? (key === "multiplicity" || key === "weight" ? 1 : NaN);
     } else if (n.kind === "arg") out = arg;
     else if (n.kind === "undef") throw new Error("undef reached evaluation");
+    else if (n.kind !== "op" || n.op === "defined") throw new Error("an opaque call reached evaluation");
     else if (n.op === "select") out = run(n.args[0]) ? run(n.args[1]) : run(n.args[2]);
     else out = (OPS[n.op].js as (...a: unknown[]) => number | boolean)(...n.args.map(run));
     memo.set(n, out);
     return out;
   };
+  for (const n of postorder([node], (m) => memo.has(m))) run(n); // operands first: no deep recursion
   return run(node);
 }
 
@@ -189,6 +191,40 @@ Deno.test("plan: a 300-term sum prints with no expression deeper than the inline
   const deepest = Math.max(...s.temps.map((t) => nesting(t.code)));
   assert.ok(deepest <= MAX_INLINE_DEPTH + 1, `deepest nesting ${deepest}`);
   assert.ok(s.temps.length >= 300 / MAX_INLINE_DEPTH, `${s.temps.length} temporaries`);
+});
+
+Deno.test("plan: 5,000 accumulating statements (a long imported BREAKPOINT) are planned, not refused", async () => {
+  const parameters = Object.fromEntries(Array.from({ length: 50 }, (_, k) => [`p${k}`, {}]));
+  const lines = Array.from({ length: 5000 }, (_, k) => `s = s + x.p${k % 50} * ${k + 1};`);
+  const p = await plan(
+    { name: "breakpoint", parameters },
+    `current(x) {\nlet s = 0;\n${lines.join("\n")}\nreturn { i: s * (x.v + 65), g: s };\n},`,
+  );
+  const G = hook(p, "current").checks.find((c) => c.what === "the conductance")!.value;
+  const scope = Object.fromEntries(Array.from({ length: 50 }, (_, k) => [`p${k}`, k]));
+  let expected = 0;
+  for (let k = 0; k < 5000; k++) expected = expected + (k % 50) * (k + 1);
+  assert.equal(evaluate(p, G, scope), expected);
+  // Printed without recursion, and with no expression deeper than the inline limit.
+  const s = schedule([G], {
+    constant: String,
+    input: (k) => `x${k}`,
+    arg: "arg",
+    op: (op, a) => `${op}(${a})`,
+  });
+  assert.ok(s.temps.length >= 5000 / MAX_INLINE_DEPTH, `${s.temps.length} temporaries`);
+});
+
+Deno.test("plan: one expression too deep to translate is refused with advice that works", async () => {
+  const terms = Array.from({ length: 20000 }, () => "x.v").join(" + ");
+  await assert.rejects(plan({ name: "deep_sum" }, `current: (x) => ({ i: ${terms}, g: 0 }),`), (e) => {
+    assert.ok(e instanceof CompileError);
+    assert.match(
+      e.message,
+      /nests too deeply to translate \(.*m\d+\.ts:\d+:\d+\): break a long expression into const locals/,
+    );
+    return true;
+  });
 });
 
 Deno.test("plan: statements outside the subset name the construct (debugger, labels)", async () => {

@@ -64,7 +64,8 @@ export class Lowerer extends CallLowerer {
     } catch (error) {
       if (error instanceof RangeError) {
         throw new CompileError(
-          `${where} nests expressions too deeply to translate (${at}): split it into const locals`,
+          `${where} nests too deeply to translate (${at}): break a long expression into const locals ` +
+            `(const a = ...; const b = a + ...), and move a long run of if statements into helper functions`,
           module.display,
           ...this.line(module, fn),
         );
@@ -75,18 +76,17 @@ export class Lowerer extends CallLowerer {
   /** Runs statements `list[i..]` in `env`, then `k`; a `return` ends the path with its result. */
   exec<R>(body: Body, list: readonly TS.Statement[], i: number, env: Env, k: (env: Env) => R): R {
     const ts = this.ts;
+    // Straight-line statements run in a loop, not one stack frame each: a kernel of thousands of
+    // them (a long imported BREAKPOINT, `s = s + ...` line after line) lowers like a short one.
+    for (; i < list.length; i++) {
+      const s = list[i];
+      if (ts.isVariableStatement(s)) this.declare(body, s, env);
+      else if (ts.isExpressionStatement(s)) this.assign(body, s.expression, env);
+      else if (!ts.isEmptyStatement(s)) break;
+    }
     if (i >= list.length) return k(env);
     const s = list[i];
     const next = (e: Env) => this.exec(body, list, i + 1, e, k);
-    if (ts.isVariableStatement(s)) {
-      this.declare(body, s, env);
-      return next(env);
-    }
-    if (ts.isExpressionStatement(s)) {
-      this.assign(body, s.expression, env);
-      return next(env);
-    }
-    if (ts.isEmptyStatement(s)) return next(env);
     if (ts.isBlock(s)) {
       env.push(new Map());
       return this.exec(body, s.statements, 0, env, (e) => {
