@@ -2,7 +2,7 @@
 // Debian's python3-nmodl into tests/data/nmodl) run on the host and match the hand ports of
 // Arbor's builtins in examples/catalogue to 1e-9 relative, on the recorded reference protocols.
 import assert from "node:assert/strict";
-import { catalogue } from "../mod.ts";
+import { catalogue, type MechanismClass } from "../mod.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
 import { type CellDescription, runCell } from "../live/cell.ts";
 import { loadReferenceCase } from "../fidelity/reference.ts";
@@ -212,24 +212,36 @@ BREAKPOINT { SOLVE states METHOD cnexp  i = gbar*m*(v - e) }
 INITIAL { tau = 1/(v + 65) m = 0 }
 DERIVATIVE states { tau = 1 + 1/(1 + (v + 65)*(v + 65)) m' = (1 - m)/tau }`,
   );
+  for (const [target, traces] of await onEachTarget(loaded.cls, "inftau", ["m", "tau"], 2)) {
+    assert.ok(traces["inftau.m"].at(-1)! > 0.1, `${target}: m ${traces["inftau.m"].at(-1)}`);
+    assert.ok(Number.isFinite(traces["inftau.tau"].at(-1)!), target);
+  }
+});
+
+/** `cls` alone on one 500 µm² CV from -65 mV for `until` ms, on the js and the native target: v and `fields`. */
+async function onEachTarget(cls: MechanismClass, mechanism: string, fields: string[], until: number) {
+  const out: [string, Record<string, Float64Array>][] = [];
   for (const target of ["js", "native"] as const) {
-    const cat = await catalogue({ mechanisms: [loaded.cls], target });
+    const cat = await catalogue({ mechanisms: [cls], target });
     try {
+      const probes = ["v", ...fields.map((f) => `${mechanism}.${f}`)];
       const result = await runCell({
         areaUm2: 500,
         vInit: -65,
-        density: [{ mechanism: "inftau" }],
-        probes: ["v", "inftau.m", "inftau.tau"],
+        density: [{ mechanism }],
+        probes,
         dt: 0.025,
-        until: 2,
-      }, { catalogues: [cat] });
-      assert.ok(result.traces["inftau.m"].at(-1)! > 0.1, `${target}: m ${result.traces["inftau.m"].at(-1)}`);
-      assert.ok(Number.isFinite(result.traces["inftau.tau"].at(-1)!), target);
+        until,
+      }, {
+        catalogues: [cat],
+      });
+      out.push([target, result.traces]);
     } finally {
       cat.close();
     }
   }
-});
+  return out;
+}
 
 Deno.test("a mechanism whose BREAKPOINT sets only ASSIGNED values builds and runs on every target", async () => {
   for (
@@ -249,22 +261,9 @@ BREAKPOINT { a = 2*v }`,
     ]
   ) {
     const loaded = await loadText(name, text);
-    for (const target of ["js", "native"] as const) {
-      const cat = await catalogue({ mechanisms: [loaded.cls], target });
-      try {
-        const result = await runCell({
-          areaUm2: 500,
-          vInit: -65,
-          density: [{ mechanism: name }],
-          probes: ["v", `${name}.a`],
-          dt: 0.025,
-          until: 1,
-        }, { catalogues: [cat] });
-        assert.equal(result.traces.v.at(-1), -65, `${name} ${target}: no current`);
-        assert.equal(result.traces[`${name}.a`].at(-1), -130, `${name} ${target}: a = 2v, stored`);
-      } finally {
-        cat.close();
-      }
+    for (const [target, traces] of await onEachTarget(loaded.cls, name, ["a"], 1)) {
+      assert.equal(traces.v.at(-1), -65, `${name} ${target}: no current`);
+      assert.equal(traces[`${name}.a`].at(-1), -130, `${name} ${target}: a = 2v, stored`);
     }
   }
 });
