@@ -62,32 +62,38 @@ DC_MATH double dc_product_error(double a, double b, double p) {
 #endif
 }
 
-/* exp(r) - 1 - r, Taylor to r^13: truncation below 0.05 ulp on |r| <= ln(2)/2 (exp and expm1). */
+/* exp(r) - 1 - r, Taylor to r^13: truncation below 0.05 ulp on |r| <= ln(2)/2 (exp and expm1).
+ * Evaluated by Estrin's scheme (pairs, then powers r^2, r^4, r^8): a dependency chain of about 8
+ * operations instead of Horner's 24. On one instance (one CV) nothing overlaps the chain, so its
+ * latency is the cost: Horner's exp made hh on one CV in real Arbor 1.2-1.4x the builtin's time
+ * (docs/benchmarks.md). q is at most about 1/16 of the result 1 + r + q, so the rounding of the
+ * two schemes differs by well under 1 ulp of exp; about 1% of results differ in the last bit. */
 DC_MATH double dc_exp_taylor(double r) {
-  return
-      r * r *
-      (1.0 / 2 +
-       r * (1.0 / 6 +
-            r * (1.0 / 24 +
-                 r * (1.0 / 120 +
-                      r * (1.0 / 720 +
-                           r * (1.0 / 5040 +
-                                r * (1.0 / 40320 +
-                                     r * (1.0 / 362880 +
-                                          r * (1.0 / 3628800 +
-                                               r * (1.0 / 39916800 +
-                                                    r * (1.0 / 479001600 + r * (1.0 / 6227020800.0))))))))))));
+  const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  const double p01 = 1.0 / 2 + r * (1.0 / 6);
+  const double p23 = 1.0 / 24 + r * (1.0 / 120);
+  const double p45 = 1.0 / 720 + r * (1.0 / 5040);
+  const double p67 = 1.0 / 40320 + r * (1.0 / 362880);
+  const double p89 = 1.0 / 3628800 + r * (1.0 / 39916800);
+  const double pab = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
+  const double p03 = p01 + r2 * p23, p47 = p45 + r2 * p67, p8b = p89 + r2 * pab;
+  return r2 * ((p03 + r4 * p47) + r8 * p8b);
 }
 
-/* exp(x + tail) for |tail| <= ulp(x) (tail is ignored where x is clamped). */
-DC_MATH double dc_exp_tail(double x, double tail) {
+/* exp(x + tail) for |tail| <= ulp(x) (tail is ignored where x is clamped); with_tail 0 (a
+ * constant: dc_exp) leaves out the add of the tail, which changes no bit (r + 0.0 differs from r
+ * only for r = -0, and both give p = 1) but is one more operation on the chain. */
+DC_MATH double dc_exp_reduced(double x, double tail, int with_tail) {
   /* Beyond these exp(x) is inf or 0 anyway; the clamp keeps n in the range of dc_pow2. NaN
    * passes through both compares unchanged and propagates to the result. */
   const int high = x > 710.0, low = x < -746.0;
-  const double xc = high ? 710.0 : low ? -746.0 : x;
-  const double t = (high | low) ? 0.0 : tail;
+  /* The same value as high ? 710 : low ? -746 : x, as a max then a min (one instruction each,
+   * where the nested select is three and-or steps on SSE2). */
+  const double above = x < -746.0 ? -746.0 : x;
+  const double xc = above > 710.0 ? 710.0 : above;
   const double n = (xc * DC_LOG2E + DC_SHIFTER) - DC_SHIFTER;
-  const double r = ((xc - n * DC_LN2_HI) - n * DC_LN2_LO) + t; /* |r| <= 0.3466 */
+  const double reduced = (xc - n * DC_LN2_HI) - n * DC_LN2_LO;
+  const double r = with_tail ? reduced + ((high | low) ? 0.0 : tail) : reduced; /* |r| <= 0.3466 */
   const double q = dc_exp_taylor(r);
   const double p = 1.0 + (r + q);
   /* Two factors, so that 2^n for n in [-1076, 1025] needs no exponent outside the normal range
@@ -96,15 +102,21 @@ DC_MATH double dc_exp_tail(double x, double tail) {
   return p * dc_pow2(n1) * dc_pow2(n - n1);
 }
 
+/* exp(x + tail) for |tail| <= ulp(x) (pow). */
+DC_MATH double dc_exp_tail(double x, double tail) {
+  return dc_exp_reduced(x, tail, 1);
+}
+
 /** exp(x), within 1 ulp. */
 DC_MATH double dc_exp(double x) {
-  return dc_exp_tail(x, 0.0);
+  return dc_exp_reduced(x, 0.0, 0);
 }
 
 /** exp(x) - 1, within 1 ulp, exact for tiny x, keeping the sign of zero. */
 DC_MATH double dc_expm1(double x) {
   /* Below -40, expm1 rounds to -1; above 710 it is inf. */
-  const double xc = x > 710.0 ? 710.0 : x < -40.0 ? -40.0 : x;
+  const double above = x < -40.0 ? -40.0 : x;
+  const double xc = above > 710.0 ? 710.0 : above; /* x > 710 ? 710 : x < -40 ? -40 : x */
   const double n = (xc * DC_LOG2E + DC_SHIFTER) - DC_SHIFTER;
   const double hi = xc - n * DC_LN2_HI, lo = n * DC_LN2_LO;
   const double r = hi - lo;

@@ -260,8 +260,10 @@ function instanceBody(plan: MechanismPlan, hook: HookPlan, split: boolean, optio
     );
     if (split) {
       // No branch out of the compute loop (an early return stops clang vectorizing it): the
-      // block ORs a flag, and printCHook searches a flagged block in order before any scatter.
-      compute.push(`dc_bad |= (${sum} - ${sum} != 0.0);`);
+      // block ORs the bits of sum - sum (+0, all bits zero, for a finite sum; NaN else) into a
+      // flag, one OR per vector and no compare, and printCHook searches a flagged block in order
+      // before any scatter.
+      compute.push(`dc_bad |= dc_nonfinite_bits(${sum});`);
       check.push(...fail);
     } else {compute.push(
         `if (__builtin_expect(${sum} - ${sum} != 0.0, 0)) {`,
@@ -451,7 +453,7 @@ export function printCHook(
     `  for (arb_size_type block = 0; block < width; block += DC_BLOCK) {`,
     `    const arb_size_type end = width - block < DC_BLOCK ? width : block + DC_BLOCK;`,
     ...buffers,
-    ...(checked ? [`    int dc_bad = 0;`] : []),
+    ...(checked ? [`    uint64_t dc_bad = 0;`] : []),
     `    for (arb_size_type k = block; k < end; ++k) {`,
     `      const arb_index_type n = node_index[k];`,
     `      (void)n;`,

@@ -133,7 +133,7 @@ Deno.test("with the NaN check, clang still vectorizes every split compute loop o
     );
     // The compute loop of a checked split block is the line after its flag.
     const lines = code.split("\n");
-    const computeLoops = lines.flatMap((line, k) => (line.trim() === "int dc_bad = 0;" ? [k + 2] : []));
+    const computeLoops = lines.flatMap((line, k) => (line.trim() === "uint64_t dc_bad = 0;" ? [k + 2] : []));
     assert.equal(computeLoops.length, 3, "init, advance and current are split and checked");
     for (const line of computeLoops) {
       assert.ok(vectorized.has(line), `line ${line} (${lines[line - 1].trim()}) vectorizes:\n${stderr}`);
