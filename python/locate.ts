@@ -57,16 +57,17 @@ export function versionOfLibrary(path: string): string | undefined {
   return /python(3\.\d+)/.exec(path)?.[1];
 }
 
+/** Where the shared library of the Python that `info` describes may be (LIBDIR, then LIBDIR/<multiarch>). */
+function libraryCandidates(info: PythonInfo): string[] {
+  if (!info.libdir) return [];
+  const dirs = [info.libdir, ...(info.multiarch ? [join(info.libdir, info.multiarch)] : [])];
+  return [info.instsoname, info.ldlibrary].filter((name): name is string => !!name && !name.endsWith(".a"))
+    .flatMap((name) => dirs.map((dir) => join(dir, name)));
+}
+
 /** The shared library of the Python that `info` describes, or undefined when it has none. */
 export function libraryOf(info: PythonInfo): string | undefined {
-  if (!info.libdir) return undefined;
-  for (const name of [info.instsoname, info.ldlibrary]) {
-    if (!name || name.endsWith(".a")) continue;
-    for (const dir of [info.libdir, info.multiarch ? join(info.libdir, info.multiarch) : undefined]) {
-      if (dir !== undefined && isLibraryFile(join(dir, name))) return join(dir, name);
-    }
-  }
-  return undefined;
+  return libraryCandidates(info).find((path) => isLibraryFile(path));
 }
 
 function realPath(path: string): string {
@@ -128,18 +129,11 @@ export function locate(options: PythonOptions): Located {
   const info = typeof answer === "string" ? undefined : answer;
   if (info === undefined) tried.push(answer as string);
   else if (info.libdir) {
-    for (const name of [info.instsoname, info.ldlibrary]) {
-      if (!name || name.endsWith(".a")) continue;
-      for (const dir of [info.libdir, info.multiarch ? join(info.libdir, info.multiarch) : undefined]) {
-        if (dir === undefined) continue;
-        const path = join(dir, name);
-        if (isLibraryFile(path)) return { path, info, tried };
-        tried.push(path);
-      }
-    }
-    if (![info.instsoname, info.ldlibrary].some((n) => n && !n.endsWith(".a"))) {
-      tried.push(`${info.executable} (built without a shared libpython)`);
-    }
+    const candidates = libraryCandidates(info);
+    const path = candidates.find((candidate) => isLibraryFile(candidate));
+    if (path !== undefined) return { path, info, tried };
+    tried.push(...candidates);
+    if (candidates.length === 0) tried.push(`${info.executable} (built without a shared libpython)`);
   }
   const os = Deno.build.os;
   for (let minor = 13; minor >= 8; minor--) {
