@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { pythonEnv, pythonExecutable } from "./python.ts";
 
 /** One real Arbor build: a folder on `sys.path` that holds the `arbor` package. */
@@ -37,7 +37,7 @@ export const HOW_TO_GET_ARBOR =
 const decoder = new TextDecoder();
 
 /** The version and site of the `arbor` that `python3` (this run's one Python) imports with `env`. */
-export function askArbor(env: Record<string, string> = {}): { version: string; site: string } | string {
+function askArbor(env: Record<string, string> = {}): { version: string; site: string } | string {
   const script = "import arbor, os, json; print(json.dumps({'version': arbor.__version__, " +
     "'site': os.path.dirname(os.path.dirname(os.path.abspath(arbor.__file__)))}))";
   try {
@@ -97,7 +97,7 @@ export function newestSite(): ArborSite | undefined {
 }
 
 /** A folder named by an environment variable, or undefined when it is unset or does not exist. */
-export function envFolder(name: string): string | undefined {
+function envFolder(name: string): string | undefined {
   const value = Deno.env.get(name);
   if (value === undefined || value === "") return undefined;
   try {
@@ -179,9 +179,4 @@ export function onNewestArbor(
 /** Why `arborSites()` cannot serve (undefined when it can). */
 export function noArbor(): string | undefined {
   return arborSites().length === 0 ? HOW_TO_GET_ARBOR : undefined;
-}
-
-/** The name of the subfolder holding `arbor` in a site (for messages). */
-export function describeSite(site: ArborSite): string {
-  return `Arbor ${site.label} (${basename(dirname(site.site))})`;
 }
