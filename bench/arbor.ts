@@ -102,7 +102,7 @@ const builds: { name: string; site?: string; skipped?: string }[] = [
   simd !== undefined ? { name: "vectorized (DENOCAT_ARBOR_SIMD_SITE)", site: simd } : {
     name: "vectorized (DENOCAT_ARBOR_SIMD_SITE)",
     skipped: simdEnv === undefined || simdEnv === ""
-      ? "DENOCAT_ARBOR_SIMD_SITE is not set (point it at the site-packages of an Arbor built with ARB_VECTORIZE=ON; this project's ../shared/arbor/install.sh unpacks one and sets it)"
+      ? "DENOCAT_ARBOR_SIMD_SITE is not set (point it at the site-packages of an Arbor built with ARB_VECTORIZE=ON; docs/install.md)"
       : `DENOCAT_ARBOR_SIMD_SITE=${simdEnv} is not a folder`,
   },
 ];

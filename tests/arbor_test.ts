@@ -22,6 +22,7 @@ import {
 } from "./support/real_arbor.ts";
 import { pythonEnv, pythonExecutable } from "./support/python.ts";
 import { denoCommand } from "./support/deno.ts";
+import { runDenoProgram } from "./support/subprocess.ts";
 
 Deno.test("arbor: versions map to catalogue layouts; others are refused", () => {
   const table: [string, string | undefined][] = [
@@ -62,14 +63,11 @@ const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 /** Runs tests/support/arbor_child.ts in mode `mode` with the real Arbor of `site`. */
 async function child(site: string, mode: string, extra: Record<string, string> = {}) {
-  const out = await denoCommand(["run", "-A", "--no-lock", CHILD], {
+  const { code, stdout, stderr } = await runDenoProgram(["--no-lock", CHILD], {
     env: arborEnv(site, { CHILD_MODE: mode, ...extra }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decode(out.stdout), stderr = decode(out.stderr);
+  });
   const last = stdout.trim().split("\n").at(-1) ?? "";
-  return { ok: out.success, stdout, stderr, report: out.success ? JSON.parse(last) : undefined };
+  return { ok: code === 0, stdout, stderr, report: code === 0 ? JSON.parse(last) : undefined };
 }
 
 /** The minor version of a site's label ("0.11" -> 11). */
@@ -216,7 +214,7 @@ for (const name of scenarios) {
 // MPI: real Open MPI, an Arbor built with it (DENOCAT_ARBOR_MPI_SITE), two ranks.
 const mpiMissing = await (async () => {
   if (mpiSite() === undefined) {
-    return "no Arbor built with MPI; set DENOCAT_ARBOR_MPI_SITE (../shared/arbor/install.sh prints it)";
+    return "no Arbor built with MPI; set DENOCAT_ARBOR_MPI_SITE to its site-packages (docs/install.md)";
   }
   try {
     await new Deno.Command("mpirun", { args: ["--version"], stdout: "null", stderr: "null" }).output();
@@ -338,14 +336,9 @@ realTest(
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "denocat-ring-" });
     try {
-      const single = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--no-lock", RING],
-        env: arborEnv(mpiSite()!),
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(single.success, decode(single.stderr));
-      const one = JSON.parse(decode(single.stdout).trim());
+      const single = await runDenoProgram(["--no-lock", RING], { env: arborEnv(mpiSite()!) });
+      assert.equal(single.code, 0, single.stderr);
+      const one = JSON.parse(single.stdout.trim());
       assert.equal(one.ranks, 1);
       for (const n of [2, 4]) {
         const out = await mpirun(n, [Deno.execPath(), "run", "-A", "--no-lock", RING]);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { denoCommand } from "./support/deno.ts";
 import { arborEnv, type ArborSite, onNewestArbor, perArborVersion } from "./support/real_arbor.ts";
-import { ROOT } from "./support/subprocess.ts";
+import { type ProgramResult, ROOT, runDenoProgram } from "./support/subprocess.ts";
 import { compileCatalogue } from "../compile/catalogue.ts";
 import { runCell } from "../live/cell.ts";
 import { catalogue } from "../mod.ts";
@@ -24,30 +24,16 @@ const PROBE = "tests/support/cli/probe.py";
 const PASSIVE = "examples/pycat/passive.ts";
 const BOOM = "tests/support/cli/boom.ts";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+interface Run extends ProgramResult {
   /** The JSON of the line "result {...}" the scripts print, if any. */
   result?: Record<string, unknown>;
 }
 
 /** Runs the command; `env` is added to this process's (`arborEnv(site)` for a run in real Arbor). */
 async function denocat(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const out = await denoCommand(["run", "-A", CLI, ...args], {
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout), stderr = new TextDecoder().decode(out.stderr);
-  const line = stdout.split("\n").find((l) => l.startsWith("result "));
-  return {
-    code: out.code,
-    stdout,
-    stderr,
-    result: line === undefined ? undefined : JSON.parse(line.slice(7)),
-  };
+  const run = await runDenoProgram([CLI, ...args], { env });
+  const line = run.stdout.split("\n").find((l) => l.startsWith("result "));
+  return { ...run, result: line === undefined ? undefined : JSON.parse(line.slice(7)) };
 }
 
 /** `denocat run ...` in the real Arbor of `site`. */

@@ -6,25 +6,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { denoCommand } from "./support/deno.ts";
 import { arborEnv, onNewestArbor } from "./support/real_arbor.ts";
-import { ROOT } from "./support/subprocess.ts";
+import { ROOT, runDenoProgram } from "./support/subprocess.ts";
 import { runCell } from "../live/cell.ts";
 import { catalogue, type MechanismClass, PointwiseMechanism } from "../mod.ts";
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const out = await denoCommand(["run", "-A", ...args], {
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runDenoProgram(args, { env });
 
 onNewestArbor(
   "nmodl: an imported hh.mod runs in Arbor through denocat run, as on the native host",

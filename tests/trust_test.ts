@@ -6,9 +6,8 @@ import { printedBy } from "./support/console.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { denoCommand } from "./support/deno.ts";
 import { arborEnv, onNewestArbor, perArborVersion } from "./support/real_arbor.ts";
-import { ROOT } from "./support/subprocess.ts";
+import { ROOT, runDenoProgram } from "./support/subprocess.ts";
 import { compileCatalogue, generateCatalogueSource } from "../compile/catalogue.ts";
 import { main as importMain } from "../nmodl/cli.ts";
 import { denocatFor } from "../nmodl/cli.ts";
@@ -24,26 +23,7 @@ const PAS = join(ROOT, "examples/catalogue/pas.ts");
 const PASSIVE = "examples/pycat/passive.ts";
 const PROBE = "tests/support/cli/probe.py";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A fresh Deno process: `deno run -A <args>` in `cwd` with `env` added. */
-async function deno(
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<Run> {
-  const out = await denoCommand(["run", "-A", ...args], {
-    cwd: options.cwd ?? ROOT,
-    env: options.env ?? {},
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
+const deno = runDenoProgram;
 
 const denocat = (args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) =>
   deno([CLI, ...args], options);

@@ -4,7 +4,7 @@
  *
  * Where the builds come from, in order:
  * - `DENOCAT_ARBOR_SITES="0.9=DIR 0.11=DIR 0.12=DIR"`: site-packages folders that hold `arbor`, one per
- *   version (what `bash ../shared/arbor/install.sh DEST` prints; a pip install works too);
+ *   version (one pip install or unpacked build per version; docs/install.md, "Testing against real Arbor");
  * - otherwise the `arbor` that this run's Python imports (`pip install arbor`), as one site.
  * `DENOCAT_ARBOR_MPI_SITE` names an Arbor built with MPI, `DENOCAT_ARBOR_SIMD_SITE` a vectorized one,
  * `DENOCAT_ARBOR_BIN` a folder with `modcc` and `arbor-build-catalogue`.
@@ -31,8 +31,8 @@ export const REQUIRE_ARBOR: boolean = Deno.env.get("DENOCAT_REQUIRE_ARBOR") === 
 
 /** The one line every skipped real-Arbor test points at. */
 export const HOW_TO_GET_ARBOR =
-  'no real Arbor; to get one, run eval "$(bash ../shared/arbor/install.sh /tmp/arbor)" (sets DENOCAT_ARBOR_SITES), ' +
-  "or pip install arbor for this Python (docs/install.md, 'Testing against real Arbor')";
+  "no real Arbor; to get one, pip install arbor for this Python, or set DENOCAT_ARBOR_SITES to the " +
+  "site-packages folders of the versions to test (docs/install.md, 'Testing against real Arbor')";
 
 const decoder = new TextDecoder();
 

@@ -16,6 +16,28 @@ export interface SnippetResult {
   output: string;
 }
 
+/** What a program's process did: its exit code and what it printed. */
+export interface ProgramResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno run -A <args>` in a fresh process, in `cwd` (default the repository root), with `env` added. */
+export async function runDenoProgram(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ProgramResult> {
+  const out = await denoCommand(["run", "-A", ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? {},
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
 /** Runs TypeScript `code` with every permission, in the repository root, with `env` added. */
 export async function runDeno(code: string, env: Record<string, string> = {}): Promise<SnippetResult> {
   const result = await denoCommand(["eval", "--ext=ts", "-A", code], {
