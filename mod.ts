@@ -33,19 +33,20 @@
 // The package entry: re-exports only. The API lives in api/ (types.ts: ppack, scope and base
 // classes; decorators.ts: field decorators; declare.ts: @mechanism and the registry; define.ts:
 // defineMechanism; catalogue.ts: catalogue(), cataloguePath(), compileCatalogue()).
-export type { AbiFamily, HookName, MechanismKind } from "./abi/layout.ts";
-export type { EventBatch, IonViews } from "./abi/ppack.ts";
-export type { CatalogueFailure, HookFunction, LiveCatalogue } from "./live/catalogue.ts";
-export type { FieldOptions, IonOptions } from "./model/declare.ts";
-export type { FieldSpec, IonSpec, MechanismSpec } from "./model/spec.ts";
-export type { IntegrationMethod, KernelName } from "./live/pointwise.ts";
-export type { CatalogueTarget } from "./native/target.ts";
-export type { NativeCatalogue } from "./native/catalogue.ts";
-export type { CompiledCatalogue, CompiledLibrary, CompileOptions } from "./compile/catalogue.ts";
+export type { AbiFamily, HookName, MechanismKind } from "./ffi/layout.ts";
+export type { EventBatch, IonViews } from "./ffi/ppack.ts";
+export type { CatalogueFailure } from "./ffi/failures.ts";
+export type { HookFunction, LiveCatalogue } from "./ffi/trampoline.ts";
+export type { FieldOptions, IonOptions } from "./mechanism/validate.ts";
+export type { FieldSpec, IonSpec, MechanismSpec } from "./ffi/spec.ts";
+export type { IntegrationMethod, KernelName } from "./kernels/pointwise.ts";
+export type { CatalogueTarget } from "./catalogue/target.ts";
+export type { NativeCatalogue } from "./catalogue/native.ts";
+export type { CompiledCatalogue, CompiledLibrary, CompileOptions } from "./catalogue/compiled.ts";
 // From kernels/source.ts, not compile/: a value re-export from compile/ would load the compiler
-// with mod.ts (and close the cycle mod.ts -> compile/ -> compile/translate.ts -> mod.ts).
+// with mod.ts (and close the cycle mod.ts -> compile/ -> catalogue/translate.ts -> mod.ts).
 export { CompileError } from "./kernels/source.ts";
-export type { MathMode } from "./compile/cpu.ts";
+export type { MathMode } from "./catalogue/cpu.ts";
 export {
   type CatalogueSource,
   type CvOptions,
@@ -58,8 +59,8 @@ export {
   type PlaceOptions,
   type RunOptions,
   type RunResult,
-} from "./live/host.ts";
-export { configure, type LibraryOptions } from "./native/library.ts";
+} from "./host/host.ts";
+export { configure, type LibraryOptions } from "./platform/libraries.ts";
 export {
   type CellDescription,
   type CellResult,
@@ -69,12 +70,11 @@ export {
   runCell,
   type RunCellOptions,
   type SynapseDescription,
-} from "./live/cell.ts";
+} from "./host/cell.ts";
 
 export {
   type BasePPack,
   type BaseScope,
-  type Catalogue,
   type ConcentrationValues,
   type CurrentValues,
   CustomMechanism,
@@ -90,13 +90,20 @@ export {
   type ReversalValues,
   type Scope,
   type StateValues,
-} from "./api/types.ts";
-export { global, ion, parameter, random, state } from "./api/decorators.ts";
-export { mechanism, type MechanismDeclaration, specOf } from "./api/declare.ts";
+} from "./mechanism/types.ts";
+export { global, ion, parameter, random, state } from "./mechanism/decorators.ts";
+export { mechanism, type MechanismDeclaration, specOf } from "./mechanism/declare.ts";
 export {
   defineMechanism,
   type MechanismDefinition,
   type MechanismHooks,
   type MechanismKernels,
-} from "./api/define.ts";
-export { build, catalogue, type CatalogueOptions, cataloguePath, compileCatalogue } from "./api/catalogue.ts";
+} from "./mechanism/define.ts";
+export {
+  build,
+  type Catalogue,
+  catalogue,
+  type CatalogueOptions,
+  cataloguePath,
+  compileCatalogue,
+} from "./catalogue/api.ts";

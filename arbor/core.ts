@@ -1,15 +1,15 @@
 /**
- * The {@link Arbor} class (part of arbor.ts): Arbor loaded into the embedded Python, with helpers
+ * The {@link Arbor} class (part of arbor/mod.ts): Arbor loaded into the embedded Python, with helpers
  * that write the same model on every supported version. Units, decors, simulations, MPI and
  * recipes are in the modules beside this one.
  *
  * @module
  */
-import { throwPendingFailures } from "../live/catalogue.ts";
-import type { AbiFamily } from "../abi/layout.ts";
-import type { Catalogue } from "../mod.ts";
-import { kw, type PyObject, type Python, tuple } from "../python/mod.ts";
-import type { ArborApi } from "../arbor_api.ts";
+import { throwPendingFailures } from "../ffi/failures.ts";
+import type { AbiFamily } from "../ffi/layout.ts";
+import type { Catalogue } from "../catalogue/api.ts";
+import { kw, type PyObject, type Python, tuple } from "../ffi/python/mod.ts";
+import type { ArborApi } from "./versions.ts";
 import { Decor } from "./decor.ts";
 import { type ArborMpi, startMpi } from "./mpi.ts";
 import { defineRecipe, prefetchRecipe, type RecipeMethods } from "./recipes.ts";

@@ -1,10 +1,10 @@
 /**
- * {@link Decor} (part of arbor.ts): an `arbor.decor` that keeps the results of `paint` and
+ * {@link Decor} (part of arbor/mod.ts): an `arbor.decor` that keeps the results of `paint` and
  * `place`.
  *
  * @module
  */
-import { kw, type PyObject } from "../python/mod.ts";
+import { kw, type PyObject } from "../ffi/python/mod.ts";
 import type { Arbor } from "./core.ts";
 import type { CableProperties, IonValues } from "./units.ts";
 

@@ -1,12 +1,12 @@
 /**
- * Loading Arbor (part of arbor.ts): importing `arbor` into the embedded Python, choosing the
+ * Loading Arbor (part of arbor/mod.ts): importing `arbor` into the embedded Python, choosing the
  * catalogue layout from its version and checking its Python API.
  *
  * @module
  */
-import type { AbiFamily } from "../abi/layout.ts";
-import { loadPython, type PyObject, type PythonOptions } from "../python/mod.ts";
-import { ARBOR_APIS, type ArborApi, arborApiForVersion } from "../arbor_api.ts";
+import type { AbiFamily } from "../ffi/layout.ts";
+import { loadPython, type PyObject, type PythonOptions } from "../ffi/python/mod.ts";
+import { ARBOR_APIS, type ArborApi, arborApiForVersion } from "./versions.ts";
 import { Arbor } from "./core.ts";
 
 /** Options of {@link loadArbor}. */
@@ -108,7 +108,7 @@ function apiOf(arbor: PyObject, version: string): ArborApi {
   if (problems.length > 0) {
     throw new Error(
       `Arbor ${version} does not have the Python API of Arbor 0.${api.minor} that denocat expects: ` +
-        `${problems.join(", ")}. Is this a patched or unreleased Arbor? See ARBOR_APIS in arbor_api.ts.`,
+        `${problems.join(", ")}. Is this a patched or unreleased Arbor? See ARBOR_APIS in arbor/versions.ts.`,
     );
   }
   return api;

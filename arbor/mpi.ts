@@ -1,10 +1,10 @@
 /**
- * MPI (part of arbor.ts): initialising and finalising MPI once for the process, and the rank's
+ * MPI (part of arbor/mod.ts): initialising and finalising MPI once for the process, and the rank's
  * one-thread MPI context.
  *
  * @module
  */
-import type { PyObject } from "../python/mod.ts";
+import type { PyObject } from "../ffi/python/mod.ts";
 import type { Arbor } from "./core.ts";
 
 /** What {@link Arbor.mpi} gives: this rank's one-thread MPI context. */

@@ -1,9 +1,9 @@
 /**
- * Recipes (part of arbor.ts): a Python subclass of `arbor.recipe` whose methods are TypeScript.
+ * Recipes (part of arbor/mod.ts): a Python subclass of `arbor.recipe` whose methods are TypeScript.
  *
  * @module
  */
-import type { PyObject, Python } from "../python/mod.ts";
+import type { PyObject, Python } from "../ffi/python/mod.ts";
 
 /** TypeScript methods of a recipe (see {@link Arbor.recipe}); gids are numbers. */
 export interface RecipeMethods {

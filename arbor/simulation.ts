@@ -1,9 +1,9 @@
 /**
- * Simulations (part of arbor.ts): cell-group decomposition, spikes and samples.
+ * Simulations (part of arbor/mod.ts): cell-group decomposition, spikes and samples.
  *
  * @module
  */
-import { kw, PyObject } from "../python/mod.ts";
+import { kw, PyObject } from "../ffi/python/mod.ts";
 
 /** One spike: the detector's cell and index, and the time (ms). */
 export interface Spike {

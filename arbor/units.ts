@@ -1,10 +1,10 @@
 /**
- * Arbor's units (part of arbor.ts): quantities, cable properties and ion values in Arbor's
+ * Arbor's units (part of arbor/mod.ts): quantities, cable properties and ion values in Arbor's
  * documented units, and their conversion to keyword values of the loaded version.
  *
  * @module
  */
-import type { PyObject } from "../python/mod.ts";
+import type { PyObject } from "../ffi/python/mod.ts";
 
 /** A value in Arbor's units: a `value * arbor.units.<unit>` quantity on Arbor ≥ 0.10, a number before. */
 export type Quantity = PyObject | number;

@@ -15,9 +15,9 @@
  *
  * @module
  */
-import { loadArbor } from "../arbor.ts";
+import { loadArbor } from "../arbor/mod.ts";
 import { type Catalogue, catalogue, type CatalogueOptions, compileCatalogue } from "../mod.ts";
-import { kw, type PyObject, tuple } from "../python/mod.ts";
+import { kw, type PyObject, tuple } from "../ffi/python/mod.ts";
 import { HH } from "../examples/hh.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
 

@@ -13,8 +13,8 @@
  */
 import { join } from "node:path";
 import { catalogue, compileCatalogue } from "../mod.ts";
-import { resolveLibrary } from "../native/library.ts";
-import { BUILD_OUTPUT, findZig, REPOSITORY_ROOT } from "../native/toolchain.ts";
+import { resolveLibrary } from "../platform/libraries.ts";
+import { BUILD_OUTPUT, findZig, REPOSITORY_ROOT } from "../platform/toolchain.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
 
 const cvs = Number(Deno.args[0] ?? 1024);

@@ -12,10 +12,10 @@
  * @module
  */
 import { catalogue, Host } from "../mod.ts";
-import { resolveLibrary } from "../native/library.ts";
+import { resolveLibrary } from "../platform/libraries.ts";
 import { HH } from "../examples/hh.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
-import { Progress } from "../native/progress.ts";
+import { Progress } from "../platform/progress.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const dt = 0.025;

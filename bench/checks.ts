@@ -10,8 +10,9 @@
  * @module
  */
 import { catalogue, defineMechanism, Host } from "../mod.ts";
-import { cString, openLibrary, resolveLibrary } from "../native/library.ts";
-import { HOST_SYMBOLS } from "../abi/symbols.ts";
+import { resolveLibrary } from "../platform/libraries.ts";
+import { cString, openLibrary } from "../ffi/open.ts";
+import { HOST_SYMBOLS } from "../ffi/symbols.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const dt = 0.025;

@@ -10,8 +10,8 @@
  */
 import { join } from "node:path";
 import { compileCatalogue } from "../mod.ts";
-import { resolveLibrary } from "../native/library.ts";
-import { findZig, REPOSITORY_ROOT } from "../native/toolchain.ts";
+import { resolveLibrary } from "../platform/libraries.ts";
+import { findZig, REPOSITORY_ROOT } from "../platform/toolchain.ts";
 
 const sizes = [1024, 16384];
 const work = 4_000_000; // instance-steps per timed run

@@ -11,7 +11,7 @@
  *
  * Every struct that differs is declared twice (suffix _v06 / _v07). Every offset and size is
  * pinned by a static assert at the bottom, and the same numbers are exported at run time by
- * denocat_layout_table() so the TypeScript side (abi/layout.ts) can be checked against them.
+ * denocat_layout_table() so the TypeScript side (ffi/layout.ts) can be checked against them.
  */
 #ifndef DENOCAT_ARBOR_ABI_H
 #define DENOCAT_ARBOR_ABI_H
@@ -208,7 +208,7 @@ typedef void* (*arb_get_catalogue)(int* count);
 
 /* ---- Layout pins (LP64), from the measured tables of docs/abi.md section 1.3 ----
  * One list, two uses: static asserts below, and denocat_layout_table() exports offsetof/sizeof
- * as the compiler computed them, which tests compare with abi/layout.ts. */
+ * as the compiler computed them, which tests compare with ffi/layout.ts. */
 #define DENOCAT_STRUCT_SIZES(X) \
   X(arb_mechanism_ppack, 224) \
   X(arb_ion_state_v06, 64) \

@@ -1,5 +1,5 @@
 /*
- * denocat.h — the trampoline catalogue's own interface, used by the Deno side (abi/symbols.ts).
+ * denocat.h — the trampoline catalogue's own interface, used by the Deno side (ffi/symbols.ts).
  *
  * Arbor sees only get_catalogue() and the ABI of arbor_abi.h. Everything declared here is how
  * TypeScript fills the catalogue before Arbor loads it, and how calls get back to TypeScript:

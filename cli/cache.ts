@@ -1,12 +1,12 @@
 /**
  * `denocat cache [list]` and `denocat cache clean [--older-than DAYS] [--dry-run]`: what the cache
- * holds, and removing native catalogue builds and old versions' downloads (native/cache.ts).
+ * holds, and removing native catalogue builds and old versions' downloads (platform/cache.ts).
  *
  * @module
  */
 import { VERSION } from "../prebuilt/manifest.ts";
-import { type CacheEntry, cleanCache, formatBytes, listCache } from "../native/cache.ts";
-import { cacheRoot } from "../native/library.ts";
+import { type CacheEntry, cleanCache, formatBytes, listCache } from "../platform/cache.ts";
+import { cacheRoot } from "../platform/libraries.ts";
 import { UsageError } from "./usage.ts";
 
 const USAGE = `usage: denocat cache [list]

@@ -10,11 +10,11 @@
  *
  * @module
  */
-import { abiForArborVersion, loadArbor } from "../arbor.ts";
-import type { AbiFamily } from "../abi/layout.ts";
-import { takePendingFailure } from "../live/catalogue.ts";
-import type { Catalogue } from "../mod.ts";
-import type { PyObject, Python } from "../python/mod.ts";
+import { abiForArborVersion, loadArbor } from "../arbor/mod.ts";
+import type { AbiFamily } from "../ffi/layout.ts";
+import { takePendingFailure } from "../ffi/failures.ts";
+import type { Catalogue } from "../catalogue/api.ts";
+import type { PyObject, Python } from "../ffi/python/mod.ts";
 
 const MODULE_SOURCE = String.raw`
 """TypeScript mechanisms for this script (it runs under denocat run <mechanisms.ts> <script.py>).
@@ -174,7 +174,7 @@ export interface PythonModuleOptions {
 }
 
 const ABIS: readonly AbiFamily[] = ["0.6", "0.7"];
-const DISPATCHER_FRAME = `at dispatch (${new URL("../live/catalogue.ts", import.meta.url).href}:`;
+const DISPATCHER_FRAME = `at dispatch (${new URL("../ffi/trampoline.ts", import.meta.url).href}:`;
 
 /** A failure as the text of a Python exception: C's account, then the TypeScript stack. */
 function failureText(failure: { message: string; error?: unknown }): string {

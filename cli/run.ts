@@ -8,9 +8,9 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Catalogue, catalogue, type CatalogueOptions } from "../mod.ts";
-import { loadPython } from "../python/mod.ts";
-import { runScript } from "../python/script.ts";
+import { type Catalogue, catalogue, type CatalogueOptions } from "../catalogue/api.ts";
+import { loadPython } from "../ffi/python/mod.ts";
+import { runScript } from "../ffi/python/script.ts";
 import { denocatModule } from "./python_module.ts";
 import { UsageError } from "./usage.ts";
 
@@ -35,7 +35,7 @@ Options (before <mechanisms.ts>; everything after the script is the script's):
   --target js|native|auto   where the mechanisms run (the default of catalogue())
   -h, --help                this text`;
 
-// catalogue({ target }) exists (native/target.ts); kept as a switch so that a build without it
+// catalogue({ target }) exists (catalogue/target.ts); kept as a switch so that a build without it
 // refuses --target rather than ignoring it.
 const CATALOGUE_HAS_TARGET = true;
 

@@ -1,7 +1,7 @@
 /**
  * `deno task demo`: the TypeScript Hodgkin–Huxley on the native test host, one cylindrical CV
  * with a current clamp, described with the same cell format the fidelity cases use
- * (live/cell.ts). Prints a summary and writes `out/hh_demo.svg`.
+ * (host/cell.ts). Prints a summary and writes `out/hh_demo.svg`.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { catalogue } from "../mod.ts";
-import { runCell } from "../live/cell.ts";
+import { runCell } from "../host/cell.ts";
 import { HH } from "./hh.ts";
 import { toSvg, traces } from "../plot/mod.ts";
 

@@ -1,6 +1,6 @@
 /**
  * The C printer of the kernel plan: one static function per hook, for the catalogue file of
- * compile/emit.ts. It spells the plan's gathers, temporaries and stores in C against Arbor's
+ * catalogue/emit.ts. It spells the plan's gathers, temporaries and stores in C against Arbor's
  * `arb_mechanism_ppack`; every rule (keys, weights, defaults, cnexp) comes from the plan. The
  * weight and unit rules (e.g. density currents scaled by 10·weight) live in kernels/outputs.ts.
  *
@@ -42,7 +42,7 @@ export function cComment(text: string): string {
 /** C spellings of the operators that are not infix in both languages. */
 const C_CALL: Partial<Record<Op, string>> = {
   mod: "fmod",
-  // The catalogue's preamble (compile/emit.ts) defines these as c/dc_math.h's inline,
+  // The catalogue's preamble (catalogue/emit.ts) defines these as c/dc_math.h's inline,
   // vectorizable functions, or as the C library's for the bit-exact scalar build.
   exp: "dc_exp",
   expm1: "dc_expm1",

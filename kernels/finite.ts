@@ -28,7 +28,7 @@ export function nonFiniteMessage(
     `every result must be a finite number`;
 }
 
-/** Names of the C symbols of the failure record (read by native/catalogue.ts). */
+/** Names of the C symbols of the failure record (read by catalogue/native.ts). */
 export const FAILURE_SYMBOLS = {
   failed: "denocat_native_failed",
   message: "denocat_native_failure_message",

@@ -21,10 +21,10 @@ import type { HookPlan, MechanismPlan } from "./plan.ts";
 import { hookInputs, hookIons, hookRoots, INFIX, schedule, type Spelling } from "./print.ts";
 import { allowedKeys, type InputSource, type KernelName } from "./rules.ts";
 import { resultName, type Target } from "./outputs.ts";
-import { PPACK } from "../abi/layout.ts";
+import { PPACK } from "../ffi/layout.ts";
 import { EXP_SCRATCH, EXP_TABLE_HIGH, EXP_TABLE_LOW, inlineExp, inlineExpm1, POW2 } from "./exp.ts";
 
-/** The arrays of one ppack object that the printed hooks read (see live/pointwise.ts `Bundle`). */
+/** The arrays of one ppack object that the printed hooks read (see kernels/pointwise.ts `Bundle`). */
 export interface JsArrays {
   /** Instances. */
   width: number;

@@ -11,7 +11,7 @@
  *    graph (linearity proven symbolically), or, for an opaque kernel (the user's own function,
  *    which the plan cannot look into), taken from a second call with every state moved by 1:
  *    a = f(s + 1) − f(s), b = f(s) − a·s, after a numeric check of linearity and independence at
- *    each ppack's first step (live/pointwise.ts `Pointwise.verify`);
+ *    each ppack's first step (kernels/pointwise.ts `Pointwise.verify`);
  *  - current: an assigned state it returns is stored as it is (ASSIGNED values set in BREAKPOINT);
  *    I = i + Σ iX and G = g + Σ gX, or dI/dV by a 1 µV forward difference when no
  *    conductance is returned. Density currents are scaled by 10·weight (mA/cm² → A/m²), point
@@ -35,8 +35,8 @@
  * @module
  */
 import type { Graph, Node } from "./graph.ts";
-import type { MechanismSpec } from "../model/spec.ts";
-import { ION_FLAG } from "../abi/layout.ts";
+import type { MechanismSpec } from "../ffi/spec.ts";
+import { ION_FLAG } from "../ffi/layout.ts";
 import { cnexpStep, linearCoefficients } from "./cnexp.ts";
 import { allowedKeys, type IntegrationMethod, ionScopeNames, type KernelName } from "./rules.ts";
 import { CompileError, ruleError } from "./source.ts";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { MechanismSpec } from "../model/spec.ts";
+import type { MechanismSpec } from "../ffi/spec.ts";
 import { Graph, type Node } from "./graph.ts";
 import { type LoweredKernel, Lowerer } from "./lower.ts";
 import {

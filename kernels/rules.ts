@@ -3,13 +3,13 @@
  * reads (and where each scalar is gathered from), and the keys each kernel may return. The
  * rules that turn returned values into array writes (weights, units, defaults) live next door in
  * kernels/outputs.ts. Both printers (kernels/js.ts, kernels/c.ts) and the fallback runtime of
- * live/pointwise.ts read these; none restates them.
+ * kernels/pointwise.ts read these; none restates them.
  *
  * @module
  */
-import { ION_ARRAY_FLAGS, ION_FLAG } from "../abi/layout.ts";
-import type { MechanismSpec } from "../model/spec.ts";
-import { ionNames } from "../model/names.ts";
+import { ION_ARRAY_FLAGS, ION_FLAG } from "../ffi/layout.ts";
+import type { MechanismSpec } from "../ffi/spec.ts";
+import { ionNames } from "../ffi/names.ts";
 
 /** Names of the kernels a pointwise mechanism may define. */
 export type KernelName =

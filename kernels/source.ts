@@ -12,7 +12,7 @@
 import type * as TS from "npm:typescript@5.6.3";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { REPOSITORY_ROOT } from "../native/toolchain.ts";
+import { REPOSITORY_ROOT } from "../platform/toolchain.ts";
 
 export type { TS };
 

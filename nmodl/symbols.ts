@@ -9,7 +9,7 @@
  */
 import type { Body, Declaration, NmodlFile, Position, Statement } from "./ast.ts";
 import { NmodlError } from "./error.ts";
-import { ionViewNames, RESERVED_PPACK_NAMES } from "../abi/ppack.ts";
+import { ionViewNames, RESERVED_PPACK_NAMES } from "../ffi/ppack.ts";
 import { ionScopeNames, KERNEL_NAMES } from "../kernels/rules.ts";
 
 /** One ion the mechanism uses, with the flags of `@ion`. */

@@ -1,4 +1,4 @@
-// Arbor through the embedded CPython (arbor.ts, examples/arbor/), in real Arbor: every test that drives
+// Arbor through the embedded CPython (arbor/mod.ts, examples/arbor/), in real Arbor: every test that drives
 // Arbor runs in a subprocess (tests/support/arbor_child.ts) on each real version this run has
 // (tests/support/real_arbor.ts: DENOCAT_ARBOR_SITES, or the arbor this Python imports), and MPI under
 // mpirun -n 2 with DENOCAT_ARBOR_MPI_SITE. Without real Arbor these tests are listed as skipped, with one
@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { abiForArborVersion, ARBOR_APIS, arborApiForVersion } from "../arbor.ts";
+import { abiForArborVersion, ARBOR_APIS, arborApiForVersion } from "../arbor/mod.ts";
 import { catalogue } from "../mod.ts";
-import { runCell } from "../live/cell.ts";
+import { runCell } from "../host/cell.ts";
 import { multiPassive } from "../examples/arbor/multi.ts";
 import { ExpSyn } from "../examples/catalogue/expsyn.ts";
 import {
@@ -429,7 +429,7 @@ Deno.test("arbor: a folder named arbor on PYTHONPATH is named as what hides Arbo
   const dir = await Deno.makeTempDir({ prefix: "denocat-fake-arbor-" });
   try {
     await Deno.mkdir(join(dir, "arbor"));
-    const code = `import { tryLoadArbor } from "./arbor.ts";
+    const code = `import { tryLoadArbor } from "./arbor/mod.ts";
 const a = tryLoadArbor();
 console.log(a instanceof Error ? a.name + ": " + a.message : "loaded " + a.version);`;
     const out = await denoCommand(["eval", "--ext=ts", "-A", code], {

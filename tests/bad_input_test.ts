@@ -13,7 +13,7 @@ import {
   type Scope,
   state,
 } from "../mod.ts";
-import { findZig } from "../native/toolchain.ts";
+import { findZig } from "../platform/toolchain.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 

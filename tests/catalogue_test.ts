@@ -5,7 +5,7 @@
 // nax under a voltage clamp in catalogue_clamp_test.ts.
 import assert from "node:assert/strict";
 import { catalogue, defineMechanism } from "../mod.ts";
-import { ION_FLAG, KIND } from "../abi/layout.ts";
+import { ION_FLAG, KIND } from "../ffi/layout.ts";
 import { readCatalogueAsArbor } from "./support/arbor_view.ts";
 import { arborDefaultPorts, Exp2Syn, ExpSyn, Nernst, Pas } from "../examples/catalogue/mod.ts";
 import { area, EPS, pade, report, stepOf, withHost, worst } from "./support/ports.ts";

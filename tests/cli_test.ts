@@ -1,4 +1,4 @@
-// The denocat command (cli.ts): `denocat run` of Python scripts (tests/support/cli/probe.py and
+// The denocat command (cli/mod.ts): `denocat run` of Python scripts (tests/support/cli/probe.py and
 // examples/python) in real Arbor, `denocat compile`, `denocat import`, `denocat cache`, exit codes,
 // and `deno install -g` of the command. Every run is a fresh process, as for a user.
 //
@@ -13,13 +13,13 @@ import { fileURLToPath } from "node:url";
 import { denoCommand } from "./support/deno.ts";
 import { arborEnv, type ArborSite, onNewestArbor, perArborVersion } from "./support/real_arbor.ts";
 import { type ProgramResult, ROOT, runDenoProgram } from "./support/subprocess.ts";
-import { compileCatalogue } from "../compile/catalogue.ts";
-import { runCell } from "../live/cell.ts";
+import { compileCatalogue } from "../catalogue/compiled.ts";
+import { runCell } from "../host/cell.ts";
 import { catalogue } from "../mod.ts";
 import { ExampleMech } from "../examples/pycat/example_mech.ts";
 import { Passive } from "../examples/pycat/passive.ts";
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../cli/mod.ts", import.meta.url));
 const PROBE = "tests/support/cli/probe.py";
 const PASSIVE = "examples/pycat/passive.ts";
 const BOOM = "tests/support/cli/boom.ts";
@@ -306,16 +306,6 @@ perArborVersion(
     assert.ok(v.some((x) => x !== v[0]), "the voltage moves");
   },
 );
-
-Deno.test("cli: import says it is not available until the NMODL importer exists", async () => {
-  const present = await Deno.stat(join(ROOT, "nmodl", "cli.ts")).then(() => true, () => false);
-  const run = await denocat(["import", "tests/support/cli/missing.mod"]);
-  if (present) assert.doesNotMatch(run.stderr, /not available in this version/);
-  else {
-    assert.equal(run.code, 1);
-    assert.match(run.stderr, /denocat import: not available in this version/);
-  }
-});
 
 Deno.test("cli: cache lists the cache folder and clean --older-than removes unused native builds", async () => {
   const root = await Deno.makeTempDir({ prefix: "denocat-cli-cache-" });

@@ -8,7 +8,7 @@ import { arborEnv, onNewestArbor } from "./support/real_arbor.ts";
 import { runDeno } from "./support/subprocess.ts";
 
 const CHILD = `
-import { loadArbor } from "./arbor.ts";
+import { loadArbor } from "./arbor/mod.ts";
 import { catalogue } from "./mod.ts";
 import { Passive } from "./examples/pycat/passive.ts";
 

@@ -9,12 +9,12 @@ import { fileURLToPath } from "node:url";
 import { catalogue, compileCatalogue, type CompiledCatalogue, CompileError } from "../mod.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
 import { IoAxon, IoDend, IoSoma } from "../examples/inferior_olive.ts";
-import { type CellDescription, runCell } from "../live/cell.ts";
+import { type CellDescription, runCell } from "../host/cell.ts";
 import { maxRelative } from "./support/compare.ts";
-import { compareWithReference, loadReferenceCase } from "../fidelity/reference.ts";
-import { generateCatalogueSource } from "../compile/catalogue.ts";
-import { parseArguments } from "../compile/cli.ts";
-import type { AbiFamily } from "../abi/layout.ts";
+import { compareWithReference, loadReferenceCase } from "../tools/fidelity/reference.ts";
+import { generateCatalogueSource } from "../catalogue/compiled.ts";
+import { parseArguments } from "../cli/compile.ts";
+import type { AbiFamily } from "../ffi/layout.ts";
 import { channelCells, inferiorOliveCell, referenceCells } from "./support/compiled_cases.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

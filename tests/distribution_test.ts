@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PREBUILT_FILES, VERSION } from "../prebuilt/manifest.ts";
-import { platformTarget, sha256Hex } from "../native/library.ts";
-import { findZig, LIBRARY_STEMS, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../native/toolchain.ts";
+import { platformTarget, sha256Hex } from "../platform/libraries.ts";
+import { findZig, LIBRARY_STEMS, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../platform/toolchain.ts";
 import { buildAll, packageVersion, PREBUILT_FOLDER } from "../tools/build_all.ts";
 
 const DENO = Deno.execPath();
@@ -215,7 +215,7 @@ Deno.test("deno publish --dry-run passes without slow types and publishes the ri
   for (const excluded of ["tests/", "bench/", "zig-out/", "zig-cache/", ".zig-cache/", ".tools/", "tools/"]) {
     assert.deepEqual(files.filter((f) => f.startsWith(excluded)), [], `${excluded} is not published`);
   }
-  // Unit tests sit beside their modules (abi/layout_test.ts, ...): publish.exclude keeps them out.
+  // Unit tests sit beside their modules (ffi/layout_test.ts, ...): publish.exclude keeps them out.
   assert.deepEqual(files.filter((f) => f.endsWith("_test.ts")), [], "test files are not published");
 });
 

@@ -3,16 +3,16 @@
 // when dt and temperature change, so nothing is fitted to one file.
 import assert from "node:assert/strict";
 import { catalogue } from "../mod.ts";
-import { resolveLibrary, sha256Hex } from "../native/library.ts";
-import { findZig } from "../native/toolchain.ts";
+import { resolveLibrary, sha256Hex } from "../platform/libraries.ts";
+import { findZig } from "../platform/toolchain.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
-import { type CellDescription, runCell } from "../live/cell.ts";
+import { type CellDescription, runCell } from "../host/cell.ts";
 import {
   compareWithReference,
   fidelityViolations,
   loadReferenceCase,
   referenceCaseNames,
-} from "../fidelity/reference.ts";
+} from "../tools/fidelity/reference.ts";
 
 const names = referenceCaseNames();
 

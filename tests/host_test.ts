@@ -2,8 +2,8 @@
 // foreign threads, accumulation, and the HH example's behaviour.
 import assert from "node:assert/strict";
 import { catalogue, defineMechanism, Host, type MechanismHooks, type PPack } from "../mod.ts";
-import { HOOK, type HookName } from "../abi/layout.ts";
-import { resolveLibrary } from "../native/library.ts";
+import { HOOK, type HookName } from "../ffi/layout.ts";
+import { resolveLibrary } from "../platform/libraries.ts";
 import { HH } from "../examples/hh.ts";
 
 const area = 2 * Math.PI * 3 * 6; // µm², the reference single-CV cell

@@ -9,7 +9,7 @@ import { type Node, OPS, postorder } from "../kernels/graph.ts";
 import { buildPlan, locateOwner, type MechanismPlan } from "../kernels/plan.ts";
 import { CompileError, loadTypeScript, Sources } from "../kernels/source.ts";
 import { MAX_INLINE_DEPTH, schedule } from "../kernels/print.ts";
-import { definedKernels } from "../live/pointwise.ts";
+import { definedKernels } from "../kernels/pointwise.ts";
 
 const folder = await Deno.makeTempDir({ prefix: "denocat-kernels-test-" });
 addEventListener("unload", () => Deno.removeSync(folder, { recursive: true }));

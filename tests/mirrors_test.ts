@@ -5,12 +5,12 @@ import { cSources, ROOT } from "./support/sanitizers.ts";
 import { nativeLayout } from "./support/native_layout.ts";
 import { suiteTestFiles, testFilesUnder } from "./support/test_files.ts";
 import { ARBOR_VIEW_LAYOUT } from "./support/arbor_view.ts";
-import { HOOK, type HookName, ION_FLAG, KIND, type MechanismKind } from "../abi/layout.ts";
-import { PROBE } from "../live/host_types.ts";
-import { ION_FLAGS_FROM_ABI7, ionInfoField, kindEnumerator } from "../compile/emit.ts";
-import { ionViewNames } from "../abi/ppack.ts";
+import { HOOK, type HookName, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
+import { PROBE } from "../host/types.ts";
+import { ION_FLAGS_FROM_ABI7, ionInfoField, kindEnumerator } from "../catalogue/emit.ts";
+import { ionViewNames } from "../ffi/ppack.ts";
 import { ionScopeNames } from "../kernels/rules.ts";
-import { ionNames } from "../model/names.ts";
+import { ionNames } from "../ffi/names.ts";
 
 Deno.test("build.zig builds exactly the .c files of c/host/ (the sanitizer builds read the folder)", () => {
   const buildZig = Deno.readTextFileSync(join(ROOT, "build.zig"));
@@ -42,7 +42,7 @@ function defines(file: string, prefix: string): Map<string, number> {
 /** `computeCurrents` -> `COMPUTE_CURRENTS`. */
 const macroCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
 
-Deno.test("HOOK (abi/layout.ts) equals HOST_HOOK_* of c/host.h and DENOCAT_HOOK_* of c/denocat.h", () => {
+Deno.test("HOOK (ffi/layout.ts) equals HOST_HOOK_* of c/host.h and DENOCAT_HOOK_* of c/denocat.h", () => {
   for (const [file, prefix] of [["host.h", "HOST_HOOK_"], ["denocat.h", "DENOCAT_HOOK_"]]) {
     const c = defines(file, prefix);
     c.delete("COUNT");
@@ -54,7 +54,7 @@ Deno.test("HOOK (abi/layout.ts) equals HOST_HOOK_* of c/host.h and DENOCAT_HOOK_
   }
 });
 
-Deno.test("PROBE (live/host_types.ts) equals HOST_PROBE_* of c/host.h", () => {
+Deno.test("PROBE (host/types.ts) equals HOST_PROBE_* of c/host.h", () => {
   assert.deepEqual(
     new Map(Object.entries(PROBE).map(([name, value]) => [macroCase(name), value])),
     defines("host.h", "HOST_PROBE_"),
@@ -73,7 +73,7 @@ Deno.test("hook_names in c/denocat/calls.c are the hook names users write, in HO
   assert.deepEqual(inC, inTs);
 });
 
-Deno.test("KIND (abi/layout.ts) and compile/emit.ts's kind enumerators equal c/arbor_abi.h's enum", () => {
+Deno.test("KIND (ffi/layout.ts) and catalogue/emit.ts's kind enumerators equal c/arbor_abi.h's enum", () => {
   const inC = new Map<string, number>();
   for (const match of cText("arbor_abi.h").matchAll(/^\s*(arb_mechanism_kind_\w+) = (\d+),/gm)) {
     inC.set(match[1], Number(match[2]));
@@ -84,7 +84,7 @@ Deno.test("KIND (abi/layout.ts) and compile/emit.ts's kind enumerators equal c/a
   }
 });
 
-Deno.test("compile/emit.ts's arb_ion_info fields exist in the C structs of each ABI", async () => {
+Deno.test("catalogue/emit.ts's arb_ion_info fields exist in the C structs of each ABI", async () => {
   const native = await nativeLayout();
   for (const flag of Object.keys(ION_FLAG) as (keyof typeof ION_FLAG)[]) {
     const field = ionInfoField(flag);
@@ -131,12 +131,12 @@ Deno.test("tests/support/arbor_abi.py (ctypes) equals the C library's layout tab
 
 Deno.test("every *_test.ts of the repository is under deno.json's test.include (deno task test runs it)", () => {
   const everywhere = testFilesUnder(ROOT).map((file) => relative(ROOT, file));
-  assert.ok(everywhere.includes("abi/layout_test.ts") && everywhere.includes("tests/mirrors_test.ts"));
+  assert.ok(everywhere.includes("ffi/layout_test.ts") && everywhere.includes("tests/mirrors_test.ts"));
   const suite = new Set(suiteTestFiles());
   assert.deepEqual(everywhere.filter((file) => !suite.has(file)), []);
 });
 
-Deno.test("ionViewNames (ppack) and ionScopeNames (kernels) are the one list of model/names.ts", () => {
+Deno.test("ionViewNames (ppack) and ionScopeNames (kernels) are the one list of ffi/names.ts", () => {
   const names = ionNames("ca");
   assert.deepEqual(new Set(Object.values(ionViewNames("ca"))), new Set(Object.values(names)));
   assert.deepEqual(

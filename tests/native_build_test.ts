@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Catalogue, catalogue, defineMechanism, Host } from "../mod.ts";
-import { emitCatalogue } from "../compile/emit.ts";
-import { translateModule } from "../compile/translate.ts";
-import { findZig } from "../native/toolchain.ts";
+import { emitCatalogue } from "../catalogue/emit.ts";
+import { translateModule } from "../catalogue/translate.ts";
+import { findZig } from "../platform/toolchain.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const area = 2 * Math.PI * 3 * 6;

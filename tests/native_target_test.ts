@@ -2,12 +2,12 @@
 // way, is cached by content, and "auto" says in one line why it settles for JavaScript.
 import assert from "node:assert/strict";
 import { type Catalogue, catalogue, type DeclaredMechanism, defineMechanism, Host } from "../mod.ts";
-import { NativeCatalogue, nativeCompilerRuns, nativeSource } from "../native/catalogue.ts";
-import { listCache } from "../native/cache.ts";
-import { LiveCatalogue } from "../live/catalogue.ts";
+import { NativeCatalogue, nativeCompilerRuns, nativeSource } from "../catalogue/native.ts";
+import { listCache } from "../platform/cache.ts";
+import { LiveCatalogue } from "../ffi/trampoline.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
-import { runCell } from "../live/cell.ts";
-import { loadReferenceCase } from "../fidelity/reference.ts";
+import { runCell } from "../host/cell.ts";
+import { loadReferenceCase } from "../tools/fidelity/reference.ts";
 import { printedBy } from "./support/console.ts";
 
 const area = 2 * Math.PI * 3 * 6;
@@ -144,7 +144,7 @@ Deno.test("checkFinite: false drops the native check: NaN is stored, no error", 
   });
   try {
     assert.equal(await nanError(native, "nan_unchecked"), "(no error)");
-    assert.doesNotMatch(await nativeSource([], false), /dc_fail/);
+    assert.doesNotMatch(nativeSource([], false), /dc_fail/);
   } finally {
     native.close();
   }
@@ -292,7 +292,7 @@ Deno.test("finite results whose sum overflows are no error on either target (the
 });
 
 Deno.test("compiled catalogues and the native target print the same hook functions (one C printer)", async () => {
-  const { generateCatalogueSource } = await import("../compile/catalogue.ts");
+  const { generateCatalogueSource } = await import("../catalogue/compiled.ts");
   const { PointwiseHH } = await import("../examples/catalogue/hh.ts");
   const compiled =
     (await generateCatalogueSource(new URL("../examples/catalogue/hh.ts", import.meta.url))).code;

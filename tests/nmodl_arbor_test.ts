@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { arborEnv, onNewestArbor } from "./support/real_arbor.ts";
 import { ROOT, runDenoProgram } from "./support/subprocess.ts";
-import { runCell } from "../live/cell.ts";
+import { runCell } from "../host/cell.ts";
 import { catalogue, type MechanismClass, PointwiseMechanism } from "../mod.ts";
 
 const run = (args: string[], env: Record<string, string> = {}) => runDenoProgram(args, { env });
@@ -20,11 +20,18 @@ onNewestArbor(
     try {
       const ts = join(dir, "hh_imported.ts");
       const denocat = pathToFileURL(join(ROOT, "mod.ts")).href;
-      const imported = await run(["nmodl/cli.ts", "tests/data/nmodl/hh.mod", "-o", ts, "--denocat", denocat]);
+      const imported = await run([
+        "cli/import.ts",
+        "tests/data/nmodl/hh.mod",
+        "-o",
+        ts,
+        "--denocat",
+        denocat,
+      ]);
       assert.equal(imported.code, 0, imported.stderr);
 
       const arbor = await run(
-        ["cli.ts", "run", ts, "tests/support/cli/imported_hh.py"],
+        ["cli/mod.ts", "run", ts, "tests/support/cli/imported_hh.py"],
         arborEnv(site.site),
       );
       assert.equal(arbor.code, 0, arbor.stderr);

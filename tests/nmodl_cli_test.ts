@@ -1,14 +1,14 @@
-// `deno task import` (nmodl/cli.ts main): writes a module that compiles with `deno task catalogue`
+// `deno task import` (cli/import.ts main): writes a module that compiles with `deno task catalogue`
 // into a native catalogue whose hh matches the port of Arbor's hh on a reference protocol;
 // refusals and usage mistakes give their exit status and a message.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../nmodl/cli.ts";
+import { main } from "../cli/import.ts";
 import { catalogue } from "../mod.ts";
-import { compileCatalogue } from "../compile/catalogue.ts";
+import { compileCatalogue } from "../catalogue/compiled.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
-import { runCell } from "../live/cell.ts";
-import { loadReferenceCase } from "../fidelity/reference.ts";
+import { runCell } from "../host/cell.ts";
+import { loadReferenceCase } from "../tools/fidelity/reference.ts";
 import { printedBy } from "./support/console.ts";
 
 const data = (file: string) => new URL(`./data/nmodl/${file}`, import.meta.url).pathname;
@@ -81,8 +81,8 @@ Deno.test("deno task import: a refused file exits 1 naming the construct; usage 
   }
 });
 
-Deno.test("denocat import (cli.ts) runs the importer: the module on stdout, status 0", async () => {
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
+Deno.test("denocat import (cli/mod.ts) runs the importer: the module on stdout, status 0", async () => {
+  const cli = new URL("../cli/mod.ts", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", cli, "import", data("passive.mod")],
     stdout: "piped",

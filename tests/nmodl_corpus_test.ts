@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { catalogue } from "../mod.ts";
 import { NmodlError } from "../nmodl/mod.ts";
-import { runCell } from "../live/cell.ts";
-import { loadReferenceCase } from "../fidelity/reference.ts";
+import { runCell } from "../host/cell.ts";
+import { loadReferenceCase } from "../tools/fidelity/reference.ts";
 import { corpusFiles } from "./support/nmodl_corpus.ts";
 import { type LoadedImport, loadNmodl } from "./support/nmodl.ts";
 

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { catalogue, type MechanismClass } from "../mod.ts";
 import { arborDefaultPorts } from "../examples/catalogue/mod.ts";
-import { type CellDescription, runCell } from "../live/cell.ts";
-import { loadReferenceCase } from "../fidelity/reference.ts";
+import { type CellDescription, runCell } from "../host/cell.ts";
+import { loadReferenceCase } from "../tools/fidelity/reference.ts";
 import { loadNmodl } from "./support/nmodl.ts";
 
 const data = (file: string) => new URL(`./data/nmodl/${file}`, import.meta.url).pathname;

@@ -1,4 +1,4 @@
-// The embedded CPython bridge (python/mod.ts) against the machine's real libpython, no Arbor:
+// The embedded CPython bridge (ffi/python/mod.ts) against the machine's real libpython, no Arbor:
 // reference counts and garbage collection of proxies, the GIL from other Python threads, library
 // and sys.path discovery, and an end-to-end run of the exact path Arbor takes into a denocat
 // catalogue, driven from Python with ctypes.
@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { catalogue, defineMechanism } from "../mod.ts";
-import { kw, loadPython, type PyObject, tuple } from "../python/mod.ts";
+import { kw, loadPython, type PyObject, tuple } from "../ffi/python/mod.ts";
 
 const SUPPORT = fileURLToPath(new URL("./support", import.meta.url));
 
@@ -176,7 +176,7 @@ Deno.test("python: library discovery, PYTHONPATH, VIRTUAL_ENV and extra paths (s
       await Deno.mkdir(folder, { recursive: true });
       await Deno.writeTextFile(join(folder, `${module}.py`), `WHERE = ${JSON.stringify(module)}\n`);
     }
-    const bridge = new URL("../python/mod.ts", import.meta.url).href;
+    const bridge = new URL("../ffi/python/mod.ts", import.meta.url).href;
     const script = join(dir, "child.ts");
     await Deno.writeTextFile(
       script,

@@ -1,10 +1,10 @@
-// The embedded CPython bridge (python/mod.ts) against the machine's real libpython, no Arbor:
+// The embedded CPython bridge (ffi/python/mod.ts) against the machine's real libpython, no Arbor:
 // conversions both ways, exceptions both ways, callbacks, classes, kwargs, the with-helper and the
 // buffer protocol. Lifetimes, threads, discovery and the end-to-end catalogue run are in
 // python_lifetime_test.ts.
 import assert from "node:assert/strict";
-import { kw, Kwargs, loadPython, pyFloat, type PyObject, PythonError, tuple } from "../python/mod.ts";
-import { askPython, libraryOf, locate, ownsLibrary } from "../python/locate.ts";
+import { kw, Kwargs, loadPython, pyFloat, type PyObject, PythonError, tuple } from "../ffi/python/mod.ts";
+import { askPython, libraryOf, locate, ownsLibrary } from "../ffi/python/locate.ts";
 
 const py = loadPython();
 

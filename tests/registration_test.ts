@@ -12,7 +12,7 @@ import {
   random,
   state,
 } from "../mod.ts";
-import { ION_FLAG, KIND } from "../abi/layout.ts";
+import { ION_FLAG, KIND } from "../ffi/layout.ts";
 import { readCatalogueAsArbor } from "./support/arbor_view.ts";
 import { denoCommand } from "./support/deno.ts";
 

@@ -216,7 +216,7 @@ const truncatedCases = [
       `await (await import("./mod.ts")).catalogue({ mechanisms: [(await import("./mod.ts")).defineMechanism({ name: "m" }, {})] });`,
   },
   { variable: "DENOCAT_HOST_LIB", code: `await (await import("./mod.ts")).Host.create({ catalogues: [] });` },
-  { variable: "DENOCAT_PYTHON", code: `(await import("./python/mod.ts")).loadPython();` },
+  { variable: "DENOCAT_PYTHON", code: `(await import("./ffi/python/mod.ts")).loadPython();` },
 ];
 
 for (const { variable, code } of truncatedCases) {
@@ -264,11 +264,11 @@ Deno.test("19: DENOCAT_LIB naming a text file reports that file, not the tempora
 });
 
 Deno.test("2/3: the C side refuses re-entry on its own, for callers that bypass the TypeScript guard", async () => {
-  const { openLibrary, reentrantSymbols, resolveLibrary, symbolAddresses, cString, readCString } =
-    await import(
-      "../native/library.ts"
-    );
-  const { HOST_REENTRANT_SYMBOLS, HOST_SYMBOLS } = await import("../abi/symbols.ts");
+  const { resolveLibrary } = await import("../platform/libraries.ts");
+  const { openLibrary, reentrantSymbols, symbolAddresses, cString, readCString } = await import(
+    "../ffi/open.ts"
+  );
+  const { HOST_REENTRANT_SYMBOLS, HOST_SYMBOLS } = await import("../ffi/symbols.ts");
   const path = await resolveLibrary("denocat_host", "DENOCAT_HOST_LIB");
   const plain = openLibrary(path, HOST_SYMBOLS).symbols;
   const driving = reentrantSymbols(HOST_REENTRANT_SYMBOLS, symbolAddresses(path));

@@ -8,16 +8,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { arborEnv, onNewestArbor, perArborVersion } from "./support/real_arbor.ts";
 import { ROOT, runDenoProgram } from "./support/subprocess.ts";
-import { compileCatalogue, generateCatalogueSource } from "../compile/catalogue.ts";
-import { main as importMain } from "../nmodl/cli.ts";
-import { denocatFor } from "../nmodl/cli.ts";
+import { compileCatalogue, generateCatalogueSource } from "../catalogue/compiled.ts";
+import { main as importMain } from "../cli/import.ts";
+import { denocatFor } from "../cli/import.ts";
 import { MAX_NESTING } from "../nmodl/parser.ts";
 import { formatTypeScript } from "../nmodl/mod.ts";
-import { runCell } from "../live/cell.ts";
+import { runCell } from "../host/cell.ts";
 import { catalogue, Host } from "../mod.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../cli/mod.ts", import.meta.url));
 const MOD = join(ROOT, "mod.ts");
 const PAS = join(ROOT, "examples/catalogue/pas.ts");
 const PASSIVE = "examples/pycat/passive.ts";
@@ -277,7 +277,7 @@ Deno.test("a damaged library in the native cache is rebuilt, with a line saying 
   await withFolder(async (cache) => {
     const script = `
       import { catalogue } from ${JSON.stringify(MOD)};
-      import { nativeCompilerRuns } from ${JSON.stringify(join(ROOT, "native/catalogue.ts"))};
+      import { nativeCompilerRuns } from ${JSON.stringify(join(ROOT, "catalogue/native.ts"))};
       import { PointwiseHH } from ${JSON.stringify(join(ROOT, "examples/catalogue/hh.ts"))};
       const cat = await catalogue({ mechanisms: [PointwiseHH], target: "auto" });
       console.log(JSON.stringify({ target: cat.target ?? "js", path: cat.path, runs: nativeCompilerRuns() }));

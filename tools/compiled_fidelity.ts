@@ -8,13 +8,13 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { runCell } from "../live/cell.ts";
+import { runCell } from "../host/cell.ts";
 import {
   compareWithReference,
   fidelityViolations,
   loadReferenceCase,
   referenceCaseNames,
-} from "../fidelity/reference.ts";
+} from "./fidelity/reference.ts";
 
 const [folder, name = "ports"] = Deno.args;
 if (folder === undefined) {

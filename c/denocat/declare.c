@@ -150,7 +150,7 @@ int32_t denocat_add_field(uint32_t index, uint32_t section, const char* name, co
   if (f->name == NULL || f->unit == NULL) return fail("out of memory");
   f->default_value = default_value;
   /* Stored as given: TypeScript has already turned an unbounded side into -+DBL_MAX
-   * (arbFieldRange in abi/layout.ts, the one place of that rule). */
+   * (arbFieldRange in ffi/layout.ts, the one place of that rule). */
   f->range_low = range_low;
   f->range_high = range_high;
   return (int32_t)s->n_fields[section]++;

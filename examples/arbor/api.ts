@@ -9,7 +9,7 @@
  * @module
  */
 import { catalogue } from "../../mod.ts";
-import type { Arbor } from "../../arbor.ts";
+import type { Arbor } from "../../arbor/mod.ts";
 import { ExampleMech } from "../pycat/example_mech.ts";
 import { Passive } from "../pycat/passive.ts";
 import { arborOrSkip, cableCell, cylinders, labels, runAsProgram } from "./common.ts";

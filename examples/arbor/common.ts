@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type Arbor, type Decor, tryLoadArbor } from "../../arbor.ts";
-import { kw, type PyObject } from "../../python/mod.ts";
+import { type Arbor, type Decor, tryLoadArbor } from "../../arbor/mod.ts";
+import { kw, type PyObject } from "../../ffi/python/mod.ts";
 
 /** Arbor, or `undefined` after printing one skip line naming the scenario and the reason. */
 export function arborOrSkip(scenario: string): Arbor | undefined {

@@ -7,8 +7,8 @@
  * @module
  */
 import { catalogue, defineMechanism } from "../../mod.ts";
-import type { Arbor } from "../../arbor.ts";
-import { runCell } from "../../live/cell.ts";
+import type { Arbor } from "../../arbor/mod.ts";
+import { runCell } from "../../host/cell.ts";
 import { arborOrSkip, cableCell, cylinders, labels, runAsProgram } from "./common.ts";
 
 /** The mechanism of full.py, with pycat's assignments turned into weighted accumulation. */

@@ -11,8 +11,8 @@
  * @module
  */
 import { catalogue } from "../../mod.ts";
-import type { Arbor } from "../../arbor.ts";
-import { runCell } from "../../live/cell.ts";
+import type { Arbor } from "../../arbor/mod.ts";
+import { runCell } from "../../host/cell.ts";
 import { HH } from "../hh.ts";
 import { arborOrSkip, cableCell, cylinders, labels, runAsProgram } from "./common.ts";
 

@@ -13,8 +13,8 @@
  * @module
  */
 import { catalogue, defineMechanism } from "../../mod.ts";
-import type { Arbor } from "../../arbor.ts";
-import { kw } from "../../python/mod.ts";
+import type { Arbor } from "../../arbor/mod.ts";
+import { kw } from "../../ffi/python/mod.ts";
 import { arborOrSkip, labels, runAsProgram } from "./common.ts";
 
 const g = {

@@ -6,8 +6,8 @@
  * @module
  */
 import { catalogue, defineMechanism } from "../../mod.ts";
-import type { Arbor } from "../../arbor.ts";
-import { runCell } from "../../live/cell.ts";
+import type { Arbor } from "../../arbor/mod.ts";
+import { runCell } from "../../host/cell.ts";
 import { arborOrSkip, cableCell, cylinders, labels, runAsProgram } from "./common.ts";
 
 /** multi.py's `passive`: i = (v - gid)·1e-2 A/m², accumulated with the instance weight. */

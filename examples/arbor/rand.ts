@@ -6,7 +6,7 @@
  * @module
  */
 import { catalogue, defineMechanism } from "../../mod.ts";
-import type { Arbor } from "../../arbor.ts";
+import type { Arbor } from "../../arbor/mod.ts";
 import { arborOrSkip, cableCell, cylinders, labels, runAsProgram } from "./common.ts";
 
 /** rand.py's `rt`. */

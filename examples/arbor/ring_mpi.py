@@ -10,7 +10,7 @@ threads and ranks (compiled catalogues are thread-safe):
 A ring of 8 one-CV cells with the TypeScript `hh` and `expsyn` (as `ts_hh`, `ts_expsyn`), cell
 i -> i+1 (mod 8), 5 ms delay, weight 0.01 uS, one event into cell 0 at 1 ms; 100 ms. Rank 0
 prints every spike, gathered by Arbor over the ranks. Written for Arbor 0.9 to 0.12 (the same
-differences the helpers of arbor.ts cover: units, iclamp/i_clamp, spike recording on 0.12).
+differences the helpers of arbor/mod.ts cover: units, iclamp/i_clamp, spike recording on 0.12).
 Not run here: real Arbor is not installable on the machine this was written on.
 """
 import argparse

@@ -17,7 +17,7 @@
  * @module
  */
 import { catalogue } from "../../mod.ts";
-import type { Arbor, Spike } from "../../arbor.ts";
+import type { Arbor, Spike } from "../../arbor/mod.ts";
 import { HH } from "../hh.ts";
 import { ExpSyn } from "../catalogue/expsyn.ts";
 import { arborOrSkip, cylinders, runAsProgram } from "./common.ts";

@@ -1,6 +1,6 @@
 """What the example scripts share: one-compartment cells in a recipe, written for Arbor 0.9 to 0.12.
 
-The differences between those versions are the ones arbor.ts's helpers cover: unit quantities
+The differences between those versions are the ones arbor/mod.ts's helpers cover: unit quantities
 from 0.10 (arbor.units), probe tags from 0.10, the CV policy and iclamp/i_clamp. The scripts
 import this file as a plain module: denocat run puts the script's folder first on sys.path, as
 python3 does.

@@ -29,7 +29,7 @@ static int failures;
     }                                                            \
   } while (0)
 
-/* The catalogue's own interface, looked up with dlsym like abi/symbols.ts does. */
+/* The catalogue's own interface, looked up with dlsym like ffi/symbols.ts does. */
 static struct {
   int32_t (*set_abi)(uint32_t);
   int32_t (*add_mechanism)(const char*, uint32_t, uint32_t, uint32_t);

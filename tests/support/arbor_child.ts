@@ -23,10 +23,10 @@
  *
  * @module
  */
-import { type Arbor, loadArbor } from "../../arbor.ts";
+import { type Arbor, loadArbor } from "../../arbor/mod.ts";
 import { catalogue, type CatalogueTarget, type DeclaredMechanism, defineMechanism } from "../../mod.ts";
 import { cylinders } from "../../examples/arbor/common.ts";
-import { loadPython } from "../../python/mod.ts";
+import { loadPython } from "../../ffi/python/mod.ts";
 
 const mode = Deno.env.get("CHILD_MODE") ?? "helpers";
 const abi = Deno.env.get("DENOCAT_ABI") as "0.6" | "0.7" | undefined;

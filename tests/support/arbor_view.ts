@@ -1,6 +1,6 @@
 // Reads a catalogue the way Arbor's load_catalogue does: get_catalogue, then each record's
 // type() (a 112-byte struct returned by value), i_cpu() and i_gpu(). Test support only.
-import { ION_FLAG } from "../../abi/layout.ts";
+import { ION_FLAG } from "../../ffi/layout.ts";
 
 const TYPE_STRUCT = {
   struct: [
@@ -63,7 +63,7 @@ function fields(base: Deno.PointerValue, count: number): ArborField[] {
 
 /**
  * The byte offsets and sizes this reader uses, named as in c/arbor_abi.h's DENOCAT_FIELD_OFFSETS /
- * DENOCAT_STRUCT_SIZES. Written out independently of abi/layout.ts on purpose (a reader that
+ * DENOCAT_STRUCT_SIZES. Written out independently of ffi/layout.ts on purpose (a reader that
  * shares the code under test would share its bugs); tests/mirrors_test.ts checks every entry
  * against the C library's layout table.
  */

@@ -1,6 +1,6 @@
 // What the compiled-catalogue tests (compile_test.ts, simd_test.ts) compare cell runs with.
 import assert from "node:assert/strict";
-import type { CellResult } from "../../live/cell.ts";
+import type { CellResult } from "../../host/cell.ts";
 
 /** Max over every probe and sample of |a - b| / max(|a|, |b|) (0 where both are 0). */
 export function maxRelative(a: CellResult, b: CellResult): number {

@@ -1,9 +1,9 @@
 // Cell protocols shared by tests/compile_test.ts and the sanitizer run of a compiled catalogue
 // (run as a script: `deno run -A tests/support/compiled_cases.ts <catalogue.so> <0.6|0.7>`).
-import type { CellDescription } from "../../live/cell.ts";
-import { runCell } from "../../live/cell.ts";
-import { loadReferenceCase, referenceCaseNames } from "../../fidelity/reference.ts";
-import type { AbiFamily } from "../../abi/layout.ts";
+import type { CellDescription } from "../../host/cell.ts";
+import { runCell } from "../../host/cell.ts";
+import { loadReferenceCase, referenceCaseNames } from "../../tools/fidelity/reference.ts";
+import type { AbiFamily } from "../../ffi/layout.ts";
 
 /** The recorded Arbor cases, with ion probes added where the case writes ions. */
 export function referenceCells(abi: AbiFamily): { name: string; cell: CellDescription }[] {

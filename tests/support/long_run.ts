@@ -1,4 +1,4 @@
-// Child of native/progress_test.ts: a host run that takes more than the 2 s before a progress line
+// Child of platform/progress_test.ts: a host run that takes more than the 2 s before a progress line
 // appears on any machine, because its hook sleeps 1 ms per step (a lower bound on time, unlike
 // arithmetic). 65536 CVs make epochs of the smallest size (1024 steps), so 3072 steps are three
 // epochs and the line is drawn after the second (≥ 2.05 s). Prints the step count and final v.

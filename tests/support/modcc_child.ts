@@ -24,9 +24,9 @@
  * @module
  */
 import { pathToFileURL } from "node:url";
-import { type Arbor, loadArbor } from "../../arbor.ts";
+import { type Arbor, loadArbor } from "../../arbor/mod.ts";
 import { catalogue, type CatalogueTarget, type MechanismClass } from "../../mod.ts";
-import { kw, type PyObject } from "../../python/mod.ts";
+import { kw, type PyObject } from "../../ffi/python/mod.ts";
 
 /** One mechanism to compare. */
 export interface ChildCase {

@@ -1,7 +1,8 @@
 // The C library's layout table (denocat_layout_table: every struct size, field offset and constant
 // of c/arbor_abi.h and c/denocat.h), read at run time: the source of truth that mirrors are checked against.
-import { openLibrary, resolveLibrary } from "../../native/library.ts";
-import { CATALOGUE_SYMBOLS } from "../../abi/symbols.ts";
+import { resolveLibrary } from "../../platform/libraries.ts";
+import { openLibrary } from "../../ffi/open.ts";
+import { CATALOGUE_SYMBOLS } from "../../ffi/symbols.ts";
 
 /** Name (e.g. `arb_mechanism_type.n_ions`, `sizeof.arb_field_info`) to value. */
 export async function nativeLayout(): Promise<Map<string, number>> {

@@ -1,12 +1,12 @@
 /**
- * The one Python of a test run: the libpython the bridge loads (python/locate.ts: DENOCAT_PYTHON, or the
+ * The one Python of a test run: the libpython the bridge loads (ffi/python/locate.ts: DENOCAT_PYTHON, or the
  * library of `python3` on PATH) and the executable that owns it. Subprocesses get both, so a Deno child,
  * `denocat run`, `python3 script.py` and `mpirun ... python3` all run the same interpreter.
  *
  * @module
  */
 import { dirname } from "node:path";
-import { locate } from "../../python/locate.ts";
+import { locate } from "../../ffi/python/locate.ts";
 
 let found: { library: string; executable: string } | undefined;
 

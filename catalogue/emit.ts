@@ -1,0 +1,359 @@
+/**
+ * Compiled mode, step 2: one readable C file per catalogue implementing Arbor's mechanism ABI.
+ *
+ * The file serves both layout families from one text: compile it with
+ * `-DDENOCAT_COMPILED_ABI=6` (Arbor 0.9/0.10) or `=7` (Arbor 0.11/0.12), as `c/reference.c` is.
+ * Everything it exports is what docs/abi.md prescribes: `get_catalogue`, static const tables
+ * that live forever, every method pointer non-NULL (no-ops where a kernel is missing), backend
+ * CPU, alignment and partition_width the vector width of the build (docs/abi.md 9), plus
+ * `uint32_t denocat_abi(void)` naming the family and `denocat_cpu` / `denocat_cpu_missing`
+ * (catalogue/cpu_check.ts): `get_catalogue` refuses a CPU that lacks what the build needs.
+ * No global mutable state: every call works on its ppack only, so it is thread safe.
+ *
+ * The hooks are printed from each mechanism's kernel plan by kernels/c.ts, the same plan live
+ * mode prints as JavaScript (kernels/js.ts): the gathers, the symbolic cnexp update, the sums,
+ * the weight and unit rules (kernels/outputs.ts) are the plan's, not this file's. The build uses
+ * -ffp-contract=off. With `math: "libm"` compiled and live results agree to round-off of the
+ * math library (same operations; the C library's exp and V8's Math.exp can differ in the last
+ * bit); with the default `math: "inline"` exp, expm1, log and pow are c/dc_math.h's (within 1-2
+ * ulp), so that the loops vectorize.
+ *
+ * NaN and infinite results: live mode throws; compiled code stores the value as it is (Arbor's
+ * own generated code has no such check either), unless `checkFinite` (native targets) prints
+ * the check and the failure record of kernels/finite.ts. Events for an instance outside [0, width) are
+ * skipped instead of throwing.
+ *
+ * @module
+ */
+import { arbFieldRange, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
+import type { FieldSpec } from "../ffi/spec.ts";
+import { cComment as comment, cHookName, cNumber, cString, printCHook } from "../kernels/c.ts";
+import { failureRecordC } from "../kernels/finite.ts";
+import { cpuCheckLines, cpuRefusalLines } from "./cpu_check.ts";
+import type { MathMode } from "./cpu.ts";
+import type { TranslatedMechanism, Translation } from "./translate.ts";
+
+export { cString };
+
+function fieldTable(name: string, fields: FieldSpec[]): string[] {
+  if (fields.length === 0) return [];
+  return [
+    `static const arb_field_info ${name}[] = {`,
+    ...fields.map((f, k) =>
+      `    {${cString(f.name)}, ${cString(f.unit)}, ${cNumber(f.defaultValue)}, ${
+        arbFieldRange(f.range).map(cNumber).join(", ")
+      }}, /* [${k}] ${comment(f.key)}${f.assigned ? " (assigned)" : ""} */`
+    ),
+    "};",
+  ];
+}
+
+/** The C enumerator of a kind: KIND's keys are Arbor's names (tests/mirrors_test.ts checks them). */
+export function kindEnumerator(kind: MechanismKind): string {
+  return `arb_mechanism_kind_${kind}`;
+}
+
+/** The arb_ion_info field of an ION_FLAG flag: its name in snake case (`readValence` -> `read_valence`). */
+export function ionInfoField(flag: keyof typeof ION_FLAG): string {
+  return flag.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** Flags that arb_ion_info has only from ABI 0.7 on (checked against the C layout table). */
+export const ION_FLAGS_FROM_ABI7: ReadonlySet<keyof typeof ION_FLAG> = new Set([
+  "readIntConcentration",
+  "readExtConcentration",
+]);
+
+function ionTable(m: TranslatedMechanism): string[] {
+  if (m.plan.spec.ions.length === 0) return [];
+  const lines = [`static const ion_info ${m.prefix}_ions[] = {`];
+  for (const ion of m.plan.spec.ions) {
+    lines.push(`    {.name = ${cString(ion.name)},`);
+    let inAbi7Block = false;
+    for (const [flag, bit] of Object.entries(ION_FLAG) as [keyof typeof ION_FLAG, number][]) {
+      const abi7Only = ION_FLAGS_FROM_ABI7.has(flag);
+      if (abi7Only !== inAbi7Block) lines.push(abi7Only ? "#if DENOCAT_COMPILED_ABI == 7" : "#endif");
+      inAbi7Block = abi7Only;
+      lines.push(`     .${ionInfoField(flag)} = ${ion.flags & bit ? "true" : "false"},`);
+    }
+    if (inAbi7Block) lines.push("#endif");
+    lines.push(`     .expected_valence = ${ion.expectedValence}},`);
+  }
+  lines.push("};");
+  return lines;
+}
+
+function emitMechanism(m: TranslatedMechanism, checkFinite: boolean): string[] {
+  const { prefix } = m;
+  const { spec } = m.plan;
+  const lines: string[] = [
+    `/* ${"=".repeat(92)} */`,
+    `/* ${comment(spec.name)}: class ${comment(m.className)} (${comment(m.location)}), kind ${spec.kind}${
+      m.plan.integrated.length ? `, method ${m.plan.method}` : ""
+    } */`,
+    `/* ${"=".repeat(92)} */`,
+    "",
+    ...fieldTable(`${prefix}_globals`, spec.globals),
+    ...fieldTable(`${prefix}_state_vars`, spec.states),
+    ...fieldTable(`${prefix}_parameters`, spec.parameters),
+    ...ionTable(m),
+  ];
+  if (spec.randoms.length) {
+    lines.push(
+      `static const arb_random_variable_info ${prefix}_randoms[] = {`,
+      ...spec.randoms.map((name, k) => `    {${cString(name)}, ${k}},`),
+      "};",
+    );
+  }
+  lines.push("");
+  const hooks: Partial<Record<string, string>> = {};
+  for (const hook of m.plan.hooks) {
+    lines.push(...printCHook(m.plan, hook, prefix, { checkFinite }), "");
+    hooks[hook.hook] = cHookName(prefix, hook);
+  }
+  const fn = (name: string, fallback: string) => hooks[name] ?? fallback;
+  const table = (name: string, fields: unknown[]) =>
+    fields.length ? [`(arb_field_info*)${prefix}_${name}`, `${fields.length}`] : ["NULL", "0"];
+  const [globals, nGlobals] = table("globals", spec.globals);
+  const [states, nStates] = table("state_vars", spec.states);
+  const [parameters, nParameters] = table("parameters", spec.parameters);
+  lines.push(
+    `static const arb_mechanism_interface ${prefix}_cpu = {`,
+    `    .backend = arb_backend_kind_cpu,`,
+    `    .partition_width = DC_VECTOR_BYTES / sizeof(arb_value_type),`,
+    `    .alignment = DC_VECTOR_BYTES,`,
+    `    .init_mechanism = ${fn("init", "do_nothing")},`,
+    `    .compute_currents = ${fn("current", "do_nothing")},`,
+    `    .apply_events = ${fn("events", "ignore_events")},`,
+    `    .advance_state = ${fn("advance", "do_nothing")},`,
+    `    .write_ions = ${fn("ions", "do_nothing")},`,
+    `    .post_event = ${fn("post", "do_nothing")},`,
+    `};`,
+    "",
+    `static arb_mechanism_type ${prefix}_type(void) {`,
+    `  arb_mechanism_type type = {`,
+    `      .abi_version = ARB_ABI_VERSION_VALUE,`,
+    `      .fingerprint = fingerprint,`,
+    `      .name = ${cString(spec.name)},`,
+    `      .kind = ${kindEnumerator(spec.kind)}, /* ${KIND[spec.kind]} */`,
+    `      .is_linear = ${spec.isLinear},`,
+    `      .has_post_events = ${spec.hasPostEvents},`,
+    `      .globals = ${globals},`,
+    `      .n_globals = ${nGlobals},`,
+    `      .state_vars = ${states},`,
+    `      .n_state_vars = ${nStates},`,
+    `      .parameters = ${parameters},`,
+    `      .n_parameters = ${nParameters},`,
+    `      .ions = ${spec.ions.length ? `(void*)${prefix}_ions` : "NULL"},`,
+    `      .n_ions = ${spec.ions.length},`,
+    `      .random_variables = ${
+      spec.randoms.length ? `(arb_random_variable_info*)${prefix}_randoms` : "NULL"
+    },`,
+    `      .n_random_variables = ${spec.randoms.length},`,
+    `  };`,
+    `  return type;`,
+    `}`,
+    "",
+    `static arb_mechanism_interface* ${prefix}_interface(void) {`,
+    `  return (arb_mechanism_interface*)&${prefix}_cpu;`,
+    `}`,
+    "",
+  );
+  return lines;
+}
+
+/** Options of `emitCatalogue`. */
+export interface EmitOptions {
+  /** Catalogue name, shown in the header comment and the CPU refusal. */
+  name: string;
+  /** The math of the loops (default "inline"). */
+  math?: MathMode;
+  /** The `--cpu` it is built with, reported by `denocat_cpu()` (default "baseline"). */
+  cpu?: string;
+  /**
+   * Check every kernel result for NaN and ±Infinity, as live mode does, and record the first
+   * failure for denocat to throw (native targets, kernels/finite.ts); default false (compiled
+   * catalogues run in Arbor without denocat and store values as they are).
+   */
+  checkFinite?: boolean;
+}
+
+/** The definitions of dc_exp, dc_expm1, dc_log and the C side of dc_pow for `math`. */
+function mathLines(math: MathMode): string[] {
+  if (math === "inline") {
+    return [
+      `/* math "inline": branch-free, vectorizable, within 1-2 ulp of the C library (c/dc_math.h). */`,
+      `#include "dc_math.h"`,
+      `#define dc_pow_c_or_libm dc_pow_c`,
+    ];
+  }
+  return [
+    `/* math "libm": the C library, live mode's operations to its round-off (the loops stay scalar). */`,
+    `static inline __attribute__((const)) double dc_exp(double x) {`,
+    `  return exp(x);`,
+    `}`,
+    `static inline __attribute__((const)) double dc_expm1(double x) {`,
+    `  return expm1(x);`,
+    `}`,
+    `static inline __attribute__((const)) double dc_log(double x) {`,
+    `  return log(x);`,
+    `}`,
+    `#define dc_pow_c_or_libm pow`,
+  ];
+}
+
+/** The whole C file of a catalogue. */
+export function emitCatalogue(t: Translation, options: EmitOptions): string {
+  const lines = [
+    `/*`,
+    ` * ${comment(options.name)}.c: Arbor mechanism catalogue generated by denocat's compiled mode from`,
+    ` * ${comment(t.sources.join(", "))}. Do not edit: change the TypeScript and regenerate.`,
+    ` *`,
+    ` * Mechanisms: ${comment(t.mechanisms.map((m) => m.plan.spec.name).join(", "))}.`,
+    ` *`,
+    ` * Build once per Arbor ABI family (Arbor cannot tell them apart, docs/abi.md 1.2):`,
+    ` *   zig cc -O3 -mcpu=<cpu> -shared -fPIC -ffp-contract=off -std=c11 -I<denocat>/c -DDENOCAT_COMPILED_ABI=7 \\`,
+    ` *     ${comment(options.name)}.c -o ${comment(options.name)}_abi07.so -lm      (Arbor 0.11, 0.12)`,
+    ` *   ... -DDENOCAT_COMPILED_ABI=6 ... -o ${comment(options.name)}_abi06.so   (Arbor 0.9, 0.10)`,
+    ` *`,
+    ` * Every hook is printed from the kernel plan that live mode prints as JavaScript (kernels/).`,
+    ...(options.checkFinite
+      ? [
+        ` * NaN or infinite kernel results stop the catalogue and are recorded for denocat to throw, as`,
+        ` * live mode does. The only global mutable state is that atomic record: thread safe per ppack.`,
+      ]
+      : [
+        ` * NaN or infinite kernel results are stored as they are (live mode throws; Arbor's own generated`,
+        ` * code does not check either). No global mutable state: thread safe per ppack.`,
+      ]),
+    ` */`,
+    `#include "arbor_abi.h"`,
+    "",
+    `#include <float.h>`,
+    `#include <math.h>`,
+    `#include <stdint.h>`,
+    `#include <stdio.h>`,
+    "",
+    `#if !defined(DENOCAT_COMPILED_ABI) || (DENOCAT_COMPILED_ABI != 6 && DENOCAT_COMPILED_ABI != 7)`,
+    `#error "compile with -DDENOCAT_COMPILED_ABI=6 (Arbor 0.9/0.10) or =7 (Arbor 0.11+)"`,
+    `#endif`,
+    "",
+    `#if DENOCAT_COMPILED_ABI == 6`,
+    `typedef arb_ion_state_v06 ion_state;`,
+    `typedef arb_ion_info_v06 ion_info;`,
+    `#define ION_CONDUCTIVITY(ion) ((ion)->conductivity)`,
+    `#else`,
+    `typedef arb_ion_state_v07 ion_state;`,
+    `typedef arb_ion_info_v07 ion_info;`,
+    `#define ION_CONDUCTIVITY(ion) ((arb_value_type*)NULL)`,
+    `#endif`,
+    "",
+    `#define DC_EXPORT __attribute__((visibility("default")))`,
+    `#define DC_UNUSED __attribute__((unused))`,
+    "",
+    `DC_EXPORT void* get_catalogue(int* count);`,
+    `DC_EXPORT uint32_t denocat_abi(void);`,
+    "",
+    `static const char fingerprint[] = "<denocat-compiled>";`,
+    "",
+    ...cpuCheckLines(options.cpu ?? "baseline"),
+    `/* The math library is pure apart from errno, which nothing here reads (it changes no result). */`,
+    ...[
+      "exp",
+      "expm1",
+      "log",
+      "log1p",
+      "log2",
+      "log10",
+      "pow",
+      "sqrt",
+      "cbrt",
+      "tanh",
+      "sinh",
+      "cosh",
+      "sin",
+      "cos",
+      "tan",
+      "asin",
+      "acos",
+      "atan",
+      "atan2",
+      "fmod",
+    ]
+      .map((name) =>
+        `double ${name}(${
+          name === "pow" || name === "atan2" || name === "fmod" ? "double, double" : "double"
+        }) __attribute__((const));`
+      ),
+    "",
+    ...mathLines(options.math ?? "inline"),
+    "",
+    `/* JavaScript's Math.pow / **: NaN exponents and |base| = 1 with an infinite exponent give NaN. */`,
+    `static inline __attribute__((const)) double dc_pow(double a, double b) {`,
+    `  if (isnan(b) || (fabs(a) == 1.0 && isinf(b))) return NAN;`,
+    `  return dc_pow_c_or_libm(a, b);`,
+    `}`,
+    `/* JavaScript's Math.min / Math.max: NaN if either is NaN; -0 < +0. */`,
+    `static inline __attribute__((const)) double dc_min(double a, double b) {`,
+    `  if (isnan(a) || isnan(b)) return NAN;`,
+    `  if (a == b) return signbit(a) ? a : b;`,
+    `  return a < b ? a : b;`,
+    `}`,
+    `static inline __attribute__((const)) double dc_max(double a, double b) {`,
+    `  if (isnan(a) || isnan(b)) return NAN;`,
+    `  if (a == b) return signbit(a) ? b : a;`,
+    `  return a > b ? a : b;`,
+    `}`,
+    `/* JavaScript's Math.sign: keeps NaN and the sign of zero. */`,
+    `static inline __attribute__((const)) double dc_sign(double a) {`,
+    `  return a > 0.0 ? 1.0 : a < 0.0 ? -1.0 : a;`,
+    `}`,
+    "",
+    `/* The bits of s - s: all zero (+0) for a finite s, a NaN's for NaN and +-inf (the checkFinite flag of`,
+    ` * a split block ORs them: one OR per vector, no compare). */`,
+    `static inline __attribute__((always_inline, unused)) uint64_t dc_nonfinite_bits(double s) {`,
+    `  const double d = s - s;`,
+    `  uint64_t u;`,
+    `  __builtin_memcpy(&u, &d, sizeof u);`,
+    `  return u;`,
+    `}`,
+    "",
+    `/* Stand-ins of one element for absent optional arrays (read with index mask 0). */`,
+    `static const arb_value_type DC_UNUSED dc_no_values[1] = {0.0};`,
+    `static const arb_index_type DC_UNUSED dc_no_indices[1] = {0};`,
+    "",
+    `static DC_UNUSED void do_nothing(arb_mechanism_ppack* pp) {`,
+    `  (void)pp;`,
+    `}`,
+    `static DC_UNUSED void ignore_events(arb_mechanism_ppack* pp, arb_deliverable_event_stream* events) {`,
+    `  (void)pp;`,
+    `  (void)events;`,
+    `}`,
+    `/* No GPU implementation: Arbor calls i_gpu() unconditionally, NULL says there is none. */`,
+    `static arb_mechanism_interface* no_gpu_interface(void) {`,
+    `  return NULL;`,
+    `}`,
+    "",
+    ...(options.checkFinite ? failureRecordC() : []),
+    ...t.mechanisms.flatMap((m) => emitMechanism(m, options.checkFinite ?? false)),
+    `/* ---- the catalogue ---- */`,
+    "",
+    `/* Arbor reads this array once, in load_catalogue, and keeps no pointer to it. */`,
+    `static const arb_mechanism catalogue[] = {`,
+    ...t.mechanisms.map((m) => `    {${m.prefix}_type, ${m.prefix}_interface, no_gpu_interface},`),
+    `};`,
+    "",
+    `void* get_catalogue(int* count) {`,
+    ...cpuRefusalLines(options.name),
+    `  if (count) *count = (int)(sizeof(catalogue) / sizeof(catalogue[0]));`,
+    `  return (void*)catalogue;`,
+    `}`,
+    "",
+    `/* Which layout family this build speaks (hosts refuse the wrong one). */`,
+    `uint32_t denocat_abi(void) {`,
+    `  return DENOCAT_COMPILED_ABI;`,
+    `}`,
+    "",
+  ];
+  return lines.join("\n");
+}
