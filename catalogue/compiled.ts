@@ -19,7 +19,7 @@ import {
   holds,
   type TargetOptions,
 } from "../platform/files.ts";
-import { CompileError, translateModule, type Translation } from "./translate.ts";
+import { CompileError, planModule, type PlannedCatalogue } from "./planned.ts";
 
 export { CompileError };
 
@@ -152,15 +152,15 @@ export function catalogueName(path: string, name?: string): string {
 export async function generateCatalogueSource(
   module: string | URL,
   options: Pick<CompileOptions, "name" | "skipRaw" | "math" | "cpu"> = {},
-): Promise<{ name: string; code: string; translation: Translation }> {
+): Promise<{ name: string; code: string; planned: PlannedCatalogue }> {
   const path = modulePath(module);
   const name = catalogueName(path, options.name);
-  const translation = await translateModule(path, { skipRaw: options.skipRaw });
+  const planned = await planModule(path, { skipRaw: options.skipRaw });
   // The declarations go through the same C checks as a live catalogue (identifiers, duplicate
   // names, NaN defaults, ranges, limits) before any C is written: one validator for both modes.
   try {
     const check = await LiveCatalogue.create(
-      translation.mechanisms.map((m) => ({ spec: m.plan.spec, target: {}, hooks: {} })),
+      planned.mechanisms.map((m) => ({ spec: m.plan.spec, target: {}, hooks: {} })),
       "0.7",
     );
     check.close();
@@ -168,7 +168,7 @@ export async function generateCatalogueSource(
     throw new CompileError((error as Error).message);
   }
   const math = checkMath(options.math ?? "inline");
-  return { name, code: emitCatalogue(translation, { name, math, cpu: options.cpu }), translation };
+  return { name, code: emitCatalogue(planned, { name, math, cpu: options.cpu }), planned };
 }
 
 /**
@@ -347,7 +347,7 @@ export async function compileCatalogue(
   const files = outputFiles(out, catalogueName(modulePath(module), options.name), abis);
   const target: TargetOptions = { force: options.force, ours: compiledByDenocat };
   checkOutputFiles(files, target); // before any work: nothing of the user's is replaced
-  const { name, code, translation } = await generateCatalogueSource(module, options);
+  const { name, code, planned } = await generateCatalogueSource(module, options);
   const work = await Deno.makeTempDir({ prefix: "denocat-compile-" });
   try {
     const source = join(work, `${name}.c`);
@@ -398,8 +398,8 @@ export async function compileCatalogue(
       name,
       source: finalSource,
       libraries,
-      mechanisms: translation.mechanisms.map((m) => m.plan.spec.name),
-      notes: translation.notes,
+      mechanisms: planned.mechanisms.map((m) => m.plan.spec.name),
+      notes: planned.notes,
       usage: usageText(libraries),
     };
   } finally {

@@ -18,7 +18,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AbiFamily } from "../ffi/layout.ts";
-import { type TranslatedMechanism, type Translation, uniquePrefix } from "./translate.ts";
+import { plannedCatalogue, strictPlan } from "./planned.ts";
 import { emitCatalogue } from "./emit.ts";
 import { ABI_SUFFIX, compilerCommand } from "./compiled.ts";
 import type { MathMode } from "./cpu.ts";
@@ -96,22 +96,13 @@ function hostCpu(zig: string): Promise<string> {
   return cpu;
 }
 
-/** The catalogue file of a set of plans, as compiled mode would print it. */
+/** The catalogue file of a set of plans, printed as compiled mode prints it. */
 export function nativeSource(
   plans: readonly MechanismPlan[],
   checkFinite: boolean,
   build: { math?: MathMode; cpu?: string } = {},
 ): string {
-  const taken = new Set<string>();
-  const mechanisms: TranslatedMechanism[] = plans.map((plan) => ({
-    plan,
-    className: plan.owner.replace(/^(class|defineMechanism) /, ""),
-    location: plan.at.replace(/:\d+:\d+$/, ""),
-    prefix: uniquePrefix(plan.spec.name, taken),
-  }));
-  const sources = [...new Set(mechanisms.map((m) => m.location))];
-  const translation: Translation = { module: sources[0] ?? "", mechanisms, notes: [], sources };
-  return emitCatalogue(translation, {
+  return emitCatalogue(plannedCatalogue(plans.map(strictPlan)), {
     name: "native",
     checkFinite,
     math: build.math ?? "inline",

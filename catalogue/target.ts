@@ -135,7 +135,7 @@ export async function assembleCatalogue(
         `catalogue({ target: "native" }) cannot build ${list(entries.map((e) => e.name))}: ${reason}`,
       );
     }
-    return await buildNative(entries, options, true);
+    return await buildNativeCatalogue(entries, options, true);
   }
   if (reason === undefined && Deno.permissions.querySync({ name: "run" }).state !== "granted") {
     reason = "building native code runs zig, which needs --allow-run";
@@ -151,7 +151,7 @@ export async function assembleCatalogue(
   if (reason === undefined) {
     await options.validate(); // a bad declaration is an error on every target, not a fallback
     try {
-      return await buildNative(entries, options, false);
+      return await buildNativeCatalogue(entries, options, false);
     } catch (error) {
       reason = `the native build failed: ${(error as Error).message.split("\n")[0]}`;
     }
@@ -165,7 +165,7 @@ export async function assembleCatalogue(
   return await options.live();
 }
 
-async function buildNative(
+async function buildNativeCatalogue(
   entries: readonly TargetEntry[],
   options: AssembleOptions,
   install: boolean,

@@ -37,9 +37,11 @@ export interface DeclarationSite {
 export function callerSite(depth = 2): DeclarationSite | undefined {
   const lines = (new Error().stack ?? "").split("\n").slice(1);
   const frame = lines[depth];
-  const match = frame?.match(/(file:\/\/[^\s()]+):(\d+):(\d+)\)?\s*$/);
+  // V8 prints the path decoded: it may hold spaces, parentheses and any other character.
+  const match = frame?.match(/(file:\/\/.*):(\d+):(\d+)\)?\s*$/);
   if (!match) return undefined;
-  return { url: match[1], line: Number(match[2]), column: Number(match[3]), time: Date.now() };
+  const url = match[1].replace(/^.*?\((?=file:\/\/)/, "");
+  return { url: new URL(url).href, line: Number(match[2]), column: Number(match[3]), time: Date.now() };
 }
 
 /**
@@ -65,8 +67,8 @@ export function opaqueNotice(plan: MechanismPlan): string | undefined {
 export async function planLive(request: PlanRequest, site: DeclarationSite | undefined): Promise<LivePlan> {
   request = { ...request, opaque: true };
   const at = site ? `${site.url}:${site.line}:${site.column}` : request.owner;
-  const opaque = (reason: string): LivePlan => {
-    const plan = opaquePlan(request, at, reason);
+  const opaque = (reason: string, error?: CompileError): LivePlan => {
+    const plan = opaquePlan(request, at, reason, error);
     return { plan, notice: opaqueNotice(plan) };
   };
   if (site === undefined) return opaque("the declaration's source file was not found");
@@ -88,6 +90,14 @@ export async function planLive(request: PlanRequest, site: DeclarationSite | und
         : src.stale(site.time, `mechanism '${name(request)}'`);
       return opaque(
         edited?.message ?? `no declaration was found at ${module.display}:${site.line}:${site.column}`,
+        edited ?? new CompileError(
+          `mechanism '${
+            name(request)
+          }': no declaration was found at ${module.display}:${site.line}:${site.column}`,
+          module.display,
+          site.line,
+          site.column,
+        ),
       );
     }
     const plan = buildPlan(src, owner, request);
@@ -95,7 +105,7 @@ export async function planLive(request: PlanRequest, site: DeclarationSite | und
   } catch (error) {
     if (!(error instanceof CompileError)) throw error;
     if (error.rule) throw error;
-    return opaque(error.message);
+    return opaque(error.message, error);
   }
 }
 

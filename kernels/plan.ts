@@ -200,15 +200,20 @@ export function planHooks(spec: MechanismSpec, kernels: readonly KernelName[]): 
  * The plan of a mechanism whose every kernel runs as the user's function, for `reason` (no source
  * to plan from: the declaration's file was not found or has changed since).
  */
-export function opaquePlan(request: PlanRequest, at: string, reason: string): MechanismPlan {
-  return planOf(undefined, undefined, { ...request, opaque: true }, { at, reason });
+export function opaquePlan(
+  request: PlanRequest,
+  at: string,
+  reason: string,
+  error?: CompileError,
+): MechanismPlan {
+  return planOf(undefined, undefined, { ...request, opaque: true }, { at, reason, error });
 }
 
 function planOf(
   src: Sources | undefined,
   owner: KernelOwner | undefined,
   request: PlanRequest,
-  none?: { at: string; reason: string },
+  none?: { at: string; reason: string; error?: CompileError },
 ): MechanismPlan {
   const { spec, method } = request;
   const g = new Graph();
@@ -276,7 +281,7 @@ function planOf(
   };
   const lower = (kernel: KernelName): LoweredKernel => {
     if (none) {
-      opaque.push({ kernel, reason: none.reason });
+      opaque.push({ kernel, reason: none.reason, error: none.error });
       return call(kernel, at);
     }
     try {

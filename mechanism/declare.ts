@@ -178,13 +178,15 @@ export function declare(
       );
     }
     checkSpec(spec, hooks);
-    return {
+    const raw: DeclaredMechanism = {
       spec,
       instantiate: () => {
         const object = create();
         return { target: object, hooks: hooksOf(object) };
       },
     };
+    declarationRecords.set(raw, { site, owner, hooks, pointwise: false });
+    return raw;
   }
   if (hooks.length > 0) {
     throw new TypeError(
@@ -209,6 +211,7 @@ export function declare(
     },
   };
   pointwiseInfo.set(declared, info);
+  declarationRecords.set(declared, { site, owner, hooks: [], pointwise: true });
   return declared;
 }
 
@@ -228,13 +231,51 @@ interface PointwiseInfo {
 
 export const pointwiseInfo = new WeakMap<DeclaredMechanism, PointwiseInfo>();
 
+/** Where and as what a mechanism was declared: what compiled mode needs to find it in a module. */
+export interface DeclarationRecord {
+  /** Where `@mechanism(...)` or `defineMechanism(...)` stands (undefined outside a local file). */
+  readonly site?: DeclarationSite;
+  /** `class X` or `defineMechanism 'x'`, for messages. */
+  readonly owner: string;
+  /** Its raw hooks (empty for a pointwise mechanism). */
+  readonly hooks: readonly HookName[];
+  /** Whether it is written as pointwise kernels (then `planAll` plans it). */
+  readonly pointwise: boolean;
+}
+
+const declarationRecords = new WeakMap<DeclaredMechanism, DeclarationRecord>();
+
+/** The record of a declaration made by `declare` (every declaration has one). */
+export function declarationOf(declared: DeclaredMechanism): DeclarationRecord | undefined {
+  return declarationRecords.get(declared);
+}
+
+/** The plan of a pointwise declaration once `planAll` made it; undefined for raw hooks. */
+export function planOf(declared: DeclaredMechanism): MechanismPlan | undefined {
+  return pointwiseInfo.get(declared)?.plan;
+}
+
+/** A plan attempt made now. The kernels are looked up on an object made now: the prototype chain as it stands now. */
+function planLiveNow(info: PointwiseInfo): ReturnType<typeof planLive> {
+  return planLive({ ...info.request, runtime: { target: info.create() } }, info.site);
+}
+
+/**
+ * A plan of a pointwise declaration made now from its source as it is, not kept (compiled mode:
+ * a file edited since the declaration is refused, never planned from its new text or reused from
+ * an earlier compile). Undefined for raw hooks.
+ */
+export async function planNow(declared: DeclaredMechanism): Promise<MechanismPlan | undefined> {
+  const info = pointwiseInfo.get(declared);
+  return info && (await planLiveNow(info)).plan;
+}
+
 /** Plans every pointwise declaration of `declared` that has not been planned yet (once each). */
 export async function planAll(declared: readonly DeclaredMechanism[]): Promise<void> {
   await Promise.all(declared.map((d) => {
     const info = pointwiseInfo.get(d);
     if (info === undefined) return undefined;
-    // The kernels are looked up on an object made now: the prototype chain as it stands now.
-    info.planning ??= planLive({ ...info.request, runtime: { target: info.create() } }, info.site).then(
+    info.planning ??= planLiveNow(info).then(
       (result) => {
         info.plan = result.plan;
         // Printed by catalogue/target.ts, once: which kernel runs as the user's own function, and why.
@@ -251,7 +292,7 @@ function hooksOf(object: object): Partial<Record<HookName, HookFunction>> {
   return hooks;
 }
 
-/** What `specOf` tells about a `@mechanism` class (read by the compiler in `compile/`). */
+/** What `specOf` tells about a `@mechanism` class (the public accessor of a class's declaration). */
 export interface MechanismDeclaration {
   /** The validated spec: names, kinds, fields, defaults, ranges, ions and flags. */
   readonly spec: MechanismSpec;
@@ -286,17 +327,4 @@ export function specOf(cls: unknown): MechanismDeclaration | undefined {
     kernels: pointwiseInfo.get(declared)?.request.kernels ?? [],
     hooks: definedHooks(cls.prototype),
   };
-}
-
-/**
- * Internal, for the compiler (`compile/`): what JavaScript runs for a `@mechanism` class, an
- * object made now whose kernels the hooks would call, and when the class was declared; the
- * plan is built from those functions (kernels/running.ts), not from whatever the file holds now.
- */
-export function kernelRuntimeOf(cls: unknown): { target: object; declaredAt?: number } | undefined {
-  if (typeof cls !== "function") return undefined;
-  const declared = declaredClasses.get(cls);
-  const info = declared && pointwiseInfo.get(declared);
-  if (info === undefined) return undefined;
-  return { target: info.create(), declaredAt: info.site?.time };
 }

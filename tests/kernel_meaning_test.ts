@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Catalogue, catalogue, compileCatalogue, type DeclaredMechanism, Host } from "../mod.ts";
 import type { MechanismClass } from "../mechanism/types.ts";
-import { translateModule } from "../catalogue/translate.ts";
+import { planModule } from "../catalogue/planned.ts";
 import { LiveCatalogue } from "../ffi/trampoline.ts";
 import { NativeCatalogue } from "../catalogue/native.ts";
 import { printedBy } from "./support/console.ts";
@@ -227,7 +227,7 @@ export class Compiled extends PointwiseMechanism {
 `;
   const path = join(folder, "compiled.ts");
   await Deno.writeTextFile(path, text(1, 1).replaceAll("MOD", MOD));
-  const first = await translateModule(path);
+  const first = await planModule(path);
   assert.deepEqual(first.mechanisms.map((m) => m.plan.spec.name), ["meaning_compiled"]);
   await new Promise((resolve) => setTimeout(resolve, 50));
   // The second compile in this process would combine the new kernel with the old defaults.

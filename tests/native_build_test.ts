@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Catalogue, catalogue, defineMechanism, Host } from "../mod.ts";
 import { emitCatalogue } from "../catalogue/emit.ts";
-import { translateModule } from "../catalogue/translate.ts";
+import { planModule } from "../catalogue/planned.ts";
 import { findZig } from "../platform/toolchain.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -101,8 +101,8 @@ Deno.test("the native target builds for this CPU with inline math by default; cp
 
 Deno.test("with the NaN check, clang still vectorizes every split compute loop of hh (x86-64-v3)", async () => {
   if (Deno.build.arch !== "x86_64") return; // the remark names x86 vector widths; aarch64 is NEON
-  const translation = await translateModule(join(root, "examples/catalogue/hh.ts"));
-  const code = emitCatalogue(translation, { name: "hh_checked", checkFinite: true, cpu: "x86-64-v3" });
+  const planned = await planModule(join(root, "examples/catalogue/hh.ts"));
+  const code = emitCatalogue(planned, { name: "hh_checked", checkFinite: true, cpu: "x86-64-v3" });
   const folder = await Deno.makeTempDir({ prefix: "denocat-native-build-" });
   try {
     const source = join(folder, "hh_checked.c");
