@@ -8,7 +8,8 @@ import { LiveCatalogue } from "../ffi/trampoline.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AbiFamily } from "../ffi/layout.ts";
-import { findZig, PREBUILT_TARGETS, REPOSITORY_ROOT } from "../platform/toolchain.ts";
+import { findZig, PREBUILT_TARGETS } from "../platform/toolchain.ts";
+import { ABI_SUFFIX, buildLibrary, compilerCommand } from "./build.ts";
 import { emitCatalogue } from "./emit.ts";
 import { Progress } from "../platform/progress.ts";
 import { checkMath, type MathMode, zigCpu } from "./cpu.ts";
@@ -100,10 +101,6 @@ export interface CompiledCatalogue {
   usage: string;
 }
 
-/** File name suffix of each family's library. */
-export const ABI_SUFFIX: Record<AbiFamily, string> = { "0.6": "abi06", "0.7": "abi07" };
-const ABI_DEFINE: Record<AbiFamily, string> = { "0.6": "6", "0.7": "7" };
-
 /** The module extensions Deno imports as TypeScript or JavaScript. */
 const MODULE_EXTENSION = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
 
@@ -171,65 +168,22 @@ export async function generateCatalogueSource(
   return { name, code: emitCatalogue(planned, { name, math, cpu: options.cpu }), planned };
 }
 
-/**
- * The command line that compiles one C file into a shared library for one family: `compiler`
- * (default `<zig> cc -O3 -mcpu=<cpu> [-target <target>]`, cpu "baseline" unless given) plus the
- * flags every build needs.
- * One list for compiled catalogues and native targets (catalogue/native.ts).
- */
-export function compilerCommand(
-  source: string,
-  output: string,
-  abi: AbiFamily,
-  zig: string,
-  compiler?: string[],
-  target?: string,
-  cpu = "baseline",
-): string[] {
-  // -mcpu=baseline by default: a compiled catalogue is often built on one machine (a login node)
-  // and run on others; code for the builder's newest vector units would not run there (the
-  // catalogue's CPU check refuses it instead of dying with SIGILL). Native targets pass "native".
-  const command = compiler ??
-    [
-      zig,
-      "cc",
-      "-O3",
-      `-mcpu=${zigCpu(cpu, target)}`,
-      ...(target === undefined ? [] : ["-target", target]),
-    ];
-  return [
-    ...command,
-    "-shared",
-    "-fPIC",
-    "-ffp-contract=off",
-    "-std=c11",
-    `-I${join(REPOSITORY_ROOT, "c")}`,
-    `-DDENOCAT_COMPILED_ABI=${ABI_DEFINE[abi]}`,
-    source,
-    "-o",
-    output,
-    "-lm",
-  ];
-}
-
 /** Compiles one C file into a shared library for one family; throws CompileError on failure. */
-export async function compileC(
-  source: string,
+async function compileLibrary(
+  code: string,
   output: string,
   abi: AbiFamily,
-  compiler?: string[],
-  target?: string,
-  cpu = "baseline",
+  options: Pick<CompileOptions, "compiler" | "target" | "cpu">,
 ): Promise<void> {
-  const zig = compiler === undefined ? await findZig() : "";
-  const [program, ...args] = compilerCommand(source, output, abi, zig, compiler, target, cpu);
-  const result = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
-  if (!result.success) {
-    const stderr = new TextDecoder().decode(result.stderr);
-    throw new CompileError(
-      `compiling the generated C for ABI ${abi} failed (${program} ${args.join(" ")}):\n${stderr}`,
-    );
-  }
+  const zig = options.compiler === undefined ? await findZig() : "";
+  await buildLibrary({
+    code,
+    abi,
+    command: (source, library) =>
+      compilerCommand(source, library, abi, zig, options.compiler, options.target, options.cpu ?? "baseline"),
+    failure: (commandLine, stderr) =>
+      new CompileError(`compiling the generated C for ABI ${abi} failed (${commandLine}):\n${stderr}`),
+  }, { path: output });
 }
 
 /** The Python and TypeScript lines that load the built libraries. */
@@ -363,14 +317,7 @@ export async function compileCatalogue(
     try {
       for (const [built, abi] of abis.entries()) {
         progress.update(built);
-        await compileC(
-          source,
-          join(work, `${name}_${ABI_SUFFIX[abi]}.so`),
-          abi,
-          options.compiler,
-          options.target,
-          options.cpu,
-        );
+        await compileLibrary(code, join(work, `${name}_${ABI_SUFFIX[abi]}.so`), abi, options);
         progress.update(built + 1);
       }
     } finally {

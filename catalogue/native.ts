@@ -15,19 +15,24 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AbiFamily } from "../ffi/layout.ts";
 import { plannedCatalogue, strictPlan } from "./planned.ts";
 import { emitCatalogue } from "./emit.ts";
-import { ABI_SUFFIX, compilerCommand } from "./compiled.ts";
+import {
+  buildLibrary,
+  buildLibrarySync,
+  compilerCommand,
+  type LibraryBuild,
+  libraryCompilerRuns,
+  libraryPath,
+} from "./build.ts";
 import type { MathMode } from "./cpu.ts";
 import { FAILURE_SYMBOLS } from "../kernels/finite.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { type CatalogueFailure, trackFailures } from "../ffi/failures.ts";
-import { cacheFolder, platformTarget, sha256Hex } from "../platform/libraries.ts";
+import { cacheFolder, platformTarget } from "../platform/libraries.ts";
 import { openLibrary, readCString } from "../ffi/open.ts";
-import { libraryFileProblem } from "../platform/binary.ts";
 import { findZig, REPOSITORY_ROOT, zigVersionOf } from "../platform/toolchain.ts";
 import { VERSION } from "../prebuilt/manifest.ts";
 
@@ -55,14 +60,12 @@ const FAILURE_INTERFACE = {
 } as const;
 type FailureLibrary = Deno.DynamicLibrary<typeof FAILURE_INTERFACE>;
 
-let compilerRuns = 0;
-
 /**
- * How many times this process ran the C compiler for a native catalogue: a cache hit leaves it
- * unchanged (what the cache test measures, instead of a time).
+ * How many times this process ran the C compiler for a catalogue: a cache hit leaves it unchanged
+ * (what the cache test measures, instead of a time).
  */
 export function nativeCompilerRuns(): number {
-  return compilerRuns;
+  return libraryCompilerRuns();
 }
 
 const zigVersions = new Map<string, Promise<string | undefined>>();
@@ -110,139 +113,25 @@ export function nativeSource(
   });
 }
 
-/** What one library build needs; kept so that `setAbi` can build the other family later. */
+/** What one native catalogue is built from: its C file, how it is compiled and what keys its cache file. */
 interface Recipe {
   code: string;
   zig: string;
-  zigVersion: string;
-  folder: string;
-  /** The text of the headers the generated C includes (c/arbor_abi.h, c/dc_math.h), for the key. */
-  header: string;
-  /** The host CPU (`hostCpu`) when built for `native`, else undefined: the library is portable. */
-  hostCpu?: string;
-  command: (source: string, output: string, abi: AbiFamily) => string[];
-  /** File name suffix of each family's library (catalogue/compiled.ts's). */
-  suffix: Record<AbiFamily, string>;
+  /** The cache folder and what decides the library's bytes besides the C text and the command. */
+  cache: { cacheFolder: string; key: Record<string, unknown> };
+  cpu: string;
 }
 
-/** The cached path of one family's library (a name made from the content hash). */
-async function libraryPath(recipe: Recipe, abi: AbiFamily): Promise<string> {
-  const key = await sha256Hex(new TextEncoder().encode(JSON.stringify({
-    denocat: VERSION,
-    platform: Deno.build.target,
-    abi,
-    zig: recipe.zigVersion,
-    command: recipe.command("SOURCE", "OUTPUT", abi).slice(1),
-    hostCpu: recipe.hostCpu,
-    header: recipe.header,
+/** One family's build of a recipe. */
+function libraryBuild(recipe: Recipe, abi: AbiFamily): LibraryBuild {
+  return {
     code: recipe.code,
-  })));
-  return join(recipe.folder, `${key.slice(0, 32)}_${recipe.suffix[abi]}.so`);
-}
-
-/** Temporary file names and the compiler call of one build. */
-function buildArgs(recipe: Recipe, path: string, abi: AbiFamily) {
-  const unique = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const source = `${path}.${unique}.c`;
-  const partial = `${path}.${unique}.partial`;
-  const [program, ...args] = recipe.command(source, partial, abi);
-  return { source, partial, program, args };
-}
-
-function failed(program: string, args: string[], stderr: Uint8Array): Error {
-  return new Error(
-    `denocat: building the native catalogue failed (${program} ${args.join(" ")}):\n${
-      new TextDecoder().decode(stderr)
-    }`,
-  );
-}
-
-/**
- * Marks a cached library as used now: `denocat cache clean --older-than` measures "unused for" by
- * this time. A read-only cache keeps its old time, which only makes the build look older.
- */
-function markUsed(path: string): string {
-  try {
-    const now = new Date();
-    Deno.utimeSync(path, now, now);
-  } catch {
-    // not writable here: the library is still good to load
-  }
-  return path;
-}
-
-/**
- * Whether a sound library is cached at `path` (then marked used). A damaged one (truncated, not a
- * library: a full disk, a copy cut short, an edit) is removed, with a line on stderr, so that it
- * is built again instead of failing to load on every run.
- */
-function cached(path: string): boolean {
-  if (!existsSync(path)) return false;
-  let problem: string | undefined;
-  try {
-    problem = libraryFileProblem(path);
-  } catch (error) {
-    problem = (error as Error).message;
-  }
-  if (problem === undefined) {
-    markUsed(path);
-    return true;
-  }
-  try {
-    Deno.removeSync(path);
-  } catch (error) {
-    throw new Error(
-      `denocat: the cached native build ${path} is damaged (${problem}) and cannot be removed ` +
-        `(${(error as Error).message}): remove it, or run "denocat cache clean"`,
-    );
-  }
-  console.error(`denocat: the cached native build ${path} was damaged (${problem}); building it again`);
-  return false;
-}
-
-/** Builds the library (atomically: a loader never sees half a file) unless it is cached. */
-async function build(recipe: Recipe, abi: AbiFamily): Promise<string> {
-  const path = await libraryPath(recipe, abi);
-  if (cached(path)) return path;
-  await Deno.mkdir(recipe.folder, { recursive: true });
-  const { source, partial, program, args } = buildArgs(recipe, path, abi);
-  await Deno.writeTextFile(source, recipe.code);
-  try {
-    compilerRuns++;
-    const result = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
-    if (!result.success) throw failed(program, args, result.stderr);
-    await Deno.rename(partial, path);
-    // The C source beside it, for a reader who wonders: renamed into place as well.
-    await Deno.rename(source, path.replace(/\.so$/, ".c"));
-  } finally {
-    await Deno.remove(source).catch(() => {});
-    await Deno.remove(partial).catch(() => {});
-  }
-  return path;
-}
-
-/** `build` for `setAbi`, which cannot wait: the same steps, synchronously. */
-function buildSync(recipe: Recipe, abi: AbiFamily, path: string): string {
-  if (cached(path)) return path;
-  Deno.mkdirSync(recipe.folder, { recursive: true });
-  const { source, partial, program, args } = buildArgs(recipe, path, abi);
-  Deno.writeTextFileSync(source, recipe.code);
-  try {
-    compilerRuns++;
-    const result = new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).outputSync();
-    if (!result.success) throw failed(program, args, result.stderr);
-    Deno.renameSync(partial, path);
-    Deno.renameSync(source, path.replace(/\.so$/, ".c"));
-  } finally {
-    for (const file of [source, partial]) {
-      try {
-        Deno.removeSync(file);
-      } catch {
-        // gone already (renamed, or never written)
-      }
-    }
-  }
-  return path;
+    abi,
+    command: (source, output) =>
+      compilerCommand(source, output, abi, recipe.zig, undefined, undefined, recipe.cpu),
+    failure: (commandLine, stderr) =>
+      new Error(`denocat: building the native catalogue failed (${commandLine}):\n${stderr}`),
+  };
 }
 
 /**
@@ -280,24 +169,29 @@ export class NativeCatalogue {
     if (version === undefined) throw new Error(`denocat: "${zig} version" failed`);
     const recipe: Recipe = {
       code: nativeSource(plans, checkFinite, { math, cpu }),
-      suffix: ABI_SUFFIX,
       zig,
-      zigVersion: version,
-      folder: join(cacheFolder(platformTarget() ?? Deno.build.target), "native"),
-      // Every header the generated C includes: a change in either changes the library's bytes.
-      header: (await Promise.all(
-        ["arbor_abi.h", "dc_math.h"].map((name) => Deno.readTextFile(join(REPOSITORY_ROOT, "c", name))),
-      )).join("\n"),
-      // Built where it runs, so for this CPU by default (issue 17); the key holds the CPU model
-      // too, since a cached library may be found by another machine sharing the home folder.
-      hostCpu: cpu === "native" ? await hostCpu(zig) : undefined,
-      command: (source, output, abi) => compilerCommand(source, output, abi, zig, undefined, undefined, cpu),
+      cpu,
+      cache: {
+        cacheFolder: join(cacheFolder(platformTarget() ?? Deno.build.target), "native"),
+        key: {
+          denocat: VERSION,
+          platform: Deno.build.target,
+          zig: version,
+          // Built where it runs, so for this CPU by default (issue 17); the key holds the CPU model
+          // too, since a cached library may be found by another machine sharing the home folder.
+          hostCpu: cpu === "native" ? await hostCpu(zig) : undefined,
+          // Every header the generated C includes: a change in either changes the library's bytes.
+          header: (await Promise.all(
+            ["arbor_abi.h", "dc_math.h"].map((name) => Deno.readTextFile(join(REPOSITORY_ROOT, "c", name))),
+          )).join("\n"),
+        },
+      },
     };
     const cat = new NativeCatalogue(plans.map((p) => p.spec.name), recipe, options.abi, checkFinite);
-    cat.#load(options.abi, await build(recipe, options.abi));
+    cat.#load(options.abi, await buildLibrary(libraryBuild(recipe, options.abi), recipe.cache));
     // Where a setAbi() will look, known now, so that setAbi needs no hashing that must wait.
     const other: AbiFamily = options.abi === "0.7" ? "0.6" : "0.7";
-    cat.#pending[other] = await libraryPath(recipe, other);
+    cat.#pending[other] = await libraryPath(libraryBuild(recipe, other), recipe.cache);
     return cat;
   }
 
@@ -331,7 +225,9 @@ export class NativeCatalogue {
     if (abi !== "0.6" && abi !== "0.7") {
       throw new Error(`unknown ABI '${abi}': use "0.6" (Arbor 0.9/0.10) or "0.7" (Arbor 0.11+)`);
     }
-    if (this.#paths[abi] === undefined) this.#load(abi, buildSync(this.#recipe, abi, this.#pending[abi]!));
+    if (this.#paths[abi] === undefined) {
+      this.#load(abi, buildLibrarySync(libraryBuild(this.#recipe, abi), this.#pending[abi]!, true));
+    }
     this.#abi = abi;
   }
 
