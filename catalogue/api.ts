@@ -1,5 +1,10 @@
-// catalogue(), cataloguePath() and compileCatalogue(): declared mechanisms become a loadable
-// library, live (JavaScript), native (zig) or compiled ahead of time.
+/**
+ * `catalogue()`, `cataloguePath()` and `compileCatalogue()`: declared mechanisms become a library
+ * Arbor loads, on the JavaScript target (a trampoline catalogue), the native target (zig, in the
+ * cache) or compiled ahead of time into the user's folder.
+ *
+ * @module
+ */
 import { LiveCatalogue, type LiveMechanism } from "../ffi/trampoline.ts";
 import { throwPendingFailures } from "../ffi/failures.ts";
 import type { AbiFamily } from "../ffi/layout.ts";

@@ -1,6 +1,8 @@
 /**
- * Compiled mode, step 3: translate a module, emit its C catalogue and build it with zig for one
- * or both Arbor ABI families. Nothing is left behind when translation or compilation fails.
+ * Compiled mode: plan the mechanisms of a module (catalogue/planned.ts), print their C catalogue
+ * (catalogue/emit.ts), build it for one or both Arbor ABI families (catalogue/build.ts) and put the
+ * files into the user's folder. Nothing is left behind when planning or compiling fails, and no
+ * file of the user's is replaced (platform/files.ts).
  *
  * @module
  */

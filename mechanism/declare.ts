@@ -1,6 +1,12 @@
-// @mechanism and the declaration registry: a class or definition becomes a DeclaredMechanism
-// (checked spec + how to make its hooks); pointwise kernels are wrapped into generated hooks and
-// planned once for native code. catalogue() (catalogue/api.ts) reads the registry.
+/**
+ * `@mechanism` and the declaration registry: a class or definition becomes a `DeclaredMechanism`
+ * (checked spec + how to make its hooks); pointwise kernels are wrapped into generated hooks and
+ * planned (`planAll` once for `catalogue()`, `planNow` afresh for each compile). Every declaration
+ * keeps a record of where it was made, which is how compiled mode finds the mechanisms of a module
+ * (catalogue/planned.ts).
+ *
+ * @module
+ */
 import type { HookFunction } from "../ffi/trampoline.ts";
 import {
   checkCallbacks,

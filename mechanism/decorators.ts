@@ -1,5 +1,10 @@
-// Field decorators (@state, @parameter, @global, @ion, @random): each records one member on the
-// class's decorator metadata; @mechanism (mechanism/declare.ts) reads the list when the class is done.
+/**
+ * Field decorators (`@state`, `@parameter`, `@global`, `@ion`, `@random`): each records one member
+ * on the class's decorator metadata; `@mechanism` (mechanism/declare.ts) reads the list when the
+ * class is done.
+ *
+ * @module
+ */
 import type { FieldOptions, IonOptions } from "./validate.ts";
 
 /** One declared field of a mechanism, as the field decorators record it. */

@@ -1,4 +1,8 @@
-// defineMechanism: the decorator-free declaration, from a plain object and functions.
+/**
+ * `defineMechanism`: the decorator-free declaration, from a plain object and functions.
+ *
+ * @module
+ */
 import type { EventBatch } from "../ffi/ppack.ts";
 import { checkCallbacks, checkOptionKeys, type FieldOptions, type IonOptions } from "./validate.ts";
 import { callerSite } from "../kernels/live.ts";

@@ -1,6 +1,10 @@
-// The types a mechanism is written against: ppack and scope views, the two base classes, and
-// the declaration records every other api/ module passes around. Types only, plus two classes
-// with no code, so every module may import this one without a cycle.
+/**
+ * The types a mechanism is written against: ppack and scope views, the two base classes, and the
+ * declaration records every other mechanism/ module passes around. Types only, plus two classes
+ * with no code, so every module may import this one without a cycle.
+ *
+ * @module
+ */
 import type { HookFunction } from "../ffi/trampoline.ts";
 import type { HookName } from "../ffi/layout.ts";
 import type { EventBatch, IonViews } from "../ffi/ppack.ts";

@@ -1,6 +1,6 @@
 /**
- * Where denocat's native libraries are, and opening them. This module alone decides which file
- * is loaded.
+ * Where denocat's native libraries are. This module alone decides which file is loaded (ffi/open.ts
+ * opens it).
  *
  * Resolution, in order (the error lists every step when all fail):
  *

@@ -86,3 +86,21 @@ Deno.test("layers: docs/architecture.md shows the table of tools/layers.ts", asy
   assert.ok(doc.includes(layerTable()), "run: deno run -A tools/layers.ts --write");
   assert.equal(withLayerTable(doc), doc);
 });
+
+Deno.test("layers: docs/architecture.md names every product file in its folder's entry", async () => {
+  const doc = await Deno.readTextFile(join(ROOT, "docs", "architecture.md"));
+  const guide = doc.slice(doc.indexOf("## What each folder holds"));
+  const missing: string[] = [];
+  for (const file of await productFiles()) {
+    if (file === "mod.ts") continue;
+    const folder = LAYERS.find((layer) => layer.path.endsWith("/") && file.startsWith(layer.path))!.path;
+    const entry = guide.slice(guide.indexOf(`**\`${folder}\`**`)).split("\n- **")[0];
+    const name = file.slice(folder.length).replace(/^python\//, "").replace(/^lower\//, "");
+    if (
+      !entry.includes(`\`${name}\``) && !(file.startsWith("kernels/lower/") && entry.includes("`lower/`"))
+    ) {
+      missing.push(file);
+    }
+  }
+  assert.deepEqual(missing, [], 'name them in docs/architecture.md, "What each folder holds"');
+});
