@@ -332,10 +332,11 @@ export interface JsCalls {
 }
 
 /**
- * Compiles every hook of `plan`; `fail` is called (and must throw) for a non-finite result or,
- * from an opaque call, a value that is no number. Returns the hooks by their plan names.
+ * Makes every hook of `plan` as a JavaScript function (printed, then evaluated with `new Function`);
+ * `fail` is called (and must throw) for a non-finite result or, from an opaque call, a value that
+ * is no number. Returns the hooks by their plan names.
  */
-export function compileJsHooks(
+export function makeJsHooks(
   plan: MechanismPlan,
   fail: (kernel: string, what: string, value: unknown, k: number, cv: number) => never,
   calls?: JsCalls,

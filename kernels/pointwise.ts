@@ -32,7 +32,7 @@ import {
   unrequestedIonReads,
 } from "./rules.ts";
 import { type MechanismPlan, planHooks } from "./plan.ts";
-import { compileJsHooks, type JsArrays, type JsCalls, type JsHook } from "./js.ts";
+import { makeJsHooks, type JsArrays, type JsCalls, type JsHook } from "./js.ts";
 import { nonFiniteMessage } from "./finite.ts";
 
 export {
@@ -370,7 +370,7 @@ export function pointwiseHooks(
   // counts as verified only once every instance passed, so a failed check is repeated.
   const verify = plan.method === "cnexp" && plan.opaque.some((o) => o.kernel === "derivative");
   const verified = new WeakSet<Bundle>();
-  for (const [name, run] of Object.entries(compileJsHooks(plan, fail, rt)) as [string, JsHook][]) {
+  for (const [name, run] of Object.entries(makeJsHooks(plan, fail, rt)) as [string, JsHook][]) {
     hooks[PLAN_HOOKS[name as keyof typeof PLAN_HOOKS]] = verify && name === "advance"
       ? (pp, events) => {
         const b = rt.bundle(pp);
