@@ -34,13 +34,13 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "x86_64-linux-gnu",
     file: "libdenocat_reference_abi6.so",
     size: 11184,
-    sha256: "94f051cea79e3547470ed6483cf5a24e9241e98a808b85663611f9d80ef44ee0",
+    sha256: "f04323928dbf87b91b7b1eca9cbde785018929454eef6e13baeee48d706fd6ec",
   },
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat_reference_abi7.so",
     size: 11136,
-    sha256: "cccd5f19514948d6da351c4ab97adeb6b9b078d8e323ce0f9ef6d1c5a72df4b7",
+    sha256: "e3dfe879555910153f93bfd610b8411406dc19ecc37b993708c53cf4a757c92a",
   },
   {
     target: "aarch64-linux-gnu",
@@ -58,13 +58,13 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "aarch64-linux-gnu",
     file: "libdenocat_reference_abi6.so",
     size: 9960,
-    sha256: "0590eedb843669e9f69036c1930a120676b9bc98c6f76683bf79a89283fbb527",
+    sha256: "82bd570d70315783ba510fd2ef6499a935cfc9c584da40c4921fd5dcaf877353",
   },
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat_reference_abi7.so",
     size: 9928,
-    sha256: "41d445a6e7322782a8c45e1398e9e618e412b4e72eedf04efb40c0a8eb631bc5",
+    sha256: "e733cbbfae6455b49622fe2000ac64dc51a81f7293931cb3120ac6e1e7efffec",
   },
   {
     target: "x86_64-macos",
@@ -82,13 +82,13 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "x86_64-macos",
     file: "libdenocat_reference_abi6.dylib",
     size: 160064,
-    sha256: "e4bc0aaf697c7d8724bfc7f27f79625f5a26f9abb8b47586f0338fae72cdc56b",
+    sha256: "7e41b4bebf94fe05bbe6d1a48b97552979ec81f6ea33fa5aec8da36f88eaebf1",
   },
   {
     target: "x86_64-macos",
     file: "libdenocat_reference_abi7.dylib",
     size: 160064,
-    sha256: "51e2ea8ff3f83f2680d396919c7f596eb7973c8c0e6be06f1b628ed5a32b50e1",
+    sha256: "20fd632459ecd8764262b4996fde23115be450608d3f1d23dc553cba74a93a87",
   },
   {
     target: "aarch64-macos",
@@ -106,12 +106,12 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "aarch64-macos",
     file: "libdenocat_reference_abi6.dylib",
     size: 168816,
-    sha256: "48326b1806e530c14c1c0021b0ae40f959021e183497fe7947a51e25b04f82a5",
+    sha256: "a1b99ef39a39fb7d9c9c67594eced4d10cb8eb4362fa713a6bbd9ab08cec9d75",
   },
   {
     target: "aarch64-macos",
     file: "libdenocat_reference_abi7.dylib",
     size: 168816,
-    sha256: "6a26138524c477479f549bed1224d5fad667459402a290b381294d8246712e46",
+    sha256: "7c4ee8605c789f70fca0c6db62177504aa7d11f2dc3a7ee442cee47d6c20036d",
   },
 ];

@@ -11,6 +11,7 @@ import { ION_FLAGS_FROM_ABI7, ionInfoField, kindEnumerator } from "../catalogue/
 import { ionViewNames } from "../ffi/ppack.ts";
 import { ionScopeNames } from "../kernels/rules.ts";
 import { ionNames } from "../ffi/names.ts";
+import { FAILURE_SYMBOLS } from "../kernels/finite.ts";
 
 Deno.test("build.zig builds exactly the .c files of c/host/ (the sanitizer builds read the folder)", () => {
   const buildZig = Deno.readTextFileSync(join(ROOT, "build.zig"));
@@ -71,6 +72,17 @@ Deno.test("hook_names in c/denocat/calls.c are the hook names users write, in HO
     name
   );
   assert.deepEqual(inC, inTs);
+});
+
+Deno.test("FAILURE_SYMBOLS (kernels/finite.ts) are the functions c/catalogue.h's failure record exports", () => {
+  const header = cText("catalogue.h");
+  for (const name of Object.values(FAILURE_SYMBOLS)) {
+    assert.match(
+      header,
+      new RegExp(`^DC_EXPORT [^;]*\\b${name}\\(void\\);$`, "m"),
+      `${name} in c/catalogue.h`,
+    );
+  }
 });
 
 Deno.test("KIND (ffi/layout.ts) and catalogue/emit.ts's kind enumerators equal c/arbor_abi.h's enum", () => {

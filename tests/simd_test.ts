@@ -241,8 +241,12 @@ Deno.test("--math libm and --math inline agree with live mode to round-off; libm
     live.close();
   }
   const { code } = await generateCatalogueSource(join(root, "examples/catalogue/hh.ts"), { math: "libm" });
-  assert.match(code, /return exp\(x\);/, "the libm build calls the C library");
-  assert.doesNotMatch(code, /dc_math\.h/);
+  // c/catalogue.h defines dc_exp as the C library's exp when DC_CATALOGUE_MATH_INLINE is 0.
+  assert.match(code, /^#define DC_CATALOGUE_MATH_INLINE 0\b/m, "the libm build calls the C library");
+  assert.match(
+    await Deno.readTextFile(join(root, "c/catalogue.h")),
+    /#if DC_CATALOGUE_MATH_INLINE\n[^]*#else\n[^]*double dc_exp\(double x\) \{\n {2}return exp\(x\);/,
+  );
 });
 
 // ---- the CPU check -----------------------------------------------------------------------------------
