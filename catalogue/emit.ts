@@ -31,7 +31,15 @@
  *
  * @module
  */
-import { arbFieldRange, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
+import {
+  arbFieldRange,
+  HOOK_NAMES,
+  HOOK_TABLE,
+  type HookName,
+  ION_FLAG,
+  KIND,
+  type MechanismKind,
+} from "../ffi/layout.ts";
 import type { FieldSpec } from "../ffi/spec.ts";
 import { cComment as comment, cHookName, cNumber, cString, printCHook } from "../kernels/c.ts";
 import { failureTemplateC } from "../kernels/finite.ts";
@@ -111,12 +119,11 @@ function emitMechanism(m: TranslatedMechanism, checkFinite: boolean): string[] {
     );
   }
   lines.push("");
-  const hooks: Partial<Record<string, string>> = {};
+  const hooks: Partial<Record<HookName, string>> = {};
   for (const hook of m.plan.hooks) {
     lines.push(...printCHook(m.plan, hook, prefix, { checkFinite }), "");
     hooks[hook.hook] = cHookName(prefix, hook);
   }
-  const fn = (name: string, fallback: string) => hooks[name] ?? fallback;
   const table = (name: string, fields: unknown[]) =>
     fields.length ? [`(arb_field_info*)${prefix}_${name}`, `${fields.length}`] : ["NULL", "0"];
   const [globals, nGlobals] = table("globals", spec.globals);
@@ -127,12 +134,11 @@ function emitMechanism(m: TranslatedMechanism, checkFinite: boolean): string[] {
     `    .backend = arb_backend_kind_cpu,`,
     `    .partition_width = DC_VECTOR_BYTES / sizeof(arb_value_type),`,
     `    .alignment = DC_VECTOR_BYTES,`,
-    `    .init_mechanism = ${fn("init", "do_nothing")},`,
-    `    .compute_currents = ${fn("current", "do_nothing")},`,
-    `    .apply_events = ${fn("events", "ignore_events")},`,
-    `    .advance_state = ${fn("advance", "do_nothing")},`,
-    `    .write_ions = ${fn("ions", "do_nothing")},`,
-    `    .post_event = ${fn("post", "do_nothing")},`,
+    // Every member of HOOK_TABLE, in number order; a hook without a kernel is c/catalogue.h's no-op.
+    ...HOOK_NAMES.map((name) => {
+      const { field, events } = HOOK_TABLE[name];
+      return `    .${field} = ${hooks[name] ?? (events ? "ignore_events" : "do_nothing")},`;
+    }),
     `};`,
     "",
     `static arb_mechanism_type ${prefix}_type(void) {`,

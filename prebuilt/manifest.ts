@@ -21,14 +21,14 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat.so",
-    size: 76992,
-    sha256: "ce4ad76ab01934c6280930e018521d55a47d8aebb8a244e3cdce92a213e2c8a7",
+    size: 76928,
+    sha256: "37c3ea3abbe43094c92a359a84dea6e8c81aa42c28305dc30bbff995ccef86a6",
   },
   {
     target: "x86_64-linux-gnu",
     file: "libdenocat_host.so",
-    size: 58480,
-    sha256: "ebbad94741b91323438459c3fc3a0bff1bc2eb09fcc1546018411161cbdc11a1",
+    size: 58496,
+    sha256: "0fd6888d82579d4da658621a5ff3426a6f265fc6066625ff0970e9cdb4853a0f",
   },
   {
     target: "x86_64-linux-gnu",
@@ -45,14 +45,14 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat.so",
-    size: 69552,
-    sha256: "f664db1f542bcca7f88108df25750a99b04ad5c704f4df6f66eda1a2a0b1b24d",
+    size: 69488,
+    sha256: "2c474a3d8a5c989b13a7fdb7bda850444fbe67d727aadad06895983cf42955a6",
   },
   {
     target: "aarch64-linux-gnu",
     file: "libdenocat_host.so",
     size: 51960,
-    sha256: "ed3f1a6699783329f37dea554ce11ef34ac8b8063bab1212f6827f1d59fdf8db",
+    sha256: "416ea2c55a7d27f4bc9d4b65e1f2a93bc970e81a6a0c1f9e4d8828833b198ef6",
   },
   {
     target: "aarch64-linux-gnu",
@@ -70,13 +70,13 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "x86_64-macos",
     file: "libdenocat.dylib",
     size: 80776,
-    sha256: "63c60e8224e962e51f49dfc275792e9d3e50e54f1924ab0f8390fce34243bb71",
+    sha256: "48db25c41025c1207fdd456019cb7d4f2bd258231270dbc83184acb658d96007",
   },
   {
     target: "x86_64-macos",
     file: "libdenocat_host.dylib",
     size: 204496,
-    sha256: "c17e72617ea82441090a087c9e762fa4a8082c16cfbfa0c44a9821765529f446",
+    sha256: "3a69d60581df48ab06474561ab2f639c4ef5d38e5222c0b7052f133ec0eeec33",
   },
   {
     target: "x86_64-macos",
@@ -94,13 +94,13 @@ export const PREBUILT_FILES: readonly PrebuiltFile[] = [
     target: "aarch64-macos",
     file: "libdenocat.dylib",
     size: 93392,
-    sha256: "3105e0d3003901fe57335d7fad8dc59c169014b030affc76642596aa198457b2",
+    sha256: "1808f8783534ea458794c1cefd7eb67fcf50e140507c1af7e1b44d437cda09da",
   },
   {
     target: "aarch64-macos",
     file: "libdenocat_host.dylib",
     size: 221496,
-    sha256: "acfdbbd9df09132355e819d92a421f84f90b3ebfd23b2d9877a73f8672de8c56",
+    sha256: "97b7d03d1dd5f6fc6d4ad150811c4f170ae4c3cbe085cfb81108d7f788ce81e0",
   },
   {
     target: "aarch64-macos",
