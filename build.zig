@@ -58,7 +58,7 @@ pub fn build(b: *std.Build) void {
 
     inline for (.{ "6", "7" }) |abi| {
         const reference = b.addSharedLibrary(.{ .name = "denocat_reference_abi" ++ abi, .target = target, .optimize = optimize });
-        reference.addCSourceFiles(&.{"c/reference.c"}, &(c_flags ++ [_][]const u8{"-DDENOCAT_REFERENCE_ABI=" ++ abi}));
+        reference.addCSourceFiles(&.{"c/reference.c"}, &(c_flags ++ [_][]const u8{"-DDENOCAT_COMPILED_ABI=" ++ abi}));
         reference.linkLibC();
         reference.strip = strip;
         b.installArtifact(reference);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "arbor_abi.h"
+#include "hooks.h"
 
 /* Limits. Names longer than DENOCAT_MAX_NAME are refused rather than truncated. */
 #define DENOCAT_MAX_MECHANISMS 64
@@ -36,14 +37,8 @@
 #define DENOCAT_ABI_0_6 6
 #define DENOCAT_ABI_0_7 7
 
-/* Hooks, in arb_mechanism_interface order of meaning; bit (1 << hook) in a hook mask. */
-#define DENOCAT_HOOK_INIT 0
-#define DENOCAT_HOOK_COMPUTE_CURRENTS 1
-#define DENOCAT_HOOK_APPLY_EVENTS 2
-#define DENOCAT_HOOK_ADVANCE_STATE 3
-#define DENOCAT_HOOK_WRITE_IONS 4
-#define DENOCAT_HOOK_POST_EVENT 5
-#define DENOCAT_HOOK_COUNT 6
+/* Hooks: DENOCAT_HOOK_INIT ... DENOCAT_HOOK_POST_EVENT and DENOCAT_HOOK_COUNT come from hooks.h, the
+ * one list of them; bit (1 << hook) in a hook mask. */
 
 /* Or-ed into the hook number passed to dispatch when the instance's views must be rebuilt before
  * use: its first call, or its first call after an init_mechanism that did not reach JS (a

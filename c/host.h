@@ -20,6 +20,8 @@
 
 #include <stdint.h>
 
+#include "hooks.h"
+
 #define HOST_EXPORT __attribute__((visibility("default")))
 
 typedef struct denocat_host denocat_host;
@@ -30,13 +32,10 @@ typedef struct denocat_host denocat_host;
 #define HOST_PROBE_ION 2     /* target = CV; name = "<ion>.<field>", field i, e, int, ext, diff, g */
 #define HOST_PROBE_CURRENT 3 /* target = CV; value vec_i (A/m^2) before the solve */
 
-/* Hooks for host_call_hook_on_thread (same numbering as denocat.h). */
-#define HOST_HOOK_INIT 0
-#define HOST_HOOK_COMPUTE_CURRENTS 1
-#define HOST_HOOK_APPLY_EVENTS 2
-#define HOST_HOOK_ADVANCE_STATE 3
-#define HOST_HOOK_WRITE_IONS 4
-#define HOST_HOOK_POST_EVENT 5
+/* Hooks for host_call_hook_on_thread: HOST_HOOK_INIT ... HOST_HOOK_POST_EVENT, the numbers of
+ * hooks.h under the names this API has always had (HOST_HOOK_<X> == DENOCAT_HOOK_<X>). */
+#define HOST_HOOK_ENUMERATOR(MACRO, field, name, number) HOST_HOOK_##MACRO = number,
+enum { DENOCAT_HOOKS(HOST_HOOK_ENUMERATOR) };
 
 /* abi: 6 for Arbor 0.9/0.10 layouts, 7 for 0.11/0.12 (ion states without conductivity and with
  * Xi/Xo/eX allocated only when some mechanism's flags ask for them, as 0.11 does). */

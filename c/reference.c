@@ -4,9 +4,11 @@
  *
  * Mechanisms: hh, pas, empty (density) and expsyn (point).
  *
- * Built once per ABI layout family (build.zig passes -DDENOCAT_REFERENCE_ABI=6 or =7), because
- * a static catalogue cannot choose its arb_ion_state / arb_ion_info layout at run time and Arbor
- * cannot tell the families apart (docs/abi.md 1.2). denocat_abi() reports which one this is.
+ * Built once per ABI layout family (build.zig passes -DDENOCAT_COMPILED_ABI=6 or =7, as for a
+ * generated catalogue): c/catalogue.h, the fixed C every catalogue file includes, chooses the
+ * family's ion_state / ion_info and gives denocat_abi(), the export macros and the no-op hooks.
+ * This file defines no DC_CATALOGUE_NAME, so it gets none of the generated catalogues' parts (CPU
+ * check, math helpers, failure record): it is built for the baseline CPU with the C library's math.
  *
  * Rules followed throughout (docs/abi.md sections 3 and 5):
  *  - loop i over [0, width) only; per-instance arrays by i, shared arrays by node_index[i], ion
@@ -20,27 +22,7 @@
  *  - no mutable global state: every table is static const, so instances and threads share
  *    nothing writable.
  */
-#include "arbor_abi.h"
-
-#include <float.h>
-#include <math.h>
-
-#if !defined(DENOCAT_REFERENCE_ABI) || (DENOCAT_REFERENCE_ABI != 6 && DENOCAT_REFERENCE_ABI != 7)
-#error "compile with -DDENOCAT_REFERENCE_ABI=6 (Arbor 0.9/0.10) or =7 (Arbor 0.11+)"
-#endif
-
-#if DENOCAT_REFERENCE_ABI == 6
-typedef arb_ion_state_v06 ion_state;
-typedef arb_ion_info_v06 ion_info;
-#else
-typedef arb_ion_state_v07 ion_state;
-typedef arb_ion_info_v07 ion_info;
-#endif
-
-#define REFERENCE_EXPORT __attribute__((visibility("default")))
-
-REFERENCE_EXPORT void* get_catalogue(int* count);
-REFERENCE_EXPORT uint32_t denocat_abi(void);
+#include "catalogue.h"
 
 /* modcc writes this into every generated mechanism too; Arbor never compares it with anything. */
 static const char fingerprint[] = "<denocat-reference>";
@@ -68,21 +50,6 @@ static inline double exprelr(double x) {
 #define FIELD_TABLE(table) ((arb_field_info*)(table))
 #define FIELD_COUNT(table) ((arb_size_type)(sizeof(table) / sizeof((table)[0])))
 #define INTERFACE(iface) ((arb_mechanism_interface*)(iface))
-
-static void do_nothing(arb_mechanism_ppack* pp) {
-  (void)pp;
-}
-
-static void ignore_events(arb_mechanism_ppack* pp, arb_deliverable_event_stream* events) {
-  (void)pp;
-  (void)events;
-}
-
-/* A mechanism that has no GPU implementation: Arbor calls i_gpu() unconditionally, so the getter
- * must exist, and NULL tells it there is nothing to register. */
-static arb_mechanism_interface* no_gpu_interface(void) {
-  return NULL;
-}
 
 /* ======================================================================================== */
 /* hh: Hodgkin-Huxley squid axon channels, the semantics of Arbor's default-catalogue hh.     */
@@ -196,7 +163,7 @@ static void hh_compute_currents(arb_mechanism_ppack* pp) {
     vec_g[node] += scale * (gk + gl[i] + gna);
     na->current_density[na_at] += scale * ina;
     k->current_density[k_at] += scale * ik;
-#if DENOCAT_REFERENCE_ABI == 6
+#if DENOCAT_COMPILED_ABI == 6
     /* ABI 0.6 still carries the per-ion conductance (removed in 0.7). */
     na->conductivity[na_at] += scale * gna;
     k->conductivity[k_at] += scale * gk;
@@ -472,10 +439,4 @@ static const arb_mechanism catalogue[] = {
 void* get_catalogue(int* count) {
   if (count) *count = (int)(sizeof(catalogue) / sizeof(catalogue[0]));
   return (void*)catalogue;
-}
-
-/* Which layout family this build speaks, so a host can refuse the wrong build: the two are
- * indistinguishable to Arbor and would silently misread each other's ion records. */
-uint32_t denocat_abi(void) {
-  return DENOCAT_REFERENCE_ABI;
 }

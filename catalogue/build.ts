@@ -59,13 +59,42 @@ export function compilerCommand(
     "-fPIC",
     "-ffp-contract=off",
     "-std=c11",
-    `-I${join(REPOSITORY_ROOT, "c")}`,
+    `-I${C_INCLUDE_FOLDER}`,
     `-DDENOCAT_COMPILED_ABI=${ABI_DEFINE[abi]}`,
     source,
     "-o",
     output,
     "-lm",
   ];
+}
+
+/** The folder of denocat's C headers, which every catalogue compile passes as `-I`. */
+export const C_INCLUDE_FOLDER: string = join(REPOSITORY_ROOT, "c");
+
+/**
+ * The headers of {@link C_INCLUDE_FOLDER} that a C file includes, directly or through another
+ * (`#include "..."`, followed to the end), each once, as `{ name, text }` in the order found. A
+ * generated catalogue includes `catalogue.h`, which includes `arbor_abi.h` and `dc_math.h`; the
+ * native target hashes all of them into its cache key, so a change of any header rebuilds.
+ *
+ * @example
+ * ```ts
+ * const headers = await includedHeaders('#include "catalogue.h"\n');
+ * console.log(headers.map((h) => h.name)); // ["catalogue.h", "arbor_abi.h", "dc_math.h"]
+ * ```
+ */
+export async function includedHeaders(code: string): Promise<{ name: string; text: string }[]> {
+  const found: { name: string; text: string }[] = [];
+  const visit = async (text: string) => {
+    for (const [, name] of text.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)) {
+      if (found.some((header) => header.name === name)) continue;
+      const header = { name, text: await Deno.readTextFile(join(C_INCLUDE_FOLDER, name)) };
+      found.push(header);
+      await visit(header.text);
+    }
+  };
+  await visit(code);
+  return found;
 }
 
 /** What to build: one C file, for one family. */

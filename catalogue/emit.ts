@@ -1,13 +1,19 @@
 /**
  * Compiled mode, step 2: one readable C file per catalogue implementing Arbor's mechanism ABI.
  *
+ * The file holds only what varies per catalogue: the parameters of `c/catalogue.h` (name, `--cpu`,
+ * math, whether results are checked), each mechanism's tables, hooks and interface, and the
+ * catalogue array with `get_catalogue`. Everything that is the same in every catalogue (the ABI
+ * family block, the no-op hooks, the CPU check, the math helpers, the failure record) is fixed C
+ * in `c/catalogue.h`, which the file includes (so does the hand-written `c/reference.c`).
+ *
  * The file serves both layout families from one text: compile it with
  * `-DDENOCAT_COMPILED_ABI=6` (Arbor 0.9/0.10) or `=7` (Arbor 0.11/0.12), as `c/reference.c` is.
  * Everything it exports is what docs/abi.md prescribes: `get_catalogue`, static const tables
  * that live forever, every method pointer non-NULL (no-ops where a kernel is missing), backend
  * CPU, alignment and partition_width the vector width of the build (docs/abi.md 9), plus
  * `uint32_t denocat_abi(void)` naming the family and `denocat_cpu` / `denocat_cpu_missing`
- * (catalogue/cpu_check.ts): `get_catalogue` refuses a CPU that lacks what the build needs.
+ * (c/catalogue.h): `get_catalogue` refuses a CPU that lacks what the build needs.
  * No global mutable state: every call works on its ppack only, so it is thread safe.
  *
  * The hooks are printed from each mechanism's kernel plan by kernels/c.ts, the same plan live
@@ -20,16 +26,23 @@
  *
  * NaN and infinite results: live mode throws; compiled code stores the value as it is (Arbor's
  * own generated code has no such check either), unless `checkFinite` (native targets) prints
- * the check and the failure record of kernels/finite.ts. Events for an instance outside [0, width) are
- * skipped instead of throwing.
+ * the check, and the header's failure record gets the message template of kernels/finite.ts.
+ * Events for an instance outside [0, width) are skipped instead of throwing.
  *
  * @module
  */
-import { arbFieldRange, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
+import {
+  arbFieldRange,
+  HOOK_NAMES,
+  HOOK_TABLE,
+  type HookName,
+  ION_FLAG,
+  KIND,
+  type MechanismKind,
+} from "../ffi/layout.ts";
 import type { FieldSpec } from "../ffi/spec.ts";
 import { cComment as comment, cHookName, cNumber, cString, printCHook } from "../kernels/c.ts";
-import { failureRecordC } from "../kernels/finite.ts";
-import { cpuCheckLines, cpuRefusalLines } from "./cpu_check.ts";
+import { failureTemplateC } from "../kernels/finite.ts";
 import type { MathMode } from "./cpu.ts";
 import type { PlannedCatalogue, PlannedMechanism } from "./planned.ts";
 
@@ -106,12 +119,11 @@ function emitMechanism(m: PlannedMechanism, checkFinite: boolean): string[] {
     );
   }
   lines.push("");
-  const hooks: Partial<Record<string, string>> = {};
+  const hooks: Partial<Record<HookName, string>> = {};
   for (const hook of m.plan.hooks) {
     lines.push(...printCHook(m.plan, hook, prefix, { checkFinite }), "");
     hooks[hook.hook] = cHookName(prefix, hook);
   }
-  const fn = (name: string, fallback: string) => hooks[name] ?? fallback;
   const table = (name: string, fields: unknown[]) =>
     fields.length ? [`(arb_field_info*)${prefix}_${name}`, `${fields.length}`] : ["NULL", "0"];
   const [globals, nGlobals] = table("globals", spec.globals);
@@ -122,12 +134,11 @@ function emitMechanism(m: PlannedMechanism, checkFinite: boolean): string[] {
     `    .backend = arb_backend_kind_cpu,`,
     `    .partition_width = DC_VECTOR_BYTES / sizeof(arb_value_type),`,
     `    .alignment = DC_VECTOR_BYTES,`,
-    `    .init_mechanism = ${fn("init", "do_nothing")},`,
-    `    .compute_currents = ${fn("current", "do_nothing")},`,
-    `    .apply_events = ${fn("events", "ignore_events")},`,
-    `    .advance_state = ${fn("advance", "do_nothing")},`,
-    `    .write_ions = ${fn("ions", "do_nothing")},`,
-    `    .post_event = ${fn("post", "do_nothing")},`,
+    // Every member of HOOK_TABLE, in number order; a hook without a kernel is c/catalogue.h's no-op.
+    ...HOOK_NAMES.map((name) => {
+      const { field, events } = HOOK_TABLE[name];
+      return `    .${field} = ${hooks[name] ?? (events ? "ignore_events" : "do_nothing")},`;
+    }),
     `};`,
     "",
     `static arb_mechanism_type ${prefix}_type(void) {`,
@@ -178,32 +189,19 @@ export interface EmitOptions {
   checkFinite?: boolean;
 }
 
-/** The definitions of dc_exp, dc_expm1, dc_log and the C side of dc_pow for `math`. */
-function mathLines(math: MathMode): string[] {
-  if (math === "inline") {
-    return [
-      `/* math "inline": branch-free, vectorizable, within 1-2 ulp of the C library (c/dc_math.h). */`,
-      `#include "dc_math.h"`,
-      `#define dc_pow_c_or_libm dc_pow_c`,
-    ];
-  }
-  return [
-    `/* math "libm": the C library, live mode's operations to its round-off (the loops stay scalar). */`,
-    `static inline __attribute__((const)) double dc_exp(double x) {`,
-    `  return exp(x);`,
-    `}`,
-    `static inline __attribute__((const)) double dc_expm1(double x) {`,
-    `  return expm1(x);`,
-    `}`,
-    `static inline __attribute__((const)) double dc_log(double x) {`,
-    `  return log(x);`,
-    `}`,
-    `#define dc_pow_c_or_libm pow`,
-  ];
-}
+/** What each math mode means, said beside its parameter in the generated file. */
+const MATH_NOTE: Record<MathMode, string> = {
+  inline: `math "inline": c/dc_math.h's exp, expm1, log and pow (the loops vectorize)`,
+  libm: `math "libm": the C library's exp, expm1, log and pow (scalar loops)`,
+};
 
-/** The whole C file of a catalogue. */
+/**
+ * The whole C file of a catalogue: the parameters of `c/catalogue.h` (the fixed C every catalogue
+ * includes), then what varies: each mechanism's tables, hooks and interface, and the catalogue.
+ */
 export function emitCatalogue(t: PlannedCatalogue, options: EmitOptions): string {
+  const math = options.math ?? "inline";
+  const checkFinite = options.checkFinite ?? false;
   const lines = [
     `/*`,
     ` * ${comment(options.name)}.c: Arbor mechanism catalogue generated by denocat's compiled mode from`,
@@ -217,7 +215,7 @@ export function emitCatalogue(t: PlannedCatalogue, options: EmitOptions): string
     ` *   ... -DDENOCAT_COMPILED_ABI=6 ... -o ${comment(options.name)}_abi06.so   (Arbor 0.9, 0.10)`,
     ` *`,
     ` * Every hook is printed from the kernel plan that live mode prints as JavaScript (kernels/).`,
-    ...(options.checkFinite
+    ...(checkFinite
       ? [
         ` * NaN or infinite kernel results stop the catalogue and are recorded for denocat to throw, as`,
         ` * live mode does. The only global mutable state is that atomic record: thread safe per ppack.`,
@@ -227,115 +225,20 @@ export function emitCatalogue(t: PlannedCatalogue, options: EmitOptions): string
         ` * code does not check either). No global mutable state: thread safe per ppack.`,
       ]),
     ` */`,
-    `#include "arbor_abi.h"`,
     "",
-    `#include <float.h>`,
-    `#include <math.h>`,
-    `#include <stdint.h>`,
-    `#include <stdio.h>`,
+    `/* What c/catalogue.h builds this file with; the C that every catalogue shares is there. */`,
+    `#define DC_CATALOGUE_NAME ${cString(options.name)}`,
+    `#define DC_CATALOGUE_CPU ${
+      cString(options.cpu ?? "baseline")
+    } /* the --cpu, returned by denocat_cpu() */`,
+    `#define DC_CATALOGUE_MATH_INLINE ${math === "inline" ? 1 : 0} /* ${MATH_NOTE[math]} */`,
+    `#define DC_CATALOGUE_CHECK_FINITE ${checkFinite ? 1 : 0} /* ${
+      checkFinite ? "record NaN and infinite results (kernels/finite.ts)" : "store every result as it is"
+    } */`,
+    ...(checkFinite ? [failureTemplateC()] : []),
+    `#include "catalogue.h"`,
     "",
-    `#if !defined(DENOCAT_COMPILED_ABI) || (DENOCAT_COMPILED_ABI != 6 && DENOCAT_COMPILED_ABI != 7)`,
-    `#error "compile with -DDENOCAT_COMPILED_ABI=6 (Arbor 0.9/0.10) or =7 (Arbor 0.11+)"`,
-    `#endif`,
-    "",
-    `#if DENOCAT_COMPILED_ABI == 6`,
-    `typedef arb_ion_state_v06 ion_state;`,
-    `typedef arb_ion_info_v06 ion_info;`,
-    `#define ION_CONDUCTIVITY(ion) ((ion)->conductivity)`,
-    `#else`,
-    `typedef arb_ion_state_v07 ion_state;`,
-    `typedef arb_ion_info_v07 ion_info;`,
-    `#define ION_CONDUCTIVITY(ion) ((arb_value_type*)NULL)`,
-    `#endif`,
-    "",
-    `#define DC_EXPORT __attribute__((visibility("default")))`,
-    `#define DC_UNUSED __attribute__((unused))`,
-    "",
-    `DC_EXPORT void* get_catalogue(int* count);`,
-    `DC_EXPORT uint32_t denocat_abi(void);`,
-    "",
-    `static const char fingerprint[] = "<denocat-compiled>";`,
-    "",
-    ...cpuCheckLines(options.cpu ?? "baseline"),
-    `/* The math library is pure apart from errno, which nothing here reads (it changes no result). */`,
-    ...[
-      "exp",
-      "expm1",
-      "log",
-      "log1p",
-      "log2",
-      "log10",
-      "pow",
-      "sqrt",
-      "cbrt",
-      "tanh",
-      "sinh",
-      "cosh",
-      "sin",
-      "cos",
-      "tan",
-      "asin",
-      "acos",
-      "atan",
-      "atan2",
-      "fmod",
-    ]
-      .map((name) =>
-        `double ${name}(${
-          name === "pow" || name === "atan2" || name === "fmod" ? "double, double" : "double"
-        }) __attribute__((const));`
-      ),
-    "",
-    ...mathLines(options.math ?? "inline"),
-    "",
-    `/* JavaScript's Math.pow / **: NaN exponents and |base| = 1 with an infinite exponent give NaN. */`,
-    `static inline __attribute__((const)) double dc_pow(double a, double b) {`,
-    `  if (isnan(b) || (fabs(a) == 1.0 && isinf(b))) return NAN;`,
-    `  return dc_pow_c_or_libm(a, b);`,
-    `}`,
-    `/* JavaScript's Math.min / Math.max: NaN if either is NaN; -0 < +0. */`,
-    `static inline __attribute__((const)) double dc_min(double a, double b) {`,
-    `  if (isnan(a) || isnan(b)) return NAN;`,
-    `  if (a == b) return signbit(a) ? a : b;`,
-    `  return a < b ? a : b;`,
-    `}`,
-    `static inline __attribute__((const)) double dc_max(double a, double b) {`,
-    `  if (isnan(a) || isnan(b)) return NAN;`,
-    `  if (a == b) return signbit(a) ? b : a;`,
-    `  return a > b ? a : b;`,
-    `}`,
-    `/* JavaScript's Math.sign: keeps NaN and the sign of zero. */`,
-    `static inline __attribute__((const)) double dc_sign(double a) {`,
-    `  return a > 0.0 ? 1.0 : a < 0.0 ? -1.0 : a;`,
-    `}`,
-    "",
-    `/* The bits of s - s: all zero (+0) for a finite s, a NaN's for NaN and +-inf (the checkFinite flag of`,
-    ` * a split block ORs them: one OR per vector, no compare). */`,
-    `static inline __attribute__((always_inline, unused)) uint64_t dc_nonfinite_bits(double s) {`,
-    `  const double d = s - s;`,
-    `  uint64_t u;`,
-    `  __builtin_memcpy(&u, &d, sizeof u);`,
-    `  return u;`,
-    `}`,
-    "",
-    `/* Stand-ins of one element for absent optional arrays (read with index mask 0). */`,
-    `static const arb_value_type DC_UNUSED dc_no_values[1] = {0.0};`,
-    `static const arb_index_type DC_UNUSED dc_no_indices[1] = {0};`,
-    "",
-    `static DC_UNUSED void do_nothing(arb_mechanism_ppack* pp) {`,
-    `  (void)pp;`,
-    `}`,
-    `static DC_UNUSED void ignore_events(arb_mechanism_ppack* pp, arb_deliverable_event_stream* events) {`,
-    `  (void)pp;`,
-    `  (void)events;`,
-    `}`,
-    `/* No GPU implementation: Arbor calls i_gpu() unconditionally, NULL says there is none. */`,
-    `static arb_mechanism_interface* no_gpu_interface(void) {`,
-    `  return NULL;`,
-    `}`,
-    "",
-    ...(options.checkFinite ? failureRecordC() : []),
-    ...t.mechanisms.flatMap((m) => emitMechanism(m, options.checkFinite ?? false)),
+    ...t.mechanisms.flatMap((m) => emitMechanism(m, checkFinite)),
     `/* ---- the catalogue ---- */`,
     "",
     `/* Arbor reads this array once, in load_catalogue, and keeps no pointer to it. */`,
@@ -344,14 +247,9 @@ export function emitCatalogue(t: PlannedCatalogue, options: EmitOptions): string
     `};`,
     "",
     `void* get_catalogue(int* count) {`,
-    ...cpuRefusalLines(options.name),
+    `  if (dc_cpu_refused(count)) return NULL; /* this CPU lacks what the build needs (c/catalogue.h) */`,
     `  if (count) *count = (int)(sizeof(catalogue) / sizeof(catalogue[0]));`,
     `  return (void*)catalogue;`,
-    `}`,
-    "",
-    `/* Which layout family this build speaks (hosts refuse the wrong one). */`,
-    `uint32_t denocat_abi(void) {`,
-    `  return DENOCAT_COMPILED_ABI;`,
     `}`,
     "",
   ];

@@ -4,10 +4,11 @@
  * with zig into a shared library in the cache folder, and loaded into this process.
  *
  * The library is found again by a content hash of everything that decides its bytes: the
- * generated C, `c/arbor_abi.h` and `c/dc_math.h`, the zig version, the compiler command, the platform, the ABI
- * family, denocat's version and, for `cpu: "native"`, this machine's CPU as zig sees it (a home
- * folder shared by machines of a cluster holds one library per CPU model). A second `catalogue()` of the same mechanisms (in this process
- * or a later one) loads the cached file and runs no compiler.
+ * generated C, every header it includes (`c/catalogue.h`, `c/arbor_abi.h`, `c/dc_math.h`), the
+ * zig version, the compiler command, the platform, the ABI family, denocat's version and, for
+ * `cpu: "native"`, this machine's CPU as zig sees it (a home folder shared by machines of a
+ * cluster holds one library per CPU model). A second `catalogue()` of the same mechanisms (in this
+ * process or a later one) loads the cached file and runs no compiler.
  *
  * The file speaks Arbor's ABI by itself, so Arbor runs it on any number of threads; the only
  * state denocat reads back is the failure record of kernels/finite.ts (a NaN or infinite kernel
@@ -23,6 +24,7 @@ import {
   buildLibrary,
   buildLibrarySync,
   compilerCommand,
+  includedHeaders,
   type LibraryBuild,
   libraryCompilerRuns,
   libraryPath,
@@ -33,7 +35,7 @@ import type { MechanismPlan } from "../kernels/plan.ts";
 import { type CatalogueFailure, trackFailures } from "../ffi/failures.ts";
 import { cacheFolder, platformTarget } from "../platform/libraries.ts";
 import { openLibrary, readCString } from "../ffi/open.ts";
-import { findZig, REPOSITORY_ROOT, zigVersionOf } from "../platform/toolchain.ts";
+import { findZig, zigVersionOf } from "../platform/toolchain.ts";
 import { VERSION } from "../prebuilt/manifest.ts";
 
 /** Options of `NativeCatalogue.create`. */
@@ -167,8 +169,9 @@ export class NativeCatalogue {
     const zig = await findZig({ install: options.install });
     const version = await zigVersion(zig);
     if (version === undefined) throw new Error(`denocat: "${zig} version" failed`);
+    const code = nativeSource(plans, checkFinite, { math, cpu });
     const recipe: Recipe = {
-      code: nativeSource(plans, checkFinite, { math, cpu }),
+      code,
       zig,
       cpu,
       cache: {
@@ -180,10 +183,9 @@ export class NativeCatalogue {
           // Built where it runs, so for this CPU by default (issue 17); the key holds the CPU model
           // too, since a cached library may be found by another machine sharing the home folder.
           hostCpu: cpu === "native" ? await hostCpu(zig) : undefined,
-          // Every header the generated C includes: a change in either changes the library's bytes.
-          header: (await Promise.all(
-            ["arbor_abi.h", "dc_math.h"].map((name) => Deno.readTextFile(join(REPOSITORY_ROOT, "c", name))),
-          )).join("\n"),
+          // Every header the generated C includes (c/catalogue.h and the headers it includes): a
+          // change in any of them changes the library's bytes.
+          header: (await includedHeaders(code)).map((h) => `${h.name}\n${h.text}`).join("\n"),
         },
       },
     };

@@ -52,8 +52,8 @@ function cStem(name: string): string {
 /**
  * The C name prefix of a mechanism (`mech_hh`), made unique among `taken` (and added to it).
  * Every C name of a mechanism is `<prefix>_<suffix>`, so two prefixes where one followed by `_`
- * begins the other could collide (`mech_a` + `_hook_ions` is `mech_a_hook` + `_ions`, for the
- * legal names `a` and `a_hook`): such a prefix is refused too, and the later mechanism becomes
+ * begins the other could collide (`mech_a` + `_hook_write_ions` is `mech_a_hook_write` + `_ions`, for
+ * the legal names `a` and `a_hook_write`): such a prefix is refused too, and the later mechanism becomes
  * `mech2_<stem>` (`mech3_...`), which neither begins nor is begun by another.
  *
  * @example

@@ -1,6 +1,6 @@
 /**
  * Asks a compiled catalogue, before anyone calls its `get_catalogue`, whether this CPU has what
- * it was built for (`denocat_cpu_missing`, catalogue/cpu_check.ts). Loading it runs no code of
+ * it was built for (`denocat_cpu_missing`, c/catalogue.h). Loading it runs no code of
  * the catalogue (it has no constructors), so even a catalogue built for a newer CPU is safe to
  * open here. Libraries without the symbol (older catalogues, other people's) are not judged.
  *

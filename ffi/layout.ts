@@ -1,7 +1,7 @@
 /**
  * The TypeScript side's single table of Arbor ABI offsets and denocat constants.
  *
- * Every number here also exists in C (`c/arbor_abi.h`, `c/denocat.h`), where static asserts pin
+ * Every number here also exists in C (`c/arbor_abi.h`, `c/denocat.h`, `c/hooks.h`), where static asserts pin
  * it; `ffi/layout_test.ts` compares this table with what the compiled library reports through
  * `denocat_layout_table()`, so the two cannot drift apart silently.
  *
@@ -110,17 +110,7 @@ export function expectedLayout(): Record<string, number> {
   return table;
 }
 
-/** Hook numbers shared with `c/denocat.h` (bit `1 << hook` in a hook mask). */
-export const HOOK: Readonly<Record<HookName, number>> = {
-  init: 0,
-  computeCurrents: 1,
-  applyEvents: 2,
-  advanceState: 3,
-  writeIons: 4,
-  postEvent: 5,
-};
-
-/** Name of a hook as users write it on a mechanism class. */
+/** Name of a hook as users write it on a mechanism class (a key of {@link HOOK_TABLE}). */
 export type HookName =
   | "init"
   | "computeCurrents"
@@ -129,15 +119,118 @@ export type HookName =
   | "writeIons"
   | "postEvent";
 
-/** Hook names indexed by hook number. */
-export const HOOK_NAMES: readonly HookName[] = [
-  "init",
-  "computeCurrents",
-  "applyEvents",
-  "advanceState",
-  "writeIons",
-  "postEvent",
+/** Names of the kernels a pointwise mechanism may define (each fills one hook: {@link HOOK_TABLE}). */
+export type KernelName =
+  | "initial"
+  | "derivative"
+  | "current"
+  | "onEvent"
+  | "onPostEvent"
+  | "concentrations"
+  | "reversalPotential";
+
+/** Every kernel name, in the order hooks are generated. */
+export const KERNEL_NAMES: readonly KernelName[] = [
+  "initial",
+  "derivative",
+  "current",
+  "onEvent",
+  "onPostEvent",
+  "concentrations",
+  "reversalPotential",
 ];
+
+/** One hook of Arbor's `arb_mechanism_interface`: a row of {@link HOOK_TABLE}. */
+export interface HookRow {
+  /** The number that crosses the FFI (`DENOCAT_HOOK_*` of `c/hooks.h`); bit `1 << number` in a hook mask. */
+  readonly number: number;
+  /** Its member of `arb_mechanism_interface` (`c/arbor_abi.h`), e.g. `apply_events`. */
+  readonly field: string;
+  /** Whether its C function takes the event stream too (`arb_mechanism_method_events`). */
+  readonly events: boolean;
+  /** The kinds Arbor calls it for (docs/abi.md 4.2): a hook defined for another kind is refused. */
+  readonly kinds: readonly MechanismKind[];
+  /** The pointwise kernels that fill it, each with the kinds that may define that kernel. */
+  readonly kernels: Readonly<Partial<Record<KernelName, readonly MechanismKind[]>>>;
+}
+
+/**
+ * The one table of hooks, a row per hook by the name users write, in number order. Every other
+ * hook map is derived from it: {@link HOOK}, {@link HOOK_NAMES}, {@link KERNEL_HOOK}, the layout
+ * entries `hook.<name>`, the hooks each kind may define (mechanism/validate.ts), the kernels each
+ * kind may define (kernels/pointwise.ts), the hook of each kernel (kernels/plan.ts) and the
+ * interface a generated catalogue prints (catalogue/emit.ts). Its C twin is the X-macro list of
+ * `c/hooks.h`; tests/mirrors_test.ts compares them.
+ *
+ * @example
+ * ```ts
+ * HOOK_TABLE.applyEvents.field; // "apply_events"
+ * HOOK_TABLE.applyEvents.kinds; // ["point"]
+ * ```
+ */
+export const HOOK_TABLE: Readonly<Record<HookName, HookRow>> = {
+  init: {
+    number: 0,
+    field: "init_mechanism",
+    events: false,
+    kinds: ["density", "point", "reversal_potential", "gap_junction", "voltage"],
+    kernels: { initial: ["density", "point", "reversal_potential", "gap_junction"] },
+  },
+  computeCurrents: {
+    number: 1,
+    field: "compute_currents",
+    events: false,
+    kinds: ["density", "point", "reversal_potential", "gap_junction", "voltage"],
+    kernels: { current: ["density", "point", "gap_junction"], reversalPotential: ["reversal_potential"] },
+  },
+  applyEvents: {
+    number: 2,
+    field: "apply_events",
+    events: true,
+    kinds: ["point"],
+    kernels: { onEvent: ["point"] },
+  },
+  advanceState: {
+    number: 3,
+    field: "advance_state",
+    events: false,
+    kinds: ["density", "point", "gap_junction", "voltage"],
+    kernels: { derivative: ["density", "point", "gap_junction"] },
+  },
+  writeIons: {
+    number: 4,
+    field: "write_ions",
+    events: false,
+    kinds: ["density", "point", "gap_junction"],
+    kernels: { concentrations: ["density", "point"] },
+  },
+  postEvent: {
+    number: 5,
+    field: "post_event",
+    events: false,
+    kinds: ["density", "point", "gap_junction"],
+    kernels: { onPostEvent: ["point"] },
+  },
+};
+
+/** Hook names indexed by hook number (from {@link HOOK_TABLE}). */
+export const HOOK_NAMES: readonly HookName[] = (Object.keys(HOOK_TABLE) as HookName[])
+  .sort((a, b) => HOOK_TABLE[a].number - HOOK_TABLE[b].number);
+
+/** Hook numbers shared with `c/hooks.h` (bit `1 << hook` in a hook mask), from {@link HOOK_TABLE}. */
+export const HOOK: Readonly<Record<HookName, number>> = Object.fromEntries(
+  HOOK_NAMES.map((name) => [name, HOOK_TABLE[name].number]),
+) as Record<HookName, number>;
+
+/** The hook each pointwise kernel fills, and the kinds that may define the kernel (from {@link HOOK_TABLE}). */
+export const KERNEL_HOOK: Readonly<Record<KernelName, { hook: HookName; kinds: readonly MechanismKind[] }>> =
+  Object.fromEntries(
+    HOOK_NAMES.flatMap((hook) =>
+      (Object.entries(HOOK_TABLE[hook].kernels) as [KernelName, readonly MechanismKind[]][]).map((
+        [kernel, kinds],
+      ) => [kernel, { hook, kinds }])
+    ),
+  ) as Record<KernelName, { hook: HookName; kinds: readonly MechanismKind[] }>;
 
 /** Field sections of `denocat_add_field`. */
 export const SECTION = { global: 0, state: 1, parameter: 2 } as const;
@@ -230,12 +323,7 @@ const CONSTANTS: Record<string, number> = {
   "const.EVENT_CAPACITY": LIMIT.eventCapacity,
   "const.ABI_0_6": ABI_CODE["0.6"],
   "const.ABI_0_7": ABI_CODE["0.7"],
-  "hook.init": HOOK.init,
-  "hook.compute_currents": HOOK.computeCurrents,
-  "hook.apply_events": HOOK.applyEvents,
-  "hook.advance_state": HOOK.advanceState,
-  "hook.write_ions": HOOK.writeIons,
-  "hook.post_event": HOOK.postEvent,
+  ...Object.fromEntries(HOOK_NAMES.map((name) => [`hook.${name}`, HOOK[name]])),
   "section.global": SECTION.global,
   "section.state": SECTION.state,
   "section.parameter": SECTION.parameter,

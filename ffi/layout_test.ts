@@ -1,6 +1,6 @@
 // The TypeScript layout table (ffi/layout.ts) against what the compiled C library reports.
 import assert from "node:assert/strict";
-import { expectedLayout } from "./layout.ts";
+import { expectedLayout, HOOK_NAMES, HOOK_TABLE, KERNEL_HOOK, KERNEL_NAMES, KIND } from "./layout.ts";
 import { nativeLayout } from "../tests/support/native_layout.ts";
 
 Deno.test("every TypeScript offset and constant equals the C library's", async () => {
@@ -52,4 +52,27 @@ Deno.test("the C table matches the measured ABI numbers of docs/abi.md", async (
     "arb_mechanism_type.n_random_variables": 104,
   };
   for (const [name, value] of Object.entries(documented)) assert.equal(native.get(name), value, name);
+});
+
+Deno.test("HOOK_TABLE: numbers 0..n-1 in row order, every kernel fills one hook, a kernel's kinds are its hook's", () => {
+  assert.deepEqual(
+    Object.values(HOOK_TABLE).map((row) => row.number),
+    HOOK_NAMES.map((_, k) => k),
+    "rows are in number order, numbered from 0 without gaps (HOOK_NAMES indexes by number)",
+  );
+  assert.deepEqual(HOOK_NAMES, Object.keys(HOOK_TABLE));
+  const filled = HOOK_NAMES.flatMap((hook) => Object.keys(HOOK_TABLE[hook].kernels));
+  assert.deepEqual([...filled].sort(), [...KERNEL_NAMES].sort(), "each kernel is in exactly one row");
+  for (const kernel of KERNEL_NAMES) {
+    const { hook, kinds } = KERNEL_HOOK[kernel];
+    for (const kind of kinds) {
+      assert.ok(
+        HOOK_TABLE[hook].kinds.includes(kind),
+        `${kernel} for kind ${kind}: Arbor never calls ${hook}`,
+      );
+    }
+  }
+  for (const row of Object.values(HOOK_TABLE)) {
+    for (const kind of row.kinds) assert.ok(kind in KIND, `unknown kind ${kind}`);
+  }
 });

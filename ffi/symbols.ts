@@ -142,7 +142,7 @@ export const LIBC_SYMBOLS = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /**
- * The CPU check of a compiled catalogue (catalogue/cpu_check.ts), opened before its
+ * The CPU check of a compiled catalogue (c/catalogue.h), opened before its
  * `get_catalogue` runs. Optional: catalogues built elsewhere, or before the check existed, lack it.
  */
 export const CPU_CHECK_SYMBOLS = {

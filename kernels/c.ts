@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { HOOK_TABLE } from "../ffi/layout.ts";
 import type { Op } from "./graph.ts";
 import type { HookPlan, MechanismPlan } from "./plan.ts";
 import { hookInputs, hookIons, hookRoots, INFIX, schedule, type Spelling } from "./print.ts";
@@ -331,9 +332,9 @@ function cPrologue(plan: MechanismPlan, ions: number[]): string[] {
   return lines;
 }
 
-/** C function name of a hook. */
+/** C function name of a hook: `<prefix>_hook_<its arb_mechanism_interface member>` (`mech_hh_hook_advance_state`). */
 export function cHookName(prefix: string, hook: HookPlan): string {
-  return `${prefix}_hook_${hook.hook}`;
+  return `${prefix}_hook_${HOOK_TABLE[hook.hook].field}`;
 }
 
 /** One hook as a static C function named `cHookName(prefix, hook)`. */

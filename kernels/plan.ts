@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { type HookName, KERNEL_HOOK } from "../ffi/layout.ts";
 import type { MechanismSpec } from "../ffi/spec.ts";
 import { Graph, type Node } from "./graph.ts";
 import { type LoweredKernel, Lowerer } from "./lower.ts";
@@ -37,16 +38,13 @@ import {
 import { CompileError, type FunctionNode, type ModuleInfo, type Sources, type TS } from "./source.ts";
 import { classChain, findRunningKernel, type KernelOwner, NotRunningError } from "./running.ts";
 
-/** The hooks a plan can fill, by their C-side names. */
-export type PlanHook = "init" | "advance" | "current" | "ions" | "events" | "post";
-
 /** How a hook loops. */
 export type Loop = "instances" | "events" | "post";
 
 /** One hook: its loop, and the checks and stores of one instance (or event). */
 export interface HookPlan extends Outputs {
-  /** Which hook. */
-  hook: PlanHook;
+  /** Which hook (a name of ffi/layout.ts's HOOK_TABLE). */
+  hook: HookName;
   /** How it loops. */
   loop: Loop;
   /** The kernel it runs (none: init without initial()). */
@@ -155,16 +153,13 @@ export interface PlanRequest {
   opaque?: boolean;
 }
 
-/** The hooks each kernel fills, in ABI order. */
-const HOOK_OF: Record<KernelName, { hook: PlanHook; loop: Loop }> = {
-  initial: { hook: "init", loop: "instances" },
-  derivative: { hook: "advance", loop: "instances" },
-  current: { hook: "current", loop: "instances" },
-  reversalPotential: { hook: "current", loop: "instances" },
-  concentrations: { hook: "ions", loop: "instances" },
-  onEvent: { hook: "events", loop: "events" },
-  onPostEvent: { hook: "post", loop: "post" },
-};
+/** Kernels that do not loop over instances: over the events of a call, or the detectors' spikes. */
+const LOOP_OF: Partial<Record<KernelName, Loop>> = { onEvent: "events", onPostEvent: "post" };
+
+/** The hook each kernel fills (ffi/layout.ts's HOOK_TABLE) and how it loops. */
+function hookOf(kernel: KernelName): { hook: HookName; loop: Loop } {
+  return { hook: KERNEL_HOOK[kernel].hook, loop: LOOP_OF[kernel] ?? "instances" };
+}
 
 /**
  * Builds the plan of one mechanism whose kernels are in `owner`. Throws a CompileError when a
@@ -189,10 +184,10 @@ export function buildPlan(src: Sources, owner: KernelOwner, request: PlanRequest
   return plan;
 }
 
-/** The hooks a mechanism with `kernels` gets, by their plan names (before any plan is made). */
-export function planHooks(spec: MechanismSpec, kernels: readonly KernelName[]): PlanHook[] {
-  const hooks = kernels.includes("initial") || spec.states.length > 0 ? [HOOK_OF.initial.hook] : [];
-  for (const kernel of kernels) if (kernel !== "initial") hooks.push(HOOK_OF[kernel].hook);
+/** The hooks a mechanism with `kernels` gets (before any plan is made). */
+export function planHooks(spec: MechanismSpec, kernels: readonly KernelName[]): HookName[] {
+  const hooks = kernels.includes("initial") || spec.states.length > 0 ? [hookOf("initial").hook] : [];
+  for (const kernel of kernels) if (kernel !== "initial") hooks.push(hookOf(kernel).hook);
   return [...new Set(hooks)];
 }
 
@@ -299,7 +294,7 @@ function planOf(
   if (has("initial") || spec.states.length > 0) {
     const lowered = has("initial") ? lower("initial") : undefined;
     hooks.push({
-      ...HOOK_OF.initial,
+      ...hookOf("initial"),
       kernel: lowered && "initial",
       at: lowered?.at,
       ...initOutputs(context, lowered?.result),
@@ -332,7 +327,7 @@ function planOf(
       throw error;
     }
     hooks.push({
-      ...HOOK_OF[kernel],
+      ...hookOf(kernel),
       kernel,
       at: lowered.at,
       checks: outputs.checks,

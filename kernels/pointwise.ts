@@ -17,10 +17,9 @@
  *
  * @module
  */
-import type { HookName } from "../ffi/layout.ts";
+import { type HookName, ION_FLAG, KERNEL_HOOK, KIND, type MechanismKind } from "../ffi/layout.ts";
 import { type EventBatch, PPACK_RAW, type PPackRaw } from "../ffi/ppack.ts";
 import type { IonSpec, MechanismSpec } from "../ffi/spec.ts";
-import { ION_FLAG } from "../ffi/layout.ts";
 import {
   allowedKeys,
   type IntegrationMethod,
@@ -32,7 +31,7 @@ import {
   unrequestedIonReads,
 } from "./rules.ts";
 import { type MechanismPlan, planHooks } from "./plan.ts";
-import { makeJsHooks, type JsArrays, type JsCalls, type JsHook } from "./js.ts";
+import { type JsArrays, type JsCalls, type JsHook, makeJsHooks } from "./js.ts";
 import { nonFiniteMessage } from "./finite.ts";
 
 export {
@@ -44,14 +43,13 @@ export {
   RESERVED_SCOPE_NAMES,
 };
 
-/** Kernels Arbor's calls can reach for each kind. */
-const KERNELS_OF_KIND: Record<string, readonly KernelName[]> = {
-  density: ["initial", "derivative", "current", "concentrations"],
-  point: ["initial", "derivative", "current", "onEvent", "onPostEvent", "concentrations"],
-  gap_junction: ["initial", "derivative", "current"],
-  reversal_potential: ["initial", "reversalPotential"],
-  voltage: [],
-};
+/** Kernels Arbor's calls can reach for each kind, in KERNEL_NAMES order: from ffi/layout.ts's HOOK_TABLE. */
+const KERNELS_OF_KIND = Object.fromEntries(
+  (Object.keys(KIND) as MechanismKind[]).map((kind): [MechanismKind, readonly KernelName[]] => [
+    kind,
+    KERNEL_NAMES.filter((kernel) => KERNEL_HOOK[kernel].kinds.includes(kind)),
+  ]),
+) as Record<MechanismKind, readonly KernelName[]>;
 
 /** The kernels an object defines. */
 export function definedKernels(target: object): KernelName[] {
@@ -342,16 +340,6 @@ export class Pointwise implements JsCalls {
   }
 }
 
-/** The raw hook each plan hook becomes. */
-const PLAN_HOOKS: Record<MechanismPlan["hooks"][number]["hook"], HookName> = {
-  init: "init",
-  advance: "advanceState",
-  current: "computeCurrents",
-  ions: "writeIons",
-  events: "applyEvents",
-  post: "postEvent",
-};
-
 /**
  * Turns the kernels of a pointwise mechanism into raw hooks for the trampoline catalogue: the
  * hooks printed from `plan`, whose opaque kernels (if any) are called on `kernels`. Each call
@@ -370,8 +358,8 @@ export function pointwiseHooks(
   // counts as verified only once every instance passed, so a failed check is repeated.
   const verify = plan.method === "cnexp" && plan.opaque.some((o) => o.kernel === "derivative");
   const verified = new WeakSet<Bundle>();
-  for (const [name, run] of Object.entries(makeJsHooks(plan, fail, rt)) as [string, JsHook][]) {
-    hooks[PLAN_HOOKS[name as keyof typeof PLAN_HOOKS]] = verify && name === "advance"
+  for (const [name, run] of Object.entries(makeJsHooks(plan, fail, rt)) as [HookName, JsHook][]) {
+    hooks[name] = verify && name === "advanceState"
       ? (pp, events) => {
         const b = rt.bundle(pp);
         if (verified.has(b)) return run(pp, b, events);
@@ -390,5 +378,5 @@ export function pointwiseHooks(
 
 /** The raw hooks a pointwise mechanism with `kernels` gets (before it is planned). */
 export function pointwiseHookNames(spec: MechanismSpec, kernels: readonly KernelName[]): HookName[] {
-  return planHooks(spec, kernels).map((hook) => PLAN_HOOKS[hook]);
+  return planHooks(spec, kernels);
 }

@@ -1,36 +1,19 @@
 /**
- * The one place where pointwise names and keys are defined: the kernels, the scope a kernel
- * reads (and where each scalar is gathered from), and the keys each kernel may return. The
+ * The one place where pointwise names and keys are defined: the scope a kernel reads (and where
+ * each scalar is gathered from) and the keys each kernel may return; the kernels' names are
+ * re-exported from ffi/layout.ts, whose hook table says which hook each fills. The
  * rules that turn returned values into array writes (weights, units, defaults) live next door in
  * kernels/outputs.ts. Both printers (kernels/js.ts, kernels/c.ts) and the fallback runtime of
  * kernels/pointwise.ts read these; none restates them.
  *
  * @module
  */
-import { ION_ARRAY_FLAGS, ION_FLAG } from "../ffi/layout.ts";
+import { ION_ARRAY_FLAGS, ION_FLAG, KERNEL_NAMES, type KernelName } from "../ffi/layout.ts";
 import type { MechanismSpec } from "../ffi/spec.ts";
 import { ionNames } from "../ffi/names.ts";
 
-/** Names of the kernels a pointwise mechanism may define. */
-export type KernelName =
-  | "initial"
-  | "derivative"
-  | "current"
-  | "onEvent"
-  | "onPostEvent"
-  | "concentrations"
-  | "reversalPotential";
-
-/** Every kernel name, in the order hooks are generated. */
-export const KERNEL_NAMES: readonly KernelName[] = [
-  "initial",
-  "derivative",
-  "current",
-  "onEvent",
-  "onPostEvent",
-  "concentrations",
-  "reversalPotential",
-];
+// The kernel names live beside the hook table they fill (ffi/layout.ts HOOK_TABLE), below this layer.
+export { KERNEL_NAMES, type KernelName };
 
 /** Kernels with a second parameter (event weight, time since the spike). */
 export const KERNELS_WITH_ARGUMENT: ReadonlySet<KernelName> = new Set(["onEvent", "onPostEvent"]);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { HOOK_NAMES, type HookName, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
+import { HOOK_NAMES, HOOK_TABLE, type HookName, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
 import { KERNEL_NAMES } from "../kernels/rules.ts";
 import { ionViewNames, RESERVED_PPACK_NAMES } from "../ffi/ppack.ts";
 import type { FieldSpec, IonSpec, MechanismSpec } from "../ffi/spec.ts";
@@ -84,14 +84,13 @@ export function resolveKind(kind: string, mechanism: string): MechanismKind {
   return resolved;
 }
 
-/** Hooks Arbor calls for each kind (docs/abi.md 4.2). */
-const HOOKS_OF_KIND: Record<MechanismKind, readonly HookName[]> = {
-  density: ["init", "computeCurrents", "advanceState", "writeIons", "postEvent"],
-  gap_junction: ["init", "computeCurrents", "advanceState", "writeIons", "postEvent"],
-  point: ["init", "computeCurrents", "applyEvents", "advanceState", "writeIons", "postEvent"],
-  reversal_potential: ["init", "computeCurrents"],
-  voltage: ["init", "computeCurrents", "advanceState"],
-};
+/** Hooks Arbor calls for each kind (docs/abi.md 4.2), in number order: from ffi/layout.ts's HOOK_TABLE. */
+const HOOKS_OF_KIND = Object.fromEntries(
+  (Object.keys(KIND) as MechanismKind[]).map((kind): [MechanismKind, readonly HookName[]] => [
+    kind,
+    HOOK_NAMES.filter((hook) => HOOK_TABLE[hook].kinds.includes(kind)),
+  ]),
+) as Record<MechanismKind, readonly HookName[]>;
 
 /** Makes a field spec from decorator options, checking their types. */
 export function fieldSpec(

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { defineMechanism, type MechanismDefinition } from "../mod.ts";
+import type { HookName } from "../ffi/layout.ts";
 import { type Node, OPS, postorder } from "../kernels/graph.ts";
 import { buildPlan, locateOwner, type MechanismPlan } from "../kernels/plan.ts";
 import { CompileError, loadTypeScript, Sources } from "../kernels/source.ts";
@@ -59,7 +60,7 @@ function evaluate(p: MechanismPlan, node: Node, scope: Record<string, number>, a
   return run(node);
 }
 
-const hook = (p: MechanismPlan, name: string) => p.hooks.find((h) => h.hook === name)!;
+const hook = (p: MechanismPlan, name: HookName) => p.hooks.find((h) => h.hook === name)!;
 const countOps = (p: MechanismPlan, op: string) =>
   p.graph.all.filter((n) => n.kind === "op" && n.op === op).length;
 
@@ -70,7 +71,7 @@ Deno.test("plan: a common subexpression is one node, and a helper called twice i
     "const rate = (v: number) => Math.exp(-v / 10);",
   );
   assert.equal(countOps(p, "exp"), 2, "exp(-v/10) once, exp(v) once");
-  const current = hook(p, "current");
+  const current = hook(p, "computeCurrents");
   const I = current.checks.find((c) => c.what === "the current")!.value;
   assert.equal(evaluate(p, I, { v: -10, gbar: 2 }), Math.exp(1) * 2 + Math.exp(1));
 });
@@ -80,7 +81,7 @@ Deno.test("plan: cnexp coefficients are derived symbolically (a = -1/5, b = 0.8/
     { name: "gate", method: "cnexp", states: { s: {} } },
     `derivative: (x) => ({ s: (0.8 - x.s) / 5 }),`,
   );
-  const advance = hook(p, "advance");
+  const advance = hook(p, "advanceState");
   assert.deepEqual(p.integrated, [0]);
   assert.equal(countOps(p, "select"), 0, "with constant a and b the a = 0 and b = 0 cases fold away");
   const dt = 0.025, s = 0.3;
@@ -127,7 +128,7 @@ Deno.test("plan: locals named a_b and a$b, or café and cafè, stay apart (nothi
       return { i: a_b * 10 + café + 0 * a$b * cafè * x.v, g: 0 };
     },`,
   );
-  const I = hook(p, "current").checks[0].value;
+  const I = hook(p, "computeCurrents").checks[0].value;
   assert.equal(evaluate(p, I, { v: 1 }), 13);
 });
 
@@ -160,7 +161,7 @@ Deno.test("plan: early returns select between results; keys outside the allowed 
       return {};
     },`,
   );
-  const store = p.hooks.find((h) => h.hook === "events")!.stores[0].value;
+  const store = p.hooks.find((h) => h.hook === "applyEvents")!.stores[0].value;
   assert.equal(evaluate(p, store, { s: 3 }, 5), 8);
   assert.equal(evaluate(p, store, { s: 3 }, 0.5), 3, "left out: the old value stays");
   await assert.rejects(
@@ -172,7 +173,7 @@ Deno.test("plan: early returns select between results; keys outside the allowed 
 Deno.test("plan: a 300-term sum prints with no expression deeper than the inline limit", async () => {
   const terms = Array.from({ length: 300 }, (_, k) => `${k + 1} * x.v`).join(" + ");
   const p = await plan({ name: "long" }, `current: (x) => ({ i: ${terms}, g: 0 }),`);
-  const I = hook(p, "current").checks[0].value;
+  const I = hook(p, "computeCurrents").checks[0].value;
   assert.equal(evaluate(p, I, { v: 2 }), 2 * 300 * 301 / 2);
   const s = schedule([I], {
     constant: String,
@@ -200,7 +201,7 @@ Deno.test("plan: 5,000 accumulating statements (a long imported BREAKPOINT) are 
     { name: "breakpoint", parameters },
     `current(x) {\nlet s = 0;\n${lines.join("\n")}\nreturn { i: s * (x.v + 65), g: s };\n},`,
   );
-  const G = hook(p, "current").checks.find((c) => c.what === "the conductance")!.value;
+  const G = hook(p, "computeCurrents").checks.find((c) => c.what === "the conductance")!.value;
   const scope = Object.fromEntries(Array.from({ length: 50 }, (_, k) => [`p${k}`, k]));
   let expected = 0;
   for (let k = 0; k < 5000; k++) expected = expected + (k % 50) * (k + 1);

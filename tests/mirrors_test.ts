@@ -5,12 +5,13 @@ import { cSources, ROOT } from "./support/sanitizers.ts";
 import { nativeLayout } from "./support/native_layout.ts";
 import { suiteTestFiles, testFilesUnder } from "./support/test_files.ts";
 import { ARBOR_VIEW_LAYOUT } from "./support/arbor_view.ts";
-import { HOOK, type HookName, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
+import { HOOK_NAMES, HOOK_TABLE, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
 import { PROBE } from "../host/types.ts";
 import { ION_FLAGS_FROM_ABI7, ionInfoField, kindEnumerator } from "../catalogue/emit.ts";
 import { ionViewNames } from "../ffi/ppack.ts";
 import { ionScopeNames } from "../kernels/rules.ts";
 import { ionNames } from "../ffi/names.ts";
+import { FAILURE_SYMBOLS } from "../kernels/finite.ts";
 
 Deno.test("build.zig builds exactly the .c files of c/host/ (the sanitizer builds read the folder)", () => {
   const buildZig = Deno.readTextFileSync(join(ROOT, "build.zig"));
@@ -42,15 +43,28 @@ function defines(file: string, prefix: string): Map<string, number> {
 /** `computeCurrents` -> `COMPUTE_CURRENTS`. */
 const macroCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
 
-Deno.test("HOOK (ffi/layout.ts) equals HOST_HOOK_* of c/host.h and DENOCAT_HOOK_* of c/denocat.h", () => {
-  for (const [file, prefix] of [["host.h", "HOST_HOOK_"], ["denocat.h", "DENOCAT_HOOK_"]]) {
-    const c = defines(file, prefix);
-    c.delete("COUNT");
-    assert.deepEqual(
-      new Map(Object.entries(HOOK).map(([name, value]) => [macroCase(name), value])),
-      c,
-      `${prefix}* in c/${file} differ from HOOK`,
-    );
+Deno.test("HOOK_TABLE (ffi/layout.ts) equals the DENOCAT_HOOKS list of c/hooks.h, row by row", () => {
+  const list = /#define DENOCAT_HOOKS\(X\)((?:[^\n]*\\\n)*[^\n]*)/.exec(cText("hooks.h"));
+  assert.ok(list, "c/hooks.h has no DENOCAT_HOOKS(X) list");
+  const rows = [...list[1].matchAll(/X\((\w+), (\w+), (\w+), (\d+)\)/g)];
+  const inC = rows.map((row) => ({ macro: row[1], field: row[2], name: row[3], number: Number(row[4]) }));
+  const inTs = HOOK_NAMES.map((name) => ({
+    macro: macroCase(name),
+    field: HOOK_TABLE[name].field,
+    name,
+    number: HOOK_TABLE[name].number,
+  }));
+  assert.deepEqual(inC, inTs);
+  // The signature of each member in arb_mechanism_interface is the one HOOK_TABLE's `events` says.
+  const iface = /typedef struct arb_mechanism_interface \{([^}]*)\}/.exec(cText("arbor_abi.h"));
+  assert.ok(iface, "c/arbor_abi.h has no arb_mechanism_interface");
+  for (const name of HOOK_NAMES) {
+    const { field, events } = HOOK_TABLE[name];
+    assert.match(iface[1], new RegExp(`\\barb_mechanism_method${events ? "_events" : ""} ${field};`), name);
+  }
+  // The headers expand the list; none spells a hook number of its own.
+  for (const file of ["denocat.h", "host.h", "catalogue.h", "arbor_abi.h"]) {
+    assert.doesNotMatch(cText(file), /#define (DENOCAT|HOST)_HOOK_\w+ \d/, `c/${file} defines a hook number`);
   }
 });
 
@@ -61,16 +75,15 @@ Deno.test("PROBE (host/types.ts) equals HOST_PROBE_* of c/host.h", () => {
   );
 });
 
-Deno.test("hook_names in c/denocat/calls.c are the hook names users write, in HOOK order", () => {
-  const table = /static const char\* hook_names\[DENOCAT_HOOK_COUNT\] = \{([^}]*)\}/.exec(
-    cText("denocat/calls.c"),
-  );
-  assert.ok(table, "c/denocat/calls.c has no hook_names table");
-  const inC = [...table[1].matchAll(/"(\w+)"/g)].map((match) => match[1]);
-  const inTs = (Object.entries(HOOK) as [HookName, number][]).sort((a, b) => a[1] - b[1]).map(([name]) =>
-    name
-  );
-  assert.deepEqual(inC, inTs);
+Deno.test("FAILURE_SYMBOLS (kernels/finite.ts) are the functions c/catalogue.h's failure record exports", () => {
+  const header = cText("catalogue.h");
+  for (const name of Object.values(FAILURE_SYMBOLS)) {
+    assert.match(
+      header,
+      new RegExp(`^DC_EXPORT [^;]*\\b${name}\\(void\\);$`, "m"),
+      `${name} in c/catalogue.h`,
+    );
+  }
 });
 
 Deno.test("KIND (ffi/layout.ts) and catalogue/emit.ts's kind enumerators equal c/arbor_abi.h's enum", () => {

@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { type Catalogue, catalogue, defineMechanism, Host } from "../mod.ts";
 import { emitCatalogue } from "../catalogue/emit.ts";
 import { planModule } from "../catalogue/planned.ts";
+import { includedHeaders } from "../catalogue/build.ts";
+import { nativeSource } from "../catalogue/native.ts";
 import { findZig } from "../platform/toolchain.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -66,10 +68,12 @@ Deno.test("the native target builds for this CPU with inline math by default; cp
   try {
     assert.notEqual(byDefault.path, portable.path, "the cpu and math are part of the cache key");
     const codeOf = (cat: Catalogue) => Deno.readTextFileSync(cat.path.replace(/\.so$/, ".c"));
-    assert.match(codeOf(byDefault), /const char\* denocat_cpu\(void\) {\n {2}return "native";/);
-    assert.match(codeOf(byDefault), /#include "dc_math.h"/);
-    assert.match(codeOf(portable), /const char\* denocat_cpu\(void\) {\n {2}return "baseline";/);
-    assert.doesNotMatch(codeOf(portable), /#include "dc_math.h"/);
+    // The parameters of c/catalogue.h: denocat_cpu() returns DC_CATALOGUE_CPU, and the math
+    // is c/dc_math.h's when DC_CATALOGUE_MATH_INLINE is 1.
+    assert.match(codeOf(byDefault), /^#define DC_CATALOGUE_CPU "native"/m);
+    assert.match(codeOf(byDefault), /^#define DC_CATALOGUE_MATH_INLINE 1\b/m);
+    assert.match(codeOf(portable), /^#define DC_CATALOGUE_CPU "baseline"/m);
+    assert.match(codeOf(portable), /^#define DC_CATALOGUE_MATH_INLINE 0\b/m);
     const trace = async (cat: Catalogue) => {
       using host = await Host.create({ catalogues: [cat], abi: cat.abi });
       host.setCvs({ count: 3, areaUm2: area }).addNeuronIons();
@@ -97,6 +101,17 @@ Deno.test("the native target builds for this CPU with inline math by default; cp
     catalogue({ mechanisms: [gate()], cpu: 3 as unknown as string }),
     /cpu must be a string/,
   );
+});
+
+Deno.test("the native target's cache key covers every header the generated C includes, nested ones too", async () => {
+  for (const checkFinite of [true, false]) {
+    const headers = await includedHeaders(nativeSource([], checkFinite));
+    // c/catalogue.h (the fixed C of every catalogue) and the headers it includes.
+    assert.deepEqual(headers.map((h) => h.name), ["catalogue.h", "arbor_abi.h", "dc_math.h"]);
+    for (const { name, text } of headers) {
+      assert.equal(text, await Deno.readTextFile(join(root, "c", name)), `${name} is read from c/`);
+    }
+  }
 });
 
 Deno.test("with the NaN check, clang still vectorizes every split compute loop of hh (x86-64-v3)", async () => {

@@ -144,7 +144,9 @@ Deno.test("checkFinite: false drops the native check: NaN is stored, no error", 
   });
   try {
     assert.equal(await nanError(native, "nan_unchecked"), "(no error)");
-    assert.doesNotMatch(nativeSource([], false), /dc_fail/);
+    assert.doesNotMatch(nativeSource([], false), /dc_fail|DC_STOPPED|DC_FAILURE_TEMPLATE/);
+    assert.match(nativeSource([], false), /^#define DC_CATALOGUE_CHECK_FINITE 0\b/m);
+    assert.match(nativeSource([], true), /^#define DC_CATALOGUE_CHECK_FINITE 1\b/m);
   } finally {
     native.close();
   }

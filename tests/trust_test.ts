@@ -247,22 +247,33 @@ export class AHook extends PointwiseMechanism {
     return { ik: 0.001 * (x.v - x.ek), gk: 0.001 };
   }
 }
+
+// a's write_ions hook is mech_a_hook_write_ions, the ion table of a_hook_write would be too.
+@mechanism({ name: "a_hook_write", kind: "density" })
+export class AHookWrite extends PointwiseMechanism {
+  @ion({})
+  k!: Ion;
+  override current(x: Scope<AHookWrite>): CurrentValues<AHookWrite> {
+    return { ik: 0.001 * (x.v - x.ek), gk: 0.001 };
+  }
+}
 `;
 
-Deno.test("mechanisms 'a' (writes a concentration) and 'a_hook' (uses an ion) compile and build natively", async () => {
+Deno.test("mechanisms 'a' (writes a concentration), 'a_hook' and 'a_hook_write' (use an ion) compile and build natively", async () => {
   await withFolder(async (folder) => {
     const module = join(folder, "colliding.ts");
     await Deno.writeTextFile(module, COLLIDING);
     const compiled = await compileCatalogue(module, { out: folder, abi: "0.7", progress: false });
-    assert.deepEqual(compiled.mechanisms, ["a", "a_hook"]);
-    const { A, AHook } = await import(module);
-    const native = await catalogue({ mechanisms: [A, AHook], target: "native" });
+    assert.deepEqual(compiled.mechanisms, ["a", "a_hook", "a_hook_write"]);
+    const { A, AHook, AHookWrite } = await import(module);
+    const native = await catalogue({ mechanisms: [A, AHook, AHookWrite], target: "native" });
     try {
       for (const source of [compiled.libraries[0].path, native]) {
         using host = await Host.create({ catalogues: [source], abi: "0.7" });
         host.setCvs({ count: 1, areaUm2: 100, cm: 0.01, temperatureDegC: 6.3, vInit: -65 }).addNeuronIons();
         host.place("a", { cvs: [0] });
         host.place("a_hook", { cvs: [0] });
+        host.place("a_hook_write", { cvs: [0] });
         const v = host.probeVoltage(0);
         const trace = host.run({ until: 1, dt: 0.025 }).probes[v];
         assert.ok(trace.at(-1)! < -65, `the k leak pulls v towards ek: ${trace.at(-1)}`);

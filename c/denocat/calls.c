@@ -22,9 +22,9 @@ static char failure_message[512];
  * may be freed or rebuilt underneath it. */
 static uint32_t dispatching;
 
-static const char* hook_names[DENOCAT_HOOK_COUNT] = {
-    "init", "computeCurrents", "applyEvents", "advanceState", "writeIons", "postEvent",
-};
+/* The method names users write, by hook number (hooks.h), for the messages of failed hooks. */
+#define HOOK_NAME(MACRO, field, name, number) [number] = #name,
+static const char* hook_names[DENOCAT_HOOK_COUNT] = {DENOCAT_HOOKS(HOOK_NAME)};
 
 uint32_t denocat_dispatching(void) { return dispatching; }
 

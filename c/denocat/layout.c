@@ -11,6 +11,8 @@
 
 #define LAYOUT_SIZE(T, n) {"sizeof." #T, (uint32_t)sizeof(T)},
 #define LAYOUT_OFFSET(T, f, off) {#T "." #f, (uint32_t)offsetof(T, f)},
+/* "hook.<name as users write it>": the number the compiler gave DENOCAT_HOOK_<MACRO>. */
+#define LAYOUT_HOOK(MACRO, field, name, number) {"hook." #name, (uint32_t)DENOCAT_HOOK_##MACRO},
 static const denocat_layout_entry layout_table[] = {
     DENOCAT_STRUCT_SIZES(LAYOUT_SIZE) DENOCAT_FIELD_OFFSETS(LAYOUT_OFFSET)
     {"const.MAX_MECHANISMS", DENOCAT_MAX_MECHANISMS},
@@ -22,12 +24,7 @@ static const denocat_layout_entry layout_table[] = {
     {"const.EVENT_CAPACITY", DENOCAT_EVENT_CAPACITY},
     {"const.ABI_0_6", DENOCAT_ABI_0_6},
     {"const.ABI_0_7", DENOCAT_ABI_0_7},
-    {"hook.init", DENOCAT_HOOK_INIT},
-    {"hook.compute_currents", DENOCAT_HOOK_COMPUTE_CURRENTS},
-    {"hook.apply_events", DENOCAT_HOOK_APPLY_EVENTS},
-    {"hook.advance_state", DENOCAT_HOOK_ADVANCE_STATE},
-    {"hook.write_ions", DENOCAT_HOOK_WRITE_IONS},
-    {"hook.post_event", DENOCAT_HOOK_POST_EVENT},
+    DENOCAT_HOOKS(LAYOUT_HOOK)
     {"section.global", DENOCAT_SECTION_GLOBAL},
     {"section.state", DENOCAT_SECTION_STATE},
     {"section.parameter", DENOCAT_SECTION_PARAMETER},

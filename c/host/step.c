@@ -382,8 +382,9 @@ static void* run_hook(void* argument) {
 int32_t host_call_hook_on_thread(denocat_host* host, int32_t placement_id, uint32_t hook) {
   if (host == NULL) return -1;
   if (check_placement(host, placement_id, "host_call_hook_on_thread")) return -1;
-  if (hook > HOST_HOOK_POST_EVENT)
-    return fail(host, "host_call_hook_on_thread: unknown hook %u (0 init .. 5 post_event)", hook);
+  if (hook >= DENOCAT_HOOK_COUNT)
+    return fail(host, "host_call_hook_on_thread: unknown hook %u (0 init .. %d post_event)", hook,
+                DENOCAT_HOOK_COUNT - 1);
   if (!host->instantiated)
     return fail(host, "host_call_hook_on_thread: call host_instantiate first");
   placement* p = &host->placements[placement_id];

@@ -35,7 +35,7 @@ done
   "${host_sources[@]}" "$here/trampoline_smoke.c" -o "$work/trampoline_smoke" -ldl -lpthread -lm
 # The hand-written reference catalogues, loaded by the same smoke host as a real catalogue.
 for abi in 6 7; do
-  "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared -DDENOCAT_REFERENCE_ABI=$abi \
+  "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" -fPIC -shared -DDENOCAT_COMPILED_ABI=$abi \
     "$root/c/reference.c" -o "$work/libreference_abi$abi.so" -lm
 done
 "$cc" "${warnings[@]}" "${sanitize[@]}" "${includes[@]}" \
