@@ -198,8 +198,8 @@ export function derivative(g: Graph, node: Node, input: number, mechanism: strin
 }
 
 /**
- * Solves M·x = r by Gaussian elimination without pivoting, unrolled into the graph; `null`
- * entries are exact zeros (no work is printed for them).
+ * Solves M·x = r by Gaussian elimination with structural pivoting, unrolled into the graph;
+ * `null` entries are exact zeros (no work is printed for them).
  */
 export function solveLinear(
   g: Graph,
@@ -212,6 +212,15 @@ export function solveLinear(
   const M = matrix.map((row) => [...row]);
   const r = [...rhs];
   for (let k = 0; k < n; k++) {
+    // Structural pivoting (values are known only at run time): the row's own entry if it has
+    // one, else the first row below with a term in this column, as modcc's elimination picks.
+    if (M[k][k] === null) {
+      const p = M.findIndex((row, i) => i > k && row[k] !== null);
+      if (p > k) {
+        [M[k], M[p]] = [M[p], M[k]];
+        [r[k], r[p]] = [r[p], r[k]];
+      }
+    }
     const pivot = M[k][k];
     if (pivot === null) {
       throw ruleError(
@@ -219,7 +228,7 @@ export function solveLinear(
           `mechanism '${mechanism}': method sparse cannot solve its system: equation ${
             k + 1
           } has no term in ` +
-            `its own state after elimination (a conservation law replacing a row that other rows need?)`,
+            `its own state after elimination, nor does any row below it: the system is singular`,
         ),
       );
     }

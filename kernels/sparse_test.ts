@@ -118,10 +118,12 @@ Deno.test("sparse: derivatives match finite differences; min is refused by name"
   assert.equal(derivative(g, k, 0, "m"), null);
 });
 
-Deno.test("sparse: a zero pivot is a clear error", () => {
+Deno.test("sparse: a missing diagonal takes a row below; a singular system is a clear error", () => {
   const g = new Graph();
+  const x = solveLinear(g, [[null, g.constant(2)], [g.constant(4), g.constant(1)]], [g.constant(6), g.constant(7)], "m");
+  assert.deepEqual(x.map((n) => evaluate(n, [])), [1, 3]);
   assert.throws(
-    () => solveLinear(g, [[null, g.constant(1)], [g.constant(1), null]], [g.constant(1), g.constant(1)], "m"),
-    /equation 1 has no term in its own state/,
+    () => solveLinear(g, [[null, g.constant(1)], [null, g.constant(2)]], [g.constant(1), g.constant(1)], "m"),
+    /state 1 has no term in its own state after elimination, nor does any row below it/,
   );
 });
