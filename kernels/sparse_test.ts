@@ -120,7 +120,10 @@ Deno.test("sparse: derivatives match finite differences; min is refused by name"
 
 Deno.test("sparse: a missing diagonal takes a row below; a singular system is a clear error", () => {
   const g = new Graph();
-  const x = solveLinear(g, [[null, g.constant(2)], [g.constant(4), g.constant(1)]], [g.constant(6), g.constant(7)], "m");
+  const x = solveLinear(g, [[null, g.constant(2)], [g.constant(4), g.constant(1)]], [
+    g.constant(6),
+    g.constant(7),
+  ], "m");
   assert.deepEqual(x.map((n) => evaluate(n, [])), [1, 3]);
   assert.throws(
     () => solveLinear(g, [[null, g.constant(1)], [null, g.constant(2)]], [g.constant(1), g.constant(1)], "m"),
