@@ -225,10 +225,8 @@ export function solveLinear(
     if (pivot === null) {
       throw ruleError(
         new CompileError(
-          `mechanism '${mechanism}': method sparse cannot solve its system: equation ${
-            k + 1
-          } has no term in ` +
-            `its own state after elimination, nor does any row below it: the system is singular`,
+          `mechanism '${mechanism}': the linear system of its states cannot be solved: state ${k + 1} has ` +
+            `no term in its own state after elimination, nor does any row below it: the system is singular`,
         ),
       );
     }
