@@ -39,7 +39,7 @@ export type { CatalogueFailure } from "./ffi/failures.ts";
 export type { HookFunction, LiveCatalogue } from "./ffi/trampoline.ts";
 export type { FieldOptions, IonOptions } from "./mechanism/validate.ts";
 export type { FieldSpec, IonSpec, MechanismSpec } from "./ffi/spec.ts";
-export type { IntegrationMethod, KernelName } from "./kernels/pointwise.ts";
+export type { ConservationLaw, IntegrationMethod, KernelName } from "./kernels/pointwise.ts";
 export type { CatalogueTarget } from "./catalogue/target.ts";
 export type { NativeCatalogue } from "./catalogue/native.ts";
 export type { CompiledCatalogue, CompiledLibrary, CompileOptions } from "./catalogue/compiled.ts";

@@ -122,6 +122,7 @@ export type HookName =
 /** Names of the kernels a pointwise mechanism may define (each fills one hook: {@link HOOK_TABLE}). */
 export type KernelName =
   | "initial"
+  | "equilibrium"
   | "derivative"
   | "current"
   | "onEvent"
@@ -132,6 +133,7 @@ export type KernelName =
 /** Every kernel name, in the order hooks are generated. */
 export const KERNEL_NAMES: readonly KernelName[] = [
   "initial",
+  "equilibrium",
   "derivative",
   "current",
   "onEvent",
@@ -174,7 +176,11 @@ export const HOOK_TABLE: Readonly<Record<HookName, HookRow>> = {
     field: "init_mechanism",
     events: false,
     kinds: ["density", "point", "reversal_potential", "gap_junction", "voltage"],
-    kernels: { initial: ["density", "point", "reversal_potential", "gap_junction"] },
+    kernels: {
+      initial: ["density", "point", "reversal_potential", "gap_junction"],
+      // the states' initial values as the solution of linear equations, after initial()
+      equilibrium: ["density", "point", "gap_junction"],
+    },
   },
   computeCurrents: {
     number: 1,

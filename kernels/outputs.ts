@@ -38,7 +38,14 @@ import type { Graph, Node } from "./graph.ts";
 import type { MechanismSpec } from "../ffi/spec.ts";
 import { ION_FLAG } from "../ffi/layout.ts";
 import { cnexpStep, linearCoefficients } from "./cnexp.ts";
-import { allowedKeys, type IntegrationMethod, ionScopeNames, type KernelName } from "./rules.ts";
+import {
+  allowedKeys,
+  type ConservationLaw,
+  type IntegrationMethod,
+  ionScopeNames,
+  type KernelName,
+} from "./rules.ts";
+import { affineForm, type Conservation, solveLinear, sparseStep } from "./sparse.ts";
 import { CompileError, ruleError } from "./source.ts";
 
 /** An array a hook writes. */
@@ -136,16 +143,30 @@ export function defined(g: Graph, node: Node): Node {
 const sum = (g: Graph, terms: Node[]) =>
   terms.length === 0 ? g.constant(0) : terms.reduce((acc, t) => g.op("add", acc, t));
 
-/** init: initial() (or the defaults) per instance. */
-export function initOutputs(c: RuleContext, result: Map<string, Node> | undefined): Outputs {
+/**
+ * init: initial() (or the defaults) per instance; then, with an equilibrium() kernel, the states it
+ * solves for are the solution of its equations (one residual per state, linear in the states),
+ * with the ASSIGNED values initial() just set (NMODL's SOLVE of a LINEAR block, or of a KINETIC
+ * scheme at STEADYSTATE, at the end of INITIAL).
+ */
+export function initOutputs(
+  c: RuleContext,
+  result: Map<string, Node> | undefined,
+  equilibrium?: { result: Map<string, Node>; at: string },
+): Outputs {
   const { g, spec } = c;
   const out: Outputs = { checks: [], stores: [] };
-  spec.states.forEach((f, index) => {
+  const values = spec.states.map((f) => {
     const fallback = g.constant(f.defaultValue);
     const returned = result?.get(f.key);
-    const value = returned === undefined ? fallback : g.replaceUndef(returned, fallback);
-    if (returned !== undefined && !f.assigned) {
-      out.checks.push({ kernel: "initial", what: resultName(spec, "initial", f.key), value });
+    return returned === undefined ? fallback : g.replaceUndef(returned, fallback);
+  });
+  const solved = equilibrium && equilibriumValues(c, equilibrium.result, values, equilibrium.at);
+  spec.states.forEach((f, index) => {
+    const value = solved?.get(index) ?? values[index];
+    const kernel: KernelName = solved?.has(index) ? "equilibrium" : "initial";
+    if ((result?.has(f.key) || solved?.has(index)) && !f.assigned) {
+      out.checks.push({ kernel, what: resultName(spec, kernel, f.key), value });
     }
     out.stores.push({
       target: { array: "state", index },
@@ -156,12 +177,68 @@ export function initOutputs(c: RuleContext, result: Map<string, Node> | undefine
   return out;
 }
 
+/**
+ * The states equilibrium() solves for (by state index): its residuals, with each ASSIGNED state
+ * read as the value initial() gave it, are an affine form A·s + b in the other states; s solves
+ * A·s = −b (kernels/sparse.ts).
+ */
+function equilibriumValues(
+  c: RuleContext,
+  residuals: Map<string, Node>,
+  initial: Node[],
+  at: string,
+): Map<number, Node> {
+  const { g, spec } = c;
+  const where = `mechanism '${spec.name}'`;
+  const unknowns = spec.states.flatMap((f, index) => (f.assigned ? [] : [index]));
+  for (const index of unknowns) {
+    const key = spec.states[index].key;
+    const residual = residuals.get(key);
+    if (residual === undefined || residual.mayBeUndef) {
+      throw ruleError(
+        new CompileError(
+          `${where}: equilibrium() gives no equation for state '${key}'${
+            residual ? " on some path" : ""
+          } (${at}); ` +
+            `return one residual (an expression that is 0 at equilibrium) for every state`,
+        ),
+      );
+    }
+  }
+  const assigned = new Map(
+    spec.states.flatMap((f, index) => (f.assigned ? [[c.index.get(f.key)!, initial[index]] as const] : [])),
+  );
+  const memo = new Map<Node, Node>();
+  const inputs = unknowns.map((index) => c.index.get(spec.states[index].key)!);
+  const forms = unknowns.map((index) => {
+    const key = spec.states[index].key;
+    const form = affineForm(g, g.substitute(residuals.get(key)!, assigned, memo), inputs);
+    if (form === undefined) {
+      throw ruleError(
+        new CompileError(
+          `${where}: the equation equilibrium() gives for state '${key}' (${at}) is not linear in the states; ` +
+            `equilibrium() solves linear equations only`,
+        ),
+      );
+    }
+    return form;
+  });
+  const solution = solveLinear(
+    g,
+    forms.map((form) => form.a),
+    forms.map((form) => (form.b === null ? null : g.op("neg", form.b))),
+    spec.name,
+  );
+  return new Map(unknowns.map((index, k) => [index, solution[k]]));
+}
+
 /** advance_state: the integrated states, and which they are. */
 export function advanceOutputs(
   c: RuleContext,
   result: Map<string, Node>,
   method: IntegrationMethod,
   at: string,
+  conserve: readonly ConservationLaw[] = [],
 ): Outputs & { integrated: number[] } {
   const { g, spec } = c;
   const out: Outputs & { integrated: number[] } = { checks: [], stores: [], integrated: [] };
@@ -187,12 +264,14 @@ export function advanceOutputs(
   const moved = new Map(
     [...others.keys()].map((input) => [input, g.op("add", g.input(input), g.constant(1))]),
   );
-  for (const j of integrated) {
+  const implicit = method === "sparse" ? sparseValues(c, result, integrated, conserve, at) : undefined;
+  for (const [position, j] of integrated.entries()) {
     const key = spec.states[j].key;
     const s = c.scope.get(key)!;
     const f = result.get(key)!;
     let value: Node;
-    if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
+    if (implicit) value = implicit[position];
+    else if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
     else if (opaque) {
       const a = g.op("sub", g.substitute(f, moved), f);
       value = cnexpStep(g, s, dt, { a, b: g.op("sub", f, g.op("mul", a, s)) });
@@ -214,6 +293,47 @@ export function advanceOutputs(
   out.stores.push(...assignedStores(c, result));
   out.integrated = integrated;
   return out;
+}
+
+/** method sparse: the integrated states after one implicit step (kernels/sparse.ts). */
+function sparseValues(
+  c: RuleContext,
+  result: Map<string, Node>,
+  integrated: number[],
+  laws: readonly ConservationLaw[],
+  at: string,
+): Node[] {
+  const { g, spec } = c;
+  const keys = integrated.map((j) => spec.states[j].key);
+  const conserve = laws.map((law): Conservation => {
+    const sum = Array.isArray(law.sum)
+      ? (law.sum as readonly string[]).map((key) => [key, 1] as const)
+      : Object.entries(law.sum as Record<string, number>);
+    return {
+      terms: sum.map(([key, coefficient]) => {
+        const state = keys.indexOf(key);
+        if (state < 0) {
+          throw ruleError(
+            new CompileError(
+              `mechanism '${spec.name}': the conservation law sums state '${key}', which derivative() does not ` +
+                `integrate (${at}); a law may sum only the states of the implicit system (${
+                  keys.join(", ")
+                })`,
+            ),
+          );
+        }
+        return { state, coefficient };
+      }),
+      total: g.constant(law.equals),
+    };
+  });
+  return sparseStep(g, {
+    mechanism: spec.name,
+    keys,
+    inputs: keys.map((key) => c.index.get(key)!),
+    derivatives: integrated.map((j) => result.get(spec.states[j].key)!),
+    conserve,
+  }, c.scope.get("dt")!);
 }
 
 /** The assigned states a kernel returned, stored as they are (a path that leaves one out keeps the old value). */

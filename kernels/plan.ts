@@ -28,6 +28,7 @@ import {
 } from "./outputs.ts";
 import {
   allowedKeys,
+  type ConservationLaw,
   type Input,
   type IntegrationMethod,
   type KernelName,
@@ -35,7 +36,14 @@ import {
   planInputs,
   unrequestedIonReads,
 } from "./rules.ts";
-import { CompileError, type FunctionNode, type ModuleInfo, type Sources, type TS } from "./source.ts";
+import {
+  CompileError,
+  type FunctionNode,
+  type ModuleInfo,
+  ruleError,
+  type Sources,
+  type TS,
+} from "./source.ts";
 import { classChain, findRunningKernel, type KernelOwner, NotRunningError } from "./running.ts";
 
 /** How a hook loops. */
@@ -151,6 +159,8 @@ export interface PlanRequest {
    * broken rule is still an error).
    */
   opaque?: boolean;
+  /** Conservation laws of a `sparse` system (NMODL's CONSERVE). */
+  conserve?: readonly ConservationLaw[];
 }
 
 /** Kernels that do not loop over instances: over the events of a call, or the detectors' spikes. */
@@ -260,7 +270,7 @@ function planOf(
   };
   // dt is meaningless during init (garbage on Arbor 0.9/0.10): NaN makes a kernel that uses it fail.
   const kernelScope = (kernel: KernelName) =>
-    kernel === "initial" ? new Map([...scope, ["dt", g.constant(NaN)]]) : scope;
+    kernel === "initial" || kernel === "equilibrium" ? new Map([...scope, ["dt", g.constant(NaN)]]) : scope;
   // The user's function, called with the scope it would see (an unrequested ion value is an
   // accessor that throws, naming the flag: it is not set); each key it may return is a field.
   const call = (kernel: KernelName, where: string): LoweredKernel => {
@@ -291,13 +301,38 @@ function planOf(
   const hooks: HookPlan[] = [];
   let integrated: number[] = [];
   const has = (k: KernelName) => request.kernels.includes(k);
-  if (has("initial") || spec.states.length > 0) {
+  // A kernel whose values are solved for (a linear system, an implicit step) must be in the
+  // graph: an opaque call gives numbers, not the equations. Such a kernel is refused as a rule.
+  const solvable = (kernel: KernelName, lowered: LoweredKernel, what: string): LoweredKernel => {
+    const reason = opaque.find((o) => o.kernel === kernel);
+    if (reason === undefined) return lowered;
+    throw ruleError(
+      new CompileError(
+        `mechanism '${spec.name}': ${what}, so ${kernel}() must be a kernel the plan can read, and it is not: ` +
+          reason.reason,
+        reason.error?.file,
+        reason.error?.line,
+        reason.error?.column,
+      ),
+    );
+  };
+  if (has("initial") || has("equilibrium") || spec.states.length > 0) {
     const lowered = has("initial") ? lower("initial") : undefined;
+    const equilibrium = has("equilibrium")
+      ? solvable("equilibrium", lower("equilibrium"), "equilibrium() is solved as a linear system")
+      : undefined;
+    let outputs: Outputs;
+    try {
+      outputs = initOutputs(context, lowered?.result, equilibrium);
+    } catch (error) {
+      if (error instanceof CompileError) error.kernel ??= equilibrium ? "equilibrium" : "initial";
+      throw error;
+    }
     hooks.push({
       ...hookOf("initial"),
-      kernel: lowered && "initial",
-      at: lowered?.at,
-      ...initOutputs(context, lowered?.result),
+      kernel: lowered ? "initial" : equilibrium && "equilibrium",
+      at: lowered?.at ?? equilibrium?.at,
+      ...outputs,
     });
   }
   for (
@@ -311,11 +346,13 @@ function planOf(
     ] as const
   ) {
     if (!has(kernel)) continue;
-    const lowered = lower(kernel);
+    const lowered = kernel === "derivative" && method === "sparse"
+      ? solvable(kernel, lower(kernel), "method sparse solves its states implicitly")
+      : lower(kernel);
     let outputs: Outputs;
     try {
       if (kernel === "derivative") {
-        const advance = advanceOutputs(context, lowered.result, method, lowered.at);
+        const advance = advanceOutputs(context, lowered.result, method, lowered.at, request.conserve);
         integrated = advance.integrated;
         outputs = advance;
       } else if (kernel === "current") outputs = currentOutputs(context, lowered.result);

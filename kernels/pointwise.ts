@@ -22,6 +22,8 @@ import { type EventBatch, PPACK_RAW, type PPackRaw } from "../ffi/ppack.ts";
 import type { IonSpec, MechanismSpec } from "../ffi/spec.ts";
 import {
   allowedKeys,
+  type ConservationLaw,
+  INTEGRATION_METHODS,
   type IntegrationMethod,
   ionScopeNames,
   KERNEL_NAMES,
@@ -36,6 +38,7 @@ import { nonFiniteMessage } from "./finite.ts";
 
 export {
   allowedKeys,
+  type ConservationLaw,
   type IntegrationMethod,
   ionScopeNames,
   KERNEL_NAMES,
@@ -60,7 +63,12 @@ export function definedKernels(target: object): KernelName[] {
  * Checks a pointwise declaration: kernels that fit the kind, a known method, names that do not
  * hide scope names, and ion flags that the kernels' writes need.
  */
-export function checkPointwise(spec: MechanismSpec, kernels: readonly KernelName[], method: string): void {
+export function checkPointwise(
+  spec: MechanismSpec,
+  kernels: readonly KernelName[],
+  method: string,
+  conserve?: unknown,
+): void {
   const where = `mechanism '${spec.name}'`;
   const allowed = KERNELS_OF_KIND[spec.kind];
   if (allowed.length === 0) {
@@ -73,9 +81,14 @@ export function checkPointwise(spec: MechanismSpec, kernels: readonly KernelName
       );
     }
   }
-  if (method !== "cnexp" && method !== "euler") {
-    throw new TypeError(`${where}: unknown integration method '${method}'; use "cnexp" or "euler"`);
+  if (!(INTEGRATION_METHODS as readonly string[]).includes(method)) {
+    throw new TypeError(
+      `${where}: unknown integration method '${method}'; use ${
+        INTEGRATION_METHODS.map((m) => `"${m}"`).join(", ")
+      }`,
+    );
   }
+  if (conserve !== undefined) checkConservation(spec, method, conserve);
   if (spec.hasPostEvents !== kernels.includes("onPostEvent")) {
     throw new TypeError(`${where}: hasPostEvents and an onPostEvent kernel go together`);
   }
@@ -97,6 +110,44 @@ export function checkPointwise(spec: MechanismSpec, kernels: readonly KernelName
   ) {
     throw new TypeError(`${where}: a reversalPotential kernel needs an ion with writeRevPotential`);
   }
+}
+
+/** Checks the `conserve` option: laws over states, for method sparse, with finite weights and totals. */
+function checkConservation(spec: MechanismSpec, method: string, conserve: unknown): void {
+  const where = `mechanism '${spec.name}'`;
+  if (method !== "sparse") {
+    throw new TypeError(
+      `${where}: conserve applies to method "sparse" (an implicit system), not "${method}"`,
+    );
+  }
+  if (!Array.isArray(conserve)) {
+    throw new TypeError(`${where}: conserve must be an array of laws like { sum: ["C", "O"], equals: 1 }`);
+  }
+  const states = new Set(spec.states.filter((f) => !f.assigned).map((f) => f.key));
+  conserve.forEach((law: unknown, k) => {
+    const at = `${where}: conserve[${k}]`;
+    const { sum, equals, ...rest } = (law ?? {}) as { sum?: unknown; equals?: unknown };
+    if (typeof law !== "object" || law === null || Object.keys(rest).length > 0) {
+      throw new TypeError(`${at} must be { sum, equals }, got ${JSON.stringify(law)}`);
+    }
+    const terms: [string, unknown][] = Array.isArray(sum)
+      ? sum.map((key) => [String(key), 1])
+      : typeof sum === "object" && sum !== null
+      ? Object.entries(sum)
+      : [];
+    if (terms.length === 0) throw new TypeError(`${at}: sum must name at least one state`);
+    for (const [key, weight] of terms) {
+      if (!states.has(key)) {
+        throw new TypeError(`${at}: '${key}' is not a state of this mechanism (${[...states].join(", ")})`);
+      }
+      if (typeof weight !== "number" || !Number.isFinite(weight) || weight === 0) {
+        throw new TypeError(`${at}: the weight of '${key}' must be a finite number other than 0`);
+      }
+    }
+    if (typeof equals !== "number" || !Number.isFinite(equals)) {
+      throw new TypeError(`${at}: equals must be a finite number`);
+    }
+  });
 }
 
 function writesConcentration(ion: IonSpec): boolean {

@@ -18,8 +18,26 @@ export { KERNEL_NAMES, type KernelName };
 /** Kernels with a second parameter (event weight, time since the spike). */
 export const KERNELS_WITH_ARGUMENT: ReadonlySet<KernelName> = new Set(["onEvent", "onPostEvent"]);
 
-/** How `derivative` is integrated. */
-export type IntegrationMethod = "cnexp" | "euler";
+/**
+ * How `derivative` is integrated: `cnexp` (each state exactly, for s' = a·s + b), `euler`
+ * (explicit), or `sparse` (backward Euler over all states at once, kernels/sparse.ts: Markov and
+ * kinetic schemes, modcc's METHOD sparse).
+ */
+export type IntegrationMethod = "cnexp" | "euler" | "sparse";
+
+/** Every integration method (for argument checks). */
+export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ["cnexp", "euler", "sparse"];
+
+/**
+ * A conservation law of a `sparse` system (NMODL's CONSERVE): the weighted sum of some states is a
+ * constant. It replaces the equation of its first state in each implicit step.
+ */
+export interface ConservationLaw {
+  /** The states summed: names (weight 1 each), or names with their weights. */
+  sum: readonly string[] | Readonly<Record<string, number>>;
+  /** The conserved total. */
+  equals: number;
+}
 
 /** Scope names every kernel sees besides the mechanism's own members. */
 export const RESERVED_SCOPE_NAMES: ReadonlySet<string> = new Set([
@@ -56,6 +74,9 @@ export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
     case "onEvent":
     case "onPostEvent":
       return spec.states.map((f) => f.key);
+    case "equilibrium":
+      // one equation (a residual that must vanish) per state it solves for
+      return spec.states.filter((f) => !f.assigned).map((f) => f.key);
     case "current":
       return [
         "i",

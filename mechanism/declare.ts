@@ -20,6 +20,7 @@ import {
 import type { HookName } from "../ffi/layout.ts";
 import {
   checkPointwise,
+  type ConservationLaw,
   definedKernels,
   type IntegrationMethod,
   type KernelName,
@@ -56,7 +57,7 @@ export function closeDefaultRegistry(): void {
 }
 
 /** Option names of `@mechanism`. */
-const MECHANISM_OPTION_KEYS = ["name", "kind", "isLinear", "hasPostEvents", "method"] as const;
+const MECHANISM_OPTION_KEYS = ["name", "kind", "isLinear", "hasPostEvents", "method", "conserve"] as const;
 /** Option names of `defineMechanism`'s definition. */
 export const DEFINITION_KEYS = [
   ...MECHANISM_OPTION_KEYS,
@@ -178,9 +179,10 @@ export function declare(
   // An instance also shows kernels written as arrow-function class fields.
   const kernels = definedKernels(create());
   if (kernels.length === 0) {
-    if (options.method !== undefined) {
+    for (const option of ["method", "conserve"] as const) {
+      if (options[option] === undefined) continue;
       throw new TypeError(
-        `mechanism '${spec.name}': method applies to pointwise kernels, and it defines none`,
+        `mechanism '${spec.name}': ${option} applies to pointwise kernels, and it defines none`,
       );
     }
     checkSpec(spec, hooks);
@@ -201,8 +203,9 @@ export function declare(
     );
   }
   const method = (options.method ?? "cnexp") as IntegrationMethod;
-  checkPointwise(spec, kernels, method);
-  const info: PointwiseInfo = { request: { spec, method, kernels, owner }, site, create };
+  checkPointwise(spec, kernels, method, options.conserve);
+  const conserve = options.conserve;
+  const info: PointwiseInfo = { request: { spec, method, kernels, owner, conserve }, site, create };
   // The generated hooks are what Arbor will call: the usual kind and name checks apply to them.
   checkSpec(spec, pointwiseHookNames(spec, kernels));
   const declared: DeclaredMechanism = {
@@ -223,7 +226,13 @@ export function declare(
 
 /** What live mode needs to plan a pointwise declaration (kernels/live.ts). */
 interface PointwiseInfo {
-  request: { spec: MechanismSpec; method: IntegrationMethod; kernels: KernelName[]; owner: string };
+  request: {
+    spec: MechanismSpec;
+    method: IntegrationMethod;
+    kernels: KernelName[];
+    owner: string;
+    conserve?: readonly ConservationLaw[];
+  };
   site?: DeclarationSite;
   /** Makes the object whose kernels the hooks call (what the plan must mean). */
   create: () => object;

@@ -30,6 +30,8 @@ export interface MechanismDefinition extends MechanismOptions {
 export interface MechanismKernels {
   /** Initial state values. */
   initial?(x: Scope & Record<string, number>): Record<string, number | undefined>;
+  /** Initial states as the solution of linear equations: one residual per state, 0 at the solution. */
+  equilibrium?(x: Scope & Record<string, number>): Record<string, number | undefined>;
   /** Time derivatives of the states (per ms). */
   derivative?(x: Scope & Record<string, number>): Record<string, number | undefined>;
   /** Currents and conductances. */

@@ -9,6 +9,7 @@ import type { HookFunction } from "../ffi/trampoline.ts";
 import type { HookName } from "../ffi/layout.ts";
 import type { EventBatch, IonViews } from "../ffi/ppack.ts";
 import type { MechanismSpec } from "../ffi/spec.ts";
+import type { ConservationLaw } from "../kernels/rules.ts";
 
 /** Marker type of an `@ion` field: the field's name is the ion's name. */
 export type Ion = { readonly ion: unique symbol };
@@ -147,7 +148,8 @@ export type ReversalValues<M = unknown> = { [K in `e${KeysOfType<M, Ion>}`]?: nu
 /**
  * Base class of pointwise mechanisms: define kernels, pure functions of one compartment's
  * scalars, instead of hooks. Fields are typed `number`. denocat gathers, integrates
- * (`method`: cnexp or euler) and scatter-adds with Arbor's rules; kernels never index arrays.
+ * (`method`: cnexp, euler or sparse) and scatter-adds with Arbor's rules; kernels never index
+ * arrays.
  *
  * @example
  * ```ts
@@ -168,6 +170,12 @@ export type ReversalValues<M = unknown> = { [K in `e${KeysOfType<M, Ion>}`]?: nu
 export abstract class PointwiseMechanism {
   /** Initial state values (states left out start from their defaults); runs at every init. */
   initial?(x: Scope): StateValues;
+  /**
+   * Initial states as the solution of linear equations (NMODL's LINEAR block, or a kinetic scheme
+   * at STEADYSTATE): for each state, a residual that is 0 at the solution, linear in the states.
+   * Runs after `initial`, whose ASSIGNED values it sees.
+   */
+  equilibrium?(x: Scope): StateValues;
   /** Time derivative of each integrated state, per ms. */
   derivative?(x: Scope): StateValues;
   /** Currents (and optionally conductances) of the instance. */
@@ -192,8 +200,17 @@ export interface MechanismOptions {
   isLinear?: boolean;
   /** Asks Arbor to call `postEvent` (point mechanisms). Default false. */
   hasPostEvents?: boolean;
-  /** Pointwise mechanisms: how `derivative` is integrated, `"cnexp"` (default) or `"euler"`. */
-  method?: "cnexp" | "euler";
+  /**
+   * Pointwise mechanisms: how `derivative` is integrated: `"cnexp"` (default; each state exactly
+   * for s' = a·s + b), `"euler"` (explicit), or `"sparse"` (backward Euler over all states at
+   * once: kinetic and Markov schemes; a non-linear system takes three Newton iterations, as modcc).
+   */
+  method?: "cnexp" | "euler" | "sparse";
+  /**
+   * Method `"sparse"`: conservation laws, each replacing the equation of its first state in the
+   * implicit step (NMODL's CONSERVE), e.g. `[{ sum: ["C", "O", "I"], equals: 1 }]`.
+   */
+  conserve?: readonly ConservationLaw[];
 }
 
 /** A class that `@mechanism` can decorate. */

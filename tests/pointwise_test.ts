@@ -158,7 +158,7 @@ Deno.test("declarations that cannot work are refused when declared", () => {
   );
   throwsLike(
     () => defineMechanism({ name: "d", method: "rk4" as "euler" }, { derivative: () => ({}) }),
-    /unknown integration method 'rk4'; use "cnexp" or "euler"/,
+    /unknown integration method 'rk4'; use "cnexp", "euler", "sparse"/,
   );
   throwsLike(
     () => defineMechanism({ name: "d", method: "euler" }, { computeCurrents() {} }),

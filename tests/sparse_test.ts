@@ -1,0 +1,193 @@
+// method "sparse" and the equilibrium() kernel on the host, js and native targets: a three-state
+// Markov channel under a voltage clamp against a reference written here in plain JavaScript
+// (backward Euler with the conservation law replacing C's row, solved by Cramer's rule), a
+// non-linear state against modcc's three Newton iterations, and the refusals.
+import assert from "node:assert/strict";
+import { type Catalogue, catalogue, CompileError, defineMechanism, runCell } from "../mod.ts";
+
+const markov = () =>
+  defineMechanism({
+    name: "markov3",
+    kind: "density",
+    method: "sparse",
+    conserve: [{ sum: ["C", "O", "I"], equals: 1 }],
+    parameters: { gbar: { default: 0.01 }, e: { default: -70 } },
+    states: { C: {}, O: {}, I: {} },
+  }, {
+    equilibrium(x) {
+      const a = 0.1 * Math.exp(x.v / 20), b = 0.2 * Math.exp(-x.v / 30), k = 0.05;
+      return { C: -a * x.C + b * x.O, O: a * x.C - (b + k) * x.O + 0.01 * x.I, I: x.C + x.O + x.I - 1 };
+    },
+    derivative(x) {
+      const a = 0.1 * Math.exp(x.v / 20), b = 0.2 * Math.exp(-x.v / 30), k = 0.05;
+      const co = a * x.C - b * x.O, oi = k * x.O - 0.01 * x.I;
+      return { C: -co, O: co - oi, I: oi };
+    },
+    current(x) {
+      return { i: x.gbar * x.O * (x.v - x.e), g: x.gbar * x.O };
+    },
+  });
+
+function det3(m: number[][]): number {
+  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+    m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+    m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+}
+
+function solve3(m: number[][], r: number[]): number[] {
+  const d = det3(m);
+  return [0, 1, 2].map((j) => det3(m.map((row, i) => row.map((v, k) => (k === j ? r[i] : v)))) / d);
+}
+
+/** The reference: equilibrium at v, then backward-Euler steps with C's row replaced by C + O + I = 1. */
+function reference(v: number, dt: number, steps: number): number[][] {
+  const a = 0.1 * Math.exp(v / 20), b = 0.2 * Math.exp(-v / 30), k = 0.05, l = 0.01;
+  let s = solve3([[-a, b, 0], [a, -(b + k), l], [1, 1, 1]], [0, 0, 1]);
+  const out = [s];
+  const A = [[-a, b, 0], [a, -(b + k), l], [0, k, -l]];
+  for (let n = 0; n < steps; n++) {
+    const M = A.map((row, i) => row.map((c, j) => (i === j ? 1 : 0) - dt * c));
+    M[0] = [1, 1, 1];
+    s = solve3(M, [1, s[1], s[2]]);
+    out.push(s);
+  }
+  return out;
+}
+
+async function clamped(cat: Catalogue, v: number) {
+  return await runCell({
+    areaUm2: 500,
+    vInit: v,
+    // gbar 0: the host's clamp resets v after the step, so a channel current would move the v
+    // that advance_state sees away from the clamped value by ~1e-8 relative
+    density: [{ mechanism: "markov3", params: { gbar: 0 } }],
+    vclamps: [{ start: 0, duration: 1e9, voltage: v }],
+    probes: ["v", "markov3.C", "markov3.O", "markov3.I"],
+    dt: 0.025,
+    until: 2,
+  }, { catalogues: [cat] });
+}
+
+for (const target of ["js", "native"] as const) {
+  Deno.test(`sparse: a Markov channel under a clamp follows backward Euler with its conservation law (${target})`, async () => {
+    const cat = await catalogue({ mechanisms: [markov()], target });
+    try {
+      for (const v of [-65, -20, 30]) {
+        const run = await clamped(cat, v);
+        assert.ok(run.traces.v.every((x) => x === v), "the clamp holds v");
+        const expected = reference(v, 0.025, run.time.length - 1);
+        for (let n = 0; n < run.time.length; n++) {
+          ["C", "O", "I"].forEach((key, j) => {
+            const got = run.traces[`markov3.${key}`][n];
+            assert.ok(
+              Math.abs(got - expected[n][j]) <= 1e-12 * Math.max(1e-3, Math.abs(expected[n][j])),
+              `v ${v}, step ${n}, ${key}: ${got} vs ${expected[n][j]}`,
+            );
+          });
+        }
+      }
+    } finally {
+      cat.close();
+    }
+  });
+}
+
+Deno.test("sparse: a non-linear state takes modcc's three Newton iterations (js and native agree)", async () => {
+  const square = defineMechanism({
+    name: "square_decay",
+    kind: "density",
+    method: "sparse",
+    parameters: { k: { default: 2 } },
+    states: { s: {} },
+  }, {
+    initial: () => ({ s: 1 }),
+    derivative: (x) => ({ s: -x.k * x.s * x.s }),
+  });
+  const traces: Float64Array[] = [];
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [square], target });
+    try {
+      const run = await runCell({
+        areaUm2: 500,
+        density: [{ mechanism: "square_decay" }],
+        probes: ["square_decay.s"],
+        dt: 0.1,
+        until: 1,
+      }, { catalogues: [cat] });
+      traces.push(run.traces["square_decay.s"]);
+    } finally {
+      cat.close();
+    }
+  }
+  let s = 1;
+  for (let n = 1; n < traces[0].length; n++) {
+    let y = s;
+    for (let k = 0; k < 3; k++) y -= (y - s + 0.1 * 2 * y * y) / (1 + 0.1 * 2 * 2 * y);
+    s = y;
+    assert.ok(Math.abs(traces[0][n] - s) <= 1e-14, `step ${n}: ${traces[0][n]} vs ${s}`);
+  }
+  assert.deepEqual([...traces[1]], [...traces[0]], "native prints the same arithmetic");
+});
+
+Deno.test("sparse: bad conservation laws and kernels that cannot be solved are refused by name", async () => {
+  const states = { C: {}, O: {} };
+  const derivative = (x: Record<string, number>) => ({ C: x.O - x.C, O: x.C - x.O });
+  assert.throws(
+    () =>
+      defineMechanism({ name: "c1", method: "cnexp", conserve: [{ sum: ["C"], equals: 1 }], states }, {
+        derivative,
+      }),
+    /conserve applies to method "sparse"/,
+  );
+  assert.throws(
+    () =>
+      defineMechanism({ name: "c2", method: "sparse", conserve: [{ sum: ["X"], equals: 1 }], states }, {
+        derivative,
+      }),
+    /conserve\[0\]: 'X' is not a state of this mechanism \(C, O\)/,
+  );
+  assert.throws(
+    () =>
+      defineMechanism({ name: "c3", method: "sparse", conserve: [{ sum: ["C"], equals: NaN }], states }, {
+        derivative,
+      }),
+    /equals must be a finite number/,
+  );
+  assert.throws(
+    () => defineMechanism({ name: "c4", method: "implicit" as "sparse", states }, { derivative }),
+    /unknown integration method 'implicit'; use "cnexp", "euler", "sparse"/,
+  );
+  // an equilibrium that is not linear in the states
+  const bent = defineMechanism({ name: "bent", method: "sparse", states }, {
+    equilibrium: (x) => ({ C: x.C * x.O - 1, O: x.C - x.O }),
+    derivative,
+  });
+  await assert.rejects(catalogue({ mechanisms: [bent], target: "js" }), (error: Error) => {
+    assert.ok(error instanceof CompileError, String(error));
+    assert.match(
+      error.message,
+      /the equation equilibrium\(\) gives for state 'C' .* is not linear in the states/,
+    );
+    return true;
+  });
+  // an equilibrium that leaves a state out
+  const short = defineMechanism({ name: "short", method: "sparse", states }, {
+    equilibrium: (x) => ({ C: x.C - 0.5 }),
+    derivative,
+  });
+  await assert.rejects(
+    catalogue({ mechanisms: [short], target: "js" }),
+    /equilibrium\(\) gives no equation for state 'O'/,
+  );
+  // a sparse derivative the plan cannot read (console.log) is refused, not run as an opaque call
+  const logged = defineMechanism({ name: "logged", method: "sparse", states }, {
+    derivative: (x) => {
+      console.log(x.C);
+      return { C: x.O - x.C, O: x.C - x.O };
+    },
+  });
+  await assert.rejects(
+    catalogue({ mechanisms: [logged], target: "js" }),
+    /method sparse solves its states implicitly, so derivative\(\) must be a kernel the plan can read, and it is not/,
+  );
+});
