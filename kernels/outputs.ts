@@ -110,6 +110,14 @@ export function currentScale(kind: MechanismSpec["kind"]): number {
   return kind === "density" ? OUTPUT_UNITS.densityScale : 1;
 }
 
+/**
+ * The factor by which a kernel's read of an ion current (x.ica) scales Arbor's current density
+ * (A/m²): 0.1 for density mechanisms (mA/cm²), 1 for the others, as modcc reads it.
+ */
+export function currentReadScale(kind: MechanismSpec["kind"]): number {
+  return kind === "density" ? 1 / OUTPUT_UNITS.densityScale : 1;
+}
+
 /** Whether `kind`'s concentration writes are weighted (density: the covered fraction) or not (point). */
 export function concentrationsWeighted(kind: MechanismSpec["kind"]): boolean {
   return kind !== "point";

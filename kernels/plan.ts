@@ -20,6 +20,7 @@ import {
   advanceOutputs,
   concentrationOutputs,
   currentOutputs,
+  currentReadScale,
   eventOutputs,
   initOutputs,
   type Outputs,
@@ -229,7 +230,12 @@ function planOf(
   inputs.forEach((input, k) => {
     if (input.key === "") return;
     index.set(input.key, k);
-    scope.set(input.key, g.input(k));
+    // An ion's current density is A/m² in Arbor; a density mechanism reads mA/cm², as modcc scales it.
+    const ionCurrent = input.source.of === "ion" && input.source.field === "current";
+    scope.set(
+      input.key,
+      ionCurrent ? g.op("mul", g.input(k), g.constant(currentReadScale(spec.kind))) : g.input(k),
+    );
   });
   const context: RuleContext = {
     g,

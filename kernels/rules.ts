@@ -98,7 +98,8 @@ export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
 }
 
 /** An ion array a scalar is gathered from (through the ion's own index). */
-export type IonField = "reversal" | "internal" | "external" | "diffusive";
+/** `current` is the ion's current density, summed over the mechanisms that wrote it this step (NMODL's READ ica). */
+export type IonField = "reversal" | "internal" | "external" | "diffusive" | "current";
 
 /**
  * Where one gathered scalar comes from. `fallback` is its value when the array does not exist
@@ -146,7 +147,7 @@ export function planInputs(spec: MechanismSpec): Input[] {
   );
   spec.ions.forEach((ion, j) => {
     const names = ionScopeNames(ion.name);
-    for (const field of ["reversal", "internal", "external", "diffusive"] as const) {
+    for (const field of ["reversal", "internal", "external", "diffusive", "current"] as const) {
       inputs.push({ key: names[field], source: { of: "ion", ion: j, field, fallback: NaN } });
     }
     inputs.push({ key: names.valence, source: { of: "valence", ion: j, fallback: NaN } });

@@ -20,6 +20,13 @@ export type Expr =
   | { kind: "binary"; op: string; left: Expr; right: Expr; at: Position }
   | { kind: "call"; name: string; args: Expr[]; at: Position };
 
+/** A term of a reaction or a conservation law: `2 A` is `{ coefficient: 2, name: "A" }`. */
+export interface StoichTerm {
+  coefficient: number;
+  name: string;
+  at: Position;
+}
+
 /** A statement of a block body. */
 export type Statement =
   | { kind: "assign"; target: string; value: Expr; at: Position }
@@ -27,11 +34,16 @@ export type Statement =
   | { kind: "local"; names: string[]; at: Position }
   | { kind: "if"; condition: Expr; then: Statement[]; otherwise: Statement[]; at: Position; end: number }
   | { kind: "call"; call: Expr & { kind: "call" }; at: Position }
-  | { kind: "solve"; block: string; method: string; at: Position }
+  | { kind: "solve"; block: string; method: string; steadystate?: boolean; at: Position }
   | { kind: "table"; at: Position }
-  | { kind: "conserve"; at: Position };
+  /** KINETIC: `~ lhs <-> rhs (forward, backward)`. */
+  | { kind: "reaction"; lhs: StoichTerm[]; rhs: StoichTerm[]; forward: Expr; backward: Expr; at: Position }
+  /** LINEAR: `~ lhs = rhs`. */
+  | { kind: "linear"; lhs: Expr; rhs: Expr; at: Position }
+  /** KINETIC: `CONSERVE a + b + ... = total`. */
+  | { kind: "conserve"; terms: StoichTerm[]; total: Expr; at: Position };
 
-/** A block with a body: INITIAL, BREAKPOINT, DERIVATIVE, PROCEDURE, FUNCTION, NET_RECEIVE. */
+/** A block with a body: INITIAL, BREAKPOINT, DERIVATIVE, KINETIC, LINEAR, PROCEDURE, FUNCTION, NET_RECEIVE. */
 export interface Body {
   /** DERIVATIVE / PROCEDURE / FUNCTION name, or the block keyword. */
   name: string;
@@ -102,6 +114,10 @@ export interface NmodlFile {
   initial?: Body;
   breakpoint?: Body;
   derivatives: Body[];
+  /** KINETIC blocks (reaction schemes). */
+  kinetics: Body[];
+  /** LINEAR blocks (systems of linear equations). */
+  linears: Body[];
   procedures: Body[];
   functions: Body[];
   netReceive?: Body;

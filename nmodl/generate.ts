@@ -16,7 +16,7 @@ import { NmodlError } from "./error.ts";
 import { countReads, dataflow, removeDeadAssignments, type RExpr, type Var } from "./ir.ts";
 import { allVars, nameVars, printBlock, printExpr, TAKEN_WORDS } from "./print.ts";
 import { BUILTIN_HELPERS, type Context, type FunctionInfo, type Resolved, Resolver } from "./resolve.ts";
-import { classify, solvedDerivative, type Symbols } from "./symbols.ts";
+import { classify, solvedDerivative, solvedEquilibrium, type Symbols } from "./symbols.ts";
 
 /** Options of {@link generateMechanism}. */
 export interface GenerateOptions {
@@ -39,6 +39,7 @@ export interface Generated {
 }
 
 const IMPORTS = [
+  "ConcentrationValues",
   "CurrentValues",
   "global",
   "Ion",
@@ -51,7 +52,14 @@ const IMPORTS = [
   "state",
   "StateValues",
 ];
-const TYPE_IMPORTS = new Set(["CurrentValues", "Ion", "ReversalValues", "Scope", "StateValues"]);
+const TYPE_IMPORTS = new Set([
+  "ConcentrationValues",
+  "CurrentValues",
+  "Ion",
+  "ReversalValues",
+  "Scope",
+  "StateValues",
+]);
 
 const doc = (lines: string[], indent = "") => {
   const body = lines.flatMap((l) => l.split("\n")).map((l) => l.replace(/\*\//g, "*\\/").trimEnd());
@@ -121,7 +129,13 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     return { resolved, body };
   };
   const kernels: string[] = [];
-  const initial = kernel("initial", file.initial);
+  const solvedInitially = solvedEquilibrium(file);
+  // INITIAL without its final SOLVE: the equilibrium kernel solves it after initial().
+  const initialBody = file.initial && solvedInitially
+    ? { ...file.initial, statements: file.initial.statements.filter((s) => s.kind !== "solve") }
+    : file.initial;
+  const initial = kernel("initial", initialBody);
+  const equilibrium = solvedInitially ? kernel("equilibrium", solvedInitially.body) : undefined;
   if (solved?.method === "cnexp") checkCnexp(file, symbols, solved.body);
   const derivative = solved ? kernel("derivative", solved.body) : undefined;
   if (!solved && file.derivatives.length) {
@@ -202,7 +216,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     const x = scope.used ? scopeName : `_${scopeName}`;
     const args = [`${x}: Scope<${className}>`, ...resolved.params.map((p) => `${p.ts}: number`)].join(", ");
     const docs = [
-      `${body.name === method ? "" : `${blockTitle(method, body)}: `}from ${
+      `${body.name === method ? "" : `${blockTitle(method, body, file)}: `}from ${
         file.file.replace(/^.*[\\/]/, "")
       } line ${body.at.line}.`,
       ...(comments.bodies.get(body) ?? []),
@@ -220,6 +234,12 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       return [field, { k: "var", v }, v];
     });
     emit(initial, "initial", "StateValues", [...outputsOf(initial, ["state", "stored"]), ...kept]);
+  }
+  if (equilibrium) {
+    const residuals = [...equilibrium.resolved.rates.entries()]
+      .sort((a, b) => stateOrder.indexOf(a[0]) - stateOrder.indexOf(b[0]))
+      .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
+    emit(equilibrium, "equilibrium", "StateValues", residuals, true);
   }
   if (derivative) {
     const rates = [...derivative.resolved.rates.entries()]
@@ -278,9 +298,31 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     emit(onPostEvent, "onPostEvent", "StateValues", outputsOf(onPostEvent, ["state", "stored"]));
   }
 
+  const written = symbols.ions.flatMap((ion) =>
+    Object.values(ion.writesConcentration).filter((s): s is string => s !== undefined).map((state) => ({
+      ion,
+      state,
+    }))
+  );
+  if (written.length > 0) {
+    const entries = written.map(({ state }) => {
+      const f = field(state);
+      return f === state ? `${state}: ${scopeName}.${f}` : `${state}: ${scopeName}.${f}`;
+    });
+    kernels.push(
+      doc([
+        `USEION ${
+          written.map((w) => `${w.ion.name} WRITE ${w.state}`).join(", ")
+        }: the STATE, added to the ` +
+        `ion's concentration after each step (write_ions), as modcc does.`,
+      ], "  ") +
+        `  override concentrations(${scopeName}: Scope<${className}>): ConcentrationValues<${className}> {\n` +
+        `    return { ${entries.join(", ")} };\n  }\n`,
+    );
+  }
   const used = new Set<string>(["mechanism", "PointwiseMechanism"]);
   const body = kernels.join("\n");
-  for (const n of ["Scope", "StateValues", "CurrentValues", "ReversalValues"]) {
+  for (const n of ["Scope", "StateValues", "CurrentValues", "ReversalValues", "ConcentrationValues"]) {
     if (body.includes(`${n}<`)) used.add(n);
   }
   const members = fields(file, symbols, comments, used);
@@ -300,6 +342,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     `name: ${JSON.stringify(name)}`,
     `kind: "${reversal ? "reversalPotential" : file.neuron.kind}"`,
     ...(solved ? [`method: "${solved.method}"`] : []),
+    ...(solved?.laws.length ? [`conserve: [${solved.laws.map(conservationLaw).join(", ")}]`] : []),
     ...(file.postEvent ? ["hasPostEvents: true"] : []),
   ];
   const importList = IMPORTS.filter((n) => used.has(n)).map((n) => (TYPE_IMPORTS.has(n) ? `type ${n}` : n));
@@ -323,6 +366,15 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   return { source, name, className, notes };
 }
 
+/** A CONSERVE law as the `conserve` option prints it: `{ sum: ["C", "O"], equals: 1 }`. */
+function conservationLaw(law: { terms: { name: string; coefficient: number }[]; total: number }): string {
+  const plain = law.terms.every((t) => t.coefficient === 1);
+  const sum = plain
+    ? `[${law.terms.map((t) => JSON.stringify(t.name)).join(", ")}]`
+    : `{ ${law.terms.map((t) => `${JSON.stringify(t.name)}: ${t.coefficient}`).join(", ")} }`;
+  return `{ sum: ${sum}, equals: ${law.total} }`;
+}
+
 function uniqueName(base: string, taken: Set<string>): string {
   let name = base, k = 2;
   while (taken.has(name)) name = `${base}${k++}`;
@@ -330,9 +382,15 @@ function uniqueName(base: string, taken: Set<string>): string {
   return name;
 }
 
-function blockTitle(method: string, body: Body): string {
+function blockTitle(method: string, body: Body, file?: NmodlFile): string {
+  const kinetic = file?.kinetics.some((k) => k.name === body.name);
+  if (method === "equilibrium") {
+    return file?.linears.some((k) => k.name === body.name)
+      ? `LINEAR ${body.name}`
+      : `KINETIC ${body.name} at steady state`;
+  }
   return method === "derivative"
-    ? `DERIVATIVE ${body.name}`
+    ? `${kinetic ? "KINETIC" : "DERIVATIVE"} ${body.name}`
     : method === "current" || method === "reversalPotential"
     ? "BREAKPOINT"
     : body.name;
@@ -544,6 +602,8 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
       `readRevPotential: ${ion.readRev}`,
       ion.readInt ? "readIntConcentration: true" : "",
       ion.readExt ? "readExtConcentration: true" : "",
+      ion.writesConcentration.internal ? "writeIntConcentration: true" : "",
+      ion.writesConcentration.external ? "writeExtConcentration: true" : "",
       ion.writesRev ? "writeRevPotential: true" : "",
       ion.readDiff ? "useDiffConcentration: true" : "",
       ion.readValence ? "readValence: true" : "",

@@ -6,7 +6,17 @@
  *
  * @module
  */
-import type { Body, Declaration, Expr, NeuronBlock, NmodlFile, Position, Statement, UseIon } from "./ast.ts";
+import type {
+  Body,
+  Declaration,
+  Expr,
+  NeuronBlock,
+  NmodlFile,
+  Position,
+  Statement,
+  StoichTerm,
+  UseIon,
+} from "./ast.ts";
 import { NmodlError } from "./error.ts";
 import { lex, type Token } from "./lexer.ts";
 import { REFUSED_BLOCKS, REFUSED_NEURON, REFUSED_STATEMENTS } from "./refused.ts";
@@ -125,6 +135,8 @@ class Parser {
         | "states"
         | "constants"
         | "derivatives"
+        | "kinetics"
+        | "linears"
         | "procedures"
         | "functions"
       > = {
@@ -135,6 +147,8 @@ class Parser {
         states: [],
         constants: [],
         derivatives: [],
+        kinetics: [],
+        linears: [],
         procedures: [],
         functions: [],
       };
@@ -159,6 +173,10 @@ class Parser {
       else if (word === "BREAKPOINT") result.breakpoint = this.body(token, "BREAKPOINT", []);
       else if (word === "DERIVATIVE") {
         result.derivatives.push(this.body(token, this.name("DERIVATIVE").text, []));
+      } else if (word === "KINETIC") {
+        result.kinetics.push(this.body(token, this.name("KINETIC").text, []));
+      } else if (word === "LINEAR") {
+        result.linears.push(this.body(token, this.name("LINEAR").text, []));
       } else if (word === "PROCEDURE" || word === "FUNCTION") {
         const name = this.name(word).text;
         const args = this.arguments(word);
@@ -168,7 +186,7 @@ class Parser {
         const args = this.arguments(word);
         if (word === "NET_RECEIVE") result.netReceive = this.body(token, word, args);
         else result.postEvent = this.body(token, word, args);
-      } else if (this.lenient && (Object.hasOwn(REFUSED_BLOCKS, word) || word === "KINETIC")) {
+      } else if (this.lenient && Object.hasOwn(REFUSED_BLOCKS, word)) {
         this.skipBlock(word);
       } else if (Object.hasOwn(REFUSED_BLOCKS, word)) {
         this.fail(token, `${word} is not supported`, REFUSED_BLOCKS[word]);
@@ -384,6 +402,7 @@ class Parser {
   private statement(): Statement | undefined {
     this.refuseVerbatim();
     const token = this.peek;
+    if (token.kind === "op" && token.text === "~") return this.tilde();
     if (token.kind !== "name") {
       this.fail(
         token,
@@ -418,11 +437,9 @@ class Parser {
       this.next();
       const block = this.name("SOLVE").text;
       if (this.is("STEADYSTATE")) {
-        this.fail(
-          this.peek,
-          "SOLVE ... STEADYSTATE is not supported",
-          "Arbor has no STEADYSTATE; compute the steady state in INITIAL",
-        );
+        this.next();
+        const method = this.name("STEADYSTATE").text;
+        return { kind: "solve", block, method, steadystate: true, at };
       }
       let method = "";
       if (this.is("METHOD")) {
@@ -440,9 +457,13 @@ class Parser {
     if (Object.hasOwn(REFUSED_STATEMENTS, word) && word !== "LOCAL") {
       this.fail(token, `${word} is not supported`, REFUSED_STATEMENTS[word]);
     }
-    if (word === "~") this.fail(token, "a reaction (~) is not supported", REFUSED_BLOCKS.KINETIC);
+    if (word === "CONSERVE") {
+      this.next();
+      const terms = this.stoichTerms("CONSERVE", true);
+      this.expect("=", "CONSERVE");
+      return { kind: "conserve", terms, total: this.expression(), at };
+    }
     this.next();
-    if (this.is("~", token)) this.fail(token, "a reaction (~) is not supported", REFUSED_BLOCKS.KINETIC);
     if (this.is("[")) {
       this.fail(this.peek, `the array access '${word}[...]' is not supported`, "kernels hold scalars only");
     }
@@ -459,14 +480,68 @@ class Parser {
       const call = this.callAfterName(token);
       return { kind: "call", call, at };
     }
-    if (this.peek.kind === "op" && this.peek.text === "~") {
-      this.fail(this.peek, "a reaction (~) is not supported", REFUSED_BLOCKS.KINETIC);
-    }
     return this.fail(
       this.peek,
       `${this.describe(this.peek)} after '${word}'`,
       "write an assignment 'name = value', a derivative \"name' = value\" or a call 'name(...)'",
     );
+  }
+
+  /** `~ lhs <-> rhs (forward, backward)` (a reaction) or `~ lhs = rhs` (a linear equation), as modcc reads them. */
+  private tilde(): Statement {
+    const token = this.next();
+    const at = this.at(token);
+    const line = token.line;
+    let reaction = false;
+    for (let j = this.k; j < this.tokens.length && this.tokens[j].line === line; j++) {
+      if (this.tokens[j].kind === "op" && this.tokens[j].text === "<->") reaction = true;
+    }
+    if (reaction) {
+      const lhs = this.stoichTerms("a reaction", false);
+      this.expect("<->", "a reaction");
+      const rhs = this.stoichTerms("a reaction", false);
+      this.expect("(", "a reaction's rates");
+      const forward = this.expression();
+      this.expect(",", "a reaction's rates");
+      const backward = this.expression();
+      this.expect(")", "a reaction's rates");
+      return { kind: "reaction", lhs, rhs, forward, backward, at };
+    }
+    const lhs = this.expression();
+    this.expect("=", "a linear equation");
+    return { kind: "linear", lhs, rhs: this.expression(), at };
+  }
+
+  /** `2 A + B ...`: terms with integer coefficients (signed ones only where `signed`, as in CONSERVE). */
+  private stoichTerms(context: string, signed: boolean): StoichTerm[] {
+    const terms: StoichTerm[] = [];
+    let sign = 1;
+    for (;;) {
+      const start = this.peek;
+      if (signed && (this.is("-") || this.is("+"))) sign = this.next().text === "-" ? -1 : 1;
+      let coefficient = 1;
+      if (this.peek.kind === "number") {
+        const number = this.next();
+        coefficient = Number(number.text);
+        if (!Number.isInteger(coefficient) || coefficient < 0) {
+          this.fail(
+            number,
+            `the coefficient ${number.text} in ${context}`,
+            "write a whole number of molecules",
+          );
+        }
+      }
+      const name = this.name(context);
+      terms.push({
+        coefficient: sign * coefficient,
+        name: name.text,
+        at: this.at(terms.length ? name : start),
+      });
+      sign = 1;
+      if (this.is("+")) this.next();
+      else if (signed && this.is("-")) continue;
+      else return terms;
+    }
   }
 
   private callAfterName(name: Token): Expr & { kind: "call" } {

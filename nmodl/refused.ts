@@ -8,9 +8,6 @@
 
 /** Top-level blocks the importer refuses, and why. */
 export const REFUSED_BLOCKS: Record<string, string> = {
-  KINETIC:
-    "the kernel plan integrates DERIVATIVE blocks only (cnexp or euler); write the scheme as a DERIVATIVE block",
-  LINEAR: "rewrite the system as explicit assignments",
   NONLINEAR: "rewrite the system as explicit assignments",
   DISCRETE: "Arbor has no DISCRETE blocks",
   PARTIAL: "Arbor has no PARTIAL blocks",
@@ -34,8 +31,8 @@ export const REFUSED_STATEMENTS: Record<string, string> = {
   FROM: "loops cannot be translated into kernels; unroll it",
   WHILE: "loops cannot be translated into kernels; unroll it",
   FOR_NETCONS: "Arbor has no FOR_NETCONS",
-  CONSERVE: "CONSERVE belongs to KINETIC schemes, which are not supported",
-  COMPARTMENT: "COMPARTMENT belongs to KINETIC schemes, which are not supported",
+  COMPARTMENT:
+    "the volume scaling of KINETIC schemes is not supported yet; leave it out only if every volume is 1",
   LONGITUDINAL_DIFFUSION: "Arbor has no LONGITUDINAL_DIFFUSION",
   WATCH: "Arbor has no WATCH statements",
   VERBATIM: "its C code cannot be translated; rewrite it in NMODL",

@@ -14,7 +14,14 @@ import { newVar, type RBlock, type RExpr, type RStmt, type Var } from "./ir.ts";
 import type { Symbols } from "./symbols.ts";
 
 /** Which body is being resolved. */
-export type Context = "initial" | "derivative" | "current" | "onEvent" | "onPostEvent" | "function";
+export type Context =
+  | "initial"
+  | "equilibrium"
+  | "derivative"
+  | "current"
+  | "onEvent"
+  | "onPostEvent"
+  | "function";
 
 /** NMODL's and Arbor's builtin functions, as the kernel plan's Math functions or module helpers. */
 export const BUILTIN_FUNCTIONS: Record<string, { ts: string; arity: number }> = {
@@ -131,6 +138,7 @@ export class Resolver {
   private get where(): string {
     return this.context === "function" ? `FUNCTION ${this.functionName}` : {
       initial: "INITIAL",
+      equilibrium: "the equilibrium INITIAL solves",
       derivative: "DERIVATIVE",
       current: "BREAKPOINT",
       onEvent: "NET_RECEIVE",
@@ -200,7 +208,7 @@ export class Resolver {
         return;
       }
       case "derivative": {
-        if (this.context !== "derivative") {
+        if (this.context !== "derivative" && this.context !== "equilibrium") {
           this.fail(
             s.at,
             `the derivative ${s.state}' in ${this.where}`,
@@ -256,7 +264,21 @@ export class Resolver {
         });
         return;
       case "conserve":
-        return this.fail(s.at, "CONSERVE is not supported", "CONSERVE belongs to KINETIC schemes");
+      case "reaction":
+      case "linear":
+        return this.fail(
+          s.at,
+          `${
+            s.kind === "conserve"
+              ? "CONSERVE"
+              : s.kind === "reaction"
+              ? "a reaction (~ ... <-> ...)"
+              : "a linear equation (~ ... = ...)"
+          } in ${this.where}`,
+          s.kind === "linear"
+            ? "write equations in a LINEAR block"
+            : "write reactions and CONSERVE in a KINETIC block",
+        );
     }
   }
 
@@ -356,6 +378,9 @@ export class Resolver {
         return refuse(`'${name}' is a constant`);
       case "state":
         if (this.context === "derivative") refuse(`write the derivative ${name}' = ... instead`);
+        if (this.context === "equilibrium") {
+          refuse("the equilibrium solves for the states; assign a LOCAL instead");
+        }
         if (this.context === "current") {
           refuse(
             "BREAKPOINT cannot change states (Arbor's compute_currents does not); set it in INITIAL or NET_RECEIVE",
@@ -363,6 +388,11 @@ export class Resolver {
         }
         break;
       case "stored":
+        if (this.context === "equilibrium") {
+          refuse(
+            "an ASSIGNED value set while solving the equilibrium would be lost; set it in INITIAL before the SOLVE",
+          );
+        }
         break;
       case "parameter":
         if (this.context !== "initial") refuse("parameters are read-only in kernels; assign a LOCAL instead");

@@ -9,6 +9,7 @@
  */
 import type { Body, Declaration, NmodlFile, Position, Statement } from "./ast.ts";
 import { NmodlError } from "./error.ts";
+import { linearBody, rewriteKinetic, type RewrittenScheme, steadyStateBody } from "./kinetic.ts";
 import { ionViewNames, RESERVED_PPACK_NAMES } from "../ffi/ppack.ts";
 import { ionScopeNames, KERNEL_NAMES } from "../kernels/rules.ts";
 
@@ -27,6 +28,11 @@ export interface IonUse {
   readValence: boolean;
   /** Diffusive concentration `xd` read. */
   readDiff?: boolean;
+  /**
+   * Concentrations written through a STATE of the same name (CaDynamics' `cai`): modcc's state that
+   * shadows the ion's value, which write_ions adds to it. By field (`internal`, `external`), the STATE.
+   */
+  writesConcentration: { internal?: string; external?: string };
 }
 
 /** What a name of the .mod file stands for. */
@@ -159,7 +165,9 @@ export function classify(file: NmodlFile): Symbols {
       writesRev: false,
       readValence: use.valenceName !== undefined,
       valence: use.valence,
+      writesConcentration: {},
     };
+    const stateNamed = (n: string) => file.states.some((d) => d.name === n);
     if (use.valenceName !== undefined) {
       byName.set(use.valenceName, {
         role: "ionRead",
@@ -173,25 +181,36 @@ export function classify(file: NmodlFile): Symbols {
       else if (read === names.internal) ion.readInt = true;
       else if (read === names.external) ion.readExt = true;
       else if (read === names.diffusive) ion.readDiff = true;
-      else if (read === names.current) continue;
-      else {
+      else if (read === names.current) {
+        // READ ica alone: the ion's current density of this step, summed over its writers (x.ica).
+        if (use.write.includes(read)) continue;
+      } else {
         fail(
           `USEION ${use.name} READ ${read}`,
           use.at,
           `ion ${use.name} has ${names.reversal}, ${names.internal}, ${names.external} and ${names.current}`,
         );
       }
-      byName.set(read, { role: "ionRead", name: read, scope: read, ion: use.name });
+      // A STATE of the name shadows the ion's value (modcc): the kernels read the state.
+      if (!(use.write.includes(read) && stateNamed(read))) {
+        byName.set(read, { role: "ionRead", name: read, scope: read, ion: use.name });
+      }
     }
     for (const write of use.write) {
       if (write === names.current) {
         ion.writesCurrent = true;
         byName.set(write, { role: "current", name: write, ion: use.name });
+      } else if ((write === names.internal || write === names.external) && stateNamed(write)) {
+        ion.writesConcentration[write === names.internal ? "internal" : "external"] = write;
       } else if (write === names.internal || write === names.external || write === names.diffusive) {
         fail(
-          `USEION ${use.name} WRITE ${write} (writing a concentration) is not supported`,
+          `USEION ${use.name} WRITE ${write} (writing a concentration${
+            write === names.diffusive ? ", the diffusive one" : " that is not a STATE"
+          }) is not supported`,
           use.at,
-          "the importer translates ion currents only; write the concentration mechanism in TypeScript (a concentrations kernel)",
+          write === names.diffusive
+            ? "the importer writes Xi and Xo through a STATE of the same name; write the diffusive mechanism in TypeScript"
+            : `declare ${write} in the STATE block (the concentration is then integrated per instance and added to the ion, as modcc does), or write the mechanism in TypeScript (a concentrations kernel)`,
         );
       } else if (write === names.reversal) {
         ion.writesRev = true;
@@ -290,29 +309,129 @@ export function classify(file: NmodlFile): Symbols {
   return { byName, ions, initialParameters, notes };
 }
 
-/** The body a SOLVE statement names, or undefined. */
-export function solvedDerivative(file: NmodlFile): { body: Body; method: "cnexp" | "euler" } | undefined {
-  const solve = file.breakpoint?.statements.find((s) => s.kind === "solve");
+/** What BREAKPOINT's SOLVE integrates: a body in derivative form, its method and conservation laws. */
+export interface SolvedScheme {
+  /** `state' = ...` statements (a KINETIC block rewritten by nmodl/kinetic.ts). */
+  body: Body;
+  /** The integration method (modcc's: cnexp, sparse; the importer also takes euler). */
+  method: "cnexp" | "euler" | "sparse";
+  /** CONSERVE laws (method sparse). */
+  laws: RewrittenScheme["laws"];
+  /** Whether it was a KINETIC block. */
+  kinetic: boolean;
+}
+
+/** The body BREAKPOINT's SOLVE statement names, in derivative form, or undefined. */
+export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
+  const solves = file.breakpoint?.statements.filter((s) => s.kind === "solve") ?? [];
+  const solve = solves[0];
   if (!solve || solve.kind !== "solve") return undefined;
+  const fail = (construct: string, advice: string, at = solve.at): never => {
+    throw new NmodlError(construct, file.file, at.line, at.column, advice);
+  };
+  if (solves.length > 1) {
+    fail(
+      `a second SOLVE in BREAKPOINT`,
+      "the importer integrates one block; merge the schemes into one",
+      solves[1].at,
+    );
+  }
+  if (solve.steadystate) {
+    fail(`SOLVE ${solve.block} STEADYSTATE in BREAKPOINT`, "solve a steady state in INITIAL");
+  }
+  const kinetic = file.kinetics.find((d) => d.name === solve.block);
+  const derivative = file.derivatives.find((d) => d.name === solve.block);
+  if (kinetic === undefined && derivative === undefined) {
+    const linear = file.linears.some((d) => d.name === solve.block);
+    fail(
+      `SOLVE ${solve.block}`,
+      linear
+        ? `LINEAR ${solve.block} is solved in INITIAL (its solution is a set of initial states), not in BREAKPOINT`
+        : `there is no DERIVATIVE or KINETIC ${solve.block}`,
+    );
+  }
+  const method = solve.method;
+  if (method !== "cnexp" && method !== "euler" && method !== "sparse") {
+    return fail(
+      `SOLVE ${solve.block} METHOD ${method || "(none)"} is not supported`,
+      method === ""
+        ? "modcc refuses a DERIVATIVE or KINETIC block solved without METHOD too; give METHOD cnexp or sparse"
+        : "Arbor accepts cnexp, sparse and stochastic; the importer translates cnexp, sparse (and euler)",
+    );
+  }
+  if (kinetic) {
+    const scheme = rewriteKinetic(file, kinetic);
+    if (scheme.laws.length && method !== "sparse") {
+      fail(
+        `CONSERVE in KINETIC ${kinetic.name} solved with METHOD ${method}`,
+        "solve it with METHOD sparse",
+        scheme.laws[0].at,
+      );
+    }
+    return { body: scheme.body, method, laws: scheme.laws, kinetic: true };
+  }
+  const conserve = derivative!.statements.find((s) => s.kind === "conserve");
+  if (conserve) {
+    fail(
+      "CONSERVE in a DERIVATIVE block",
+      "write the scheme as a KINETIC block with its reactions",
+      conserve.at,
+    );
+  }
+  return { body: derivative!, method, laws: [], kinetic: false };
+}
+
+/**
+ * The equilibrium INITIAL solves for, if its last statement is `SOLVE x` of a LINEAR block or
+ * `SOLVE x STEADYSTATE sparse` of a KINETIC block: the residuals in derivative form (nmodl/kinetic.ts).
+ */
+export function solvedEquilibrium(file: NmodlFile): { body: Body; from: string } | undefined {
+  const statements = file.initial?.statements ?? [];
+  const index = statements.findIndex((s) => s.kind === "solve");
+  if (index < 0) return undefined;
+  const solve = statements[index] as Statement & { kind: "solve" };
   const fail = (construct: string, advice: string): never => {
     throw new NmodlError(construct, file.file, solve.at.line, solve.at.column, advice);
   };
-  const body = file.derivatives.find((d) => d.name === solve.block);
-  if (body === undefined) {
+  if (statements.slice(index + 1).some((s) => s.kind !== "table")) {
     fail(
-      `SOLVE ${solve.block}`,
-      `there is no DERIVATIVE ${solve.block} (KINETIC and LINEAR blocks are not supported)`,
+      `statements after SOLVE ${solve.block} in INITIAL`,
+      "move them before the SOLVE: the importer solves the equilibrium after INITIAL's other statements",
     );
   }
-  if (solve.method === "cnexp" || solve.method === "euler") return { body: body!, method: solve.method };
-  if (solve.method === "sparse") {
-    return fail(
-      `SOLVE ${solve.block} METHOD sparse is not supported`,
-      "the kernel plan integrates with cnexp or euler only; if each state's equation is linear in that state alone, use METHOD cnexp",
-    );
+  const states = file.states.map((d) => d.name);
+  const linear = file.linears.find((d) => d.name === solve.block);
+  if (linear) {
+    if (solve.method !== "" || solve.steadystate) {
+      fail(
+        `SOLVE ${solve.block} METHOD ${solve.method}`,
+        "a LINEAR block is solved without METHOD, as modcc reads it",
+      );
+    }
+    return { body: linearBody(file, linear, states), from: `LINEAR ${linear.name}` };
+  }
+  const kinetic = file.kinetics.find((d) => d.name === solve.block);
+  if (kinetic && solve.steadystate && solve.method === "sparse") {
+    const scheme = rewriteKinetic(file, kinetic);
+    const missing = states.filter((s) => !scheme.species.includes(s));
+    if (missing.length) {
+      fail(
+        `the steady state of KINETIC ${kinetic.name}, which leaves out the states ${missing.join(", ")}`,
+        "a steady state solves every STATE: give each a reaction",
+      );
+    }
+    if (scheme.laws.length === 0) {
+      fail(
+        `SOLVE ${solve.block} STEADYSTATE without CONSERVE`,
+        "modcc needs a conservation law for a steady state too",
+      );
+    }
+    return { body: steadyStateBody(file, scheme), from: `KINETIC ${kinetic.name} at STEADYSTATE` };
   }
   return fail(
-    `SOLVE ${solve.block} METHOD ${solve.method || "(none)"} is not supported`,
-    "Arbor accepts cnexp, sparse and stochastic; the importer translates cnexp (and euler)",
+    `SOLVE ${solve.block}${
+      solve.steadystate ? ` STEADYSTATE ${solve.method}` : solve.method ? ` METHOD ${solve.method}` : ""
+    } in INITIAL`,
+    "INITIAL solves a LINEAR block (SOLVE name) or a KINETIC block at steady state (SOLVE name STEADYSTATE sparse), as modcc",
   );
 }

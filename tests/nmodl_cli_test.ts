@@ -62,10 +62,10 @@ Deno.test("deno task import: a refused file exits 1 naming the construct; usage 
   const folder = await Deno.makeTempDir({ prefix: "denocat-import-" });
   try {
     const bad = join(folder, "bad.mod");
-    await Deno.writeTextFile(bad, "NEURON { SUFFIX b }\nSTATE { a b }\nKINETIC k { ~ a <-> b (1, 1) }\n");
+    await Deno.writeTextFile(bad, "NEURON { SUFFIX b }\nSTATE { a b }\nNONLINEAR k { ~ a = 1 }\n");
     const refused = await run([bad, "-o", join(folder, "bad.ts")]);
     assert.equal(refused.status, 1);
-    assert.match(refused.errors, /refused: .*bad\.mod:3:1: KINETIC is not supported/);
+    assert.match(refused.errors, /refused: .*bad\.mod:3:1: NONLINEAR is not supported/);
     assert.ok(
       !(await Deno.stat(join(folder, "bad.ts")).then(() => true, () => false)),
       "no output for a refused file",

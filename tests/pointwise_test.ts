@@ -295,3 +295,44 @@ Deno.test("planned hooks allocate nothing per step: density, point with events, 
     `  planned: ${short} -> ${long} collections; user's function (fallback): ${fallbackShort} -> ${fallbackLong}`,
   );
 });
+
+Deno.test("x.ica is the ion's current density of the step in mA/cm², summed over its writers (NMODL's READ ica)", async () => {
+  const { runCell } = await import("../mod.ts");
+  // Two writers of ica (1 and 0.5 mA/cm² at weight 1) and a reader that integrates s' = x.ica.
+  const writerA = defineMechanism({ name: "ica_a", kind: "density", ions: { ca: {} } }, {
+    current: () => ({ ica: 1 }),
+  });
+  const writerB = defineMechanism({ name: "ica_b", kind: "density", ions: { ca: {} } }, {
+    current: () => ({ ica: 0.5 }),
+  });
+  const reader = defineMechanism({
+    name: "ica_reader",
+    kind: "density",
+    method: "euler",
+    states: { s: {} },
+    ions: { ca: {} },
+  }, {
+    initial: () => ({ s: 0 }),
+    derivative: (x) => ({ s: x.ica }),
+  });
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [writerA, writerB, reader], target });
+    try {
+      const run = await runCell({
+        areaUm2: 500,
+        ions: { ca: { valence: 2, internal: 5e-5, external: 2, reversal: 120 } },
+        density: [{ mechanism: "ica_a" }, { mechanism: "ica_b" }, { mechanism: "ica_reader" }],
+        vclamps: [{ start: 0, duration: 1e9, voltage: -65 }],
+        probes: ["ica_reader.s"],
+        dt: 0.025,
+        until: 1,
+      }, { catalogues: [cat] });
+      const s = run.traces["ica_reader.s"];
+      for (let n = 1; n < s.length; n++) {
+        assert.ok(Math.abs(s[n] - 1.5 * 0.025 * n) <= 1e-12, `${target} step ${n}: ${s[n]}`);
+      }
+    } finally {
+      cat.close();
+    }
+  }
+});
