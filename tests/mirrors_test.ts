@@ -5,7 +5,9 @@ import { cSources, ROOT } from "./support/sanitizers.ts";
 import { nativeLayout } from "./support/native_layout.ts";
 import { suiteTestFiles, testFilesUnder } from "./support/test_files.ts";
 import { ARBOR_VIEW_LAYOUT } from "./support/arbor_view.ts";
-import { HOOK_NAMES, HOOK_TABLE, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
+import { HOOK_NAMES, HOOK_TABLE, type HookName, ION_FLAG, KIND, type MechanismKind } from "../ffi/layout.ts";
+import type { CustomMechanism } from "../mechanism/types.ts";
+import type { MechanismHooks } from "../mechanism/define.ts";
 import { PROBE } from "../host/types.ts";
 import { ION_FLAGS_FROM_ABI7, ionInfoField, kindEnumerator } from "../catalogue/emit.ts";
 import { ionViewNames } from "../ffi/ppack.ts";
@@ -66,6 +68,16 @@ Deno.test("HOOK_TABLE (ffi/layout.ts) equals the DENOCAT_HOOKS list of c/hooks.h
   for (const file of ["denocat.h", "host.h", "catalogue.h", "arbor_abi.h"]) {
     assert.doesNotMatch(cText(file), /#define (DENOCAT|HOST)_HOOK_\w+ \d/, `c/${file} defines a hook number`);
   }
+});
+
+/** `true` exactly when the two types are the same set. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+Deno.test("the hook methods of the user API (CustomMechanism, MechanismHooks) are HOOK_TABLE's names", () => {
+  // Checked by the type checker: a method added to or missing from either makes this file fail to compile.
+  const custom: Same<keyof CustomMechanism, HookName> = true;
+  const hooks: Same<keyof MechanismHooks, HookName> = true;
+  assert.ok(custom && hooks);
 });
 
 Deno.test("PROBE (host/types.ts) equals HOST_PROBE_* of c/host.h", () => {
