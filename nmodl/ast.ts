@@ -91,7 +91,8 @@ export interface UnitConstant {
 
 /** The NEURON block. */
 export interface NeuronBlock {
-  kind: "density" | "point";
+  /** SUFFIX, POINT_PROCESS or JUNCTION_PROCESS (a gap junction). */
+  kind: "density" | "point" | "junction";
   /** SUFFIX or POINT_PROCESS name. */
   name: string;
   ions: UseIon[];

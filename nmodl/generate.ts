@@ -340,7 +340,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   }
   const opts = [
     `name: ${JSON.stringify(name)}`,
-    `kind: "${reversal ? "reversalPotential" : file.neuron.kind}"`,
+    `kind: "${
+      reversal ? "reversalPotential" : file.neuron.kind === "junction" ? "gapJunction" : file.neuron.kind
+    }"`,
     ...(solved ? [`method: "${solved.method}"`] : []),
     ...(solved?.laws.length ? [`conserve: [${solved.laws.map(conservationLaw).join(", ")}]`] : []),
     ...(file.postEvent ? ["hasPostEvents: true"] : []),
@@ -349,7 +351,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   const header = [
     ...(file.title ? [file.title, ""] : []),
     `Imported from ${file.file.replace(/^.*[\\/]/, "")} (${
-      file.neuron.kind === "point" ? "POINT_PROCESS" : "SUFFIX"
+      { point: "POINT_PROCESS", density: "SUFFIX", junction: "JUNCTION_PROCESS" }[file.neuron.kind]
     } ${file.neuron.name}) by denocat's NMODL importer: an editable pointwise mechanism.`,
     ...comments.module.flatMap((c) => ["", c]),
     ...(notes.length ? ["", "Notes of the import:", ...notes.map((n) => ` - ${n}`)] : []),

@@ -54,9 +54,7 @@ export const REFUSED_NEURON: Record<string, string> = {
   ELECTRODE_CURRENT: "Arbor has no ELECTRODE_CURRENT; use a NONSPECIFIC_CURRENT with the opposite sign",
   EXTERNAL: "Arbor has no EXTERNAL variables",
   RANDOM: "NMODL RANDOM variables are not supported by the importer",
-  JUNCTION_PROCESS:
-    "the importer translates SUFFIX and POINT_PROCESS mechanisms; write gap junctions in TypeScript",
   VOLTAGE_PROCESS:
-    "the importer translates SUFFIX and POINT_PROCESS mechanisms; write voltage processes in TypeScript",
+    "the importer translates SUFFIX, POINT_PROCESS and JUNCTION_PROCESS mechanisms; write voltage processes in TypeScript",
   REPRESENTS: "REPRESENTS is not supported by the importer; remove it",
 };

@@ -152,6 +152,10 @@ export function classify(file: NmodlFile): Symbols {
     throw new NmodlError(construct, file.file, at.line, at.column, advice);
   };
   for (const [name, scope] of Object.entries(BUILTINS)) byName.set(name, { role: "builtin", name, scope });
+  // A gap junction reads the voltage at the other end of the junction.
+  if (file.neuron.kind === "junction") {
+    byName.set("v_peer", { role: "builtin", name: "v_peer", scope: "vPeer" });
+  }
   const ions: IonUse[] = [];
   const ionViews = new Set<string>();
   for (const use of file.neuron.ions) {

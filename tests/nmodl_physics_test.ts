@@ -267,3 +267,33 @@ BREAKPOINT { a = 2*v }`,
     }
   }
 });
+
+Deno.test("a JUNCTION_PROCESS imports as a gap junction: its current reads v_peer, in nA scaled by weight", async () => {
+  const { Host } = await import("../mod.ts");
+  // In a folder of its own: tests/modcc_test.ts wires no gap junctions in its Arbor cells.
+  const imported = await loadNmodl(data("junction/junction.mod"));
+  assert.match(imported.source, /kind: "gapJunction"/);
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [imported.cls], target });
+    try {
+      using host = await Host.create({ catalogues: [cat] });
+      const area = 500;
+      host.setCvs({ count: 2, areaUm2: [area, 2 * area], vInit: [-70, -50] });
+      host.place("junction", { cvs: [0, 1], peers: [1, 0], weights: [1, 1] });
+      const i0 = host.probeCurrent(0), i1 = host.probeCurrent(1);
+      const { probes } = host.run({ until: 0.025, dt: 0.025 });
+      // i = g·(1 + k·dv)·dv in nA, over µm² as A/m² (weight 1000/area, docs/abi.md 3.2)
+      const current = (dv: number) => 0.01 * (1 + 0.05 * dv) * dv;
+      assert.ok(
+        Math.abs(probes[i0][0] - (1000 / area) * current(-20)) < 1e-12,
+        `${target}: ${probes[i0][0]}`,
+      );
+      assert.ok(
+        Math.abs(probes[i1][0] - (1000 / (2 * area)) * current(20)) < 1e-12,
+        `${target}: ${probes[i1][0]}`,
+      );
+    } finally {
+      cat.close();
+    }
+  }
+});
