@@ -272,7 +272,11 @@ export function advanceOutputs(
   const moved = new Map(
     [...others.keys()].map((input) => [input, g.op("add", g.input(input), g.constant(1))]),
   );
-  const implicit = method === "sparse" ? sparseValues(c, result, integrated, conserve, at) : undefined;
+  const implicit = method === "sparse"
+    ? sparseValues(c, result, integrated, conserve, at)
+    : method === "stochastic"
+    ? eulerMaruyama(c, result, integrated, at)
+    : undefined;
   for (const [position, j] of integrated.entries()) {
     const key = spec.states[j].key;
     const s = c.scope.get(key)!;
@@ -301,6 +305,44 @@ export function advanceOutputs(
   out.stores.push(...assignedStores(c, result));
   out.integrated = integrated;
   return out;
+}
+
+/**
+ * method stochastic: modcc's Euler–Maruyama step, s' = s + f·dt + Σ_k l_k·√dt·W_k, where f is the
+ * derivative with every white noise W_k (a `@random` value) at 0 and l_k = ∂/∂W_k (the derivative
+ * must be linear in them). As modcc prints it, the states are updated one after the other, each
+ * seeing the new values of those before it.
+ */
+function eulerMaruyama(c: RuleContext, result: Map<string, Node>, integrated: number[], at: string): Node[] {
+  const { g, spec } = c;
+  const noise = spec.randoms.map((name) => c.index.get(name)!);
+  const dt = c.scope.get("dt")!;
+  // modcc: s_ = dt^0.5, w_k = s_ * W_k
+  const root = g.op("pow", dt, g.constant(0.5));
+  const scaled = noise.map((input) => g.op("mul", root, g.input(input)));
+  const zero = new Map(noise.map((input) => [input, g.constant(0)]));
+  const updated = new Map<number, Node>();
+  return integrated.map((j) => {
+    const key = spec.states[j].key;
+    const memo = new Map<Node, Node>();
+    const f = g.substitute(result.get(key)!, updated, memo);
+    const form = affineForm(g, f, noise);
+    if (form === undefined) {
+      throw ruleError(
+        new CompileError(
+          `mechanism '${spec.name}': method stochastic needs the derivative of state '${key}' to be linear in ` +
+            `the white noise (${spec.randoms.join(", ")}) (${at}): it is not a valid SDE`,
+        ),
+      );
+    }
+    const deterministic = g.substitute(f, zero);
+    let value = g.op("add", c.scope.get(key)!, g.op("mul", deterministic, dt));
+    form.a.forEach((l, k) => {
+      if (l !== null) value = g.op("add", value, g.op("mul", l, scaled[k]));
+    });
+    updated.set(c.index.get(key)!, value);
+    return value;
+  });
 }
 
 /** method sparse: the integrated states after one implicit step (kernels/sparse.ts). */

@@ -352,8 +352,14 @@ function planOf(
     ] as const
   ) {
     if (!has(kernel)) continue;
-    const lowered = kernel === "derivative" && method === "sparse"
-      ? solvable(kernel, lower(kernel), "method sparse solves its states implicitly")
+    const lowered = kernel === "derivative" && (method === "sparse" || method === "stochastic")
+      ? solvable(
+        kernel,
+        lower(kernel),
+        method === "sparse"
+          ? "method sparse solves its states implicitly"
+          : "method stochastic splits the derivative into its drift and its white noise",
+      )
       : lower(kernel);
     let outputs: Outputs;
     try {

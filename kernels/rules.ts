@@ -21,12 +21,14 @@ export const KERNELS_WITH_ARGUMENT: ReadonlySet<KernelName> = new Set(["onEvent"
 /**
  * How `derivative` is integrated: `cnexp` (each state exactly, for s' = a·s + b), `euler`
  * (explicit), or `sparse` (backward Euler over all states at once, kernels/sparse.ts: Markov and
- * kinetic schemes, modcc's METHOD sparse).
+ * kinetic schemes, modcc's METHOD sparse) or `stochastic` (Euler–Maruyama: the derivative is
+ * linear in the `@random` values, Arbor's normal white noise, each scaled by √dt; modcc's METHOD
+ * stochastic).
  */
-export type IntegrationMethod = "cnexp" | "euler" | "sparse";
+export type IntegrationMethod = "cnexp" | "euler" | "sparse" | "stochastic";
 
 /** Every integration method (for argument checks). */
-export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ["cnexp", "euler", "sparse"];
+export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ["cnexp", "euler", "sparse", "stochastic"];
 
 /**
  * A conservation law of a `sparse` system (NMODL's CONSERVE): the weighted sum of some states is a

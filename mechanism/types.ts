@@ -203,9 +203,11 @@ export interface MechanismOptions {
   /**
    * Pointwise mechanisms: how `derivative` is integrated: `"cnexp"` (default; each state exactly
    * for s' = a·s + b), `"euler"` (explicit), or `"sparse"` (backward Euler over all states at
-   * once: kinetic and Markov schemes; a non-linear system takes three Newton iterations, as modcc).
+   * once: kinetic and Markov schemes; a non-linear system takes three Newton iterations, as modcc),
+   * or `"stochastic"` (Euler–Maruyama: the derivative is linear in its `@random` white noise, each
+   * value scaled by √dt, as modcc's METHOD stochastic).
    */
-  method?: "cnexp" | "euler" | "sparse";
+  method?: "cnexp" | "euler" | "sparse" | "stochastic";
   /**
    * Method `"sparse"`: conservation laws, each replacing the equation of its first state in the
    * implicit step (NMODL's CONSERVE), e.g. `[{ sum: ["C", "O", "I"], equals: 1 }]`.

@@ -112,6 +112,8 @@ export interface NmodlFile {
   assigned: Declaration[];
   states: Declaration[];
   constants: Declaration[];
+  /** WHITE_NOISE: normal white noise, one draw per instance and step (METHOD stochastic). */
+  whiteNoise: Declaration[];
   initial?: Body;
   breakpoint?: Body;
   derivatives: Body[];

@@ -47,6 +47,7 @@ const IMPORTS = [
   "mechanism",
   "parameter",
   "PointwiseMechanism",
+  "random",
   "ReversalValues",
   "Scope",
   "state",
@@ -585,6 +586,15 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
       `  @state(${
         options(nameOption(s), unitText(d.unit), s.role === "stored" ? "assigned: true" : "")
       })\n  ${s.field}!: number;\n`;
+  }
+  for (const d of file.whiteNoise) {
+    const s = symbols.byName.get(d.name)!;
+    used.add("random");
+    out += describe(
+      d,
+      "WHITE_NOISE (a standard normal draw per instance and step; METHOD stochastic scales it by √dt)",
+    ) +
+      `  @random()\n  ${"field" in s ? s.field : d.name}!: number;\n`;
   }
   for (const [parameter, kept] of symbols.initialParameters) {
     const d = file.parameters.find((p) => p.name === parameter)!;

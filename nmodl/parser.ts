@@ -134,6 +134,7 @@ class Parser {
         | "assigned"
         | "states"
         | "constants"
+        | "whiteNoise"
         | "derivatives"
         | "kinetics"
         | "linears"
@@ -146,6 +147,7 @@ class Parser {
         assigned: [],
         states: [],
         constants: [],
+        whiteNoise: [],
         derivatives: [],
         kinetics: [],
         linears: [],
@@ -168,6 +170,7 @@ class Parser {
       else if (word === "ASSIGNED") this.declarations(result.assigned, "ASSIGNED", false);
       else if (word === "STATE") this.declarations(result.states, "STATE", false);
       else if (word === "CONSTANT") this.declarations(result.constants, "CONSTANT", true);
+      else if (word === "WHITE_NOISE") this.declarations(result.whiteNoise, "WHITE_NOISE", false);
       else if (word === "INDEPENDENT") this.skipBraces();
       else if (word === "INITIAL") result.initial = this.body(token, "INITIAL", []);
       else if (word === "BREAKPOINT") result.breakpoint = this.body(token, "BREAKPOINT", []);

@@ -376,6 +376,8 @@ export class Resolver {
         return refuse(`'${name}' is read from the simulator; assign a LOCAL instead`);
       case "constant":
         return refuse(`'${name}' is a constant`);
+      case "noise":
+        return refuse(`'${name}' is white noise, drawn by Arbor; assign a LOCAL instead`);
       case "state":
         if (this.context === "derivative") refuse(`write the derivative ${name}' = ... instead`);
         if (this.context === "equilibrium") {
@@ -433,7 +435,7 @@ export class Resolver {
       : symbol.role === "builtin" || symbol.role === "ionRead"
       ? `${this.scope}.${symbol.scope}`
       : symbol.role === "state" || symbol.role === "stored" || symbol.role === "parameter" ||
-          symbol.role === "global"
+          symbol.role === "global" || symbol.role === "noise"
       ? `${this.scope}.${symbol.field}`
       : undefined;
     const v = newVar(name, { scopeRead, isV: name === "v" });
@@ -462,6 +464,13 @@ export class Resolver {
       );
     }
     if (symbol!.role === "constant") return { k: "raw", text: name };
+    if (symbol!.role === "noise" && this.context !== "derivative") {
+      this.fail(
+        at,
+        `the white noise ${name} in ${this.where}`,
+        "white noise drives the DERIVATIVE block solved with METHOD stochastic only, as in modcc",
+      );
+    }
     if (this.context === "function") {
       if (symbol!.role === "current") {
         this.fail(at, `the current ${name} in FUNCTION ${this.functionName}`, "pass it as an argument");

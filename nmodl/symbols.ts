@@ -38,7 +38,7 @@ export interface IonUse {
 /** What a name of the .mod file stands for. */
 export type Symbol =
   | {
-    role: "state" | "stored" | "parameter" | "global";
+    role: "state" | "stored" | "parameter" | "global" | "noise";
     name: string;
     field: string;
     declaration: Declaration;
@@ -270,6 +270,12 @@ export function classify(file: NmodlFile): Symbols {
     const role = range.has(p.name) ? "parameter" : "global";
     byName.set(p.name, { role, name: p.name, field: fieldName(p.name, ionViews), declaration: p });
   }
+  for (const w of file.whiteNoise) {
+    if (owned(w.name) || byName.has(w.name)) {
+      fail(`WHITE_NOISE ${w.name}`, w.at, `'${w.name}' names something else already; rename the noise`);
+    }
+    byName.set(w.name, { role: "noise", name: w.name, field: fieldName(w.name, ionViews), declaration: w });
+  }
   for (const s of file.states) {
     if (owned(s.name)) {
       fail(`STATE ${s.name}`, s.at, `'${s.name}' is a scalar the simulator owns; rename the state`);
@@ -317,8 +323,8 @@ export function classify(file: NmodlFile): Symbols {
 export interface SolvedScheme {
   /** `state' = ...` statements (a KINETIC block rewritten by nmodl/kinetic.ts). */
   body: Body;
-  /** The integration method (modcc's: cnexp, sparse; the importer also takes euler). */
-  method: "cnexp" | "euler" | "sparse";
+  /** The integration method (modcc's: cnexp, sparse, stochastic; the importer also takes euler). */
+  method: "cnexp" | "euler" | "sparse" | "stochastic";
   /** CONSERVE laws (method sparse). */
   laws: RewrittenScheme["laws"];
   /** Whether it was a KINETIC block. */
@@ -355,6 +361,24 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
     );
   }
   const method = solve.method;
+  if (method === "stochastic") {
+    if (kinetic) {
+      fail(`KINETIC ${solve.block} with METHOD stochastic`, "modcc solves a KINETIC block with sparse");
+    }
+    if (file.whiteNoise.length === 0) {
+      fail(
+        `SOLVE ${solve.block} METHOD stochastic without WHITE_NOISE`,
+        "declare the noise in a WHITE_NOISE block",
+      );
+    }
+    return { body: derivative!, method, laws: [], kinetic: false };
+  }
+  if (file.whiteNoise.length > 0) {
+    fail(
+      `WHITE_NOISE with SOLVE ${solve.block} METHOD ${method || "(none)"}`,
+      "modcc solves white noise only with METHOD stochastic",
+    );
+  }
   if (method !== "cnexp" && method !== "euler" && method !== "sparse") {
     return fail(
       `SOLVE ${solve.block} METHOD ${method || "(none)"} is not supported`,

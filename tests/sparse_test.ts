@@ -191,3 +191,54 @@ Deno.test("sparse: bad conservation laws and kernels that cannot be solved are r
     /method sparse solves its states implicitly, so derivative\(\) must be a kernel the plan can read, and it is not/,
   );
 });
+
+Deno.test("stochastic: Euler–Maruyama with Arbor's white noise, s' = s + f·dt + l·√dt·W (js and native agree)", async () => {
+  const ou = defineMechanism({
+    name: "ou_test",
+    kind: "density",
+    method: "stochastic",
+    parameters: { tau: { default: 2 }, sigma: { default: 0.3 } },
+    states: { s: {}, seen: { assigned: true } },
+    randoms: ["W"],
+  }, {
+    initial: () => ({ s: 1, seen: 0 }),
+    // seen keeps the noise of the step, so that the test can replay the step
+    derivative: (x) => ({ s: -x.s / x.tau + x.sigma * x.W, seen: x.W }),
+  });
+  const traces: Float64Array[][] = [];
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [ou], target });
+    try {
+      const run = await runCell({
+        areaUm2: 500,
+        density: [{ mechanism: "ou_test" }],
+        probes: ["ou_test.s", "ou_test.seen"],
+        dt: 0.025,
+        until: 0.5,
+      }, { catalogues: [cat] });
+      traces.push([run.traces["ou_test.s"], run.traces["ou_test.seen"]]);
+    } finally {
+      cat.close();
+    }
+  }
+  const [s, seen] = traces[0];
+  assert.ok(
+    seen.slice(1).some((w) => w !== 0) && new Set(seen.slice(1)).size > 5,
+    "the host hands the kernel noise",
+  );
+  for (let n = 1; n < s.length; n++) {
+    const expected = s[n - 1] + (-s[n - 1] / 2) * 0.025 + 0.3 * Math.pow(0.025, 0.5) * seen[n];
+    assert.ok(Math.abs(s[n] - expected) <= 1e-15, `step ${n}: ${s[n]} vs ${expected}`);
+  }
+  assert.deepEqual([...traces[1][0]], [...s], "native prints the same arithmetic");
+  const badSde = defineMechanism(
+    { name: "bad_sde", method: "stochastic", states: { s: {} }, randoms: ["W"] },
+    {
+      derivative: (x) => ({ s: x.W * x.W }),
+    },
+  );
+  await assert.rejects(
+    catalogue({ mechanisms: [badSde], target: "js" }),
+    /method stochastic needs the derivative of state 's' to be linear in the white noise \(W\).*not a valid SDE/,
+  );
+});
