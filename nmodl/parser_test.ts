@@ -384,7 +384,12 @@ Deno.test("conductances follow modcc's rule: the coefficient of v, LOCALs, ASSIG
 
 Deno.test("mutilated .mod files are imported or refused with an NmodlError, never another exception", async () => {
   const folder = new URL("../tests/data/nmodl/", import.meta.url);
-  const texts = [...Deno.readDirSync(folder)].map((e) => Deno.readTextFileSync(new URL(e.name, folder)));
+  // every .mod of the folder and of its subfolders (gap junctions, noise)
+  const files = (at: URL): URL[] =>
+    [...Deno.readDirSync(at)].flatMap((e) =>
+      e.isDirectory ? files(new URL(`${e.name}/`, at)) : e.name.endsWith(".mod") ? [new URL(e.name, at)] : []
+    );
+  const texts = files(folder).map((file) => Deno.readTextFileSync(file));
   const random = generator(15);
   const pick = (n: number) => Math.floor(random() * n);
   let refusedCount = 0;
