@@ -90,6 +90,7 @@ export {
   type ReversalValues,
   type Scope,
   type StateValues,
+  type VoltageValues,
 } from "./mechanism/types.ts";
 export { global, ion, parameter, random, state } from "./mechanism/decorators.ts";
 export { mechanism, type MechanismDeclaration, specOf } from "./mechanism/declare.ts";

@@ -128,7 +128,8 @@ export type KernelName =
   | "onEvent"
   | "onPostEvent"
   | "concentrations"
-  | "reversalPotential";
+  | "reversalPotential"
+  | "voltage";
 
 /** Every kernel name, in the order hooks are generated. */
 export const KERNEL_NAMES: readonly KernelName[] = [
@@ -140,6 +141,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   "onPostEvent",
   "concentrations",
   "reversalPotential",
+  "voltage",
 ];
 
 /** One hook of Arbor's `arb_mechanism_interface`: a row of {@link HOOK_TABLE}. */
@@ -177,9 +179,9 @@ export const HOOK_TABLE: Readonly<Record<HookName, HookRow>> = {
     events: false,
     kinds: ["density", "point", "reversal_potential", "gap_junction", "voltage"],
     kernels: {
-      initial: ["density", "point", "reversal_potential", "gap_junction"],
+      initial: ["density", "point", "reversal_potential", "gap_junction", "voltage"],
       // the states' initial values as the solution of linear equations, after initial()
-      equilibrium: ["density", "point", "gap_junction"],
+      equilibrium: ["density", "point", "gap_junction", "voltage"],
     },
   },
   computeCurrents: {
@@ -187,7 +189,12 @@ export const HOOK_TABLE: Readonly<Record<HookName, HookRow>> = {
     field: "compute_currents",
     events: false,
     kinds: ["density", "point", "reversal_potential", "gap_junction", "voltage"],
-    kernels: { current: ["density", "point", "gap_junction"], reversalPotential: ["reversal_potential"] },
+    kernels: {
+      current: ["density", "point", "gap_junction"],
+      reversalPotential: ["reversal_potential"],
+      // a voltage process assigns the membrane voltage (NMODL's VOLTAGE_PROCESS)
+      voltage: ["voltage"],
+    },
   },
   applyEvents: {
     number: 2,
@@ -201,7 +208,7 @@ export const HOOK_TABLE: Readonly<Record<HookName, HookRow>> = {
     field: "advance_state",
     events: false,
     kinds: ["density", "point", "gap_junction", "voltage"],
-    kernels: { derivative: ["density", "point", "gap_junction"] },
+    kernels: { derivative: ["density", "point", "gap_junction", "voltage"] },
   },
   writeIons: {
     number: 4,

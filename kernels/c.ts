@@ -175,6 +175,8 @@ function targetCode(target: Target): { lvalue: string; optional?: string } {
       return { lvalue: "vec_i[n]" };
     case "vec_g":
       return { lvalue: "vec_g[n]" };
+    case "vec_v":
+      return { lvalue: "vec_v[n]" };
     case "ion": {
       const array = target.field === "conductance"
         ? `ION_CONDUCTIVITY(ion${target.ion})`
@@ -295,7 +297,8 @@ function cPrologue(plan: MechanismPlan, ions: number[]): string[] {
   const lines = [
     `  const arb_size_type width = pp->width;`,
     `  const arb_index_type* const node_index = pp->node_index;`,
-    `  const arb_value_type* ${U} vec_v = pp->vec_v;`,
+    // not const: a voltage process assigns it
+    `  arb_value_type* ${U} vec_v = pp->vec_v;`,
     `  const arb_value_type* ${U} temperature = pp->temperature_degC;`,
     `  const arb_value_type* ${U} diam = pp->diam_um;`,
     `  const arb_value_type* ${U} area = pp->area_um2;`,

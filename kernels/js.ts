@@ -199,6 +199,8 @@ function targetCode(target: Target): { lvalue: string; optional?: string } {
       return { lvalue: "vecI[n]" };
     case "vec_g":
       return { lvalue: "vecG[n]" };
+    case "vec_v":
+      return { lvalue: "V[n]" };
     case "ion": {
       const array = `${ION[target.field]}${target.ion}`;
       return {

@@ -51,7 +51,7 @@ import { CompileError, ruleError } from "./source.ts";
 /** An array a hook writes. */
 export type Target =
   | { array: "state"; index: number }
-  | { array: "vec_i" | "vec_g" }
+  | { array: "vec_i" | "vec_g" | "vec_v" }
   | { array: "ion"; ion: number; field: "current" | "conductance" | "reversal" | "internal" | "external" };
 
 /** One write per instance (or event). Optional targets may be absent (then nothing is written). */
@@ -384,6 +384,20 @@ function sparseValues(
     derivatives: integrated.map((j) => result.get(spec.states[j].key)!),
     conserve,
   }, c.scope.get("dt")!);
+}
+
+/**
+ * voltage (a voltage process): the `v` it returns is assigned to the CV's voltage, unweighted, as
+ * modcc writes a VOLTAGE_PROCESS's v; a path that returns none leaves the voltage alone.
+ */
+export function voltageOutputs(c: RuleContext, result: Map<string, Node>): Outputs {
+  const returned = result.get("v");
+  if (returned === undefined) return { checks: [], stores: [] };
+  const value = c.g.replaceUndef(returned, c.scope.get("v")!);
+  return {
+    checks: [{ kernel: "voltage", what: "the voltage", value }],
+    stores: [{ target: { array: "vec_v" }, mode: "set", value }],
+  };
 }
 
 /** The assigned states a kernel returned, stored as they are (a path that leaves one out keeps the old value). */

@@ -26,6 +26,7 @@ import {
   type Outputs,
   reversalOutputs,
   type RuleContext,
+  voltageOutputs,
 } from "./outputs.ts";
 import {
   allowedKeys,
@@ -349,6 +350,7 @@ function planOf(
       "concentrations",
       "onEvent",
       "onPostEvent",
+      "voltage",
     ] as const
   ) {
     if (!has(kernel)) continue;
@@ -370,6 +372,7 @@ function planOf(
       } else if (kernel === "current") outputs = currentOutputs(context, lowered.result);
       else if (kernel === "reversalPotential") outputs = reversalOutputs(context, lowered.result);
       else if (kernel === "concentrations") outputs = concentrationOutputs(context, lowered.result);
+      else if (kernel === "voltage") outputs = voltageOutputs(context, lowered.result);
       else outputs = eventOutputs(context, kernel, lowered.result);
     } catch (error) {
       if (error instanceof CompileError) error.kernel ??= kernel;

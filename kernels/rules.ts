@@ -92,6 +92,8 @@ export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
         ...(ion.flags & ION_FLAG.writeIntConcentration ? [ionScopeNames(ion.name).internal] : []),
         ...(ion.flags & ION_FLAG.writeExtConcentration ? [ionScopeNames(ion.name).external] : []),
       ]);
+    case "voltage":
+      return ["v"];
     case "reversalPotential":
       return spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
         ionScopeNames(ion.name).reversal

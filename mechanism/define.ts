@@ -44,6 +44,8 @@ export interface MechanismKernels {
   concentrations?(x: Scope & Record<string, number>): Record<string, number | undefined>;
   /** Reversal potentials to assign. */
   reversalPotential?(x: Scope & Record<string, number>): Record<string, number | undefined>;
+  /** Voltage processes: the membrane voltage to assign. */
+  voltage?(x: Scope & Record<string, number>): Record<string, number | undefined>;
 }
 
 /** Hooks of a plain-object mechanism; `pp` is untyped beyond the base views. */

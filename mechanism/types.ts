@@ -142,6 +142,9 @@ export type ConcentrationValues<M = unknown> = {
   [K in `${KeysOfType<M, Ion>}i` | `${KeysOfType<M, Ion>}o`]?: number;
 };
 
+/** What `voltage` returns: the membrane voltage (mV) a voltage process assigns, or nothing to leave it. */
+export type VoltageValues = { v?: number };
+
 /** What `reversalPotential` returns: `eX` per written ion (mV), assigned. */
 export type ReversalValues<M = unknown> = { [K in `e${KeysOfType<M, Ion>}`]?: number };
 
@@ -188,6 +191,8 @@ export abstract class PointwiseMechanism {
   concentrations?(x: Scope): ConcentrationValues;
   /** Reversal-potential mechanisms: eX to assign (in `compute_currents`). */
   reversalPotential?(x: Scope): ReversalValues;
+  /** Voltage processes: the membrane voltage to assign (in `compute_currents`), as NMODL's VOLTAGE_PROCESS. */
+  voltage?(x: Scope): VoltageValues;
 }
 
 /** Options of `@mechanism`. */

@@ -91,8 +91,8 @@ export interface UnitConstant {
 
 /** The NEURON block. */
 export interface NeuronBlock {
-  /** SUFFIX, POINT_PROCESS or JUNCTION_PROCESS (a gap junction). */
-  kind: "density" | "point" | "junction";
+  /** SUFFIX, POINT_PROCESS, JUNCTION_PROCESS (a gap junction) or VOLTAGE_PROCESS. */
+  kind: "density" | "point" | "junction" | "voltage";
   /** SUFFIX or POINT_PROCESS name. */
   name: string;
   ions: UseIon[];

@@ -52,6 +52,7 @@ const IMPORTS = [
   "Scope",
   "state",
   "StateValues",
+  "VoltageValues",
 ];
 const TYPE_IMPORTS = new Set([
   "ConcentrationValues",
@@ -223,7 +224,10 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       ...(comments.bodies.get(body) ?? []),
     ];
     kernels.push(
-      doc(docs, "  ") + `  override ${method}(${args}): ${returns}<${className}> {\n${text}` +
+      doc(docs, "  ") +
+        `  override ${method}(${args}): ${
+          returns === "VoltageValues" ? returns : `${returns}<${className}>`
+        } {\n${text}` +
         (comments.bodyEnds.get(body) ?? []).map((c) => `    // ${c}\n`).join("") +
         `    return { ${entries.join(", ")} };\n  }\n`,
     );
@@ -276,6 +280,20 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       );
     }
     emit(current, "reversalPotential", "ReversalValues", outputsOf(current, ["reversal"]));
+  } else if (current && file.neuron.kind === "voltage") {
+    const writes = current.resolved.kernelVars.get("v");
+    if (symbols.ions.some((ion) => ion.writesCurrent || ion.writesRev) || file.neuron.nonspecific.length) {
+      throw new NmodlError(
+        "a VOLTAGE_PROCESS that writes a current or an ion value",
+        file.file,
+        current.body.at.line,
+        current.body.at.column,
+        "voltage processes may only set v, as modcc requires",
+      );
+    }
+    if (writes && writes.writes > 0) {
+      emit(current, "voltage", "VoltageValues", [["v", { k: "var", v: writes }, writes]]);
+    }
   } else if (current) {
     emit(
       current,
@@ -323,8 +341,17 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   }
   const used = new Set<string>(["mechanism", "PointwiseMechanism"]);
   const body = kernels.join("\n");
-  for (const n of ["Scope", "StateValues", "CurrentValues", "ReversalValues", "ConcentrationValues"]) {
-    if (body.includes(`${n}<`)) used.add(n);
+  for (
+    const n of [
+      "Scope",
+      "StateValues",
+      "CurrentValues",
+      "ReversalValues",
+      "ConcentrationValues",
+      "VoltageValues",
+    ]
+  ) {
+    if (new RegExp(`\\b${n}\\b`).test(body)) used.add(n);
   }
   const members = fields(file, symbols, comments, used);
   const functions = [...done.values()].sort((a, b) => a.body.at.line - b.body.at.line).map((f) =>
@@ -352,7 +379,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   const header = [
     ...(file.title ? [file.title, ""] : []),
     `Imported from ${file.file.replace(/^.*[\\/]/, "")} (${
-      { point: "POINT_PROCESS", density: "SUFFIX", junction: "JUNCTION_PROCESS" }[file.neuron.kind]
+      { point: "POINT_PROCESS", density: "SUFFIX", junction: "JUNCTION_PROCESS", voltage: "VOLTAGE_PROCESS" }[
+        file.neuron.kind
+      ]
     } ${file.neuron.name}) by denocat's NMODL importer: an editable pointwise mechanism.`,
     ...comments.module.flatMap((c) => ["", c]),
     ...(notes.length ? ["", "Notes of the import:", ...notes.map((n) => ` - ${n}`)] : []),

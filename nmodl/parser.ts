@@ -258,8 +258,13 @@ class Parser {
       if (this.refuseVerbatim()) continue;
       const token = this.name("the NEURON block");
       const word = token.text;
-      if (word === "SUFFIX" || word === "POINT_PROCESS" || word === "JUNCTION_PROCESS") {
-        block.kind = word === "SUFFIX" ? "density" : word === "POINT_PROCESS" ? "point" : "junction";
+      if (
+        word === "SUFFIX" || word === "POINT_PROCESS" || word === "JUNCTION_PROCESS" ||
+        word === "VOLTAGE_PROCESS"
+      ) {
+        block.kind = ({ SUFFIX: "density", POINT_PROCESS: "point", JUNCTION_PROCESS: "junction" } as const)[
+          word as "SUFFIX"
+        ] ?? "voltage";
         block.name = this.name(word).text;
       } else if (word === "USEION") {
         const ion: UseIon = { name: this.name("USEION").text, read: [], write: [], at: this.at(token) };

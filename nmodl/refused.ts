@@ -54,7 +54,5 @@ export const REFUSED_NEURON: Record<string, string> = {
   ELECTRODE_CURRENT: "Arbor has no ELECTRODE_CURRENT; use a NONSPECIFIC_CURRENT with the opposite sign",
   EXTERNAL: "Arbor has no EXTERNAL variables",
   RANDOM: "NMODL RANDOM variables are not supported by the importer",
-  VOLTAGE_PROCESS:
-    "the importer translates SUFFIX, POINT_PROCESS and JUNCTION_PROCESS mechanisms; write voltage processes in TypeScript",
   REPRESENTS: "REPRESENTS is not supported by the importer; remove it",
 };

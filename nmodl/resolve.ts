@@ -370,7 +370,11 @@ export class Resolver {
         "module functions are pure: move the assignment into a PROCEDURE or the block that calls the FUNCTION",
       );
     }
-    switch (symbol!.role) {
+    // A VOLTAGE_PROCESS assigns the membrane voltage in BREAKPOINT (modcc writes it back).
+    const voltageProcess = name === "v" && this.file.neuron.kind === "voltage" && this.context === "current";
+    switch (voltageProcess ? "voltage" : symbol!.role) {
+      case "voltage":
+        break;
       case "builtin":
       case "ionRead":
         return refuse(`'${name}' is read from the simulator; assign a LOCAL instead`);

@@ -244,10 +244,38 @@ Deno.test("voltage process, raw: writes v after the other mechanisms' state upda
   cat.close();
 });
 
-Deno.test("voltage process: the pointwise API refuses it with a clear error", () => {
+Deno.test("voltage process, pointwise: voltage() assigns v in compute_currents, after the others' states; js and native alike", async () => {
+  // A limiter (NMODL's v_limit): v = max(min(v, high), low), while a clamp current pushes v up.
+  const limit = defineMechanism({
+    name: "limit",
+    kind: "voltage",
+    globals: { high: { default: -40 }, low: { default: -80 } },
+  }, {
+    voltage: (x) => ({ v: Math.max(Math.min(x.v, x.high), x.low) }),
+  });
+  const traces: Float64Array[] = [];
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [limit], target });
+    try {
+      using host = await Host.create({ catalogues: [cat] });
+      host.setCvs({ count: 2, areaUm2: area });
+      host.place("limit", { cvs: [1] });
+      host.iclamp(0, { start: 0, duration: 1e9, amplitude: 0.5 });
+      host.iclamp(1, { start: 0, duration: 1e9, amplitude: 0.5 });
+      const v0 = host.probeVoltage(0), v1 = host.probeVoltage(1);
+      const { probes } = host.run({ until: 5, dt: 0.025 });
+      assert.ok(probes[v0].at(-1)! > -40, "the free CV rises above the limit");
+      assert.ok(probes[v1].every((v) => v <= -40), "the limited CV never exceeds it");
+      assert.equal(probes[v1].at(-1), -40);
+      traces.push(probes[v1]);
+    } finally {
+      cat.close();
+    }
+  }
+  assert.deepEqual([...traces[1]], [...traces[0]]);
   assert.throws(
     () => defineMechanism({ name: "vp", kind: "voltage" }, { current: () => ({}) }),
-    /kind 'voltage' has no pointwise form; write it with raw hooks/,
+    /kernel current does not fit kind 'voltage' \(it allows voltage\)/,
   );
 });
 

@@ -61,6 +61,7 @@ const EXPECTED: Record<string, Outcome> = {
   [`${DATA}/postsyn.mod`]: "compared",
   [`${DATA}/reversal.mod`]: "compared",
   [`${DATA}/sigleak.mod`]: "compared",
+  [`${DATA}/vwindow.mod`]: "compared",
   // Debian's neuron demos.
   "/usr/share/nrn/demo/release/cabpump.mod": "refused by both",
   "/usr/share/nrn/demo/release/cachan1.mod": "refused by modcc",
@@ -104,6 +105,7 @@ const INFO_DIFFERENCES: Record<string, string[]> = {
   [`${DATA}/postsyn.mod`]: [],
   [`${DATA}/reversal.mod`]: ["ion x read_rev_pot true / false", "linear true / false"],
   [`${DATA}/sigleak.mod`]: ["linear true / false"],
+  [`${DATA}/vwindow.mod`]: [],
 };
 
 /**

@@ -131,7 +131,7 @@ interface Cell {
   case: ChildCase;
   source: string;
   mechanism: string;
-  kind: "density" | "point" | "reversal";
+  kind: "density" | "point" | "reversal" | "voltage";
   /** Parameters, and the name with `/global=value` suffixes (builtins get the file's defaults). */
   parameters: Record<string, number>;
   ion?: { ion: string; bound: string };
@@ -143,6 +143,7 @@ function kindOf(info: MechanismInfo): Cell["kind"] {
   if (info.kind.startsWith("density")) return "density";
   if (info.kind.startsWith("point")) return "point";
   if (info.kind.startsWith("reversal")) return "reversal";
+  if (info.kind.startsWith("voltage")) return "voltage";
   throw new Error(`unsupported mechanism kind '${info.kind}'`);
 }
 
@@ -219,7 +220,10 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
     if (c.builtin !== undefined) infos.builtin = info(builtins, c.builtin);
     const kind = kindOf(infos.modcc);
     const [modccStates, ourStates] = [new Set(infos.modcc.state), new Set(infos.denocat.state)];
-    const states = kind === "reversal" ? [] : [...modccStates].filter((s) => ourStates.has(s));
+    // Arbor has no probe of a voltage process's state: its effect on v is compared
+    const states = kind === "reversal" || kind === "voltage"
+      ? []
+      : [...modccStates].filter((s) => ourStates.has(s));
     const onlyIn = {
       modcc: [...modccStates].filter((s) => !ourStates.has(s)),
       denocat: [...ourStates].filter((s) => !modccStates.has(s)),
@@ -271,6 +275,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       const mechanism = arb.call("mechanism", cell.mechanism, cell.parameters);
       if (cell.kind === "density") decor.paint('"all"', arb.call("density", mechanism));
       else if (cell.kind === "point") decor.place('"mid"', arb.call("synapse", mechanism), "syn");
+      else if (cell.kind === "voltage") decor.paint('"all"', arb.call("voltage_process", mechanism));
       else {
         const { ion, bound } = cell.ion!;
         const rename = `${ion}=${bound}`;
