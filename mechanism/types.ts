@@ -108,9 +108,12 @@ export interface BaseScope {
   readonly vPeer: number;
 }
 
-/** The ion scalars of species `X` in a kernel scope: `eX`, `Xi`, `Xo`, `Xd`, `valenceX`. */
+/**
+ * The ion scalars of species `X` in a kernel scope: `eX`, `Xi`, `Xo`, `Xd`, `valenceX`, and `iX`,
+ * the ion's current density of the step (NMODL's `READ ica`).
+ */
 export type IonScope<X extends string> = {
-  readonly [K in `e${X}` | `${X}i` | `${X}o` | `${X}d` | `valence${Capitalize<X>}`]: number;
+  readonly [K in `i${X}` | `e${X}` | `${X}i` | `${X}o` | `${X}d` | `valence${Capitalize<X>}`]: number;
 };
 
 /**

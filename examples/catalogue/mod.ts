@@ -4,6 +4,10 @@
  * integration method. Build a catalogue of them with
  * `catalogue({ mechanisms: arborDefaultPorts })`.
  *
+ * Ports of other Arbor catalogues are in this folder but not in this list (nor exported here, so
+ * that compiling this module builds the default catalogue's ports only): `nav.ts` (allen `NaV`) and
+ * `cadynamics.ts` (bbp `CaDynamics_E2`), examples of kinetic schemes and concentration states.
+ *
  * @module
  */
 import type { MechanismClass } from "../../mod.ts";
