@@ -39,7 +39,8 @@ const PROPERTY_UNITS: Record<keyof CableProperties, string> = {
   Vm: "mV",
   cm: "F/m2",
   rL: "Ohm*cm",
-  tempK: "K",
+  // arbor.units names the kelvin Kelvin (0.10 and later; 0.9 has no units)
+  tempK: "Kelvin",
 };
 const ION_UNITS: Record<string, string | undefined> = { int_con: "mM", ext_con: "mM", rev_pot: "mV" };
 
