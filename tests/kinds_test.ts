@@ -275,7 +275,7 @@ Deno.test("voltage process, pointwise: voltage() assigns v in compute_currents, 
   assert.deepEqual([...traces[1]], [...traces[0]]);
   assert.throws(
     () => defineMechanism({ name: "vp", kind: "voltage" }, { current: () => ({}) }),
-    /kernel current does not fit kind 'voltage' \(it allows voltage\)/,
+    /kernel current does not fit kind 'voltage' \(it allows initial, equilibrium, derivative, voltage\)/,
   );
 });
 

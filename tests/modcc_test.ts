@@ -19,7 +19,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importNmodl, type ImportResult } from "../nmodl/mod.ts";
 import type { ChildReport, ChildSpec, MechanismInfo } from "./support/modcc_child.ts";
-import { arborBin, arborEnv, arborSites, realTest } from "./support/real_arbor.ts";
+import { arborEnv, modccBuild, realTest } from "./support/real_arbor.ts";
 import { corpusFiles } from "./support/nmodl_corpus.ts";
 import { pythonExecutable } from "./support/python.ts";
 import { denoCommand } from "./support/deno.ts";
@@ -121,14 +121,8 @@ const BUILTINS: Record<string, string> = {
   [`${DATA}/reversal.mod`]: "nernst",
 };
 
-/** The 0.11 site (arbor-build-catalogue builds for the 0.11 install in DENOCAT_ARBOR_BIN). */
-const site = arborSites().find((s) => s.label === "0.11" || s.label.startsWith("0.11."));
-const bin = arborBin();
-const missing = bin === undefined
-  ? "DENOCAT_ARBOR_BIN (a folder with modcc and arbor-build-catalogue) is not set"
-  : site === undefined
-  ? "no Arbor 0.11 site in DENOCAT_ARBOR_SITES (arbor-build-catalogue builds for the 0.11 install)"
-  : undefined;
+/** The 0.11 site and the modcc that builds for it (DENOCAT_ARBOR_BIN). */
+const { site, bin, missing } = modccBuild();
 
 const decoder = new TextDecoder();
 /** modcc colours its messages even into a pipe. */

@@ -7,19 +7,13 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importNmodl } from "../nmodl/mod.ts";
-import { arborBin, arborEnv, arborSites, realTest } from "./support/real_arbor.ts";
+import { arborEnv, modccBuild, realTest } from "./support/real_arbor.ts";
 import { pythonExecutable } from "./support/python.ts";
 import { runDenoProgram } from "./support/subprocess.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FILE = join(ROOT, "tests/data/nmodl/stochastic/noise.mod");
-const site = arborSites().find((s) => s.label === "0.11" || s.label.startsWith("0.11."));
-const bin = arborBin();
-const missing = bin === undefined
-  ? "DENOCAT_ARBOR_BIN (a folder with modcc and arbor-build-catalogue) is not set"
-  : site === undefined
-  ? "no Arbor 0.11 site in DENOCAT_ARBOR_SITES (arbor-build-catalogue builds for the 0.11 install)"
-  : undefined;
+const { site, bin, missing } = modccBuild();
 
 const CHILD = (modcc: string, module: string, target: string) => `
 import { loadArbor } from ${JSON.stringify(join(ROOT, "arbor/mod.ts"))};

@@ -114,6 +114,21 @@ export const simdSite = (): string | undefined => envFolder("DENOCAT_ARBOR_SIMD_
 /** The folder with modcc and arbor-build-catalogue (DENOCAT_ARBOR_BIN). */
 export const arborBin = (): string | undefined => envFolder("DENOCAT_ARBOR_BIN");
 
+/**
+ * What a test that builds with the real modcc needs: the folder of modcc and arbor-build-catalogue,
+ * and the Arbor 0.11 site they build for; `missing` says which is absent (for {@link realTest}).
+ */
+export function modccBuild(): { site?: ArborSite; bin?: string; missing?: string } {
+  const site = arborSites().find((s) => s.label === "0.11" || s.label.startsWith("0.11."));
+  const bin = arborBin();
+  const missing = bin === undefined
+    ? "DENOCAT_ARBOR_BIN (a folder with modcc and arbor-build-catalogue) is not set"
+    : site === undefined
+    ? "no Arbor 0.11 site in DENOCAT_ARBOR_SITES (arbor-build-catalogue builds for the 0.11 install)"
+    : undefined;
+  return { site, bin, missing };
+}
+
 /** The environment of a subprocess that must import `site`'s arbor with this run's one Python. */
 export function arborEnv(site: string, extra: Record<string, string> = {}): Record<string, string> {
   return { ...pythonEnv(), PYTHONPATH: site, ...extra };
