@@ -32,7 +32,7 @@ import {
   unrequestedIonReads,
 } from "./rules.ts";
 import { type MechanismPlan, planHooks } from "./plan.ts";
-import { makeJsHooks, type JsArrays, type JsCalls, type JsHook } from "./js.ts";
+import { type JsArrays, type JsCalls, type JsHook, makeJsHooks } from "./js.ts";
 import { nonFiniteMessage } from "./finite.ts";
 
 export {
