@@ -17,6 +17,7 @@ import { Graph, type Node } from "./graph.ts";
 import { type LoweredKernel, Lowerer } from "./lower.ts";
 import {
   advanceOutputs,
+  type CnexpCoefficients,
   concentrationOutputs,
   currentOutputs,
   eventOutputs,
@@ -73,6 +74,12 @@ export interface MechanismPlan {
   hooks: HookPlan[];
   /** States `derivative` integrates. */
   integrated: number[];
+  /**
+   * With method cnexp: each integrated state's derivative as a·s + b (kernels/outputs.ts), the
+   * nodes the advance hook's update is built from; empty for euler. `denocat inspect` evaluates
+   * them for the exact steady state −b/a and time constant −1/a.
+   */
+  coefficients: CnexpCoefficients[];
   /** Kernels that run as the user's own function (opaque calls), each with why and where. */
   opaque: OpaqueKernel[];
 }
@@ -295,6 +302,7 @@ function planOf(
   };
   const hooks: HookPlan[] = [];
   let integrated: number[] = [];
+  let coefficients: CnexpCoefficients[] = [];
   const has = (k: KernelName) => request.kernels.includes(k);
   if (has("initial") || spec.states.length > 0) {
     const lowered = has("initial") ? lower("initial") : undefined;
@@ -322,6 +330,7 @@ function planOf(
       if (kernel === "derivative") {
         const advance = advanceOutputs(context, lowered.result, method, lowered.at);
         integrated = advance.integrated;
+        coefficients = advance.coefficients;
         outputs = advance;
       } else if (kernel === "current") outputs = currentOutputs(context, lowered.result);
       else if (kernel === "reversalPotential") outputs = reversalOutputs(context, lowered.result);
@@ -339,7 +348,18 @@ function planOf(
       stores: outputs.stores,
     });
   }
-  return { spec, method, owner: request.owner, at, inputs, graph: g, hooks, integrated, opaque };
+  return {
+    spec,
+    method,
+    owner: request.owner,
+    at,
+    inputs,
+    graph: g,
+    hooks,
+    integrated,
+    coefficients,
+    opaque,
+  };
 }
 
 /**
