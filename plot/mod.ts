@@ -281,7 +281,11 @@ const PUNYCODE_WARNING = "DEP0040";
  * dropped while they load (vega's `node-fetch` requires `punycode` through `whatwg-url`); every
  * other warning goes through as before, and the wrapper is removed once they have loaded.
  */
-async function loadVega(): Promise<[typeof import("vega-lite"), typeof import("vega")]> {
+// Full npm: specifiers, as kernels/source.ts imports npm:typescript: a command installed with
+// `deno install` runs without this package's import map, where a bare "vega" would not resolve.
+type Vega = [typeof import("npm:vega-lite@^5.23.0"), typeof import("npm:vega@^5.33.0")];
+
+async function loadVega(): Promise<Vega> {
   const original = process.emitWarning;
   const filtered = function (this: unknown, warning: string | Error, ...rest: unknown[]): void {
     const options = rest[0];
@@ -293,7 +297,8 @@ async function loadVega(): Promise<[typeof import("vega-lite"), typeof import("v
   };
   process.emitWarning = filtered as typeof process.emitWarning;
   try {
-    return await Promise.all([import("vega-lite"), import("vega")]);
+    // deno-lint-ignore no-import-prefix
+    return await Promise.all([import("npm:vega-lite@^5.23.0"), import("npm:vega@^5.33.0")]);
   } finally {
     if (process.emitWarning === filtered) process.emitWarning = original;
   }
