@@ -332,10 +332,9 @@ export class Inspection {
     const lines = this.mechanisms.map((m) =>
       `${m.label}: ${m.kind} mechanism '${m.name}' from ${m.origin}, ${m.target} target, currents in ${m.currentUnit}`
     );
+    const range = `${this.voltages[0]}..${this.voltages.at(-1)} mV`;
     lines.push(
-      `temperature ${this.temperature} °C; gating curves over ${this.voltages[0]}..${
-        this.voltages.at(-1)
-      } mV`,
+      `temperature ${this.temperature} °C${this.gating.length > 0 ? `; gating curves over ${range}` : ""}`,
     );
     for (const curve of this.gating) {
       lines.push(`  ${curve.mechanism}: state ${curve.state}, ${curve.method}`);
