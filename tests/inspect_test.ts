@@ -18,7 +18,13 @@ import {
 import { exprelr, PointwiseHH } from "../examples/catalogue/hh.ts";
 import { Pas } from "../examples/catalogue/pas.ts";
 import { NaTsPort, trap } from "../examples/allen/nats.ts";
-import { levels, planProtocol, protocolParameters } from "../inspect/protocols.ts";
+import {
+  levels,
+  planProtocol,
+  PROTOCOL_NAMES,
+  PROTOCOL_PARAMETERS,
+  protocolParameters,
+} from "../inspect/protocols.ts";
 import { quantity } from "../inspect/quantity.ts";
 import { decimate } from "../inspect/analysis.ts";
 
@@ -328,6 +334,21 @@ Deno.test("inspect protocols: ICGenealogy's shapes, parameters with units, and d
   assert.equal(protocolParameters("deactivation").activate, 70);
   assert.equal(quantity("temperature", "310.15 K", "temperature"), 37);
   assert.deepEqual(decimate([0, 5, 0, 0, -5, 0, 0, 0], 4), [0, 1, 4, 5, 7]); // each half's extremes, and the ends
+});
+
+Deno.test("inspect protocols: docs/inspect.md lists every protocol and every parameter in its table", async () => {
+  const docs = await Deno.readTextFile(new URL("../docs/inspect.md", import.meta.url));
+  const table = docs.slice(docs.indexOf("| protocol "), docs.indexOf("Where denocat departs"));
+  const sections = table.split(/\n\| `(?=[a-z]+`)/).slice(1);
+  assert.deepEqual(sections.map((s) => s.slice(0, s.indexOf("`"))), [...PROTOCOL_NAMES]);
+  PROTOCOL_NAMES.forEach((name, k) => {
+    for (const parameter of Object.keys(PROTOCOL_PARAMETERS[name])) {
+      assert.ok(
+        sections[k].includes(`\`${parameter}\``),
+        `docs/inspect.md: ${name}.${parameter} is not in the table`,
+      );
+    }
+  });
 });
 
 Deno.test("inspect bad input: ranges, steps, units and parameters are named", () => {
