@@ -280,6 +280,10 @@ export async function main(args: string[]): Promise<number> {
     force: command.force,
     tracePoints: command.tracePoints,
   });
-  console.log(`wrote ${written.length} files into ${out}: ${written.map((p) => basename(p)).join(", ")}`);
+  console.log(
+    written.length === 0
+      ? "wrote nothing (--format none and --no-figures)"
+      : `wrote ${written.length} files into ${out}: ${written.map((p) => basename(p)).join(", ")}`,
+  );
   return 0;
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { importNmodl } from "../nmodl/mod.ts";
 import { declarationOf, declaredClasses, defaultRegistry } from "../mechanism/declare.ts";
@@ -34,8 +34,10 @@ export interface ResolvedSource {
   declared: DeclaredMechanism;
   /** Its label. */
   label: string;
-  /** Where it came from: a file, or a class name. */
+  /** Where it came from: a file name, or a class name. */
   origin: string;
+  /** The file it came from (absolute), when known. */
+  file?: string;
   /** This entry's own parameter values. */
   parameters: Readonly<Record<string, number>>;
 }
@@ -81,22 +83,27 @@ export async function resolveSource(
   const wanted = given.mechanism ?? fallbackName;
   const { source } = given;
   const parameters = given.parameters ?? {};
-  let found: { declared: DeclaredMechanism; origin: string };
+  let found: { declared: DeclaredMechanism; origin: string; file?: string };
   if (typeof source === "function") {
     const declared = declaredClasses.get(source);
     if (declared === undefined) {
       throw new InspectError(`class ${source.name} is not a mechanism: decorate it with @mechanism(...)`);
     }
-    found = { declared, origin: fileOf(declared) ?? `class ${source.name}` };
+    const file = fileOf(declared);
+    found = { declared, origin: file ? basename(file) : `class ${source.name}`, file };
   } else if (isDeclared(source)) {
-    found = { declared: source, origin: fileOf(source) ?? declarationOf(source)!.owner };
+    const file = fileOf(source);
+    found = { declared: source, origin: file ? basename(file) : declarationOf(source)!.owner, file };
   } else if (typeof source === "string" || source instanceof URL) {
     const path = source instanceof URL || source.startsWith("file:")
       ? fileURLToPath(source)
       : resolve(source);
-    found = path.endsWith(".mod")
-      ? await fromNmodl(path, wanted, workspace)
-      : await fromModule(path, String(source), wanted);
+    found = {
+      ...(path.endsWith(".mod")
+        ? await fromNmodl(path, wanted, workspace)
+        : await fromModule(path, String(source), wanted)),
+      file: path,
+    };
   } else {
     throw new InspectError(
       `inspect: a source is a @mechanism class, a defineMechanism result, or the path of a module or a .mod ` +
@@ -110,10 +117,10 @@ export async function resolveSource(
   };
 }
 
-/** The file name a mechanism was declared in, when it is a local file. */
+/** The file a mechanism was declared in, when it is a local file. */
 function fileOf(declared: DeclaredMechanism): string | undefined {
   const url = declarationOf(declared)?.site?.url;
-  return url?.startsWith("file:") ? basename(fileURLToPath(url)) : undefined;
+  return url?.startsWith("file:") ? fileURLToPath(url) : undefined;
 }
 
 function isEntry(value: unknown): value is InspectEntry {
@@ -216,11 +223,23 @@ async function fromModule(
   return { declared: candidates[0].declared, origin: file };
 }
 
-/** Labels made unique: a label two sources share gets each one's origin in parentheses. */
+/** A path as a person reads it: from the working folder when it lies below it, else whole. */
+function shown(path: string): string {
+  const from = relative(Deno.cwd(), path);
+  return from === "" || from.startsWith("..") ? path : from;
+}
+
+/**
+ * Labels made unique: a label two sources share gets each one's origin in parentheses (its file
+ * name), or its path from the working folder where two files share a name, or a number.
+ */
 export function uniqueLabels(sources: ResolvedSource[]): ResolvedSource[] {
-  const count = new Map<string, number>();
-  for (const s of sources) count.set(s.label, (count.get(s.label) ?? 0) + 1);
-  const out = sources.map((s) => (count.get(s.label)! > 1 ? { ...s, label: `${s.label} (${s.origin})` } : s));
+  const shared = (list: ResolvedSource[], k: number) =>
+    list.filter((s) => s.label === list[k].label).length > 1;
+  let out = sources.map((s, k) => (shared(sources, k) ? { ...s, label: `${s.label} (${s.origin})` } : s));
+  out = out.map((s, k) =>
+    shared(out, k) && s.file !== undefined ? { ...s, label: `${sources[k].label} (${shown(s.file)})` } : s
+  );
   const seen = new Map<string, number>();
   return out.map((s) => {
     const n = (seen.get(s.label) ?? 0) + 1;

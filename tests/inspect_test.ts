@@ -19,6 +19,7 @@ import {
 import { exprelr, PointwiseHH } from "../examples/catalogue/hh.ts";
 import { Pas } from "../examples/catalogue/pas.ts";
 import { NaTsPort, trap } from "../examples/allen/nats.ts";
+import { HH } from "../examples/hh.ts";
 
 const NATS_MOD = new URL("../examples/allen/NaTs.mod", import.meta.url);
 
@@ -148,6 +149,26 @@ Deno.test("inspect a raw-hook gate: x∞ and τ measured on the clamp match the 
     // The area time constant of the exact exponential sampled every dt: τ·(1 + (dt/τ)²/12).
     assert.ok(relative(curve.tau[k], gateTau(v)) <= 1e-4, `τ(${v}) = ${curve.tau[k]} vs ${gateTau(v)}`);
   });
+});
+
+Deno.test("inspect the raw-hook HH (examples/hh.ts): its measured curves equal the pointwise hh's exact ones", async () => {
+  const result = await inspect([PointwiseHH, HH], { protocols: false });
+  assert.deepEqual(result.mechanisms.map((m) => m.label), [
+    "hh (examples/catalogue/hh.ts)",
+    "hh (examples/hh.ts)",
+  ]);
+  assert.deepEqual(result.gating.map((c) => c.method), [
+    "exact",
+    "exact",
+    "exact",
+    "measured",
+    "measured",
+    "measured",
+  ]);
+  for (const d of result.differences) {
+    // Steady states to round-off; time constants to the area method's truncation (settled to 1e-6).
+    assert.ok(d.relative <= (d.curve.startsWith("τ") ? 1e-7 : 1e-10), `${d.curve}: ${d.relative} at ${d.at}`);
+  }
 });
 
 Deno.test("inspect an euler mechanism: measured, its steady state exact and τ within the Euler bias dt/2", async () => {
