@@ -423,6 +423,27 @@ export async function inspect(
         } (their currents are in different units)`,
       );
     }
+    // What each mechanism cannot show is refused before anything runs.
+    for (const { offer, setup } of setups) {
+      if (settings.gatingAsked && offer.states.length === 0) {
+        throw new InspectError(`mechanism '${setup.label}' has no states: it has no gating curves to show`);
+      }
+      if (settings.protocols.length === 0) continue;
+      if (settings.protocolsAsked && !offer.current) {
+        throw new InspectError(
+          `mechanism '${setup.label}' computes no current: a voltage clamp has nothing to measure`,
+        );
+      }
+      const current = options.current ?? "i";
+      const currents = ["i", ...setup.ions.map((ion) => `i${ion.name}`)];
+      if (offer.current && !currents.includes(current)) {
+        throw new InspectError(
+          `current: '${setup.label}' has no current ${describe(current)}; it has ${
+            currents.join(", ")
+          } (i is the total)`,
+        );
+      }
+    }
     const notes: string[] = [];
     const gating: GatingCurve[] = [];
     const protocols: ProtocolResult[] = [];
@@ -452,27 +473,10 @@ export async function inspect(
           target: settings.target,
           currentUnit: setup.currentUnit,
         });
-        if (settings.gatingAsked && offer.states.length === 0) {
-          throw new InspectError(`mechanism '${r.label}' has no states: it has no gating curves to show`);
-        }
         if (settings.gating) {
           gating.push(...await gatingOf(r.declared, setup, offer, built, rig, settings, notes, progress));
         }
-        const current = options.current ?? "i";
-        const currents = ["i", ...setup.ions.map((ion) => `i${ion.name}`)];
-        if (settings.protocols.length > 0 && !currents.includes(current)) {
-          throw new InspectError(
-            `current: '${r.label}' has no current ${describe(current)}; it has ${
-              currents.join(", ")
-            } (i is the total)`,
-          );
-        }
         if (settings.protocols.length > 0 && !offer.current) {
-          if (settings.protocolsAsked) {
-            throw new InspectError(
-              `mechanism '${r.label}' computes no current: a voltage clamp has nothing to measure`,
-            );
-          }
           notes.push(`${r.label} computes no current: no voltage-clamp protocol was run`);
           continue;
         }
@@ -482,7 +486,7 @@ export async function inspect(
             sweep: (k) => `${r.label}: ${plan.name} sweep ${plan.sweeps[k].label}`,
             progress,
           });
-          protocols.push(analyse(plan, setup, recorded, current));
+          protocols.push(analyse(plan, setup, recorded, options.current ?? "i"));
         }
       }
     } finally {
