@@ -1,7 +1,8 @@
 /**
  * The `denocat` command: `denocat run` (a Python Arbor script with TypeScript mechanisms),
  * `denocat compile` (native catalogues, what `deno task catalogue` does), `denocat import`
- * (NMODL to TypeScript) and `denocat cache` (show or clean the cache folder). Install it with
+ * (NMODL to TypeScript), `denocat inspect` (gating curves and voltage-clamp protocols of a
+ * channel, figures and data) and `denocat cache` (show or clean the cache folder). Install it with
  *
  * ```sh
  * deno install -g -A -n denocat jsr:@denocat/denocat/cli
@@ -23,6 +24,7 @@ import { run } from "./run.ts";
 import { main as compileMain } from "./compile.ts";
 import { cache } from "./cache.ts";
 import { main as importMain } from "./import.ts";
+import { main as inspectMain } from "./inspect.ts";
 
 const USAGE = `usage: denocat <command> [options]
 
@@ -30,6 +32,8 @@ Commands:
   run <mechanisms.ts> <script.py> [args...]   run a Python Arbor script with TypeScript mechanisms
   compile <module.ts> [-o folder] ...         compile pointwise mechanisms to native Arbor catalogues
   import <file.mod> ...                       translate an NMODL file to a TypeScript mechanism
+  inspect <module.ts | file.mod>... [options] gating curves and voltage-clamp protocols of a channel,
+                                              as SVG figures and CSV or JSON; several are compared
   cache [list | clean [--older-than DAYS] [--dry-run]]
                                               show or clean the cache of downloads and native builds
 
@@ -51,6 +55,8 @@ export async function main(args: string[]): Promise<number> {
         return await compileMain(rest, "denocat compile");
       case "import":
         return await importMain(rest);
+      case "inspect":
+        return await inspectMain(rest);
       case "cache":
         return await cache(rest);
       case "--version":

@@ -240,16 +240,35 @@ function equilibriumValues(
   return new Map(unknowns.map((index, k) => [index, solution[k]]));
 }
 
-/** advance_state: the integrated states, and which they are. */
+/**
+ * cnexp's coefficients of one integrated state: its derivative is a·s + b, with `a` and `b` graph
+ * nodes free of s (`null` is an exact zero). For an opaque derivative they are the plan's own
+ * a = f(s + 1) − f(s) and b = f(s) − a·s, with the user's function as calls in the graph.
+ */
+export interface CnexpCoefficients {
+  /** Index of the state in `spec.states`. */
+  state: number;
+  /** ∂f/∂s (per ms). */
+  a: Node | null;
+  /** f at s = 0 (state units per ms). */
+  b: Node | null;
+}
+
+/** advance_state: the integrated states, which they are, and (cnexp) each one's a and b. */
 export function advanceOutputs(
   c: RuleContext,
   result: Map<string, Node>,
   method: IntegrationMethod,
   at: string,
   conserve: readonly ConservationLaw[] = [],
-): Outputs & { integrated: number[] } {
+): Outputs & { integrated: number[]; coefficients: CnexpCoefficients[] } {
   const { g, spec } = c;
-  const out: Outputs & { integrated: number[] } = { checks: [], stores: [], integrated: [] };
+  const out: Outputs & { integrated: number[]; coefficients: CnexpCoefficients[] } = {
+    checks: [],
+    stores: [],
+    integrated: [],
+    coefficients: [],
+  };
   const where = `mechanism '${spec.name}'`;
   // An opaque kernel's result: whether a state is returned is known when it runs.
   const opaque = [...result.values()].some((n) => n.kind === "field");
@@ -286,16 +305,15 @@ export function advanceOutputs(
     else if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
     else if (opaque) {
       const a = g.op("sub", g.substitute(f, moved), f);
-      value = cnexpStep(g, s, dt, { a, b: g.op("sub", f, g.op("mul", a, s)) });
+      const b = g.op("sub", f, g.op("mul", a, s));
+      out.coefficients.push({ state: j, a, b });
+      value = cnexpStep(g, s, dt, { a, b });
     } else {
       const input = c.index.get(key)!;
       const rest = new Map([...others].filter(([k]) => k !== input));
-      value = cnexpStep(
-        g,
-        s,
-        dt,
-        linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest }),
-      );
+      const coefficients = linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest });
+      out.coefficients.push({ state: j, ...coefficients });
+      value = cnexpStep(g, s, dt, coefficients);
     }
     // A state an opaque derivative does not return (at its first call, nor since) is kept.
     if (opaque) value = g.select(g.isDefined(f), value, s);

@@ -18,6 +18,7 @@ import { Graph, type Node } from "./graph.ts";
 import { type LoweredKernel, Lowerer } from "./lower.ts";
 import {
   advanceOutputs,
+  type CnexpCoefficients,
   concentrationOutputs,
   currentOutputs,
   currentReadScale,
@@ -81,6 +82,12 @@ export interface MechanismPlan {
   hooks: HookPlan[];
   /** States `derivative` integrates. */
   integrated: number[];
+  /**
+   * With method cnexp: each integrated state's derivative as a·s + b (kernels/outputs.ts), the
+   * nodes the advance hook's update is built from; empty for euler. `denocat inspect` evaluates
+   * them for the exact steady state −b/a and time constant −1/a.
+   */
+  coefficients: CnexpCoefficients[];
   /** Kernels that run as the user's own function (opaque calls), each with why and where. */
   opaque: OpaqueKernel[];
 }
@@ -307,6 +314,7 @@ function planOf(
   };
   const hooks: HookPlan[] = [];
   let integrated: number[] = [];
+  let coefficients: CnexpCoefficients[] = [];
   const has = (k: KernelName) => request.kernels.includes(k);
   // A kernel whose values are solved for (a linear system, an implicit step) must be in the
   // graph: an opaque call gives numbers, not the equations. Such a kernel is refused as a rule.
@@ -368,6 +376,7 @@ function planOf(
       if (kernel === "derivative") {
         const advance = advanceOutputs(context, lowered.result, method, lowered.at, request.conserve);
         integrated = advance.integrated;
+        coefficients = advance.coefficients;
         outputs = advance;
       } else if (kernel === "current") outputs = currentOutputs(context, lowered.result);
       else if (kernel === "reversalPotential") outputs = reversalOutputs(context, lowered.result);
@@ -386,7 +395,18 @@ function planOf(
       stores: outputs.stores,
     });
   }
-  return { spec, method, owner: request.owner, at, inputs, graph: g, hooks, integrated, opaque };
+  return {
+    spec,
+    method,
+    owner: request.owner,
+    at,
+    inputs,
+    graph: g,
+    hooks,
+    integrated,
+    coefficients,
+    opaque,
+  };
 }
 
 /**

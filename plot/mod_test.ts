@@ -1,6 +1,8 @@
 // Renders every plot kind to SVG through vega and checks what a reader sees: axis titles, one
 // path per series, and tick labels that span the data.
-import { raster, ratios, states, toSvg, traces, VEGA_LITE_MIME, voltage } from "./mod.ts";
+import { fileURLToPath } from "node:url";
+import { denoCommand } from "../tests/support/deno.ts";
+import { lines, panels, raster, ratios, states, toSvg, traces, VEGA_LITE_MIME, voltage } from "./mod.ts";
 
 function assert(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);
@@ -85,4 +87,48 @@ Deno.test("plot: mismatched lengths are refused by name", () => {
     message = (e as Error).message;
   }
   assert(message.includes('"bad"') && message.includes("same length"), message);
+});
+
+Deno.test("plot: lines() in panels, a colour per label, a dash per style, log y, whole legend labels", async () => {
+  const label = "a legend label far longer than the 160 pixels Vega-Lite would cut it at by default";
+  const plot = panels([
+    lines([
+      { label, x: [0, 1, 2], y: [1, 2, 3], style: "first" },
+      { label: "b", x: [0, 1, 2], y: [3, 2, NaN], style: "second" },
+    ], { xLabel: "V (mV)", yLabel: "steady state" }),
+    lines([{ label: "c", x: [0, 1], y: [0.1, 10] }], { logY: true, yLabel: "tau (ms)" }),
+  ], { title: "panels" });
+  const svg = await toSvg(plot);
+  assert(marks(svg, "line mark") === 3, `expected 3 lines, got ${marks(svg, "line mark")}`);
+  const labels = tickLabels(svg);
+  for (const text of [label, "b", "c", "first", "second", "panels", "V (mV)", "tau (ms)"]) {
+    assert(labels.includes(text), `missing text ${text}`);
+  }
+  assert(!svg.includes("…"), "a label was cut");
+});
+
+Deno.test("plot: rendering prints no warning (Node's DEP0040 from vega's node-fetch is dropped), other warnings pass", async () => {
+  const script = `import { toSvg, voltage } from ${JSON.stringify(new URL("./mod.ts", import.meta.url).href)};
+import process from "node:process";
+await toSvg(voltage([0, 1], [-65, -64]));
+process.emitWarning("still shown", "DeprecationWarning", "DEP9999");`;
+  const out = await denoCommand([
+    "run",
+    "-A",
+    "--config",
+    fileURLToPath(new URL("../deno.json", import.meta.url)),
+    "-",
+  ], {
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = out.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const { success, stderr } = await out.output();
+  const text = new TextDecoder().decode(stderr);
+  assert(success, text);
+  assert(!text.includes("DEP0040") && !text.includes("punycode"), `printed: ${text}`);
+  assert(text.includes("DEP9999"), `another warning was hidden too: ${text}`);
 });

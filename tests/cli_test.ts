@@ -1,6 +1,7 @@
 // The denocat command (cli/mod.ts): `denocat run` of Python scripts (tests/support/cli/probe.py and
-// examples/python) in real Arbor, `denocat compile`, `denocat import`, `denocat cache`, exit codes,
-// and `deno install -g` of the command. Every run is a fresh process, as for a user.
+// examples/python) in real Arbor, `denocat compile`, `denocat import`, `denocat inspect`,
+// `denocat cache`, exit codes, and `deno install -g` of the command. Every run is a fresh process,
+// as for a user.
 //
 // Real Arbor comes from tests/support/real_arbor.ts. What depends on the catalogue layout or runs
 // mechanisms in Arbor runs once per real version present (0.9 reads the layout "0.6", 0.11 and 0.12
@@ -57,12 +58,15 @@ Deno.test("cli: --version, help and usage errors (exit codes 0 and 2)", async ()
   assert.equal(version.stdout.trim(), `denocat ${packageVersion}`);
   const help = await denocat(["--help"]);
   assert.equal(help.code, 0);
-  for (const command of ["run", "compile", "import", "cache"]) {
+  for (const command of ["run", "compile", "import", "inspect", "cache"]) {
     assert.match(help.stdout, new RegExp(`\\n  ${command} `));
   }
   const runHelp = await denocat(["run", "--help"]);
   assert.equal(runHelp.code, 0);
   assert.match(runHelp.stdout, /^usage: denocat run /);
+  const inspectHelp = await denocat(["inspect", "--help"]);
+  assert.equal(inspectHelp.code, 0);
+  assert.match(inspectHelp.stdout, /^usage: denocat inspect <module\.ts \| file\.mod>\.\.\. \[options\]/);
   const compileHelp = await denocat(["compile", "-h"]);
   assert.equal(compileHelp.code, 0);
   assert.match(compileHelp.stdout, /^usage: denocat compile <module\.ts>/);
@@ -76,6 +80,22 @@ Deno.test("cli: --version, help and usage errors (exit codes 0 and 2)", async ()
       [["run", "script.py", "mechanisms.ts"], /script\.py is not a TypeScript or JavaScript module/],
       [["compile"], /usage: denocat compile/],
       [["compile", "a.ts", "--abi", "0.8"], /--abi must be 0\.6, 0\.7 or both/],
+      [
+        ["inspect"],
+        /give the module \(\.ts\) or NMODL file \(\.mod\) of a mechanism\nusage: denocat inspect/,
+      ],
+      [["inspect", PASSIVE, "--from", "10", "--to", "-10"], /voltage: from = 10 mV is above to = -10 mV/],
+      [["inspect", PASSIVE, "--step", "0"], /voltage\.step must be greater than 0 mV/],
+      [
+        ["inspect", PASSIVE, "--set", "activation.hold=100ms"],
+        /activation\.hold: "100ms" is a time, but activation\.hold is a voltage/,
+      ],
+      [
+        ["inspect", PASSIVE, "--set", "ramp.slope=1"],
+        /protocol ramp has no parameter 'slope'; it has hold, peak/,
+      ],
+      [["inspect", PASSIVE, "--protocols", "activation,iv"], /unknown protocol 'iv'/],
+      [["inspect", PASSIVE, "--temperature", "300mV"], /temperature: "300mV" is a voltage/],
     ] as [string[], RegExp][]
   ) {
     const run = await denocat(args);
@@ -307,6 +327,69 @@ perArborVersion(
   },
 );
 
+Deno.test("cli: inspect writes SVG figures and CSV or JSON data, and prints the largest difference per curve", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denocat-cli-inspect-" });
+  try {
+    const out = join(dir, "nats");
+    const compared = await denocat([
+      "inspect",
+      "examples/allen/NaTs.mod",
+      "examples/allen/nats.ts",
+      "--temperature",
+      "34",
+      "--protocols",
+      "activation",
+      "--param",
+      "gbar=0.01",
+      "-o",
+      out,
+    ]);
+    assert.equal(compared.code, 0, compared.stderr);
+    assert.match(
+      compared.stdout,
+      /largest differences of NaTs \(nats\.ts\) from NaTs \(NaTs\.mod\):\n {2}m steady state /,
+    );
+    assert.match(
+      compared.stdout,
+      /wrote 6 files into .*nats: gating\.svg, activation\.svg, gating\.csv, curves\.csv, traces\.csv, differences\.csv/,
+    );
+    assert.doesNotMatch(compared.stderr, /DEP0040|punycode/);
+    const gating = await Deno.readTextFile(join(out, "gating.csv"));
+    assert.match(
+      gating,
+      /^mechanism,state,method,V \(mV\),steady state \(1\),tau \(ms\)\nNaTs \(NaTs\.mod\),m,exact,-100,/,
+    );
+    assert.match(await Deno.readTextFile(join(out, "activation.svg")), /^<svg/);
+    const json = await denocat([
+      "inspect",
+      PASSIVE,
+      "--format",
+      "json",
+      "--no-figures",
+      "--protocols",
+      "activation",
+      "-o",
+      out,
+    ]);
+    assert.equal(json.code, 0, json.stderr);
+    const data = JSON.parse(await Deno.readTextFile(join(out, "inspect.json")));
+    assert.deepEqual(data.tables.curves.columns, [
+      "mechanism",
+      "protocol",
+      "measure",
+      "x",
+      "V (mV)",
+      "I (mA/cm2)",
+      "fraction (1)",
+    ]);
+    const missing = await denocat(["inspect", "examples/allen/missing.mod"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^denocat inspect: no NMODL file at .*missing\.mod/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("cli: cache lists the cache folder and clean --older-than removes unused native builds", async () => {
   const root = await Deno.makeTempDir({ prefix: "denocat-cli-cache-" });
   try {
@@ -382,6 +465,29 @@ Deno.test("cli: deno install -g puts a working denocat command into a folder", a
     assert.equal(help.code, 0, new TextDecoder().decode(help.stderr));
     assert.match(stdout, /^usage: denocat <command>/);
     assert.match(stdout, /\n {2}run <mechanisms\.ts> <script\.py>/);
+    // The installed command inspects a module of the checkout (data only: --cached-only leaves the
+    // npm packages of the figures, which a first run with network would fetch, out of reach).
+    const out = join(root, "pas");
+    const inspected = await new Deno.Command(command, {
+      args: [
+        "inspect",
+        join(ROOT, PASSIVE),
+        "--no-figures",
+        "--no-gating",
+        "--protocols",
+        "activation",
+        "-o",
+        out,
+      ],
+      env: { PATH: `${join(Deno.execPath(), "..")}:${Deno.env.get("PATH") ?? ""}` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(inspected.code, 0, new TextDecoder().decode(inspected.stderr));
+    assert.match(
+      await Deno.readTextFile(join(out, "curves.csv")),
+      /^mechanism,protocol,measure,x,V \(mV\),I \(mA\/cm2\)/,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

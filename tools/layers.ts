@@ -62,8 +62,13 @@ export const LAYERS: readonly Layer[] = [
     path: "arbor/",
     role: "real Arbor through the embedded CPython: loading, versions, recipes, simulations, MPI",
   },
-  { path: "plot/", role: "Vega-Lite plots of traces" },
-  { path: "cli/", role: "the `denocat` command: run, compile, import, cache" },
+  { path: "plot/", role: "Vega-Lite plots of traces and curves" },
+  {
+    path: "inspect/",
+    role: "seeing a channel: gating curves from the plan, voltage-clamp protocols on the host, " +
+      "comparisons, figures and data files",
+  },
+  { path: "cli/", role: "the `denocat` command: run, compile, import, inspect, cache" },
   { path: "mod.ts", role: "the package entry: the public API of `@denocat/denocat`" },
 ];
 
