@@ -1,6 +1,7 @@
 // Every mechanism kind of the ABI, through the raw hook API and the pointwise kernel API.
 import assert from "node:assert/strict";
 import { catalogue, type DeclaredMechanism, defineMechanism, Host } from "../mod.ts";
+import { targetsHere } from "./support/targets.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 
@@ -254,7 +255,7 @@ Deno.test("voltage process, pointwise: voltage() assigns v in compute_currents, 
     voltage: (x) => ({ v: Math.max(Math.min(x.v, x.high), x.low) }),
   });
   const traces: Float64Array[] = [];
-  for (const target of ["js", "native"] as const) {
+  for (const target of await targetsHere()) {
     const cat = await catalogue({ mechanisms: [limit], target });
     try {
       using host = await Host.create({ catalogues: [cat] });
@@ -272,7 +273,9 @@ Deno.test("voltage process, pointwise: voltage() assigns v in compute_currents, 
       cat.close();
     }
   }
-  assert.deepEqual([...traces[1]], [...traces[0]]);
+  if (traces.length > 1) {
+    assert.deepEqual([...traces[1]], [...traces[0]], "native prints the same arithmetic");
+  }
   assert.throws(
     () => defineMechanism({ name: "vp", kind: "voltage" }, { current: () => ({}) }),
     /kernel current does not fit kind 'voltage' \(it allows initial, equilibrium, derivative, voltage\)/,

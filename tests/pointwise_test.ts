@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { catalogue, type DeclaredMechanism, defineMechanism, Host } from "../mod.ts";
 import { denoCommand } from "./support/deno.ts";
 import { printedBy } from "./support/console.ts";
+import { targetsHere } from "./support/targets.ts";
 
 const area = 2 * Math.PI * 3 * 6;
 const pade = (z: number) => (1 + 0.5 * z) / (1 - 0.5 * z);
@@ -315,7 +316,7 @@ Deno.test("x.ica is the ion's current density of the step in mA/cm², summed ove
     initial: () => ({ s: 0 }),
     derivative: (x) => ({ s: x.ica }),
   });
-  for (const target of ["js", "native"] as const) {
+  for (const target of await targetsHere()) {
     const cat = await catalogue({ mechanisms: [writerA, writerB, reader], target });
     try {
       const run = await runCell({
