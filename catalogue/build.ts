@@ -69,7 +69,7 @@ export function compilerCommand(
 }
 
 /** The folder of denocat's C headers, which every catalogue compile passes as `-I`. */
-export const C_INCLUDE_FOLDER: string = join(REPOSITORY_ROOT, "c");
+const C_INCLUDE_FOLDER: string = join(REPOSITORY_ROOT, "c");
 
 /**
  * The headers of {@link C_INCLUDE_FOLDER} that a C file includes, directly or through another

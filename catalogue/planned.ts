@@ -24,7 +24,7 @@ import { CompileError, loadTypeScript, type ModuleInfo, Sources } from "../kerne
 import { declarationOf, defaultRegistry, planNow } from "../mechanism/declare.ts";
 import type { DeclaredMechanism } from "../mechanism/types.ts";
 
-export { CompileError, loadTypeScript };
+export { CompileError };
 
 /** One mechanism of a C catalogue: its plan and the prefix of its C names. */
 export interface PlannedMechanism {
@@ -85,7 +85,7 @@ function fileOf(at: string): string {
  *
  * @example
  * ```ts ignore
- * const plan = strictPlan(planOf(declared)!); // throws CompileError when a kernel is opaque
+ * const plan = strictPlan((await planNow(declared))!); // throws CompileError when a kernel is opaque
  * ```
  */
 export function strictPlan(plan: MechanismPlan): MechanismPlan {

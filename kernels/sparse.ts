@@ -263,7 +263,7 @@ function conserveRows(
 }
 
 /** Whether the system is linear, and its affine forms when it is. */
-export function linearForms(g: Graph, system: SparseSystem): AffineForm[] | undefined {
+function linearForms(g: Graph, system: SparseSystem): AffineForm[] | undefined {
   const forms = system.derivatives.map((f) => affineForm(g, f, system.inputs));
   return forms.every((f) => f !== undefined) ? forms as AffineForm[] : undefined;
 }
