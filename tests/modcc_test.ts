@@ -15,13 +15,12 @@
 // EXPECTED pins each file's outcome, KNOWN_DIFFERENCES the compared files that do not match, and
 // INFO_DIFFERENCES where the two builds' mechanism_info differ.
 import assert from "node:assert/strict";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importNmodl, type ImportResult } from "../nmodl/mod.ts";
 import type { ChildReport, ChildSpec, MechanismInfo } from "./support/modcc_child.ts";
-import { arborEnv, modccBuild, realTest } from "./support/real_arbor.ts";
+import { arborEnv, buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
 import { corpusFiles } from "./support/nmodl_corpus.ts";
-import { pythonExecutable } from "./support/python.ts";
 import { denoCommand } from "./support/deno.ts";
 
 const DATA = "tests/data/nmodl";
@@ -261,19 +260,7 @@ async function buildModccCatalogue(compared: Entry[], tmp: string): Promise<stri
   for (const entry of compared) {
     await Deno.writeTextFile(join(mods, `${entry.name}.mod`), entry.normalised?.text ?? entry.text);
   }
-  const result = await new Deno.Command(pythonExecutable(), {
-    args: [join(bin!, "arbor-build-catalogue"), "modcc", mods, "--prefix", dirname(bin!)],
-    cwd: tmp,
-    env: arborEnv(site!.site),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!result.success) {
-    throw new Error(
-      `arbor-build-catalogue failed:\n${decoder.decode(result.stdout)}\n${decoder.decode(result.stderr)}`,
-    );
-  }
-  return join(tmp, "modcc-catalogue.so");
+  return await buildWithModcc(mods, tmp);
 }
 
 async function runChild(spec: ChildSpec, tmp: string): Promise<ChildReport> {

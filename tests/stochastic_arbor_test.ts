@@ -4,16 +4,15 @@
 // would give the two cells different streams, which is why the file is not in tests/modcc_test.ts).
 // Voltage and the noisy conductance must agree to 1e-9 relative on the js and native targets.
 import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importNmodl } from "../nmodl/mod.ts";
-import { arborEnv, modccBuild, realTest } from "./support/real_arbor.ts";
-import { pythonExecutable } from "./support/python.ts";
+import { arborEnv, buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
 import { runDenoProgram } from "./support/subprocess.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FILE = join(ROOT, "tests/data/nmodl/stochastic/noise.mod");
-const { site, bin, missing } = modccBuild();
+const { site, missing } = modccBuild();
 
 const CHILD = (modcc: string, module: string, target: string) => `
 import { loadArbor } from ${JSON.stringify(join(ROOT, "arbor/mod.ts"))};
@@ -60,21 +59,14 @@ realTest(
       const mods = join(tmp, "mods");
       await Deno.mkdir(mods);
       await Deno.writeTextFile(join(mods, "noise.mod"), text);
-      const built = await new Deno.Command(pythonExecutable(), {
-        args: [join(bin!, "arbor-build-catalogue"), "modcc", mods, "--prefix", dirname(bin!)],
-        cwd: tmp,
-        env: arborEnv(site!.site),
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(built.success, new TextDecoder().decode(built.stderr));
+      const library = await buildWithModcc(mods, tmp);
       const imported = await importNmodl(text, { file: FILE, denocat: join(ROOT, "mod.ts"), format: false });
       assert.match(imported.source, /method: "stochastic"/);
       const module = join(tmp, "noise.ts");
       await Deno.writeTextFile(module, imported.source);
       for (const target of ["js", "native"]) {
         const program = join(tmp, `child_${target}.ts`);
-        await Deno.writeTextFile(program, CHILD(join(tmp, "modcc-catalogue.so"), module, target));
+        await Deno.writeTextFile(program, CHILD(library, module, target));
         const run = await runDenoProgram(["--no-lock", program], { env: arborEnv(site!.site) });
         assert.equal(run.code, 0, run.stderr);
         const { modcc, denocat } = JSON.parse(run.stdout.trim().split("\n").at(-1)!);

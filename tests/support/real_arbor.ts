@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pythonEnv, pythonExecutable } from "./python.ts";
 
 /** One real Arbor build: a folder on `sys.path` that holds the `arbor` package. */
@@ -127,6 +127,30 @@ export function modccBuild(): { site?: ArborSite; bin?: string; missing?: string
     ? "no Arbor 0.11 site in DENOCAT_ARBOR_SITES (arbor-build-catalogue builds for the 0.11 install)"
     : undefined;
   return { site, bin, missing };
+}
+
+/**
+ * Builds the .mod files of `mods` into one catalogue with the real arbor-build-catalogue (of
+ * {@link modccBuild}, which must find no `missing`), working in `folder`; returns the library's
+ * path. A failed build throws with modcc's output.
+ */
+export async function buildWithModcc(mods: string, folder: string): Promise<string> {
+  const { site, bin, missing } = modccBuild();
+  if (missing !== undefined) throw new Error(missing);
+  const result = await new Deno.Command(pythonExecutable(), {
+    args: [join(bin!, "arbor-build-catalogue"), "modcc", mods, "--prefix", dirname(bin!)],
+    cwd: folder,
+    env: arborEnv(site!.site),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!result.success) {
+    const decoder = new TextDecoder();
+    throw new Error(
+      `arbor-build-catalogue failed:\n${decoder.decode(result.stdout)}\n${decoder.decode(result.stderr)}`,
+    );
+  }
+  return join(folder, "modcc-catalogue.so");
 }
 
 /** The environment of a subprocess that must import `site`'s arbor with this run's one Python. */
