@@ -90,6 +90,14 @@ export interface MechanismPlan {
   coefficients: CnexpCoefficients[];
   /** Kernels that run as the user's own function (opaque calls), each with why and where. */
   opaque: OpaqueKernel[];
+  /**
+   * What each kernel returned, key by key, as graph nodes before the output rules (a key left
+   * out on some path holds `undef` there): the equations as written, which the NMODL printer
+   * (nmodl/export.ts) prints and the output rules turn into the hooks' stores.
+   */
+  results: Partial<Record<KernelName, ReadonlyMap<string, Node>>>;
+  /** Conservation laws of a `sparse` system (NMODL's CONSERVE), as declared. */
+  conserve?: readonly ConservationLaw[];
 }
 
 /** A kernel the plan calls as the user's function. */
@@ -313,6 +321,7 @@ function planOf(
     }
   };
   const hooks: HookPlan[] = [];
+  const results: Partial<Record<KernelName, ReadonlyMap<string, Node>>> = {};
   let integrated: number[] = [];
   let coefficients: CnexpCoefficients[] = [];
   const has = (k: KernelName) => request.kernels.includes(k);
@@ -336,6 +345,8 @@ function planOf(
     const equilibrium = has("equilibrium")
       ? solvable("equilibrium", lower("equilibrium"), "equilibrium() is solved as a linear system")
       : undefined;
+    if (lowered) results.initial = lowered.result;
+    if (equilibrium) results.equilibrium = equilibrium.result;
     let outputs: Outputs;
     try {
       outputs = initOutputs(context, lowered?.result, equilibrium);
@@ -371,6 +382,7 @@ function planOf(
           : "method stochastic splits the derivative into its drift and its white noise",
       )
       : lower(kernel);
+    results[kernel] = lowered.result;
     let outputs: Outputs;
     try {
       if (kernel === "derivative") {
@@ -406,6 +418,8 @@ function planOf(
     integrated,
     coefficients,
     opaque,
+    results,
+    ...(request.conserve ? { conserve: request.conserve } : {}),
   };
 }
 

@@ -39,6 +39,30 @@ export interface Spelling {
   call?(node: CallNode, args: string[], name: string): string[];
   /** Field `key` of the opaque call printed as `call`. */
   field?(call: CallNode, code: string, key: string): string;
+  /**
+   * For a language without a conditional expression (NMODL): the statements that set temporary
+   * `name` to `cond ? a : b`. With it, every select is a temporary, and a boolean is never one
+   * (it is printed where it is used).
+   */
+  select?(cond: string, a: string, b: string, name: string): string[];
+}
+
+/** Options of {@link schedule} for a printer that needs more than the default. */
+export interface ScheduleOptions {
+  /**
+   * The operands the printer prints a node from (default: all of them); with `special`, a node
+   * the printer spells as one call of its own (NMODL's `exprelr` for `1+x == 1 ? 1 : x/expm1(x)`).
+   */
+  operands?: (n: Node) => readonly Node[];
+  /** The spelling of a node `operands` shortened, from its printed operands; undefined for others. */
+  special?: (n: Node, args: string[]) => string | undefined;
+  /**
+   * Nodes never made temporaries, roots included (NMODL: what depends on a state must stay in
+   * the equation, where modcc's solvers see it).
+   */
+  inline?: (n: Node) => boolean;
+  /** Nodes always made temporaries (NMODL: what a solver must see as one name, free of the states). */
+  force?: (n: Node) => boolean;
 }
 
 /** One temporary: `const <type> <name> = <code>;`. */
@@ -86,12 +110,24 @@ export function hookIons(plan: MechanismPlan, hook: HookPlan): number[] {
 }
 
 /** Schedules the graph under `roots`; temporaries are named `${prefix}0`, `${prefix}1`, ... */
-export function schedule(roots: Node[], spell: Spelling, prefix = "t"): Schedule {
+export function schedule(
+  roots: Node[],
+  spell: Spelling,
+  prefix = "t",
+  options: ScheduleOptions = {},
+): Schedule {
+  const edges = options.operands ?? operands;
+  const inline = options.inline ?? (() => false);
   // Every node is walked without recursion (kernels/graph.ts `postorder`), operands first.
-  const order = postorder(roots);
+  const order = postorder(roots, undefined, edges);
   const uses = new Map<Node, number>();
-  for (const n of order) for (const a of operands(n)) uses.set(a, (uses.get(a) ?? 0) + 1);
-  for (const root of roots) uses.set(root, 2); // roots are always named
+  for (const n of order) for (const a of edges(n)) uses.set(a, (uses.get(a) ?? 0) + 1);
+  for (const root of roots) uses.set(root, 2); // roots are always named (unless inline)
+  const force = options.force ?? (() => false);
+  const named = (n: Node, depth: number) =>
+    !inline(n) && (force(n) || !(spell.select && n.type === "bool") &&
+        ((uses.get(n) ?? 0) > 1 || depth > MAX_INLINE_DEPTH ||
+          (spell.select !== undefined && n.kind === "op" && n.op === "select")));
   const temps: Temporary[] = [];
   const printed = new Map<Node, { code: string; depth: number }>();
   const print = (n: Node): { code: string; depth: number } => {
@@ -119,12 +155,16 @@ export function schedule(roots: Node[], spell: Spelling, prefix = "t"): Schedule
         out = { code: name, depth: 0 };
       }
     } else {
-      const args = n.args.map(print);
-      const code = spell.op(n.op, args.map((a) => a.code));
+      const args = edges(n).map(print);
+      const codes = args.map((a) => a.code);
+      const code = options.special?.(n, codes) ?? spell.op(n.op, codes);
       const depth = 1 + Math.max(...args.map((a) => a.depth));
-      if ((uses.get(n) ?? 0) > 1 || depth > MAX_INLINE_DEPTH) {
+      if (named(n, depth)) {
         const name = `${prefix}${temps.length}`;
-        temps.push({ name, type: n.type, code: strip(code) });
+        const select = spell.select && n.op === "select" && options.special?.(n, codes) === undefined
+          ? spell.select(codes[0], codes[1], codes[2], name)
+          : undefined;
+        temps.push({ name, type: n.type, code: strip(code), ...(select ? { statements: select } : {}) });
         out = { code: name, depth: 0 };
       } else out = { code, depth };
     }

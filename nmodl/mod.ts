@@ -20,6 +20,15 @@ import { generateMechanism } from "./generate.ts";
 import { parseNmodl } from "./parser.ts";
 
 export { NmodlError } from "./error.ts";
+export {
+  EXPORT_MARK,
+  type ExportedNmodl,
+  exportNmodl,
+  type ExportOptions,
+  ExportRefusal,
+  NMODL_DIALECTS,
+  type NmodlDialect,
+} from "./export.ts";
 
 /** Options of {@link importNmodl}. */
 export interface ImportOptions {
