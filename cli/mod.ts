@@ -24,6 +24,7 @@ import { run } from "./run.ts";
 import { main as compileMain } from "./compile.ts";
 import { cache } from "./cache.ts";
 import { main as importMain } from "./import.ts";
+import { main as exportMain } from "./export.ts";
 import { main as inspectMain } from "./inspect.ts";
 
 const USAGE = `usage: denocat <command> [options]
@@ -32,6 +33,7 @@ Commands:
   run <mechanisms.ts> <script.py> [args...]   run a Python Arbor script with TypeScript mechanisms
   compile <module.ts> [-o folder] ...         compile pointwise mechanisms to native Arbor catalogues
   import <file.mod> ...                       translate an NMODL file to a TypeScript mechanism
+  export <module.ts> -o DIR [--dialect D]     print the module's mechanisms as NMODL files (arbor, neuron)
   inspect <module.ts | file.mod>... [options] gating curves and voltage-clamp protocols of a channel,
                                               as SVG figures and CSV or JSON; several are compared
   cache [list | clean [--older-than DAYS] [--dry-run]]
@@ -55,6 +57,8 @@ export async function main(args: string[]): Promise<number> {
         return await compileMain(rest, "denocat compile");
       case "import":
         return await importMain(rest);
+      case "export":
+        return await exportMain(rest);
       case "inspect":
         return await inspectMain(rest);
       case "cache":
