@@ -1,0 +1,238 @@
+// denocat export (nmodl/export.ts, cli/export.ts): every mechanism of examples/catalogue and the
+// import of every file of tests/data/nmodl, printed as NMODL. Without Arbor: the command's folder
+// rules, and the round trip (the plan of import(export(m)) prints the same C hooks as m's plan:
+// the same graph, the same constants). With Arbor 0.11 and its modcc (DENOCAT_ARBOR_BIN): the
+// exported files built with arbor-build-catalogue, and each modcc-built mechanism run beside the
+// TypeScript one in ONE real-Arbor simulation per set (tests/support/modcc_child.ts, the harness of
+// tests/modcc_test.ts), every probe within 1e-9 relative. What cannot be exported is pinned in
+// REFUSED with the reason: an unexpected refusal, or an export of a pinned one, fails.
+import assert from "node:assert/strict";
+import { basename, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { exportNmodl, ExportRefusal, printNmodl } from "../nmodl/export.ts";
+import { importNmodl } from "../nmodl/mod.ts";
+import { declaredClasses, planNow } from "../mechanism/declare.ts";
+import { printCHook } from "../kernels/c.ts";
+import type { MechanismPlan } from "../kernels/plan.ts";
+import type { ChildReport, ChildSpec } from "./support/modcc_child.ts";
+import { arborEnv, buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
+import { denoCommand } from "./support/deno.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const CHILD = fileURLToPath(new URL("./support/modcc_child.ts", import.meta.url));
+const EXAMPLES = join(ROOT, "examples/catalogue");
+const DATA = join(ROOT, "tests/data/nmodl");
+const TOLERANCE = 1e-9;
+
+/** Mechanisms that cannot be exported (by class name for examples, file for data), and why. */
+const REFUSED: Record<string, string> = {
+  "examples/catalogue/nav.ts NaV": "a steady-state initial (equilibrium()) is not exported yet",
+  "tests/data/nmodl/eulerleak.mod": "modcc has no METHOD euler",
+  "tests/data/nmodl/kin3.mod": "a steady-state initial (equilibrium()) is not exported yet",
+  "tests/data/nmodl/lin3.mod": "a steady-state initial (equilibrium()) is not exported yet",
+  "tests/data/nmodl/vwindow.mod": "voltage processes (voltage()) are not exported yet",
+};
+
+/** One mechanism: where it comes from, its class, and its export (or refusal). */
+interface Case {
+  id: string;
+  module: string;
+  className: string;
+  cls: abstract new () => unknown;
+}
+
+/** Every @mechanism class of examples/catalogue, file by file. */
+async function exampleCases(): Promise<Case[]> {
+  const out: Case[] = [];
+  const files = [...Deno.readDirSync(EXAMPLES)].map((e) => e.name).filter((n) => n.endsWith(".ts") && n !== "mod.ts")
+    .sort();
+  for (const file of files) {
+    const module = join(EXAMPLES, file);
+    const exports = await import(pathToFileURL(module).href) as Record<string, unknown>;
+    for (const [className, value] of Object.entries(exports)) {
+      if (typeof value !== "function" || !declaredClasses.has(value)) continue;
+      out.push({
+        id: `examples/catalogue/${file} ${className}`,
+        module,
+        className,
+        cls: value as abstract new () => unknown,
+      });
+    }
+  }
+  return out;
+}
+
+/** The import of every file of tests/data/nmodl denocat imports, written as modules in `tmp`. */
+async function dataCases(tmp: string): Promise<Case[]> {
+  const out: Case[] = [];
+  const files = [...Deno.readDirSync(DATA)].map((e) => e.name).filter((n) => n.endsWith(".mod")).sort();
+  for (const file of files) {
+    const text = await Deno.readTextFile(join(DATA, file));
+    let imported;
+    try {
+      imported = await importNmodl(text, { file, format: false });
+    } catch {
+      continue; // refused by the importer: tests/modcc_test.ts lists those
+    }
+    const module = join(tmp, `${basename(file, ".mod")}_imported.ts`);
+    await Deno.writeTextFile(module, imported.source);
+    const exports = await import(pathToFileURL(module).href) as Record<string, unknown>;
+    out.push({
+      id: `tests/data/nmodl/${file}`,
+      module,
+      className: imported.className,
+      cls: exports[imported.className] as abstract new () => unknown,
+    });
+  }
+  return out;
+}
+
+/** Exports each case; refusals checked against REFUSED. */
+async function exportAll(cases: Case[], failures: string[]) {
+  const exported: { c: Case; name: string; file: string; text: string }[] = [];
+  for (const c of cases) {
+    try {
+      const r = await exportNmodl(c.cls);
+      if (REFUSED[c.id] !== undefined) failures.push(`${c.id}: exported, but REFUSED pins "${REFUSED[c.id]}"`);
+      exported.push({ c, name: r.name, file: r.file, text: r.text });
+    } catch (error) {
+      if (!(error instanceof ExportRefusal)) throw error;
+      const expected = REFUSED[c.id];
+      console.log(`  refused ${c.id}: ${error.reason}`);
+      if (expected === undefined || !error.reason.includes(expected)) {
+        failures.push(`${c.id}: refused unexpectedly: ${error.message}`);
+      }
+    }
+  }
+  return exported;
+}
+
+/** A plan's hooks as C without comments: indices instead of names, so two plans compare. */
+function canonical(plan: MechanismPlan): string {
+  return plan.hooks.map((hook) => printCHook(plan, hook, "m").join("\n")).join("\n")
+    .replace(/\/\*.*?\*\//g, "");
+}
+
+Deno.test("export: the round trip import(export(m)) gives the same plan", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "denocat-export-rt-" });
+  try {
+    const failures: string[] = [];
+    const cases = [...await exampleCases(), ...await dataCases(tmp)];
+    const exported = await exportAll(cases, failures);
+    let same = 0;
+    for (const e of exported) {
+      const original = (await planNow(declaredClasses.get(e.c.cls)!))!;
+      const back = await importNmodl(e.text, { file: e.file, format: false });
+      const module = join(tmp, `${e.name}_roundtrip_${same}.ts`);
+      await Deno.writeTextFile(module, back.source);
+      const cls = (await import(pathToFileURL(module).href))[back.className];
+      const again = (await planNow(declaredClasses.get(cls)!))!;
+      // The export of the import is the same file (names, declarations and equations).
+      const body = (text: string) => text.replace(/^(:.*\n)*/, "");
+      if (canonical(original) !== canonical(again)) failures.push(`${e.c.id}: the plan of the round trip differs`);
+      else if (body(e.text) !== body(printNmodl(again).text)) {
+        failures.push(`${e.c.id}: exporting the import again gives another file`);
+      } else same++;
+    }
+    console.log(`round trip: ${same} of ${exported.length} exported mechanisms give the same plan`);
+    assert.deepEqual(failures, []);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("export: denocat export refuses a folder holding a file it did not write", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "denocat-export-cli-" });
+  try {
+    const cli = join(ROOT, "cli/mod.ts");
+    const run = (...args: string[]) =>
+      denoCommand(["run", "-A", cli, "export", ...args], { stdout: "piped", stderr: "piped" }).output();
+    const out = join(tmp, "out");
+    const first = await run(join(EXAMPLES, "expsyn.ts"), "-o", out);
+    assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
+    const written = await Deno.readTextFile(join(out, "expsyn.mod"));
+    assert.match(written, /^: Written by denocat export/);
+    // Again: its own file is replaced.
+    assert.equal((await run(join(EXAMPLES, "expsyn.ts"), "-o", out)).code, 0);
+    await Deno.writeTextFile(join(out, "mine.mod"), "NEURON { SUFFIX mine }\n");
+    const refused = await run(join(EXAMPLES, "expsyn.ts"), "-o", out);
+    assert.equal(refused.code, 1);
+    assert.match(new TextDecoder().decode(refused.stderr), /holds a file denocat export did not write \(mine\.mod\)/);
+    assert.equal(await Deno.readTextFile(join(out, "mine.mod")), "NEURON { SUFFIX mine }\n");
+    const nav = await run(join(EXAMPLES, "nav.ts"), "-o", join(tmp, "nav"));
+    assert.equal(nav.code, 1);
+    assert.match(new TextDecoder().decode(nav.stderr), /refused: NaV: .*equilibrium/);
+    const usage = await run(join(EXAMPLES, "expsyn.ts"), "-o", out, "--dialect", "fortran");
+    assert.equal(usage.code, 2);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+const { site, missing } = modccBuild();
+
+async function runChild(spec: ChildSpec, tmp: string, label: string): Promise<ChildReport> {
+  const path = join(tmp, `spec-${label}.json`);
+  await Deno.writeTextFile(path, JSON.stringify(spec));
+  const out = await denoCommand(["run", "-A", "--no-lock", CHILD], {
+    env: arborEnv(site!.site, { MODCC_SPEC: path }),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  if (!out.success) {
+    throw new Error(`the child failed:\n${decoder.decode(out.stdout)}\n${decoder.decode(out.stderr)}`);
+  }
+  return JSON.parse(decoder.decode(out.stdout).trim().split("\n").at(-1)!) as ChildReport;
+}
+
+realTest(
+  "export: every exported mechanism, built by modcc, runs as the TypeScript one in Arbor 0.11 (≤ 1e-9)",
+  missing,
+  async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "denocat-export-arbor-" });
+    try {
+      const failures: string[] = [];
+      const sets = { examples: await exampleCases(), data: await dataCases(tmp) };
+      let compared = 0, worst = 0, worstAt = "";
+      for (const [label, cases] of Object.entries(sets)) {
+        const exported = await exportAll(cases, failures);
+        const mods = join(tmp, `mods-${label}`);
+        await Deno.mkdir(mods);
+        for (const e of exported) await Deno.writeTextFile(join(mods, e.file), e.text);
+        const folder = join(tmp, `build-${label}`);
+        await Deno.mkdir(folder);
+        const modccCatalogue = await buildWithModcc(mods, folder);
+        const report = await runChild({
+          modccCatalogue,
+          target: "native",
+          cases: exported.map((e) => ({ id: e.c.id, name: e.name, module: e.c.module, className: e.c.className })),
+          tfinal: 40,
+          dt: 0.025,
+        }, tmp, label);
+        for (const c of report.cases) {
+          compared++;
+          const spikes = Object.values(c.spikes);
+          if (new Set(spikes).size > 1) failures.push(`${c.id}: spikes ${JSON.stringify(c.spikes)}`);
+          if (c.onlyIn.modcc.length + c.onlyIn.denocat.length > 0) {
+            failures.push(`${c.id}: states only in one build ${JSON.stringify(c.onlyIn)}`);
+          }
+          for (const p of c.probes) {
+            if (p.maxRelative > worst) worst = p.maxRelative, worstAt = `${c.id} ${p.probe}`;
+            if (!(p.maxRelative <= TOLERANCE)) {
+              failures.push(`${c.id} ${p.probe}: ${p.maxRelative.toExponential(3)} at ${p.at} ms ${p.values}`);
+            }
+          }
+        }
+      }
+      console.log(
+        `export vs TypeScript in Arbor 0.11: ${compared} mechanisms compared, ${
+          Object.keys(REFUSED).length
+        } refused (pinned); worst relative difference ${worst.toExponential(3)} (${worstAt})`,
+      );
+      assert.deepEqual(failures, []);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+);
