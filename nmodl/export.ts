@@ -26,6 +26,7 @@ import { dependencies, type Graph, type Node, operands, postorder } from "../ker
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { schedule, type Spelling } from "../kernels/print.ts";
 import { ionScopeNames, type KernelName } from "../kernels/rules.ts";
+import { currentReadScale } from "../kernels/outputs.ts";
 import { declarationOf, declaredClasses, planNow } from "../mechanism/declare.ts";
 
 /** The NMODL dialects: Arbor's modcc (the default) and NEURON's nocmodl. */
@@ -368,17 +369,25 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   const timeName = fresh("time_");
 
   const functions = FUNCTIONS[dialect];
-  const exprelrs = new Map<Node, Node>();
-  const findExprelr = (roots: Node[]) => {
+  // Nodes printed as one word or call of their own: Arbor's exprelr, and an ion current read
+  // (the plan scales Arbor's A/m² to mA/cm² as modcc does; NMODL's `ica` is that scaled value).
+  const specials = new Map<Node, { args: Node[]; spell: (args: string[]) => string }>();
+  plan.inputs.forEach((input, k) => {
+    if (input.source.of !== "ion" || input.source.field !== "current" || !used.has(k)) return;
+    const scaled = g.op("mul", g.input(k), g.constant(currentReadScale(spec.kind)));
+    const name = names.get(k)!;
+    specials.set(scaled, { args: [], spell: () => name });
+  });
+  const findSpecials = (roots: Node[]) => {
     const seen = new Set<Node>();
     const stack = [...roots];
     while (stack.length > 0) {
       const n = stack.pop()!;
-      if (seen.has(n)) continue;
+      if (seen.has(n) || specials.has(n)) continue;
       seen.add(n);
       const x = dialect === "arbor" ? exprelrArgument(n) : undefined;
       if (x) {
-        exprelrs.set(n, x);
+        specials.set(n, { args: [x], spell: ([a]) => `exprelr(${a})` });
         stack.push(x);
       } else stack.push(...operands(n));
     }
@@ -433,7 +442,7 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     inline: (n: Node) => boolean,
     lines: (of: (n: Node) => string) => string[],
   ): string[] => {
-    findExprelr(roots);
+    findSpecials(roots);
     // What an inlined equation uses from outside is one LOCAL: modcc's solvers differentiate the
     // equation symbolically, and cannot through every function (max, exprelr).
     const force = new Set<Node>();
@@ -442,11 +451,8 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
       for (const a of operands(n)) if (!inline(a) && a.kind === "op" && a.type === "num") force.add(a);
     }
     const s = schedule(roots, spelling, tempPrefix, {
-      operands: (n) => {
-        const x = exprelrs.get(n);
-        return x ? [x] : operands(n);
-      },
-      special: (n, args) => (exprelrs.has(n) ? `exprelr(${args[0]})` : undefined),
+      operands: (n) => specials.get(n)?.args ?? operands(n),
+      special: (n, args) => specials.get(n)?.spell(args),
       inline,
       force: (n) => force.has(n),
     });

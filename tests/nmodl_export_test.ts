@@ -33,6 +33,17 @@ const REFUSED: Record<string, string> = {
   "tests/data/nmodl/vwindow.mod": "voltage processes (voltage()) are not exported yet",
 };
 
+/**
+ * Round trips that do not give the same plan, and why. A current that is not G·(v − X) with the
+ * kernel's conductance G is exported as `i = G*v + r` (r = I − G·v, a LOCAL), so that modcc's
+ * conductance, the coefficient of v, is the kernel's: the same current up to rounding, another graph.
+ */
+const ROUND_TRIP_DIFFERS: Record<string, string> = {
+  "tests/data/nmodl/napslow.mod": "nonlinear current written as G*v + r",
+  "tests/data/nmodl/nonlinear.mod": "nonlinear current written as G*v + r",
+  "tests/data/nmodl/sigleak.mod": "nonlinear current written as G*v + r",
+};
+
 /** One mechanism: where it comes from, its class, and its export (or refusal). */
 interface Case {
   id: string;
@@ -44,7 +55,9 @@ interface Case {
 /** Every @mechanism class of examples/catalogue, file by file. */
 async function exampleCases(): Promise<Case[]> {
   const out: Case[] = [];
-  const files = [...Deno.readDirSync(EXAMPLES)].map((e) => e.name).filter((n) => n.endsWith(".ts") && n !== "mod.ts")
+  const files = [...Deno.readDirSync(EXAMPLES)].map((e) => e.name).filter((n) =>
+    n.endsWith(".ts") && n !== "mod.ts"
+  )
     .sort();
   for (const file of files) {
     const module = join(EXAMPLES, file);
@@ -93,7 +106,9 @@ async function exportAll(cases: Case[], failures: string[]) {
   for (const c of cases) {
     try {
       const r = await exportNmodl(c.cls);
-      if (REFUSED[c.id] !== undefined) failures.push(`${c.id}: exported, but REFUSED pins "${REFUSED[c.id]}"`);
+      if (REFUSED[c.id] !== undefined) {
+        failures.push(`${c.id}: exported, but REFUSED pins "${REFUSED[c.id]}"`);
+      }
       exported.push({ c, name: r.name, file: r.file, text: r.text });
     } catch (error) {
       if (!(error instanceof ExportRefusal)) throw error;
@@ -129,12 +144,25 @@ Deno.test("export: the round trip import(export(m)) gives the same plan", async 
       const again = (await planNow(declaredClasses.get(cls)!))!;
       // The export of the import is the same file (names, declarations and equations).
       const body = (text: string) => text.replace(/^(:.*\n)*/, "");
-      if (canonical(original) !== canonical(again)) failures.push(`${e.c.id}: the plan of the round trip differs`);
-      else if (body(e.text) !== body(printNmodl(again).text)) {
+      const differs = canonical(original) !== canonical(again);
+      if (differs !== (ROUND_TRIP_DIFFERS[e.c.id] !== undefined)) {
+        failures.push(
+          `${e.c.id}: the plan of the round trip ${
+            differs ? "differs" : "is the same, but ROUND_TRIP_DIFFERS pins it"
+          }`,
+        );
+      } else if (differs) {
+        assert.match(e.text, /is written as \w+\*v \+ \(the rest\)/, `${e.c.id}: the note of the rewrite`);
+      } else if (body(e.text) !== body(printNmodl(again).text)) {
         failures.push(`${e.c.id}: exporting the import again gives another file`);
       } else same++;
     }
-    console.log(`round trip: ${same} of ${exported.length} exported mechanisms give the same plan`);
+    console.log(
+      `round trip: ${same} of ${exported.length} exported mechanisms give the same plan and the same file again; ` +
+        `${Object.keys(ROUND_TRIP_DIFFERS).length} differ as pinned (${
+          Object.values(ROUND_TRIP_DIFFERS)[0]
+        })`,
+    );
     assert.deepEqual(failures, []);
   } finally {
     await Deno.remove(tmp, { recursive: true });
@@ -157,7 +185,10 @@ Deno.test("export: denocat export refuses a folder holding a file it did not wri
     await Deno.writeTextFile(join(out, "mine.mod"), "NEURON { SUFFIX mine }\n");
     const refused = await run(join(EXAMPLES, "expsyn.ts"), "-o", out);
     assert.equal(refused.code, 1);
-    assert.match(new TextDecoder().decode(refused.stderr), /holds a file denocat export did not write \(mine\.mod\)/);
+    assert.match(
+      new TextDecoder().decode(refused.stderr),
+      /holds a file denocat export did not write \(mine\.mod\)/,
+    );
     assert.equal(await Deno.readTextFile(join(out, "mine.mod")), "NEURON { SUFFIX mine }\n");
     const nav = await run(join(EXAMPLES, "nav.ts"), "-o", join(tmp, "nav"));
     assert.equal(nav.code, 1);
@@ -203,13 +234,22 @@ realTest(
         const folder = join(tmp, `build-${label}`);
         await Deno.mkdir(folder);
         const modccCatalogue = await buildWithModcc(mods, folder);
-        const report = await runChild({
-          modccCatalogue,
-          target: "native",
-          cases: exported.map((e) => ({ id: e.c.id, name: e.name, module: e.c.module, className: e.c.className })),
-          tfinal: 40,
-          dt: 0.025,
-        }, tmp, label);
+        const report = await runChild(
+          {
+            modccCatalogue,
+            target: "native",
+            cases: exported.map((e) => ({
+              id: e.c.id,
+              name: e.name,
+              module: e.c.module,
+              className: e.c.className,
+            })),
+            tfinal: 40,
+            dt: 0.025,
+          },
+          tmp,
+          label,
+        );
         for (const c of report.cases) {
           compared++;
           const spikes = Object.values(c.spikes);
@@ -220,7 +260,9 @@ realTest(
           for (const p of c.probes) {
             if (p.maxRelative > worst) worst = p.maxRelative, worstAt = `${c.id} ${p.probe}`;
             if (!(p.maxRelative <= TOLERANCE)) {
-              failures.push(`${c.id} ${p.probe}: ${p.maxRelative.toExponential(3)} at ${p.at} ms ${p.values}`);
+              failures.push(
+                `${c.id} ${p.probe}: ${p.maxRelative.toExponential(3)} at ${p.at} ms ${p.values}`,
+              );
             }
           }
         }
