@@ -1,7 +1,7 @@
 /**
  * The `denocat` command: `denocat run` (a Python Arbor script with TypeScript mechanisms),
  * `denocat compile` (native catalogues, what `deno task catalogue` does), `denocat import`
- * (NMODL to TypeScript), `denocat inspect` (gating curves and voltage-clamp protocols of a
+ * (NMODL to TypeScript), `denocat export` (TypeScript mechanisms to NMODL), `denocat inspect` (gating curves and voltage-clamp protocols of a
  * channel, figures and data) and `denocat cache` (show or clean the cache folder). Install it with
  *
  * ```sh

@@ -57,7 +57,11 @@ export const LAYERS: readonly Layer[] = [
     path: "host/",
     role: "the native test host: cells, CVs, stimuli and probes, run as Arbor's CPU backend does",
   },
-  { path: "nmodl/", role: "the NMODL importer and exporter: .mod files parsed, resolved and printed as TypeScript; plans printed as .mod files" },
+  {
+    path: "nmodl/",
+    role:
+      "the NMODL importer and exporter: .mod files parsed, resolved and printed as TypeScript; plans printed as .mod files",
+  },
   {
     path: "arbor/",
     role: "real Arbor through the embedded CPython: loading, versions, recipes, simulations, MPI",
