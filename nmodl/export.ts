@@ -646,8 +646,9 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         (of) => currentLines.flatMap((l) => typeof l === "string" ? [l] : l(of)),
       )
       : [];
-    // modcc wants SOLVE first.
-    breakpoint.push(...solve, ...lines);
+    // modcc wants SOLVE first, nocmodl LOCAL first.
+    const local = dialect === "neuron" && lines[0]?.startsWith("LOCAL ") ? [lines.shift()!] : [];
+    breakpoint.push(...local, ...solve, ...lines);
   }
 
   // NET_RECEIVE and POST_EVENT: the states returned take their new values, the others stay.
