@@ -278,3 +278,162 @@ realTest(
     }
   },
 );
+
+/** .mod files of tests/data/nmodl written for NEURON (the examples of NEURON and python3-nmodl). */
+const NEURON_FILES = ["exp2syn.mod", "expsyn.mod", "hh.mod", "passive.mod"];
+const NEURON_CHILD = fileURLToPath(new URL("./support/neuron_child.py", import.meta.url));
+const SYSTEM_PYTHON = "/usr/bin/python3";
+
+/** Where Debian's neuron-dev keeps nrnmech_makefile and libnrniv.so, or why NEURON is absent. */
+function neuronSetup(): { lib?: string; missing?: string } {
+  const lib = ["/usr/lib/nrn", "/usr/lib/x86_64-linux-gnu/nrn"].find((d) => {
+    try {
+      return Deno.statSync(join(d, "nrnmech_makefile")).isFile;
+    } catch {
+      return false;
+    }
+  });
+  const has = (path: string) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  };
+  if (!has("/usr/bin/nrnivmodl") || lib === undefined) {
+    return { missing: "NEURON's nrnivmodl is absent (apt-get install neuron neuron-dev python3-neuron)" };
+  }
+  if (!has(SYSTEM_PYTHON)) return { missing: `${SYSTEM_PYTHON} (with python3-neuron) is absent` };
+  const probe = new Deno.Command(SYSTEM_PYTHON, {
+    args: ["-c", "import neuron"],
+    stdout: "null",
+    stderr: "null",
+  })
+    .outputSync();
+  if (!probe.success) {
+    return { missing: `${SYSTEM_PYTHON} cannot import neuron (apt-get install python3-neuron)` };
+  }
+  return { lib };
+}
+
+/**
+ * nrnivmodl in `folder`; returns the mechanism library. Debian's nrnivmodl looks for
+ * nrnmech_makefile in /usr/bin and links -lnrniv from /usr/lib, where neuron-dev has neither: a
+ * folder whose bin/ links to the makefile (NRNHOME_EXEC) and -loadflags give their place. Its last
+ * step, the `special` executable, needs InterViews headers Debian does not ship; the library is
+ * built before it, so the library is what counts.
+ */
+async function nrnivmodl(folder: string, lib: string): Promise<string> {
+  const home = join(folder, ".nrnhome");
+  await Deno.mkdir(join(home, "bin"), { recursive: true });
+  await Deno.symlink(join(lib, "nrnmech_makefile"), join(home, "bin", "nrnmech_makefile"));
+  const out = await new Deno.Command("/usr/bin/nrnivmodl", {
+    args: ["-loadflags", `-L${lib} -Wl,-rpath,${lib}`],
+    cwd: folder,
+    env: { NRNHOME_EXEC: home },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const library = join(folder, "x86_64", ".libs", "libnrnmech.so");
+  try {
+    Deno.statSync(library);
+  } catch {
+    const decoder = new TextDecoder();
+    throw new Error(
+      `nrnivmodl built no library in ${folder}:\n${decoder.decode(out.stdout)}\n${
+        decoder.decode(out.stderr)
+      }`,
+    );
+  }
+  return library;
+}
+
+interface NeuronTraces {
+  time: number[];
+  cases: Record<string, Record<string, number[]>>;
+}
+
+const neuron = neuronSetup();
+
+realTest(
+  "export --dialect neuron: NEURON runs the export as the original .mod file (≤ 1e-9)",
+  neuron.missing,
+  async () => {
+    const { compareTraces } = await import("./support/modcc_child.ts");
+    const tmp = await Deno.makeTempDir({ prefix: "denocat-export-neuron-" });
+    try {
+      const [original, exported] = [join(tmp, "original"), join(tmp, "exported")];
+      await Deno.mkdir(original);
+      await Deno.mkdir(exported);
+      const cases: { name: string; kind: string; states: string[] }[] = [];
+      for (const file of NEURON_FILES) {
+        // NEURON has its own hh, pas, ExpSyn and Exp2Syn: both files get the name <stem>_x.
+        const name = `${basename(file, ".mod")}_x`;
+        const text = await Deno.readTextFile(join(DATA, file));
+        await Deno.writeTextFile(
+          join(original, `${name}.mod`),
+          text.replace(/\b(SUFFIX|POINT_PROCESS)\s+\w+/, `$1 ${name}`),
+        );
+        const imported = await importNmodl(text, { file, name, format: false });
+        const module = join(tmp, `${name}.ts`);
+        await Deno.writeTextFile(module, imported.source);
+        const cls = (await import(pathToFileURL(module).href))[imported.className];
+        const result = await exportNmodl(cls, { dialect: "neuron" });
+        await Deno.writeTextFile(join(exported, result.file), result.text);
+        const spec = declaredClasses.get(cls)!.spec;
+        cases.push({
+          name,
+          kind: spec.kind,
+          states: spec.states.filter((f) => !f.assigned).map((f) => f.name),
+        });
+      }
+      const run = async (folder: string): Promise<NeuronTraces> => {
+        const library = await nrnivmodl(folder, neuron.lib!);
+        const specPath = join(folder, "spec.json");
+        await Deno.writeTextFile(specPath, JSON.stringify({ cases, tfinal: 40, dt: 0.025 }));
+        const out = await new Deno.Command(SYSTEM_PYTHON, {
+          args: [NEURON_CHILD, library, specPath],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const decoder = new TextDecoder();
+        if (!out.success) throw new Error(`the NEURON child failed:\n${decoder.decode(out.stderr)}`);
+        return JSON.parse(decoder.decode(out.stdout).trim().split("\n").at(-1)!) as NeuronTraces;
+      };
+      const [a, b] = [await run(original), await run(exported)];
+      const failures: string[] = [];
+      let worst = 0, worstAt = "", probes = 0;
+      const time = Float64Array.from(a.time);
+      for (const c of cases) {
+        // Not a comparison of flat lines: the cell spikes, and every state moves.
+        assert.ok(Math.max(...a.cases[c.name].v) > 0, `${c.name}: the cell did not spike`);
+        for (const state of c.states) {
+          const trace = a.cases[c.name][state];
+          assert.ok(Math.max(...trace) > Math.min(...trace), `${c.name}: state ${state} never changes`);
+        }
+        for (const probe of ["v", ...c.states]) {
+          const d = compareTraces(
+            probe,
+            "original",
+            "export",
+            time,
+            Float64Array.from(a.cases[c.name][probe]),
+            Float64Array.from(b.cases[c.name][probe]),
+          );
+          probes++;
+          if (d.maxRelative > worst) worst = d.maxRelative, worstAt = `${c.name} ${probe}`;
+          if (!(d.maxRelative <= TOLERANCE)) {
+            failures.push(`${c.name} ${probe}: ${d.maxRelative.toExponential(3)} at ${d.at} ms ${d.values}`);
+          }
+        }
+      }
+      console.log(
+        `NEURON, original vs export --dialect neuron: ${cases.length} mechanisms, ${probes} traces, worst relative ` +
+          `difference ${worst.toExponential(3)} (${worstAt})`,
+      );
+      assert.deepEqual(failures, []);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+);
