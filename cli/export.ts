@@ -1,6 +1,6 @@
 /**
- * `denocat export <module.ts> -o DIR [--dialect arbor|neuron]`: every `@mechanism` class the
- * module exports, printed as one NMODL file `DIR/<name>.mod` (nmodl/export.ts). `main` is what
+ * `denocat export <module.ts> -o DIR [--dialect arbor|neuron]`: every `@mechanism` class (and
+ * `defineMechanism` declaration) the module exports, printed as one NMODL file `DIR/<name>.mod` (nmodl/export.ts). `main` is what
  * `denocat export` calls.
  *
  * The output folder is denocat's: a folder holding any file that denocat export did not write
@@ -21,7 +21,8 @@ import {
   NMODL_DIALECTS,
   type NmodlDialect,
 } from "../nmodl/export.ts";
-import { declaredClasses } from "../mechanism/declare.ts";
+import { declarationOf, declaredClasses } from "../mechanism/declare.ts";
+import type { DeclaredMechanism } from "../mechanism/types.ts";
 
 const USAGE = "usage: denocat export <module.ts> -o DIR [--dialect arbor|neuron]\n" +
   "  writes DIR/<name>.mod for every @mechanism class the module exports; DIR may hold only files\n" +
@@ -115,11 +116,16 @@ export async function main(args: string[]): Promise<number> {
     console.error(`error: importing ${input} failed: ${(error as Error).message}`);
     return 1;
   }
+  // @mechanism classes, and defineMechanism declarations.
   const classes = Object.entries(module).filter(([, value]) =>
-    typeof value === "function" && declaredClasses.has(value)
-  ) as [string, abstract new () => unknown][];
+    typeof value === "function"
+      ? declaredClasses.has(value)
+      : typeof value === "object" && value !== null && declarationOf(value as DeclaredMechanism) !== undefined
+  ) as [string, (abstract new () => unknown) | DeclaredMechanism][];
   if (classes.length === 0) {
-    console.error(`refused: ${input} exports no @mechanism class: nothing to export`);
+    console.error(
+      `refused: ${input} exports no @mechanism class or defineMechanism declaration: nothing to export`,
+    );
     return 1;
   }
   let status = 0;

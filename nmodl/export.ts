@@ -28,6 +28,7 @@ import { schedule, type Spelling } from "../kernels/print.ts";
 import { ionScopeNames, type KernelName } from "../kernels/rules.ts";
 import { currentReadScale } from "../kernels/outputs.ts";
 import { declarationOf, declaredClasses, planNow } from "../mechanism/declare.ts";
+import type { DeclaredMechanism } from "../mechanism/types.ts";
 
 /** The NMODL dialects: Arbor's modcc (the default) and NEURON's nocmodl. */
 export type NmodlDialect = "arbor" | "neuron";
@@ -142,7 +143,7 @@ const INFIX_NMODL: Partial<Record<string, string>> = {
 };
 
 /**
- * Exports a `@mechanism` class (planned now, from its source) as one NMODL file ({@link printNmodl}
+ * Exports a `@mechanism` class or a `defineMechanism` declaration (planned now, from its source) as one NMODL file ({@link printNmodl}
  * prints a plan already made).
  * Throws an {@link ExportRefusal} naming the reason for a raw-hook mechanism, an opaque kernel,
  * or anything the dialect cannot express.
@@ -156,13 +157,14 @@ const INFIX_NMODL: Partial<Record<string, string>> = {
  * ```
  */
 export async function exportNmodl(
-  mechanism: abstract new () => unknown,
+  mechanism: (abstract new () => unknown) | DeclaredMechanism,
   options: ExportOptions = {},
 ): Promise<ExportedNmodl> {
-  const declared = declaredClasses.get(mechanism);
-  if (declared === undefined) {
+  const declared = typeof mechanism === "function" ? declaredClasses.get(mechanism) : mechanism;
+  if (declared === undefined || declarationOf(declared) === undefined) {
+    const what = typeof mechanism === "function" ? mechanism.name || "this class" : "this object";
     throw new TypeError(
-      `cannot export ${mechanism.name || "this class"} as NMODL: it is not declared with @mechanism`,
+      `cannot export ${what} as NMODL: it is not declared with @mechanism or defineMechanism`,
     );
   }
   const record = declarationOf(declared);

@@ -17,6 +17,16 @@ import type { MechanismPlan } from "../kernels/plan.ts";
 import type { ChildReport, ChildSpec } from "./support/modcc_child.ts";
 import { arborEnv, buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
 import { denoCommand } from "./support/deno.ts";
+import {
+  type CurrentValues,
+  CustomMechanism,
+  defineMechanism,
+  mechanism,
+  parameter,
+  PointwiseMechanism,
+  type PPack,
+  type Scope,
+} from "../mod.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CHILD = fileURLToPath(new URL("./support/modcc_child.ts", import.meta.url));
@@ -198,6 +208,72 @@ Deno.test("export: denocat export refuses a folder holding a file it did not wri
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+/** Raw hooks: JavaScript over the ppack, no equations. */
+@mechanism({ name: "raw_export", kind: "density" })
+class RawExport extends CustomMechanism {
+  override computeCurrents(_pp: PPack<RawExport>) {}
+}
+
+/** A parameter named as an NMODL builtin. */
+@mechanism({ name: "keyword_export", kind: "density" })
+class KeywordExport extends PointwiseMechanism {
+  @parameter({ unit: "S/cm2", default: 0.001 })
+  exp!: number;
+  override current(x: Scope<KeywordExport>): CurrentValues<KeywordExport> {
+    return { i: x.exp * (x.v + 65), g: x.exp };
+  }
+}
+
+/** Math.expm1 outside Arbor's exprelr, and a unit NMODL cannot spell. */
+@mechanism({ name: "expm1_export", kind: "density" })
+class Expm1Export extends PointwiseMechanism {
+  @parameter({ unit: "µS/cm2", default: 0.001 })
+  gbar!: number;
+  override current(x: Scope<Expm1Export>): CurrentValues<Expm1Export> {
+    const g = x.gbar * Math.expm1(x.v / 10);
+    return { i: g * (x.v + 65), g };
+  }
+}
+
+/** A unit NMODL cannot spell, in a mechanism that exports. */
+@mechanism({ name: "micro_export", kind: "density" })
+class MicroExport extends PointwiseMechanism {
+  @parameter({ unit: "µS/cm2", default: 0.001 })
+  gbar!: number;
+  override current(x: Scope<MicroExport>): CurrentValues<MicroExport> {
+    return { i: x.gbar * (x.v + 65), g: x.gbar };
+  }
+}
+
+/** A kernel the plan cannot read: it runs as the user's function (opaque). */
+const helpers = { rate: (v: number) => [v][0] * 0.001 };
+const OpaqueExport = defineMechanism({ name: "opaque_export", kind: "density" }, {
+  current: (x) => ({ i: helpers.rate(x.v), g: 0.001 }),
+});
+
+Deno.test("export: raw hooks, opaque kernels, keywords and unknown functions are refused with the reason", async () => {
+  await assert.rejects(exportNmodl(RawExport), /'raw_export' as NMODL: it is written as raw hooks/);
+  await assert.rejects(
+    exportNmodl(KeywordExport),
+    /'keyword_export' as NMODL: PARAMETER 'exp' is an NMODL keyword or builtin; declare it with another name/,
+  );
+  await assert.rejects(
+    exportNmodl(Expm1Export),
+    /uses Math\.expm1, which modcc has no function for \(only as exprelr/,
+  );
+  await assert.rejects(
+    exportNmodl(OpaqueExport),
+    /'opaque_export' as NMODL: kernel current\(\) runs as your own JavaScript function/,
+  );
+  const micro = await exportNmodl(MicroExport);
+  assert.match(micro.text, /: Note: the unit of 'gbar' \('µS\/cm2'\) is not one NMODL can spell: left out/);
+  assert.match(micro.text, /gbar = 0\.001\n/);
+  await assert.rejects(
+    exportNmodl(MicroExport, { dialect: "fortran" as "arbor" }),
+    /unknown NMODL dialect 'fortran'/,
+  );
 });
 
 const { site, missing } = modccBuild();
