@@ -579,6 +579,30 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
       }
       const current = defined("current", p.current, I, g.constant(0));
       const given = result.get(p.conductance);
+      if (p.ion === undefined) nonspecific = true;
+      else write(p.ion, p.name);
+      if (dialect === "neuron") {
+        // NEURON takes every conductance itself, by a 1 µV difference of BREAKPOINT's currents (what
+        // denocat does when current() returns none): the current alone is printed.
+        const form = given === undefined
+          ? undefined
+          : conductanceForm(g, current, defined("current", p.conductance, given, g.constant(0)), vInput);
+        if (form) {
+          const G = defined("current", p.conductance, given!, g.constant(0));
+          currentRoots.push(G, form.rest);
+          currentLines.push((of) => [`${p.name} = ${of(G)}*(v - ${of(form.rest)})`]);
+        } else {
+          if (given !== undefined) {
+            notes.push(
+              `NEURON takes the conductance of ${p.name} by its own 1 µV difference, not as the ${p.conductance} ` +
+                `current() returns`,
+            );
+          }
+          currentRoots.push(current);
+          currentLines.push((of) => [`${p.name} = ${of(current)}`]);
+        }
+        continue;
+      }
       if (given === undefined) {
         refuse(
           `current() returns ${p.current} without its conductance ${p.conductance}: denocat then takes dI/dV by a forward ` +
@@ -586,8 +610,6 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         );
       }
       const G = defined("current", p.conductance, given!, g.constant(0));
-      if (p.ion === undefined) nonspecific = true;
-      else write(p.ion, p.name);
       // modcc's conductance is the coefficient of v in the current's equation, the locals held
       // constant: written as G*(v - X) when the kernel's current has that form, else G*v + r.
       const form = conductanceForm(g, current, G, vInput);
