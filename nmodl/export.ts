@@ -745,15 +745,17 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     }
     return ` (${f.unit})`;
   };
+  const docs = fieldDocs(plan.at);
+  const doc = (f: FieldSpec) => (docs.has(f.key) ? ` : ${docs.get(f.key)}` : "");
   const parameter = [...spec.parameters, ...spec.globals].map((f) => {
     const [low, high] = f.range;
     const bounded = low !== -Infinity || high !== Infinity;
     return `${f.name} = ${declaredNumber(f.defaultValue)}${unitOf(f)}${
       bounded ? ` <${declaredNumber(low)}, ${declaredNumber(high)}>` : ""
-    }`;
+    }${doc(f)}`;
   });
-  const stateDecl = spec.states.filter((f) => !f.assigned).map((f) => `${f.name}${unitOf(f)}`);
-  const assignedDecl = spec.states.filter((f) => f.assigned).map((f) => `${f.name}${unitOf(f)}`);
+  const stateDecl = spec.states.filter((f) => !f.assigned).map((f) => `${f.name}${unitOf(f)}${doc(f)}`);
+  const assignedDecl = spec.states.filter((f) => f.assigned).map((f) => `${f.name}${unitOf(f)}${doc(f)}`);
   if (dialect === "neuron") {
     // nocmodl wants the voltage, temperature-free ion variables and currents declared.
     assignedDecl.unshift("v (mV)");
@@ -815,18 +817,44 @@ function conductanceForm(g: Graph, current: Node, G: Node, v: number): { rest: N
   return { rest };
 }
 
-/** The JSDoc of the class declared at `at` (`file:line:column`), as plain lines; none if not found. */
-function classDoc(at: string): string[] {
+/** The text of the file of `at` (`file:line:column`) and the line; undefined if it cannot be read. */
+function sourceAt(at: string): { text: string; line: number } | undefined {
   const match = /^(.*):(\d+):(\d+)$/.exec(at);
-  if (!match) return [];
-  let text: string;
+  if (!match) return undefined;
   try {
     const file = match[1].startsWith("file:") ? fileURLToPath(match[1]) : match[1];
-    text = readFileSync(file, "utf8");
+    return { text: readFileSync(file, "utf8"), line: Number(match[2]) };
   } catch {
-    return [];
+    return undefined;
   }
-  const lines = text.split("\n");
+}
+
+/**
+ * The one-line JSDoc of each decorated field (`/** ... *\/ @parameter(...) key!: number`) of the
+ * class declared at `at`, by field key.
+ */
+function fieldDocs(at: string): Map<string, string> {
+  const docs = new Map<string, string>();
+  const source = sourceAt(at);
+  if (source === undefined) return docs;
+  const body = source.text.split("\n").slice(source.line - 1).join("\n");
+  const field =
+    /\/\*\*((?:[^*]|\*(?!\/))*)\*\/\s*@(?:parameter|global|state)\((?:[^()]|\([^()]*\))*\)\s*(?:readonly\s+)?(\w+)[!?]?\s*:/g;
+  for (const m of body.matchAll(field)) {
+    if (docs.has(m[2])) continue;
+    const text = m[1].split("\n").map((l) => l.trim().replace(/^\*\s?/, "")).join(" ").replace(/\s+/g, " ")
+      .trim();
+    if (text !== "") docs.set(m[2], text);
+  }
+  return docs;
+}
+
+/** The JSDoc of the class declared at `at` (`file:line:column`), as plain lines; none if not found. */
+function classDoc(at: string): string[] {
+  const source = sourceAt(at);
+  if (source === undefined) return [];
+  const match = { 2: String(source.line) };
+  const lines = source.text.split("\n");
   let k = Number(match[2]) - 2;
   // Skip the decorator's own lines (a multi-line @mechanism({...})) back to the comment.
   while (k >= 0 && lines[k].trim() === "") k--;

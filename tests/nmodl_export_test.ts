@@ -153,7 +153,8 @@ Deno.test("export: the round trip import(export(m)) gives the same plan", async 
       const cls = (await import(pathToFileURL(module).href))[back.className];
       const again = (await planNow(declaredClasses.get(cls)!))!;
       // The export of the import is the same file (names, declarations and equations).
-      const body = (text: string) => text.replace(/^(:.*\n)*/, "");
+      // The equations and declarations, without comments (the import words the fields' JSDoc its own way).
+      const body = (text: string) => text.replace(/^(:.*\n)*/, "").replace(/ : .*$/gm, "");
       const differs = canonical(original) !== canonical(again);
       if (differs !== (ROUND_TRIP_DIFFERS[e.c.id] !== undefined)) {
         failures.push(
