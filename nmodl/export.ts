@@ -21,7 +21,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ION_FLAG } from "../ffi/layout.ts";
-import type { FieldSpec, MechanismSpec } from "../ffi/spec.ts";
+import type { FieldSpec } from "../ffi/spec.ts";
 import { dependencies, type Graph, type Node, operands, postorder } from "../kernels/graph.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { schedule, type Spelling } from "../kernels/print.ts";
@@ -348,9 +348,6 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     }
     names.set(k, name as string);
     byName.set(name as string, k);
-  }
-  if (dialect === "arbor" && [...names.values()].includes("area")) {
-    // modcc 0.11 reads area; keep going. (NEURON has area only for point processes.)
   }
   if (dialect === "neuron") {
     for (const n of names.values()) {
@@ -797,9 +794,6 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   if (results.derivative) block(`DERIVATIVE ${blockName}`, derivative);
   if (netReceive) block(`NET_RECEIVE(${weightName})`, netReceive);
   if (postEvent) block(`POST_EVENT(${timeName})`, postEvent);
-  if (plan.method === "euler" && results.derivative) {
-    // NEURON's euler: METHOD euler exists in nocmodl (the arbor dialect refused above).
-  }
   return { name: spec.name, file: `${spec.name}.mod`, text: out.join("\n").trimEnd() + "\n", notes };
 }
 
@@ -866,5 +860,3 @@ function classDoc(at: string): string[] {
     l.trim().replace(/^\/\*\*\s?/, "").replace(/\s?\*\/$/, "").replace(/^\*\s?/, "")
   ).filter((l, j, all) => !(l === "" && (j === 0 || j === all.length - 1)));
 }
-
-export type { MechanismSpec };
