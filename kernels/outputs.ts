@@ -303,6 +303,7 @@ export function advanceOutputs(
     let value: Node;
     if (implicit) value = implicit[position];
     else if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
+    else if (method === "direct") value = f;
     else if (opaque) {
       const a = g.op("sub", g.substitute(f, moved), f);
       const b = g.op("sub", f, g.op("mul", a, s));

@@ -23,12 +23,20 @@ export const KERNELS_WITH_ARGUMENT: ReadonlySet<KernelName> = new Set(["onEvent"
  * (explicit), or `sparse` (backward Euler over all states at once, kernels/sparse.ts: Markov and
  * kinetic schemes, modcc's METHOD sparse) or `stochastic` (Euler–Maruyama: the derivative is
  * linear in the `@random` values, Arbor's normal white noise, each scaled by √dt; modcc's METHOD
- * stochastic).
+ * stochastic), or `direct` (no integration: `derivative` returns the states' values after the step,
+ * computed from `dt` as the user wrote them; modcc's SOLVE without METHOD of a DERIVATIVE block
+ * that assigns its states).
  */
-export type IntegrationMethod = "cnexp" | "euler" | "sparse" | "stochastic";
+export type IntegrationMethod = "cnexp" | "euler" | "sparse" | "stochastic" | "direct";
 
 /** Every integration method (for argument checks). */
-export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ["cnexp", "euler", "sparse", "stochastic"];
+export const INTEGRATION_METHODS: readonly IntegrationMethod[] = [
+  "cnexp",
+  "euler",
+  "sparse",
+  "stochastic",
+  "direct",
+];
 
 /**
  * A conservation law of a `sparse` system (NMODL's CONSERVE): the weighted sum of some states is a

@@ -9,7 +9,7 @@ import type { HookFunction } from "../ffi/trampoline.ts";
 import type { HookName } from "../ffi/layout.ts";
 import type { EventBatch, IonViews } from "../ffi/ppack.ts";
 import type { MechanismSpec } from "../ffi/spec.ts";
-import type { ConservationLaw } from "../kernels/rules.ts";
+import type { ConservationLaw, IntegrationMethod } from "../kernels/rules.ts";
 
 /** Marker type of an `@ion` field: the field's name is the ion's name. */
 export type Ion = { readonly ion: unique symbol };
@@ -213,9 +213,10 @@ export interface MechanismOptions {
    * for s' = a·s + b), `"euler"` (explicit), or `"sparse"` (backward Euler over all states at
    * once: kinetic and Markov schemes; a non-linear system takes three Newton iterations, as modcc),
    * or `"stochastic"` (Euler–Maruyama: the derivative is linear in its `@random` white noise, each
-   * value scaled by √dt, as modcc's METHOD stochastic).
+   * value scaled by √dt, as modcc's METHOD stochastic), or `"direct"` (`derivative` returns the
+   * states' values after the step, computed from `x.dt`; modcc's SOLVE without METHOD).
    */
-  method?: "cnexp" | "euler" | "sparse" | "stochastic";
+  method?: IntegrationMethod;
   /**
    * Method `"sparse"`: conservation laws, each replacing the equation of its first state in the
    * implicit step (NMODL's CONSERVE), e.g. `[{ sum: ["C", "O", "I"], equals: 1 }]`.

@@ -139,7 +139,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   const initial = kernel("initial", initialBody);
   const equilibrium = solvedInitially ? kernel("equilibrium", solvedInitially.body) : undefined;
   if (solved?.method === "cnexp") checkCnexp(file, symbols, solved.body);
-  const derivative = solved ? kernel("derivative", solved.body) : undefined;
+  const derivative = solved
+    ? kernel(solved.method === "direct" ? "step" : "derivative", solved.body)
+    : undefined;
   if (!solved && file.derivatives.length) {
     notes.push(`no SOLVE names DERIVATIVE ${file.derivatives[0].name}: it is left out`);
   }
@@ -246,7 +248,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
     emit(equilibrium, "equilibrium", "StateValues", residuals, true);
   }
-  if (derivative) {
+  if (derivative && solved?.method === "direct") {
+    emit(derivative, "derivative", "StateValues", outputsOf(derivative, ["state", "stored"]));
+  } else if (derivative) {
     const rates = [...derivative.resolved.rates.entries()]
       .sort((a, b) => stateOrder.indexOf(a[0]) - stateOrder.indexOf(b[0]))
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);

@@ -176,7 +176,7 @@ const errors: [string, string, number, number, RegExp][] = [
     `${MINIMAL}STATE { m }\nBREAKPOINT { SOLVE d }\nDERIVATIVE d { m' = -m }`,
     4,
     14,
-    /SOLVE d METHOD \(none\) is not supported: modcc refuses/,
+    /SOLVE d without METHOD is not supported: DERIVATIVE d has a derivative \(modcc refuses it too/,
   ],
   [
     "METHOD derivimplicit",

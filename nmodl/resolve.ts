@@ -18,6 +18,7 @@ export type Context =
   | "initial"
   | "equilibrium"
   | "derivative"
+  | "step"
   | "current"
   | "onEvent"
   | "onPostEvent"
@@ -140,6 +141,7 @@ export class Resolver {
       initial: "INITIAL",
       equilibrium: "the equilibrium INITIAL solves",
       derivative: "DERIVATIVE",
+      step: "DERIVATIVE (solved without METHOD)",
       current: "BREAKPOINT",
       onEvent: "NET_RECEIVE",
       onPostEvent: "POST_EVENT",
@@ -212,7 +214,9 @@ export class Resolver {
           this.fail(
             s.at,
             `the derivative ${s.state}' in ${this.where}`,
-            "write derivatives in the DERIVATIVE block that BREAKPOINT solves",
+            this.context === "step"
+              ? "modcc refuses a derivative in a block solved without METHOD too; give METHOD cnexp or sparse"
+              : "write derivatives in the DERIVATIVE block that BREAKPOINT solves",
           );
         }
         const symbol = this.symbols.byName.get(s.state);
@@ -383,6 +387,7 @@ export class Resolver {
       case "noise":
         return refuse(`'${name}' is white noise, drawn by Arbor; assign a LOCAL instead`);
       case "state":
+        // (a DERIVATIVE solved without METHOD, "step", assigns its states: modcc's direct solver)
         if (this.context === "derivative") refuse(`write the derivative ${name}' = ... instead`);
         if (this.context === "equilibrium") {
           refuse("the equilibrium solves for the states; assign a LOCAL instead");

@@ -11,7 +11,7 @@ import type { Body, Declaration, NmodlFile, Position, Statement } from "./ast.ts
 import { NmodlError } from "./error.ts";
 import { linearBody, rewriteKinetic, type RewrittenScheme, steadyStateBody } from "./kinetic.ts";
 import { ionViewNames, RESERVED_PPACK_NAMES } from "../ffi/ppack.ts";
-import { ionScopeNames, KERNEL_NAMES } from "../kernels/rules.ts";
+import { type IntegrationMethod, ionScopeNames, KERNEL_NAMES } from "../kernels/rules.ts";
 
 /** One ion the mechanism uses, with the flags of `@ion`. */
 export interface IonUse {
@@ -323,8 +323,11 @@ export function classify(file: NmodlFile): Symbols {
 export interface SolvedScheme {
   /** `state' = ...` statements (a KINETIC block rewritten by nmodl/kinetic.ts). */
   body: Body;
-  /** The integration method (modcc's: cnexp, sparse, stochastic; the importer also takes euler). */
-  method: "cnexp" | "euler" | "sparse" | "stochastic";
+  /**
+   * The integration method (modcc's: cnexp, sparse, stochastic, and direct for a SOLVE without
+   * METHOD; the importer also takes euler).
+   */
+  method: IntegrationMethod;
   /** CONSERVE laws (method sparse). */
   laws: RewrittenScheme["laws"];
   /** Whether it was a KINETIC block. */
@@ -379,12 +382,28 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
       "modcc solves white noise only with METHOD stochastic",
     );
   }
+  if (method === "") {
+    // modcc's direct solver: a DERIVATIVE block without derivatives runs as written each step,
+    // its assignments setting the states; any derivative (a KINETIC block is all derivatives)
+    // is modcc's error "has a derivative expression but no METHOD was specified".
+    const written = kinetic
+      ? kinetic.statements.find((s) => s.kind === "reaction")
+      : findDerivative(derivative!.statements);
+    if (written) {
+      fail(
+        `SOLVE ${solve.block} without METHOD is not supported`,
+        `${kinetic ? "KINETIC" : "DERIVATIVE"} ${solve.block} has ${
+          kinetic ? "reactions" : "a derivative"
+        } ` +
+          "(modcc refuses it too: a block solved without METHOD may only assign its states); give METHOD cnexp or sparse",
+      );
+    }
+    return { body: derivative!, method: "direct", laws: [], kinetic: false };
+  }
   if (method !== "cnexp" && method !== "euler" && method !== "sparse") {
     return fail(
-      `SOLVE ${solve.block} METHOD ${method || "(none)"} is not supported`,
-      method === ""
-        ? "modcc refuses a DERIVATIVE or KINETIC block solved without METHOD too; give METHOD cnexp or sparse"
-        : "Arbor accepts cnexp, sparse and stochastic; the importer translates cnexp, sparse (and euler)",
+      `SOLVE ${solve.block} METHOD ${method} is not supported`,
+      "Arbor accepts cnexp, sparse and stochastic; the importer translates cnexp, sparse (and euler)",
     );
   }
   if (kinetic) {
@@ -407,6 +426,18 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
     );
   }
   return { body: derivative!, method, laws: [], kinetic: false };
+}
+
+/** The first `x' = ...` statement of `statements`, inside IF branches too. */
+function findDerivative(statements: readonly Statement[]): Statement | undefined {
+  for (const s of statements) {
+    if (s.kind === "derivative") return s;
+    if (s.kind === "if") {
+      const inside = findDerivative(s.then) ?? findDerivative(s.otherwise);
+      if (inside) return inside;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -46,6 +46,7 @@ const EXPECTED: Record<string, Outcome> = {
   [`${DATA}/bpderiv.mod`]: "compared",
   [`${DATA}/cachan.mod`]: "compared",
   [`${DATA}/cadecay.mod`]: "compared",
+  [`${DATA}/direct.mod`]: "compared",
   [`${DATA}/eulerleak.mod`]: "refused by modcc",
   [`${DATA}/exp2syn.mod`]: "refused by modcc",
   [`${DATA}/expsyn.mod`]: "compared after normalising",

@@ -1,7 +1,8 @@
 // method "sparse" and the equilibrium() kernel on the host, js and native targets: a three-state
 // Markov channel under a voltage clamp against a reference written here in plain JavaScript
 // (backward Euler with the conservation law replacing C's row, solved by Cramer's rule), a
-// non-linear state against modcc's three Newton iterations, and the refusals.
+// non-linear state against modcc's three Newton iterations, and the refusals; method "direct" (a
+// derivative that returns the states after the step) against the same update written here.
 import assert from "node:assert/strict";
 import { type Catalogue, catalogue, CompileError, defineMechanism, runCell } from "../mod.ts";
 
@@ -91,6 +92,48 @@ for (const target of ["js", "native"] as const) {
     }
   });
 }
+
+Deno.test("direct: derivative() returns the states after the step, read as the kernel wrote it (js and native)", async () => {
+  // modcc's SOLVE without METHOD: the kernel's own exponential update, then a cap on the state.
+  const relax = defineMechanism({
+    name: "relax_direct",
+    kind: "density",
+    method: "direct",
+    parameters: { tau: { default: 0.7 }, target: { default: 2 } },
+    states: { s: {} },
+  }, {
+    initial: () => ({ s: 0 }),
+    derivative(x) {
+      const s = x.s + (1 - Math.exp(-x.dt / x.tau)) * (x.target - x.s);
+      return { s: s > 1.5 ? 1.5 : s };
+    },
+  });
+  const traces: Float64Array[] = [];
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [relax], target });
+    try {
+      const run = await runCell({
+        areaUm2: 500,
+        density: [{ mechanism: "relax_direct" }],
+        probes: ["relax_direct.s"],
+        dt: 0.1,
+        until: 2,
+      }, { catalogues: [cat] });
+      traces.push(run.traces["relax_direct.s"]);
+    } finally {
+      cat.close();
+    }
+  }
+  // (native may round differently in the last bit: C's exp and fused multiply-adds)
+  traces.forEach((trace, t) => {
+    let s = 0;
+    for (let n = 1; n < trace.length; n++) {
+      s = Math.min(1.5, s + (1 - Math.exp(-0.1 / 0.7)) * (2 - s));
+      assert.ok(Math.abs(trace[n] - s) <= 2e-15, `${["js", "native"][t]}, step ${n}: ${trace[n]} vs ${s}`);
+    }
+    assert.equal(trace[trace.length - 1], 1.5, "the cap the kernel wrote holds");
+  });
+});
 
 Deno.test("sparse: a non-linear state takes modcc's three Newton iterations (js and native agree)", async () => {
   const square = defineMechanism({
