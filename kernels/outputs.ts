@@ -182,7 +182,36 @@ export function initOutputs(
       value: f.assigned ? value : g.op("mul", value, c.multiplicity),
     });
   });
+  if (result) out.stores.push(...initialIonStores(c, result, out));
   return out;
+}
+
+/**
+ * The ion values initial() returns, stored as modcc's init stores an INITIAL's writes: an ion
+ * current is added to the ion's current density with compute_currents' weight and unit (no
+ * conductance, no membrane current), a written reversal potential is assigned. Arbor zeroes the
+ * currents before the first step, so such a current is seen only by the INITIAL of mechanisms
+ * initialised after it (Arbor's reset runs every init twice).
+ */
+function initialIonStores(c: RuleContext, result: Map<string, Node>, out: Outputs): Store[] {
+  const { g, spec } = c;
+  const unit = currentScale(spec.kind);
+  const scale = unit === 1 ? c.weight : g.op("mul", g.constant(unit), c.weight);
+  return spec.ions.flatMap((ion, j): Store[] => {
+    const names = ionScopeNames(ion.name);
+    const stores: Store[] = [];
+    if (result.has(names.current)) {
+      const value = g.op("mul", scale, g.replaceUndef(result.get(names.current)!, g.constant(0)));
+      out.checks.push({ kernel: "initial", what: `${names.current} times its weight`, value });
+      stores.push({ target: { array: "ion", ion: j, field: "current" }, mode: "add", value });
+    }
+    if (ion.flags & ION_FLAG.writeRevPotential && result.has(names.reversal)) {
+      const value = g.replaceUndef(result.get(names.reversal)!, c.scope.get(names.reversal)!);
+      out.checks.push({ kernel: "initial", what: names.reversal, value });
+      stores.push({ target: { array: "ion", ion: j, field: "reversal" }, mode: "set", value });
+    }
+    return stores;
+  });
 }
 
 /**
@@ -419,11 +448,15 @@ export function voltageOutputs(c: RuleContext, result: Map<string, Node>): Outpu
   };
 }
 
-/** The assigned states a kernel returned, stored as they are (a path that leaves one out keeps the old value). */
-function assignedStores(c: RuleContext, result: Map<string, Node>): Store[] {
+/**
+ * The states a kernel returned that are stored as they are (a path that leaves one out keeps the
+ * old value): the assigned ones, or with `every` all of them (current(): modcc's compute_currents
+ * stores a STATE that BREAKPOINT sets, unscaled).
+ */
+function assignedStores(c: RuleContext, result: Map<string, Node>, every = false): Store[] {
   return c.spec.states.flatMap((f, index): Store[] => {
     const returned = result.get(f.key);
-    if (!f.assigned || returned === undefined) return [];
+    if (!(f.assigned || every) || returned === undefined) return [];
     const value = c.g.replaceUndef(returned, c.scope.get(f.key)!);
     return [{ target: { array: "state", index }, mode: "set", value }];
   });
@@ -475,7 +508,7 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
     stores: [
       { target: { array: "vec_i" }, mode: "add", value: scaledI },
       { target: { array: "vec_g" }, mode: "add", value: scaledG },
-      ...assignedStores(c, result),
+      ...assignedStores(c, result, true),
     ],
   };
   spec.ions.forEach((ion, j) => {

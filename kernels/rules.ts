@@ -80,6 +80,15 @@ export function ionScopeNames(
 export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
   switch (kernel) {
     case "initial":
+      // NMODL's INITIAL may set an ion's current or (when written) its reversal potential; modcc
+      // stores them in init as compute_currents does (kernels/outputs.ts initOutputs).
+      return [
+        ...spec.states.map((f) => f.key),
+        ...spec.ions.map((ion) => ionScopeNames(ion.name).current),
+        ...spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
+          ionScopeNames(ion.name).reversal
+        ),
+      ];
     case "derivative":
     case "onEvent":
     case "onPostEvent":
@@ -92,8 +101,8 @@ export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
         "i",
         "g",
         ...spec.ions.flatMap((ion) => [ionScopeNames(ion.name).current, ionScopeNames(ion.name).conductance]),
-        // ASSIGNED values (NMODL's BREAKPOINT may set them): stored per instance.
-        ...spec.states.filter((f) => f.assigned).map((f) => f.key),
+        // states and ASSIGNED values (NMODL's BREAKPOINT may set them): stored as they are.
+        ...spec.states.map((f) => f.key),
       ];
     case "concentrations":
       return spec.ions.flatMap((ion) => [

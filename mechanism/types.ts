@@ -129,11 +129,22 @@ export type Scope<M = unknown> =
 export type StateValues<M = unknown> = { [K in KeysOfType<M, number>]?: number };
 
 /**
+ * What `initial` returns: state values, and optionally ion values NMODL's INITIAL may set, stored
+ * in init as modcc does: `iX` added to the ion's current density with the weight rules of
+ * `current` (Arbor zeroes it before the first step: only the INITIAL of mechanisms initialised
+ * later reads it), and `eX` of an ion whose reversal potential the mechanism writes.
+ */
+export type InitialValues<M = unknown> =
+  & StateValues<M>
+  & { [K in `i${KeysOfType<M, Ion>}` | `e${KeysOfType<M, Ion>}`]?: number };
+
+/**
  * What `current` returns: `i` (non-specific current), `iX` per ion, and optionally the
  * conductances dI/dV `g` and `gX`. Density: mA/cm² and S/cm²; point and gap junction: nA and µS.
  * Without any conductance, dI/dV is taken by a 1 µV forward difference. It may also return
- * states declared `assigned: true` (stored as they are; NMODL's ASSIGNED values set in
- * BREAKPOINT); any other field is refused when the catalogue is made.
+ * states (stored as they are, unscaled, after the currents: NMODL's STATE and ASSIGNED values set
+ * in BREAKPOINT, as modcc's compute_currents stores them); any other field is refused when the
+ * catalogue is made.
  */
 export type CurrentValues<M = unknown> =
   & { i?: number; g?: number }
@@ -174,8 +185,11 @@ export type ReversalValues<M = unknown> = { [K in `e${KeysOfType<M, Ion>}`]?: nu
  * ```
  */
 export abstract class PointwiseMechanism {
-  /** Initial state values (states left out start from their defaults); runs at every init. */
-  initial?(x: Scope): StateValues;
+  /**
+   * Initial state values (states left out start from their defaults), and optionally ion values
+   * (see {@link InitialValues}); runs at every init.
+   */
+  initial?(x: Scope): InitialValues;
   /**
    * Initial states as the solution of linear equations (NMODL's LINEAR block, or a kinetic scheme
    * at STEADYSTATE): for each state, a residual that is 0 at the solution, linear in the states.

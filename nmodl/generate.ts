@@ -42,6 +42,7 @@ const IMPORTS = [
   "ConcentrationValues",
   "CurrentValues",
   "global",
+  "InitialValues",
   "Ion",
   "ion",
   "mechanism",
@@ -57,6 +58,7 @@ const IMPORTS = [
 const TYPE_IMPORTS = new Set([
   "ConcentrationValues",
   "CurrentValues",
+  "InitialValues",
   "Ion",
   "ReversalValues",
   "Scope",
@@ -240,7 +242,13 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       const v = initial.resolved.kernelVars.get(parameter)!;
       return [field, { k: "var", v }, v];
     });
-    emit(initial, "initial", "StateValues", [...outputsOf(initial, ["state", "stored"]), ...kept]);
+    // An ion current or written reversal potential INITIAL sets is stored in init, as modcc does.
+    const ionValues = outputsOf(initial, ["current", "reversal"]);
+    emit(initial, "initial", ionValues.length ? "InitialValues" : "StateValues", [
+      ...outputsOf(initial, ["state", "stored"]),
+      ...kept,
+      ...ionValues,
+    ]);
   }
   if (equilibrium) {
     const residuals = [...equilibrium.resolved.rates.entries()]
@@ -271,10 +279,10 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
         "Arbor's reversal-potential mechanisms write eX only: split it into two mechanisms",
       );
     }
-    const stored = outputsOf(current, ["stored"]);
+    const stored = outputsOf(current, ["state", "stored"]);
     if (stored.length > 0) {
       throw new NmodlError(
-        `the reversal-potential mechanism sets the ASSIGNED ${
+        `the reversal-potential mechanism sets the STATE or ASSIGNED ${
           stored.map((o) => o[2].nmodl).join(", ")
         } in BREAKPOINT`,
         file.file,
@@ -312,7 +320,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
           new Set(functionNames.values()),
           notes,
         ),
-        ...outputsOf(current, ["stored"]),
+        ...outputsOf(current, ["state", "stored"]),
       ],
     );
   }

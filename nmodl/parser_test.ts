@@ -203,11 +203,11 @@ const errors: [string, string, number, number, RegExp][] = [
   ["an unknown function", `${MINIMAL}BREAKPOINT { i = erf(g) }`, 3, 18, /unknown function 'erf'/],
   ["an undeclared name", `${MINIMAL}BREAKPOINT { i = g*q }`, 3, 20, /undeclared name 'q'/],
   [
-    "a STATE set in BREAKPOINT",
-    `${MINIMAL}STATE { m }\nBREAKPOINT { m = 1 i = 0 }`,
-    4,
+    "a STATE set in a VOLTAGE_PROCESS's BREAKPOINT",
+    "NEURON { VOLTAGE_PROCESS vp }\nSTATE { m }\nBREAKPOINT { m = 1 v = -65 }",
+    3,
     14,
-    /assignment to m in BREAKPOINT: BREAKPOINT cannot change states/,
+    /assignment to m in BREAKPOINT: a VOLTAGE_PROCESS's BREAKPOINT may only set v/,
   ],
   [
     "an assignment to v",

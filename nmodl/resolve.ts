@@ -381,7 +381,10 @@ export class Resolver {
         break;
       case "builtin":
       case "ionRead":
-        return refuse(`'${name}' is read from the simulator; assign a LOCAL instead`);
+        return refuse(
+          `'${name}' is read from the simulator (modcc keeps such an assignment local to its block, ` +
+            `changing nothing in Arbor); assign a LOCAL instead`,
+        );
       case "constant":
         return refuse(`'${name}' is a constant`);
       case "noise":
@@ -392,9 +395,10 @@ export class Resolver {
         if (this.context === "equilibrium") {
           refuse("the equilibrium solves for the states; assign a LOCAL instead");
         }
-        if (this.context === "current") {
+        // modcc's compute_currents stores a STATE BREAKPOINT sets; a voltage process sets only v
+        if (this.context === "current" && this.file.neuron.kind === "voltage") {
           refuse(
-            "BREAKPOINT cannot change states (Arbor's compute_currents does not); set it in INITIAL or NET_RECEIVE",
+            "a VOLTAGE_PROCESS's BREAKPOINT may only set v, as modcc requires; set it in INITIAL",
           );
         }
         break;
@@ -423,10 +427,18 @@ export class Resolver {
         );
         break;
       case "current":
-        if (this.context !== "current") refuse("currents are set in BREAKPOINT");
+        // modcc stores an ion current INITIAL sets (in init); a NONSPECIFIC_CURRENT there is a local it drops
+        if (this.context === "initial" && symbol!.role === "current" && symbol!.ion === undefined) {
+          refuse("modcc keeps it local to INITIAL, where it changes nothing; assign a LOCAL instead");
+        }
+        if (this.context !== "current" && this.context !== "initial") {
+          refuse("currents are set in BREAKPOINT");
+        }
         break;
       case "reversal":
-        if (this.context !== "current") refuse("reversal potentials are set in BREAKPOINT");
+        if (this.context !== "current" && this.context !== "initial") {
+          refuse("reversal potentials are set in BREAKPOINT or INITIAL");
+        }
         break;
       case "temporary":
         break;

@@ -61,6 +61,7 @@ const EXPECTED: Record<string, Outcome> = {
   [`${DATA}/postsyn.mod`]: "compared",
   [`${DATA}/reversal.mod`]: "compared",
   [`${DATA}/sigleak.mod`]: "compared",
+  [`${DATA}/statebp.mod`]: "compared",
   [`${DATA}/vwindow.mod`]: "compared",
   // Debian's neuron demos.
   "/usr/share/nrn/demo/release/cabpump.mod": "refused by both",
@@ -94,6 +95,7 @@ const INFO_DIFFERENCES: Record<string, string[]> = {
   [`${DATA}/bpderiv.mod`]: [],
   [`${DATA}/cachan.mod`]: [],
   [`${DATA}/cadecay.mod`]: [],
+  [`${DATA}/direct.mod`]: [],
   [`${DATA}/expsyn.mod`]: ["linear true / false"],
   [`${DATA}/initonly.mod`]: ["linear true / false"],
   [`${DATA}/kin3.mod`]: [],
@@ -105,6 +107,7 @@ const INFO_DIFFERENCES: Record<string, string[]> = {
   [`${DATA}/postsyn.mod`]: [],
   [`${DATA}/reversal.mod`]: ["ion x read_rev_pot true / false", "linear true / false"],
   [`${DATA}/sigleak.mod`]: ["linear true / false"],
+  [`${DATA}/statebp.mod`]: [],
   [`${DATA}/vwindow.mod`]: [],
 };
 
