@@ -8,7 +8,8 @@
 
 /** Top-level blocks the importer refuses, and why. */
 export const REFUSED_BLOCKS: Record<string, string> = {
-  NONLINEAR: "modcc has no NONLINEAR blocks either; rewrite the system as explicit assignments or a KINETIC scheme",
+  NONLINEAR:
+    "modcc has no NONLINEAR blocks either; rewrite the system as explicit assignments or a KINETIC scheme",
   DISCRETE: "Arbor has no DISCRETE blocks",
   PARTIAL: "Arbor has no PARTIAL blocks",
   DEFINE: "replace the macro by its value (it is usually an array size; arrays are not supported either)",
