@@ -84,6 +84,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   const stem = file.file.replace(/^.*[\\/]/, "").replace(/\.mod$/, "");
   const name = options.name ?? (stem || file.neuron.name);
   const solved = solvedDerivative(file);
+  notes.push(...solved?.notes ?? []);
   const taken = new Set<string>([...TAKEN_WORDS, ...IMPORTS]);
   const className = uniqueName(
     identifier(file.neuron.name.charAt(0).toUpperCase() + file.neuron.name.slice(1)),

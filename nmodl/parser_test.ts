@@ -6,6 +6,8 @@ import { importNmodl, NmodlError } from "./mod.ts";
 import { generator } from "../tests/support/random.ts";
 
 const MINIMAL = "NEURON { SUFFIX leak NONSPECIFIC_CURRENT i RANGE g }\nPARAMETER { g = 0.001 (S/cm2) }\n";
+/** MINIMAL with two states and a KINETIC k solved with METHOD sparse (the block itself follows on line 6). */
+const SCHEME = `${MINIMAL}STATE { a b }\nBREAKPOINT { SOLVE k METHOD sparse\ni = 0 }\n`;
 
 Deno.test("NEURON: SUFFIX, POINT_PROCESS, USEION READ/WRITE/VALENCE, RANGE, GLOBAL, NONSPECIFIC_CURRENT", () => {
   const tree = parseNmodl(
@@ -146,11 +148,46 @@ const errors: [string, string, number, number, RegExp][] = [
     /statements after SOLVE l in INITIAL/,
   ],
   [
-    "COMPARTMENT",
-    `${MINIMAL}STATE { a }\nKINETIC k { COMPARTMENT 2 { a } }`,
-    4,
+    "COMPARTMENT with an index",
+    `${SCHEME}KINETIC k { COMPARTMENT i, 2 {a} }`,
+    6,
+    26,
+    /COMPARTMENT with an index is not supported/,
+  ],
+  [
+    "COMPARTMENT after a reaction",
+    `${SCHEME}KINETIC k { ~ a <-> b (1, 2)\nCOMPARTMENT 2 {a} }`,
+    7,
+    1,
+    /COMPARTMENT after a reaction is not supported: write the COMPARTMENT statements before the reactions/,
+  ],
+  [
+    "COMPARTMENT of a name no reaction changes",
+    `${SCHEME}KINETIC k { COMPARTMENT 2 {q}\n~ a <-> b (1, 2) }`,
+    6,
     13,
-    /COMPARTMENT is not supported/,
+    /COMPARTMENT of q is not supported: q is no species of a reaction here \(modcc refuses it too\)/,
+  ],
+  [
+    "a CONSERVE over a species whose COMPARTMENT volume is not a number",
+    `${SCHEME}KINETIC k { COMPARTMENT g {a}\n~ a <-> b (1, 2)\nCONSERVE a + b = 1 }`,
+    6,
+    13,
+    /a CONSERVE over a species whose COMPARTMENT volume is not a number/,
+  ],
+  [
+    "a read of a COMPARTMENT species outside the reactions of a linear scheme",
+    `${SCHEME}KINETIC k { LOCAL q\nCOMPARTMENT 2 {a}\nq = 2*a\n~ a <-> b (q, 2) }`,
+    8,
+    1,
+    /a read of a species in a COMPARTMENT outside the reactions of a linear scheme/,
+  ],
+  [
+    "COMPARTMENT outside a KINETIC block",
+    `${MINIMAL}STATE { a }\nBREAKPOINT { SOLVE d METHOD cnexp\ni = 0 }\nDERIVATIVE d { COMPARTMENT 2 {a}\na' = -a }`,
+    6,
+    16,
+    /COMPARTMENT in DERIVATIVE/,
   ],
   ["VERBATIM", `${MINIMAL}VERBATIM\nint x;\nENDVERBATIM`, 3, 1, /VERBATIM is not supported/],
   ["POINTER", "NEURON { SUFFIX p POINTER q }", 1, 19, /POINTER is not supported/],
@@ -210,11 +247,11 @@ const errors: [string, string, number, number, RegExp][] = [
     /assignment to m in BREAKPOINT: a VOLTAGE_PROCESS's BREAKPOINT may only set v/,
   ],
   [
-    "an assignment to v",
-    `${MINIMAL}BREAKPOINT { v = 1 }`,
+    "an assignment to celsius",
+    `${MINIMAL}BREAKPOINT { celsius = 1 }`,
     3,
     14,
-    /assignment to v in BREAKPOINT: 'v' is read from the simulator/,
+    /assignment to celsius in BREAKPOINT: 'celsius' is read from the simulator/,
   ],
   [
     "a parameter set in BREAKPOINT",

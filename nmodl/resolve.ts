@@ -267,6 +267,12 @@ export class Resolver {
           comments: [...comments, `TABLE (line ${s.at.line}) ignored: values are computed exactly.`],
         });
         return;
+      case "compartment":
+        return this.fail(
+          s.at,
+          `COMPARTMENT in ${this.where}`,
+          "COMPARTMENT scales the species of a KINETIC scheme solved with METHOD sparse; move it there",
+        );
       case "conserve":
       case "reaction":
       case "linear":
@@ -380,6 +386,19 @@ export class Resolver {
       case "voltage":
         break;
       case "builtin":
+        if (name === "v" && this.context !== "function") {
+          // A LIF's reset outside a VOLTAGE_PROCESS: modcc accepts it as a local of the block
+          // (later reads in the block see it); the membrane voltage is not changed.
+          this.note(
+            `${this.where} assigns v: as in modcc, the value is local to ${this.where} (later reads there ` +
+              "see it) and the membrane voltage is not reset; only a VOLTAGE_PROCESS sets v",
+          );
+          break;
+        }
+        return refuse(
+          `'${name}' is read from the simulator (modcc keeps such an assignment local to its block, ` +
+            `changing nothing in Arbor); assign a LOCAL instead`,
+        );
       case "ionRead":
         return refuse(
           `'${name}' is read from the simulator (modcc keeps such an assignment local to its block, ` +

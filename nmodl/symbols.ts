@@ -332,6 +332,8 @@ export interface SolvedScheme {
   laws: RewrittenScheme["laws"];
   /** Whether it was a KINETIC block. */
   kinetic: boolean;
+  /** What the rewrite of a KINETIC block tells the reader (nmodl/kinetic.ts). */
+  notes?: string[];
 }
 
 /** The body BREAKPOINT's SOLVE statement names, in derivative form, or undefined. */
@@ -415,7 +417,7 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
         scheme.laws[0].at,
       );
     }
-    return { body: scheme.body, method, laws: scheme.laws, kinetic: true };
+    return { body: scheme.body, method, laws: scheme.laws, kinetic: true, notes: scheme.notes };
   }
   const conserve = derivative!.statements.find((s) => s.kind === "conserve");
   if (conserve) {
