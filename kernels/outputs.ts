@@ -324,6 +324,8 @@ export function advanceOutputs(
     ? sparseValues(c, result, integrated, conserve, at)
     : method === "stochastic"
     ? eulerMaruyama(c, result, integrated, at)
+    : method === "linear"
+    ? linearValues(c, result, integrated, at)
     : undefined;
   for (const [position, j] of integrated.entries()) {
     const key = spec.states[j].key;
@@ -353,6 +355,36 @@ export function advanceOutputs(
   out.stores.push(...assignedStores(c, result));
   out.integrated = integrated;
   return out;
+}
+
+/**
+ * method linear: the integrated states solve derivative()'s residuals = 0 (each an affine form in
+ * them, as equilibrium()'s at init), by the elimination of kernels/sparse.ts: modcc's SOLVE of a
+ * LINEAR block in BREAKPOINT.
+ */
+function linearValues(c: RuleContext, result: Map<string, Node>, integrated: number[], at: string): Node[] {
+  const { g, spec } = c;
+  const inputs = integrated.map((j) => c.index.get(spec.states[j].key)!);
+  const forms = integrated.map((j) => {
+    const key = spec.states[j].key;
+    const residual = result.get(key)!;
+    const form = residual.mayBeUndef ? undefined : affineForm(g, residual, inputs);
+    if (form === undefined) {
+      throw ruleError(
+        new CompileError(
+          `mechanism '${spec.name}': method linear needs derivative() to return, for state '${key}', a residual ` +
+            `linear in the states on every path (${at}); return lhs − rhs of a linear equation`,
+        ),
+      );
+    }
+    return form;
+  });
+  return solveLinear(
+    g,
+    forms.map((form) => form.a),
+    forms.map((form) => (form.b === null ? null : g.op("neg", form.b))),
+    spec.name,
+  );
 }
 
 /**

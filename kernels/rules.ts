@@ -23,11 +23,13 @@ export const KERNELS_WITH_ARGUMENT: ReadonlySet<KernelName> = new Set(["onEvent"
  * (explicit), or `sparse` (backward Euler over all states at once, kernels/sparse.ts: Markov and
  * kinetic schemes, modcc's METHOD sparse) or `stochastic` (Euler–Maruyama: the derivative is
  * linear in the `@random` values, Arbor's normal white noise, each scaled by √dt; modcc's METHOD
- * stochastic), or `direct` (no integration: `derivative` returns the states' values after the step,
+ * stochastic), `direct` (no integration: `derivative` returns the states' values after the step,
  * computed from `dt` as the user wrote them; modcc's SOLVE without METHOD of a DERIVATIVE block
- * that assigns its states).
+ * that assigns its states), or `linear` (no integration either: `derivative` returns, for each
+ * state, a residual linear in the states, and each step the states become the solution of
+ * residual = 0, as `equilibrium` at init; modcc's SOLVE of a LINEAR block in BREAKPOINT).
  */
-export type IntegrationMethod = "cnexp" | "euler" | "sparse" | "stochastic" | "direct";
+export type IntegrationMethod = "cnexp" | "euler" | "sparse" | "stochastic" | "direct" | "linear";
 
 /** Every integration method (for argument checks). */
 export const INTEGRATION_METHODS: readonly IntegrationMethod[] = [
@@ -36,6 +38,7 @@ export const INTEGRATION_METHODS: readonly IntegrationMethod[] = [
   "sparse",
   "stochastic",
   "direct",
+  "linear",
 ];
 
 /**

@@ -227,8 +227,10 @@ export interface MechanismOptions {
    * for s' = a·s + b), `"euler"` (explicit), or `"sparse"` (backward Euler over all states at
    * once: kinetic and Markov schemes; a non-linear system takes three Newton iterations, as modcc),
    * or `"stochastic"` (Euler–Maruyama: the derivative is linear in its `@random` white noise, each
-   * value scaled by √dt, as modcc's METHOD stochastic), or `"direct"` (`derivative` returns the
-   * states' values after the step, computed from `x.dt`; modcc's SOLVE without METHOD).
+   * value scaled by √dt, as modcc's METHOD stochastic), `"direct"` (`derivative` returns the
+   * states' values after the step, computed from `x.dt`; modcc's SOLVE without METHOD), or
+   * `"linear"` (`derivative` returns a residual per state, linear in the states; each step the
+   * states become the solution; modcc's SOLVE of a LINEAR block in BREAKPOINT).
    */
   method?: IntegrationMethod;
   /**

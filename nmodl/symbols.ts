@@ -357,13 +357,23 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
   const kinetic = file.kinetics.find((d) => d.name === solve.block);
   const derivative = file.derivatives.find((d) => d.name === solve.block);
   if (kinetic === undefined && derivative === undefined) {
-    const linear = file.linears.some((d) => d.name === solve.block);
-    fail(
-      `SOLVE ${solve.block}`,
-      linear
-        ? `LINEAR ${solve.block} is solved in INITIAL (its solution is a set of initial states), not in BREAKPOINT`
-        : `there is no DERIVATIVE or KINETIC ${solve.block}`,
-    );
+    const linear = file.linears.find((d) => d.name === solve.block);
+    if (linear === undefined) {
+      fail(`SOLVE ${solve.block}`, `there is no DERIVATIVE, KINETIC or LINEAR ${solve.block}`);
+    }
+    if (solve.method !== "") {
+      fail(
+        `SOLVE ${solve.block} METHOD ${solve.method}`,
+        "a LINEAR block is solved without METHOD, as modcc reads it",
+      );
+    }
+    // modcc's linear solver: each step the states solve the block's equations
+    return {
+      body: linearBody(file, linear!, file.states.map((d) => d.name)),
+      method: "linear",
+      laws: [],
+      kinetic: false,
+    };
   }
   const method = solve.method;
   if (method === "stochastic") {

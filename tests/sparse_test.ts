@@ -2,7 +2,8 @@
 // Markov channel under a voltage clamp against a reference written here in plain JavaScript
 // (backward Euler with the conservation law replacing C's row, solved by Cramer's rule), a
 // non-linear state against modcc's three Newton iterations, and the refusals; method "direct" (a
-// derivative that returns the states after the step) against the same update written here.
+// derivative that returns the states after the step) against the same update written here, and
+// method "linear" (residuals solved each step) against their closed-form solution.
 import assert from "node:assert/strict";
 import { type Catalogue, catalogue, CompileError, defineMechanism, runCell } from "../mod.ts";
 
@@ -133,6 +134,47 @@ Deno.test("direct: derivative() returns the states after the step, read as the k
     }
     assert.equal(trace[trace.length - 1], 1.5, "the cap the kernel wrote holds");
   });
+});
+
+Deno.test("linear: each step the states solve derivative()'s residuals (js and native)", async () => {
+  // modcc's SOLVE of a LINEAR block in BREAKPOINT: O = a/(a + b) at the clamped voltage, C = 1 − O.
+  const gate = defineMechanism({
+    name: "gate_linear",
+    kind: "density",
+    method: "linear",
+    states: { C: {}, O: {} },
+  }, {
+    initial: () => ({ C: 1, O: 0 }),
+    derivative(x) {
+      const a = 0.1 * Math.exp(x.v / 15), b = 0.3 * Math.exp(-x.v / 20);
+      return { C: a * x.C - b * x.O, O: x.C + x.O - 1 };
+    },
+  });
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [gate], target });
+    try {
+      for (const v of [-60, 10]) {
+        const run = await runCell({
+          areaUm2: 500,
+          vInit: v,
+          density: [{ mechanism: "gate_linear" }],
+          vclamps: [{ start: 0, duration: 1e9, voltage: v }],
+          probes: ["gate_linear.C", "gate_linear.O"],
+          dt: 0.025,
+          until: 0.1,
+        }, { catalogues: [cat] });
+        const a = 0.1 * Math.exp(v / 15), b = 0.3 * Math.exp(-v / 20);
+        const O = run.traces["gate_linear.O"], C = run.traces["gate_linear.C"];
+        assert.equal(O[0], 0, "init leaves the states as initial() set them");
+        for (let n = 1; n < O.length; n++) {
+          assert.ok(Math.abs(O[n] - a / (a + b)) <= 1e-15, `${target}, v ${v}, step ${n}: O ${O[n]}`);
+          assert.ok(Math.abs(C[n] - b / (a + b)) <= 1e-15, `${target}, v ${v}, step ${n}: C ${C[n]}`);
+        }
+      }
+    } finally {
+      cat.close();
+    }
+  }
 });
 
 Deno.test("sparse: a non-linear state takes modcc's three Newton iterations (js and native agree)", async () => {
