@@ -45,7 +45,14 @@ import {
   ionScopeNames,
   type KernelName,
 } from "./rules.ts";
-import { affineForm, type Conservation, solveLinear, sparseStep } from "./sparse.ts";
+import {
+  affineForm,
+  type Conservation,
+  NEWTON_TOLERANCE,
+  solveLinear,
+  type SparseStep,
+  sparseStep,
+} from "./sparse.ts";
 import { CompileError, ruleError } from "./source.ts";
 
 /** An array a hook writes. */
@@ -129,6 +136,17 @@ export const CURRENT_CHECKS = {
   conductance: "the conductance",
   scaledCurrent: "the current times its weight",
   scaledConductance: "the conductance times its weight",
+} as const;
+
+/**
+ * What the checks of method sparse name: a state of the implicit step (said after its name: a
+ * singular system gives a non-finite state), and the convergence of a non-linear step (NaN where
+ * the last Newton correction exceeds kernels/sparse.ts's NEWTON_TOLERANCE of a state).
+ */
+export const SPARSE_CHECKS = {
+  state: " from the implicit step of method sparse (is its system singular here?)",
+  newton: `the convergence of modcc's three Newton iterations of method sparse (NaN: their last correction ` +
+    `exceeds ${NEWTON_TOLERANCE} of a state; a smaller dt helps)`,
 } as const;
 
 /** How a check and an error name kernel result `key` (a state, a current term, an ion value). */
@@ -320,8 +338,17 @@ export function advanceOutputs(
   const moved = new Map(
     [...others.keys()].map((input) => [input, g.op("add", g.input(input), g.constant(1))]),
   );
-  const implicit = method === "sparse"
-    ? sparseValues(c, result, integrated, conserve, at)
+  const step = method === "sparse" ? sparseValues(c, result, integrated, conserve, at) : undefined;
+  if (step?.converged) {
+    // checked as a number: finite where the iterations converged (kernels/finite.ts's one test)
+    out.checks.push({
+      kernel: "derivative",
+      what: SPARSE_CHECKS.newton,
+      value: g.select(step.converged, g.constant(0), g.constant(NaN)),
+    });
+  }
+  const implicit = step
+    ? step.values
     : method === "stochastic"
     ? eulerMaruyama(c, result, integrated, at)
     : method === "linear"
@@ -349,7 +376,11 @@ export function advanceOutputs(
     }
     // A state an opaque derivative does not return (at its first call, nor since) is kept.
     if (opaque) value = g.select(g.isDefined(f), value, s);
-    out.checks.push({ kernel: "derivative", what: resultName(spec, "derivative", key), value });
+    out.checks.push({
+      kernel: "derivative",
+      what: `${resultName(spec, "derivative", key)}${method === "sparse" ? SPARSE_CHECKS.state : ""}`,
+      value,
+    });
     out.stores.push({ target: { array: "state", index: j }, mode: "set", value });
   }
   out.stores.push(...assignedStores(c, result));
@@ -432,7 +463,7 @@ function sparseValues(
   integrated: number[],
   laws: readonly ConservationLaw[],
   at: string,
-): Node[] {
+): SparseStep {
   const { g, spec } = c;
   const keys = integrated.map((j) => spec.states[j].key);
   const conserve = laws.map((law): Conservation => {
@@ -463,7 +494,24 @@ function sparseValues(
     inputs: keys.map((key) => c.index.get(key)!),
     derivatives: integrated.map((j) => result.get(spec.states[j].key)!),
     conserve,
+    samples: lawSamples(c),
   }, c.scope.get("dt")!);
+}
+
+/**
+ * Where conservation laws are checked when the plan is made: four voltages, every parameter and
+ * global at its default, 1 for the other inputs (states, concentrations, ...), dt 0.025 ms.
+ */
+function lawSamples(c: RuleContext): { describe: string; input: (index: number) => number }[] {
+  const { spec } = c;
+  const defaults = new Map<number, number>();
+  for (const f of [...spec.parameters, ...spec.globals]) defaults.set(c.index.get(f.key)!, f.defaultValue);
+  defaults.set(c.index.get("dt")!, 0.025);
+  const v = c.index.get("v")!;
+  return [-80, -40, 0, 40].map((mV) => ({
+    describe: `v = ${mV} mV with the parameters at their defaults`,
+    input: (index: number) => (index === v ? mV : defaults.get(index) ?? 1),
+  }));
 }
 
 /**

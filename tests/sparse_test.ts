@@ -277,6 +277,65 @@ Deno.test("sparse: bad conservation laws and kernels that cannot be solved are r
   );
 });
 
+Deno.test("sparse: a scheme that breaks the law it declares is refused when the plan is made", async () => {
+  // C ⇌ O plus a leak out of O: C + O is not conserved, whatever the law says
+  const leaky = defineMechanism({
+    name: "leaky",
+    method: "sparse",
+    conserve: [{ sum: ["C", "O"], equals: 1 }],
+    parameters: { leak: { default: 0.1 } },
+    states: { C: {}, O: {} },
+  }, {
+    derivative: (x) => ({ C: x.O - x.C, O: x.C - x.O - x.leak * x.O }),
+  });
+  await assert.rejects(
+    catalogue({ mechanisms: [leaky], target: "js" }),
+    /mechanism 'leaky': its derivatives do not conserve the law C \+ O = 1 it declares: at v = -80 mV with the parameters at their defaults, the weighted sum of their rates changes by -0\.1 per unit of state 'O'/,
+  );
+});
+
+for (const target of ["js", "native"] as const) {
+  Deno.test(`sparse: a singular step and Newton iterations that do not converge stop the run, naming the instance and CV (${target})`, async () => {
+    // s' = k·s: I − dt·k is 0 at k = 1/dt (a singular step)
+    const singular = defineMechanism({
+      name: "singular",
+      method: "sparse",
+      parameters: { k: { default: 40 } },
+      states: { s: {} },
+    }, {
+      initial: () => ({ s: 1 }),
+      derivative: (x) => ({ s: x.k * x.s }),
+    });
+    // s' = −k·s³ from s = 1 with dt·k = 250: three Newton iterations are far from the root
+    const stiff = defineMechanism({
+      name: "stiff",
+      method: "sparse",
+      parameters: { k: { default: 1e4 } },
+      states: { s: {} },
+    }, {
+      initial: () => ({ s: 1 }),
+      derivative: (x) => ({ s: -x.k * x.s * x.s * x.s }),
+    });
+    const cat = await catalogue({ mechanisms: [singular, stiff], target });
+    try {
+      const run = (mechanism: string) =>
+        runCell({ cvs: 2, areaUm2: 500, density: [{ mechanism, cvs: [1] }], dt: 0.025, until: 0.1 }, {
+          catalogues: [cat],
+        });
+      await assert.rejects(
+        run("singular"),
+        /mechanism 'singular': derivative\(\) gave (-?Infinity|NaN) for state 's' from the implicit step of method sparse \(is its system singular here\?\) at instance 0 \(CV 1\)/,
+      );
+      await assert.rejects(
+        run("stiff"),
+        /mechanism 'stiff': derivative\(\) gave NaN for the convergence of modcc's three Newton iterations of method sparse \(NaN: their last correction exceeds 0\.000001 of a state; a smaller dt helps\) at instance 0 \(CV 1\)/,
+      );
+    } finally {
+      cat.close();
+    }
+  });
+}
+
 Deno.test("stochastic: Euler–Maruyama with Arbor's white noise, s' = s + f·dt + l·√dt·W (js and native agree)", async () => {
   const ou = defineMechanism({
     name: "ou_test",
