@@ -80,7 +80,7 @@ export const NEWTON_TOLERANCE = 1e-6;
  * state j (up to rounding), at each of the system's sample points; a scheme that breaks a law it
  * declares is refused with where it breaks.
  */
-function checkConserved(g: Graph, system: SparseSystem, forms: readonly AffineForm[]): void {
+function checkConserved(system: SparseSystem, forms: readonly AffineForm[]): void {
   for (const law of system.conserve ?? []) {
     const named = law.terms.map((t) =>
       `${t.coefficient === 1 ? "" : `${t.coefficient}·`}${system.keys[t.state]}`
@@ -342,7 +342,7 @@ export function sparseStep(g: Graph, system: SparseSystem, dt: Node): SparseStep
   const states = system.inputs.map((k) => g.input(k));
   const forms = linearForms(g, system);
   if (forms !== undefined) {
-    checkConserved(g, system, forms);
+    checkConserved(system, forms);
     const matrix: Coefficient[][] = forms.map((form, i) =>
       form.a.map((c, j) => {
         const scaled = c && g.op("mul", c, dt);
@@ -417,7 +417,7 @@ export function steadyState(g: Graph, system: SparseSystem): Node[] {
     fail("needs a conservation law (CONSERVE): without one it is not unique");
   }
   const { neg } = zeroSafe(g);
-  checkConserved(g, system, forms!);
+  checkConserved(system, forms!);
   const matrix: Coefficient[][] = forms!.map((form) => [...form.a]);
   const rhs: Coefficient[] = forms!.map((form) => neg(form.b));
   conserveRows(g, matrix, rhs, system.conserve!);
