@@ -227,7 +227,7 @@ const errors: [string, string, number, number, RegExp][] = [
     `${MINIMAL}BREAKPOINT { SOLVE d METHOD cnexp }`,
     3,
     14,
-    /no DERIVATIVE or KINETIC d/,
+    /no DERIVATIVE, KINETIC or LINEAR d/,
   ],
   ["the time t", `${MINIMAL}BREAKPOINT { i = g*t }`, 3, 20, /time t is not supported/],
   [
