@@ -153,7 +153,11 @@ function diffusiveResults(
  * Xd assigned (init, apply_events, write_ions), unweighted, as modcc writes it there: a path
  * that returns none leaves Arbor's value.
  */
-function diffusiveAssignments(c: RuleContext, kernel: KernelName, result: Map<string, Node> | undefined): Outputs {
+function diffusiveAssignments(
+  c: RuleContext,
+  kernel: KernelName,
+  result: Map<string, Node> | undefined,
+): Outputs {
   const out: Outputs = { checks: [], stores: [] };
   for (const { ion, key, value: returned } of diffusiveResults(c.spec, result)) {
     const value = c.g.replaceUndef(returned, c.scope.get(key)!);
@@ -337,13 +341,17 @@ export function advanceOutputs(
     if (result.get(key)!.mayBeUndef) {
       throw ruleError(
         new CompileError(
-          `${where}: derivative() leaves ${field ? "state " : ""}'${key}' undefined on some path (a key left ` +
+          `${where}: derivative() leaves ${
+            field ? "state " : ""
+          }'${key}' undefined on some path (a key left ` +
             `out, or a let never assigned) (${at}); return every integrated state on every path`,
         ),
       );
     }
   }
-  if (diffusive.length > 0 && (method === "sparse" || method === "stochastic" || opaque && method === "cnexp")) {
+  if (
+    diffusive.length > 0 && (method === "sparse" || method === "stochastic" || opaque && method === "cnexp")
+  ) {
     throw ruleError(
       new CompileError(
         `${where}: derivative() integrates the diffusive concentration ${
@@ -402,7 +410,12 @@ export function advanceOutputs(
     else {
       const input = c.index.get(key)!;
       const rest = new Map([...withDiffusive].filter(([k]) => k !== input));
-      value = cnexpStep(g, s, dt, linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest }));
+      value = cnexpStep(
+        g,
+        s,
+        dt,
+        linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest }),
+      );
     }
     if (opaque) value = g.select(g.isDefined(f), value, s);
     out.checks.push({ kernel: "derivative", what: key, value });
