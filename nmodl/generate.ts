@@ -238,7 +238,10 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       const v = initial.resolved.kernelVars.get(parameter)!;
       return [field, { k: "var", v }, v];
     });
-    emit(initial, "initial", "StateValues", [...outputsOf(initial, ["state", "stored"]), ...kept]);
+    emit(initial, "initial", "StateValues", [
+      ...outputsOf(initial, ["state", "stored", "diffusive"]),
+      ...kept,
+    ]);
   }
   if (equilibrium) {
     const residuals = [...equilibrium.resolved.rates.entries()]
@@ -308,11 +311,11 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
           new Set(functionNames.values()),
           notes,
         ),
-        ...outputsOf(current, ["stored"]),
+        ...outputsOf(current, ["stored", "diffusive"]),
       ],
     );
   }
-  if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored"]));
+  if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored", "diffusive"]));
   if (onPostEvent) {
     emit(onPostEvent, "onPostEvent", "StateValues", outputsOf(onPostEvent, ["state", "stored"]));
   }
@@ -646,7 +649,7 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
       ion.writesConcentration.internal ? "writeIntConcentration: true" : "",
       ion.writesConcentration.external ? "writeExtConcentration: true" : "",
       ion.writesRev ? "writeRevPotential: true" : "",
-      ion.readDiff ? "useDiffConcentration: true" : "",
+      ion.readDiff || ion.writesDiff ? "useDiffConcentration: true" : "",
       ion.readValence ? "readValence: true" : "",
       ion.valence !== undefined ? `verifyValence: true, expectedValence: ${ion.valence}` : "",
     ];
