@@ -1,8 +1,9 @@
 /**
  * The child program of tests/diffusive_arbor_test.ts: one real Arbor simulation (Arbor ≥ 0.10) of
  * Arbor's default-catalogue mechanisms that write the diffusive concentration Xd, each as the
- * builtin and as denocat's import of the same `.mod` file, in pairs of cells that differ only in
- * which of the two the pair compares:
+ * builtin and as denocat's import of a `.mod` file with its equations (Arbor's own, or denocat's
+ * tests/data/nmodl/diffusive), in pairs of cells that differ only in which of the two the pair
+ * compares (by the builtin's name):
  * - `decay`: the mechanism compared, painted everywhere; the builtin `inject` in both cells;
  * - `inject`, `inject_norm_amount`, `inject_norm_concentration`: the synapse compared; the builtin
  *   `decay` painted in both cells.
@@ -29,6 +30,8 @@ export interface DiffusiveSpec {
   target: "js" | "native" | "compiled";
   /** The modules denocat's importer wrote, one per file. */
   modules: string[];
+  /** The imported mechanism (its name in denocat's catalogue) of each builtin of {@link DIFFUSIVE_MECHANISMS}. */
+  imported: Record<keyof typeof DIFFUSIVE_MECHANISMS, string>;
   /** compiled: the library of each ABI family, by family ("0.6", "0.7"). */
   libraries?: Record<string, string>;
 }
@@ -50,7 +53,7 @@ export interface DiffusiveReport {
   cells: Record<string, DiffusiveCell[]>;
 }
 
-/** The compared mechanisms and their kind. */
+/** The compared builtins and their kind. */
 export const DIFFUSIVE_MECHANISMS = {
   decay: "density",
   inject: "point",
@@ -119,8 +122,12 @@ async function run(spec: DiffusiveSpec): Promise<DiffusiveReport> {
     numCells: cells.length,
     cellDescription: (gid) => {
       const { name, source } = cells[gid];
-      const compared = (mechanism: string) =>
-        `${mechanism === name && source === "import" ? "denocat::" : ""}${mechanism}/x=na`;
+      const compared = (builtin: string) =>
+        `${
+          builtin === name && source === "import"
+            ? `denocat::${spec.imported[builtin as keyof typeof DIFFUSIVE_MECHANISMS]}`
+            : builtin
+        }/x=na`;
       const synapse = name === "decay" ? "inject" : name;
       const decor = arb.decor()
         .setIon("na", { int_con: 1, ext_con: 140, rev_pot: 50, diff: 0.005 })
