@@ -58,7 +58,8 @@ for (const target of await targetsHere()) {
     const { probes: traces } = host.run({ until: 1, dt });
     // cnexp's step of xd' = −tau·xd is xd·r, r = (1 − tau·dt/2)/(1 + tau·dt/2) (modcc's Padé form of
     // exp(−tau·dt)); each step Xd ← Xd + w·(Xd·r − Xd), so Xd_n = X0·(1 − w·(1 − r))^n after n steps;
-    // sample k is taken before step k + 1, as Arbor samples.
+    // the host samples step k after its events and compute_currents, before its advance_state and
+    // write_ions (as tests/kinds_test.ts says), so sample k follows k updates.
     const r = (tau: number) => (1 - tau * dt / 2) / (1 + tau * dt / 2);
     const expected = (w: number, tau: number, n: number) => X0 * Math.pow(1 - w * (1 - r(tau)), n);
     let worst = 0;
@@ -108,8 +109,8 @@ for (const target of await targetsHere()) {
     host.place("xd_set", { cvs: [0], weights: [0.25] });
     const d0 = host.probeIon("ca", "diff", 0), d1 = host.probeIon("ca", "diff", 1);
     const { probes } = host.run({ until: 0.1, dt: 0.025 });
-    // Samples are taken before each step, as Arbor's: init sets 6; each write_ions adds level (3),
-    // whatever the weight.
+    // init sets 6; each write_ions adds level (3), whatever the weight; sample k precedes step k's
+    // write_ions.
     assert.deepEqual([...probes[d0]], [6, 9, 12, 15]);
     assert.deepEqual([...probes[d1]], [X0, X0, X0, X0]);
     host.close();
@@ -143,5 +144,45 @@ Deno.test("xd: refused where its rule does not hold, naming the mechanism and th
   await assert.rejects(
     () => catalogue({ mechanisms: [undeclared], target: "js" }),
     /xd_undeclared.*cad/,
+  );
+});
+
+Deno.test("xd, js: onEvent() assigns Xd; a kernel that runs as its own function (opaque) writes it too", async () => {
+  const events = defineMechanism({ name: "xd_event", kind: "point", ions }, {
+    onEvent: (_x, weight) => ({ cad: weight }),
+  });
+  const looping = defineMechanism({ name: "xd_loop", kind: "point", ions }, {
+    // A loop: outside the kernel subset, so current() runs as the user's function.
+    current: (x) => {
+      let value = x.cad;
+      for (let k = 0; k < 2; k++) value += 0.5;
+      return { cad: value };
+    },
+  });
+  const { cat, host } = await hostWith([events, looping], "js", 2);
+  const p = host.place("xd_event", { cvs: [0] });
+  host.place("xd_loop", { cvs: [1] });
+  host.event(p, 0, 0.06, 7);
+  const d0 = host.probeIon("ca", "diff", 0), d1 = host.probeIon("ca", "diff", 1);
+  const { probes } = host.run({ until: 0.1, dt: 0.025 });
+  // The event is delivered in the third step (0.05 to 0.075), before its sample.
+  assert.deepEqual([...probes[d0]], [X0, X0, 7, 7]);
+  // Each compute_currents adds 1 (new − old, unweighted for a point mechanism), before its sample.
+  probes[d1].forEach((value, k) => assert.ok(Math.abs(value - (X0 + k + 1)) < 1e-12, `${k}: ${value}`));
+  host.close();
+  cat.close();
+});
+
+Deno.test("xd: an opaque cnexp derivative that may integrate Xd is refused, naming the mechanism", async () => {
+  const opaque = defineMechanism({ name: "xd_opaque", method: "cnexp", ions }, {
+    derivative: (x) => {
+      let rate = 0;
+      for (let k = 0; k < 1; k++) rate -= x.cad;
+      return { cad: rate };
+    },
+  });
+  await assert.rejects(
+    () => catalogue({ mechanisms: [opaque], target: "js" }),
+    /mechanism 'xd_opaque': derivative\(\) integrates the diffusive concentration 'cad'.*opaque function/,
   );
 });
