@@ -18,7 +18,6 @@ PARAMETER {
 
 ASSIGNED {
     pending
-    area
 }
 
 INITIAL {

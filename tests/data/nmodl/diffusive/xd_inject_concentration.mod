@@ -19,7 +19,6 @@ PARAMETER {
 
 ASSIGNED {
     pending
-    area
     vol
 }
 
