@@ -143,7 +143,7 @@ Deno.test("xd: refused where its rule does not hold, naming the mechanism and th
   });
   await assert.rejects(
     () => catalogue({ mechanisms: [undeclared], target: "js" }),
-    /xd_undeclared.*cad/,
+    /mechanism 'xd_undeclared': current\(\) returned 'cad', which is not one of i, g, ica, gca; a diffusive concentration is written only with useDiffConcentration: true on its ion/,
   );
 });
 
