@@ -19,6 +19,11 @@
  *    ABI 0.6 is scaled by 10·weight for every kind;
  *  - reversalPotential: eX is assigned, unweighted;
  *  - concentrations: density writers add weight·c, point writers add c unweighted;
+ *  - the diffusive concentration Xd (`xd`, an ion with useDiffConcentration), as modcc's
+ *    printer writes it: derivative() integrates it as a state (cnexp or euler) and current()
+ *    sets it, and both add weight·(new − old) to Arbor's Xd, the old value being the one the
+ *    instance read (a point mechanism's weight is 1 here, not 1000/area); initial(),
+ *    onEvent() and concentrations() assign it, unweighted;
  *  - onEvent / onPostEvent: the states returned replace the old values, the others stay.
  *
  * An opaque kernel's result is a field per key it may return (kernels/graph.ts): the same rules
@@ -41,6 +46,7 @@ import { cnexpStep, linearCoefficients } from "./cnexp.ts";
 import {
   allowedKeys,
   type ConservationLaw,
+  diffusiveKeys,
   type IntegrationMethod,
   ionScopeNames,
   type KernelName,
@@ -59,7 +65,11 @@ import { CompileError, ruleError } from "./source.ts";
 export type Target =
   | { array: "state"; index: number }
   | { array: "vec_i" | "vec_g" | "vec_v" }
-  | { array: "ion"; ion: number; field: "current" | "conductance" | "reversal" | "internal" | "external" };
+  | {
+    array: "ion";
+    ion: number;
+    field: "current" | "conductance" | "reversal" | "internal" | "external" | "diffusive";
+  };
 
 /** One write per instance (or event). Optional targets may be absent (then nothing is written). */
 export interface Store {
@@ -128,6 +138,55 @@ export function currentReadScale(kind: MechanismSpec["kind"]): number {
 /** Whether `kind`'s concentration writes are weighted (density: the covered fraction) or not (point). */
 export function concentrationsWeighted(kind: MechanismSpec["kind"]): boolean {
   return kind !== "point";
+}
+
+/**
+ * The diffusive concentrations a kernel's result holds, by ion: the ion's position in
+ * `spec.ions`, the scope key (`xd`) and the value returned.
+ */
+function diffusiveResults(
+  spec: MechanismSpec,
+  result: Map<string, Node> | undefined,
+): { ion: number; key: string; value: Node }[] {
+  const keys = new Set(diffusiveKeys(spec));
+  return spec.ions.flatMap((ion, j) => {
+    const key = ionScopeNames(ion.name).diffusive;
+    const value = result?.get(key);
+    return keys.has(key) && value !== undefined ? [{ ion: j, key, value }] : [];
+  });
+}
+
+/**
+ * Xd assigned (init, apply_events, write_ions), unweighted, as modcc writes it there: a path
+ * that returns none leaves Arbor's value.
+ */
+function diffusiveAssignments(
+  c: RuleContext,
+  kernel: KernelName,
+  result: Map<string, Node> | undefined,
+): Outputs {
+  const out: Outputs = { checks: [], stores: [] };
+  for (const { ion, key, value: returned } of diffusiveResults(c.spec, result)) {
+    const value = c.g.replaceUndef(returned, c.scope.get(key)!);
+    out.checks.push({ kernel, what: key, value });
+    out.stores.push({ target: { array: "ion", ion, field: "diffusive" }, mode: "set", value });
+  }
+  return out;
+}
+
+/**
+ * Xd changed in advance_state or compute_currents: Arbor's value gets weight·(new − old) added,
+ * `old` being the value the instance read (modcc: `xd -= Xd[n]; Xd[n] = fma(w, xd, Xd[n])`), with
+ * the weight of concentrations (density: the covered fraction; point: 1).
+ */
+function diffusiveChange(c: RuleContext, ion: number, key: string, value: Node): Store {
+  const { g, spec } = c;
+  const change = g.op("sub", value, c.scope.get(key)!);
+  return {
+    target: { array: "ion", ion, field: "diffusive" },
+    mode: "add",
+    value: concentrationsWeighted(spec.kind) ? g.op("mul", c.weight, change) : change,
+  };
 }
 
 /** What the checks of compute_currents' results name (the non-finite error says it). */
@@ -201,6 +260,9 @@ export function initOutputs(
     });
   });
   if (result) out.stores.push(...initialIonStores(c, result, out));
+  const xd = diffusiveAssignments(c, "initial", result);
+  out.checks.push(...xd.checks);
+  out.stores.push(...xd.stores);
   return out;
 }
 
@@ -325,21 +387,41 @@ export function advanceOutputs(
   const where = `mechanism '${spec.name}'`;
   // An opaque kernel's result: whether a state is returned is known when it runs.
   const opaque = [...result.values()].some((n) => n.kind === "field");
+  const diffusive = diffusiveResults(spec, result);
   for (const key of result.keys()) {
-    const field = spec.states.find((f) => f.key === key)!;
-    if (field.assigned || opaque) continue;
+    const field = spec.states.find((f) => f.key === key);
+    if (field?.assigned || opaque) continue;
     if (result.get(key)!.mayBeUndef) {
       throw ruleError(
         new CompileError(
-          `${where}: derivative() leaves state '${key}' undefined on some path (a key left out, or a let ` +
-            `never assigned) (${at}); return every integrated state on every path`,
+          `${where}: derivative() leaves ${
+            field ? "state " : ""
+          }'${key}' undefined on some path (a key left ` +
+            `out, or a let never assigned) (${at}); return every integrated state on every path`,
         ),
       );
     }
   }
+  if (
+    diffusive.length > 0 && (method === "sparse" || method === "stochastic" || opaque && method === "cnexp")
+  ) {
+    throw ruleError(
+      new CompileError(
+        `${where}: derivative() integrates the diffusive concentration ${
+          diffusive.map((d) => `'${d.key}'`).join(", ")
+        } (${at}), which ${
+          opaque
+            ? "needs a derivative the plan can read with method cnexp (it is called as an opaque function)"
+            : `method ${method} does not integrate`
+        }; use method "cnexp" or "euler" with a derivative written in the kernel subset`,
+      ),
+    );
+  }
   const integrated = spec.states.flatMap((f, j) => (result.has(f.key) && !f.assigned ? [j] : []));
   const dt = c.scope.get("dt")!;
   const others = new Map(integrated.map((j) => [c.index.get(spec.states[j].key)!, spec.states[j].key]));
+  // Under cnexp a state's derivative may not depend on an integrated Xd either, nor Xd's on a state.
+  const withDiffusive = new Map([...others, ...diffusive.map((d) => [c.index.get(d.key)!, d.key] as const)]);
   // Opaque: every integrated state moved by 1, for a second call (a = f(s + 1) - f(s)).
   const moved = new Map(
     [...others.keys()].map((input) => [input, g.op("add", g.input(input), g.constant(1))]),
@@ -382,7 +464,7 @@ export function advanceOutputs(
       value = cnexpStep(g, s, dt, { a, b });
     } else {
       const input = c.index.get(key)!;
-      const rest = new Map([...others].filter(([k]) => k !== input));
+      const rest = new Map([...withDiffusive].filter(([k]) => k !== input));
       const coefficients = linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest });
       out.coefficients.push({ state: j, ...coefficients });
       value = cnexpStep(g, s, dt, coefficients);
@@ -395,6 +477,25 @@ export function advanceOutputs(
       value,
     });
     out.stores.push({ target: { array: "state", index: j }, mode: "set", value });
+  }
+  // Xd integrated like a state, from the value this instance reads; its change is added to Arbor's.
+  for (const { ion, key, value: f } of diffusive) {
+    const s = c.scope.get(key)!;
+    let value: Node;
+    if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
+    else {
+      const input = c.index.get(key)!;
+      const rest = new Map([...withDiffusive].filter(([k]) => k !== input));
+      value = cnexpStep(
+        g,
+        s,
+        dt,
+        linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest }),
+      );
+    }
+    if (opaque) value = g.select(g.isDefined(f), value, s);
+    out.checks.push({ kernel: "derivative", what: key, value });
+    out.stores.push(diffusiveChange(c, ion, key, value));
   }
   out.stores.push(...assignedStores(c, result));
   out.integrated = integrated;
@@ -622,6 +723,11 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
       });
     }
   });
+  for (const { ion, key, value: returned } of diffusiveResults(spec, result)) {
+    const value = g.replaceUndef(returned, c.scope.get(key)!);
+    out.checks.push({ kernel: "current", what: key, value });
+    out.stores.push(diffusiveChange(c, ion, key, value));
+  }
   return out;
 }
 
@@ -664,6 +770,9 @@ export function concentrationOutputs(c: RuleContext, result: Map<string, Node>):
       });
     }
   });
+  const xd = diffusiveAssignments(c, "concentrations", result);
+  out.checks.push(...xd.checks);
+  out.stores.push(...xd.stores);
   return out;
 }
 
@@ -676,6 +785,9 @@ export function eventOutputs(c: RuleContext, kernel: KernelName, result: Map<str
     if (!f.assigned) out.checks.push({ kernel, what: resultName(c.spec, kernel, f.key), value });
     out.stores.push({ target: { array: "state", index }, mode: "set", value });
   });
+  const xd = diffusiveAssignments(c, kernel, result);
+  out.checks.push(...xd.checks);
+  out.stores.push(...xd.stores);
   return out;
 }
 

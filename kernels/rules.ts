@@ -79,21 +79,35 @@ export function ionScopeNames(
   return scope;
 }
 
+/**
+ * The diffusive concentrations `spec` may write (`xd` of each ion declared with
+ * useDiffConcentration, Arbor's one flag for reading and writing Xd), in ion order.
+ */
+export function diffusiveKeys(spec: MechanismSpec): string[] {
+  return spec.ions.filter((ion) => ion.flags & ION_FLAG.useDiffConcentration).map((ion) =>
+    ionScopeNames(ion.name).diffusive
+  );
+}
+
 /** Keys each kernel may return. */
 export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
   switch (kernel) {
     case "initial":
       // NMODL's INITIAL may set an ion's current or (when written) its reversal potential; modcc
-      // stores them in init as compute_currents does (kernels/outputs.ts initOutputs).
+      // stores them in init as compute_currents does (kernels/outputs.ts initOutputs), and
+      // assigns Xd.
       return [
         ...spec.states.map((f) => f.key),
         ...spec.ions.map((ion) => ionScopeNames(ion.name).current),
         ...spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
           ionScopeNames(ion.name).reversal
         ),
+        ...diffusiveKeys(spec),
       ];
     case "derivative":
     case "onEvent":
+      // Xd as modcc writes it: assigned in apply_events, integrated in advance_state.
+      return [...spec.states.map((f) => f.key), ...diffusiveKeys(spec)];
     case "onPostEvent":
       return spec.states.map((f) => f.key);
     case "equilibrium":
@@ -106,11 +120,14 @@ export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
         ...spec.ions.flatMap((ion) => [ionScopeNames(ion.name).current, ionScopeNames(ion.name).conductance]),
         // states and ASSIGNED values (NMODL's BREAKPOINT may set them): stored as they are.
         ...spec.states.map((f) => f.key),
+        // Xd, changed in compute_currents (NMODL's `xd = ...` in BREAKPOINT)
+        ...diffusiveKeys(spec),
       ];
     case "concentrations":
       return spec.ions.flatMap((ion) => [
         ...(ion.flags & ION_FLAG.writeIntConcentration ? [ionScopeNames(ion.name).internal] : []),
         ...(ion.flags & ION_FLAG.writeExtConcentration ? [ionScopeNames(ion.name).external] : []),
+        ...(ion.flags & ION_FLAG.useDiffConcentration ? [ionScopeNames(ion.name).diffusive] : []),
       ]);
     case "voltage":
       return ["v"];

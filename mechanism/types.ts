@@ -125,8 +125,29 @@ export type Scope<M = unknown> =
   & { readonly [K in KeysOfType<M, number>]: number }
   & IonScope<KeysOfType<M, Ion>>;
 
-/** State values a kernel returns (`initial`, `derivative`, `onEvent`, `onPostEvent`). */
-export type StateValues<M = unknown> = { [K in KeysOfType<M, number>]?: number };
+/**
+ * State values a kernel returns (`initial`, `derivative`, `onEvent`, `onPostEvent`), and `Xd`,
+ * the diffusive concentration (mM) of an ion declared with `useDiffConcentration` (Arbor ≥ 0.10):
+ * `derivative` integrates it like a state and adds weight·(new − old) to Arbor's Xd; `initial`
+ * and `onEvent` assign it (`onPostEvent` may not return it), as modcc writes NMODL's `WRITE xd`.
+ *
+ * @example
+ * ```ts
+ * import { ion, type Ion, mechanism, parameter, PointwiseMechanism, type Scope } from "../mod.ts";
+ * // Arbor's default `decay`: xd' = -tau·xd
+ * @mechanism({ name: "decay", kind: "density", method: "cnexp" })
+ * class Decay extends PointwiseMechanism {
+ *   @parameter({ default: 5 }) tau!: number;
+ *   @ion({ readRevPotential: false, useDiffConcentration: true }) x!: Ion;
+ *   override derivative(x: Scope<Decay>) {
+ *     return { xd: -x.tau * x.xd };
+ *   }
+ * }
+ * ```
+ */
+export type StateValues<M = unknown> =
+  & { [K in KeysOfType<M, number>]?: number }
+  & { [K in `${KeysOfType<M, Ion>}d`]?: number };
 
 /**
  * What `initial` returns: state values, and optionally ion values NMODL's INITIAL may set, stored
@@ -148,12 +169,15 @@ export type InitialValues<M = unknown> =
  */
 export type CurrentValues<M = unknown> =
   & { i?: number; g?: number }
-  & { [K in `i${KeysOfType<M, Ion>}` | `g${KeysOfType<M, Ion>}`]?: number }
+  & { [K in `i${KeysOfType<M, Ion>}` | `g${KeysOfType<M, Ion>}` | `${KeysOfType<M, Ion>}d`]?: number }
   & { [K in KeysOfType<M, number>]?: number };
 
-/** What `concentrations` returns: `Xi`/`Xo` per written ion (mM), added with the weight rules. */
+/**
+ * What `concentrations` returns: `Xi`/`Xo` per written ion (mM), added with the weight rules, and
+ * `Xd` (mM, an ion with `useDiffConcentration`), assigned as modcc's write_ions does.
+ */
 export type ConcentrationValues<M = unknown> = {
-  [K in `${KeysOfType<M, Ion>}i` | `${KeysOfType<M, Ion>}o`]?: number;
+  [K in `${KeysOfType<M, Ion>}i` | `${KeysOfType<M, Ion>}o` | `${KeysOfType<M, Ion>}d`]?: number;
 };
 
 /** What `voltage` returns: the membrane voltage (mV) a voltage process assigns, or nothing to leave it. */

@@ -246,7 +246,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     // An ion current or written reversal potential INITIAL sets is stored in init, as modcc does.
     const ionValues = outputsOf(initial, ["current", "reversal"]);
     emit(initial, "initial", ionValues.length ? "InitialValues" : "StateValues", [
-      ...outputsOf(initial, ["state", "stored"]),
+      ...outputsOf(initial, ["state", "stored", "diffusive"]),
       ...kept,
       ...ionValues,
     ]);
@@ -323,11 +323,11 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
           new Set(functionNames.values()),
           notes,
         ),
-        ...outputsOf(current, ["state", "stored"]),
+        ...outputsOf(current, ["state", "stored", "diffusive"]),
       ],
     );
   }
-  if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored"]));
+  if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored", "diffusive"]));
   if (onPostEvent) {
     emit(onPostEvent, "onPostEvent", "StateValues", outputsOf(onPostEvent, ["state", "stored"]));
   }
@@ -661,7 +661,7 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
       ion.writesConcentration.internal ? "writeIntConcentration: true" : "",
       ion.writesConcentration.external ? "writeExtConcentration: true" : "",
       ion.writesRev ? "writeRevPotential: true" : "",
-      ion.readDiff ? "useDiffConcentration: true" : "",
+      ion.readDiff || ion.writesDiff ? "useDiffConcentration: true" : "",
       ion.readValence ? "readValence: true" : "",
       ion.valence !== undefined ? `verifyValence: true, expectedValence: ${ion.valence}` : "",
     ];

@@ -268,11 +268,18 @@ const errors: [string, string, number, number, RegExp][] = [
     /WRITE cai \(writing a concentration that is not a STATE\) is not supported: declare cai in the STATE block/,
   ],
   [
-    "USEION WRITE xd",
-    "NEURON { SUFFIX c USEION x WRITE xd }",
+    "the diffusive concentration assigned in DERIVATIVE",
+    "NEURON { SUFFIX c USEION x WRITE xd }\nBREAKPOINT { SOLVE d METHOD cnexp }\nDERIVATIVE d { xd = 1 }",
+    3,
+    16,
+    /the assignment to xd in DERIVATIVE: integrate it as xd' = \.\.\. instead/,
+  ],
+  [
+    "the diffusive concentration declared a STATE",
+    "NEURON { SUFFIX c USEION x WRITE xd }\nSTATE { xd }",
     1,
     19,
-    /WRITE xd \(writing a concentration, the diffusive one\) is not supported/,
+    /STATE xd, the diffusive concentration of ion x: Arbor's Xd is not a STATE/,
   ],
   [
     "a reversal potential and a current",

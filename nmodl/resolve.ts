@@ -220,7 +220,11 @@ export class Resolver {
           );
         }
         const symbol = this.symbols.byName.get(s.state);
-        if (symbol?.role !== "state") {
+        // modcc integrates the diffusive concentration it writes (decay.mod: xd' = -tau*xd) as a state.
+        if (symbol?.role === "diffusive" && this.context === "equilibrium") {
+          this.fail(s.at, `the diffusive concentration ${s.state} in ${this.where}`, "solve for STATEs only");
+        }
+        if (symbol?.role !== "state" && symbol?.role !== "diffusive") {
           this.fail(
             s.at,
             `the derivative ${s.state}'`,
@@ -421,6 +425,14 @@ export class Resolver {
           );
         }
         break;
+      case "diffusive":
+        if (this.context === "derivative") refuse(`integrate it as ${name}' = ... instead`);
+        if (this.context === "equilibrium" || this.context === "onPostEvent") {
+          refuse(
+            "the diffusive concentration is written in INITIAL, NET_RECEIVE and BREAKPOINT, and integrated in DERIVATIVE",
+          );
+        }
+        break;
       case "stored":
         if (this.context === "equilibrium") {
           refuse(
@@ -472,7 +484,7 @@ export class Resolver {
     const kept = this.symbols.initialParameters.get(name);
     const scopeRead = kept && this.context !== "initial"
       ? `${this.scope}.${kept.field}`
-      : symbol.role === "builtin" || symbol.role === "ionRead"
+      : symbol.role === "builtin" || symbol.role === "ionRead" || symbol.role === "diffusive"
       ? `${this.scope}.${symbol.scope}`
       : symbol.role === "state" || symbol.role === "stored" || symbol.role === "parameter" ||
           symbol.role === "global" || symbol.role === "noise"

@@ -29,6 +29,11 @@ export interface IonUse {
   /** Diffusive concentration `xd` read. */
   readDiff?: boolean;
   /**
+   * Diffusive concentration `xd` written (Arbor's Xd): assigned in BREAKPOINT, INITIAL or
+   * NET_RECEIVE, or integrated by `xd' = ...` in DERIVATIVE, as modcc writes it.
+   */
+  writesDiff?: boolean;
+  /**
    * Concentrations written through a STATE of the same name (CaDynamics' `cai`): modcc's state that
    * shadows the ion's value, which write_ions adds to it. By field (`internal`, `external`), the STATE.
    */
@@ -46,6 +51,7 @@ export type Symbol =
   | { role: "temporary"; name: string; declaration: Declaration }
   | { role: "builtin"; name: string; scope: string }
   | { role: "ionRead"; name: string; scope: string; ion: string }
+  | { role: "diffusive"; name: string; scope: string; ion: string }
   | { role: "current"; name: string; ion?: string }
   | { role: "reversal"; name: string; ion: string }
   | { role: "constant"; name: string; value: number; unit: string; at: Position };
@@ -206,15 +212,22 @@ export function classify(file: NmodlFile): Symbols {
         byName.set(write, { role: "current", name: write, ion: use.name });
       } else if ((write === names.internal || write === names.external) && stateNamed(write)) {
         ion.writesConcentration[write === names.internal ? "internal" : "external"] = write;
-      } else if (write === names.internal || write === names.external || write === names.diffusive) {
+      } else if (write === names.diffusive) {
+        if (stateNamed(write)) {
+          fail(
+            `STATE ${write}, the diffusive concentration of ion ${use.name}`,
+            use.at,
+            `Arbor's Xd is not a STATE: integrate it as ${write}' = ... in DERIVATIVE without declaring it`,
+          );
+        }
+        // Xd: read and written by its own name (x.xd), as modcc does (kernels/outputs.ts).
+        ion.writesDiff = true;
+        byName.set(write, { role: "diffusive", name: write, scope: names.diffusive, ion: use.name });
+      } else if (write === names.internal || write === names.external) {
         fail(
-          `USEION ${use.name} WRITE ${write} (writing a concentration${
-            write === names.diffusive ? ", the diffusive one" : " that is not a STATE"
-          }) is not supported`,
+          `USEION ${use.name} WRITE ${write} (writing a concentration that is not a STATE) is not supported`,
           use.at,
-          write === names.diffusive
-            ? "the importer writes Xi and Xo through a STATE of the same name; write the diffusive mechanism in TypeScript"
-            : `declare ${write} in the STATE block (the concentration is then integrated per instance and added to the ion, as modcc does), or write the mechanism in TypeScript (a concentrations kernel)`,
+          `declare ${write} in the STATE block (the concentration is then integrated per instance and added to the ion, as modcc does), or write the mechanism in TypeScript (a concentrations kernel)`,
         );
       } else if (write === names.reversal) {
         ion.writesRev = true;
@@ -249,7 +262,8 @@ export function classify(file: NmodlFile): Symbols {
   const owned = (name: string) => {
     const s = byName.get(name);
     return s !== undefined &&
-      (s.role === "builtin" || s.role === "ionRead" || s.role === "current" || s.role === "reversal");
+      (s.role === "builtin" || s.role === "ionRead" || s.role === "current" || s.role === "reversal" ||
+        s.role === "diffusive");
   };
   for (const p of file.parameters) {
     if (owned(p.name)) continue;

@@ -171,7 +171,7 @@ Deno.test("declarations that cannot work are refused when declared", () => {
   );
   throwsLike(
     () => defineMechanism({ name: "d", ions: { ca: {} } }, { concentrations: () => ({}) }),
-    /a concentrations kernel needs an ion with writeIntConcentration or writeExtConcentration/,
+    /a concentrations kernel needs an ion with writeIntConcentration, writeExtConcentration or useDiffConcentration/,
   );
   throwsLike(
     () => defineMechanism({ name: "d", kind: "point" }, { onPostEvent: () => ({}) }),
