@@ -21,7 +21,14 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importNmodl } from "../nmodl/mod.ts";
 import { compileCatalogue } from "../mod.ts";
-import type { ChildCase, ChildReport, ChildSpec, ProbeDifference } from "./support/modcc_child.ts";
+import type {
+  CaseReport,
+  ChildCase,
+  ChildReport,
+  ChildSpec,
+  ProbeDifference,
+} from "./support/modcc_child.ts";
+import { NAV_STATES, navLinearSystem, solveExactly, worstRelative } from "./support/nav_linear.ts";
 import { arborEnv, type ArborSite, arborSites, noArbor, realTest } from "./support/real_arbor.ts";
 import { denoCommand } from "./support/deno.ts";
 
@@ -64,8 +71,57 @@ const EXTRAS: Record<string, ChildCase["extras"]> = {
   "bbp/SK_E2.mod": [CALCIUM, SHELL],
 };
 
-/** Files whose import does not match the builtin: the cause, and the bound it gives. */
-const KNOWN_DIFFERENCES: Record<string, { cause: string; bound: number }> = {};
+/**
+ * Files whose import does not match the builtin: the cause, and a check of it on the run's own
+ * traces that returns the bound the cause gives (and failures when the cause is not the one stated).
+ */
+const KNOWN_DIFFERENCES: Record<string, { cause: string; check(result: CaseReport): KnownCheck }> = {
+  // NaV's initial state comes from its LINEAR block. denocat's import solves it exactly (to 1e-12
+  // of the rational solution of tests/support/nav_linear.ts); the builtin, modcc's compiled solve
+  // of the same twelve equations, is off by 3.1e-9 relative on Arbor 0.11 and 9.6e-10 on 0.12
+  // (I5 and I6 at t = 0). The spikes amplify that about 440-fold: measured 1.35e-6 in v on 0.11
+  // and 4.24e-7 on 0.12. Nothing else separates the two cells: the import, edited to start from
+  // the builtin's t = 0 state instead of solving (a one-off experiment, not part of this test),
+  // matched to 1.1e-12 in v on 0.11 and 1.3e-11 on 0.12. The bound follows that cause, as in
+  // tests/scheme_ports_arbor_test.ts for the hand port: 1e-8 + 2000 × the builtin's distance from
+  // the exact initial state.
+  "allen/NaV.mod": {
+    cause: "the builtin's initial state (modcc's solve of the LINEAR block) is a few 1e-9 from exact",
+    check(result) {
+      const failures: string[] = [];
+      const first = (probe: string) => {
+        const p = result.probes.find((x) => x.probe === probe && x.reference === "builtin");
+        if (p === undefined) throw new Error(`allen/NaV.mod: no probe ${probe}`);
+        return p.first;
+      };
+      const [v0, qt] = [first("v")[1], first("qt")[1]];
+      if (v0 !== -65 || first("v")[0] !== -65) failures.push(`allen/NaV.mod: v at t = 0 is ${first("v")}`);
+      const exact = solveExactly(navLinearSystem(v0, qt).A, navLinearSystem(v0, qt).r);
+      const importToExact = worstRelative(NAV_STATES.map((s) => first(s)[1]), exact);
+      const builtinToExact = worstRelative(NAV_STATES.map((s) => first(s)[0]), exact);
+      if (!(importToExact <= 1e-12)) {
+        failures.push(`allen/NaV.mod: the import's initial state is ${importToExact} from the exact one`);
+      }
+      if (!(builtinToExact <= 1e-8)) {
+        failures.push(`allen/NaV.mod: the builtin's initial state is ${builtinToExact} from the exact one`);
+      }
+      return {
+        bound: 1e-8 + 2000 * builtinToExact,
+        note: `initial state from exact: import ${importToExact.toExponential(1)}, builtin ${
+          builtinToExact.toExponential(1)
+        }`,
+        failures,
+      };
+    },
+  },
+};
+
+/** What a known difference's check found. */
+interface KnownCheck {
+  bound: number;
+  note: string;
+  failures: string[];
+}
 
 const folder = Deno.env.get("DENOCAT_ARBOR_MECHANISMS");
 
@@ -200,9 +256,9 @@ function printTable() {
       versions,
       worst === undefined
         ? "not run"
-        : `${worst.maxRelative.toExponential(2)} ${worst.probe} [${where!.target} ${
-          where!.version
-        }], ${spikes}`,
+        : `${worst.maxRelative.toExponential(2)} ${worst.probe} [${where!.target} ${where!.version}], ` +
+          spikes +
+          (r.file in KNOWN_DIFFERENCES ? `; known difference: ${KNOWN_DIFFERENCES[r.file].cause}` : ""),
     ];
   });
   const header = ["file", "targets", "versions", "worst relative difference to the builtin"];
@@ -215,7 +271,8 @@ function printTable() {
   console.error(
     ["Arbor's catalogue files against their builtins:", line(header), ...rows.map(line)].join("\n") +
       `\n${results.size} files: ${[...results.values()].filter((r) => r.refused).length} refused, ` +
-      `${matched} within ${TOLERANCE} on every run`,
+      `${matched} within ${TOLERANCE} on every run (2 versions × 3 targets), ` +
+      `${Object.keys(KNOWN_DIFFERENCES).length} known difference(s)`,
   );
 }
 
@@ -264,8 +321,15 @@ if (folder === undefined || folder === "") {
           assert.ok(probes.length >= 1, `${result.id}: no probe compared`);
           const worst = probes.reduce((w, p) => (p.maxRelative > w.maxRelative ? p : w));
           results.get(result.id)!.runs.push({ version, target, worst, spikes: result.spikes });
-          const known = KNOWN_DIFFERENCES[result.id];
+          const known = KNOWN_DIFFERENCES[result.id]?.check(result);
           const bound = known?.bound ?? TOLERANCE;
+          if (known !== undefined) {
+            failures.push(...known.failures);
+            console.log(
+              `  known difference, ${result.id} [${target}]: worst ${worst.maxRelative.toExponential(2)} ` +
+                `(${worst.probe}), bound ${bound.toExponential(2)}; ${known.note}`,
+            );
+          }
           for (const p of probes) {
             if (p.maxRelative > bound) failures.push(`${result.id} [${target} ${version}] ${describe(p)}`);
           }

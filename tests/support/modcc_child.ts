@@ -103,6 +103,8 @@ export interface ProbeDifference {
   /** Samples compared, and the trace's largest |value|. */
   samples: number;
   peak: number;
+  /** The two values at the first sample (t = 0: after initialisation, before the first step). */
+  first: [number, number];
 }
 
 /** One mechanism's result. */
@@ -217,7 +219,18 @@ export function compareTraces(
       values = [a[k], b[k]];
     }
   }
-  return { probe, reference, compared, maxRelative, maxAbsolute, at, values, samples: a.length, peak };
+  return {
+    probe,
+    reference,
+    compared,
+    maxRelative,
+    maxAbsolute,
+    at,
+    values,
+    samples: a.length,
+    peak,
+    first: [a[0], b[0]],
+  };
 }
 
 async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
