@@ -43,6 +43,8 @@ type Target = typeof TARGETS[number];
 /** The largest relative difference (compareTraces) a matching trace may have. */
 const TOLERANCE = 1e-9;
 const TFINAL = 40, DT = 0.025;
+/** DENOCAT_VERBOSE=1 prints every mechanism's spikes and the range of each probe. */
+const VERBOSE = Deno.env.get("DENOCAT_VERBOSE") === "1";
 
 const HOW_TO_GET_FILES = "DENOCAT_ARBOR_MECHANISMS is not set; to run it, fetch Arbor's source " +
   "(git clone https://github.com/arbor-sim/arbor), `git archive HEAD mechanisms | tar -x -C /tmp/arbor-src` " +
@@ -115,6 +117,40 @@ const KNOWN_DIFFERENCES: Record<string, { cause: string; check(result: CaseRepor
     },
   },
 };
+
+/**
+ * STATEs that Arbor's files set once in INITIAL (a temperature factor, exp2syn's normalisation):
+ * constant traces. Every other STATE must vary in the run.
+ */
+const SET_IN_INITIAL = new Set(["qt", "q10", "factor"]);
+
+/**
+ * Whether the mechanism acted in the run (one that did nothing would match its builtin too), one
+ * failure per finding: every STATE but those of SET_IN_INITIAL varies; the gap junction makes its
+ * unclamped partner spike (as often in both builds); the voltage processes hold v at their
+ * defaults (v_clamp's v0 -60 mV, v_limit's v_low -70 and v_high 20 mV).
+ */
+function exercised(result: CaseReport): string[] {
+  const failures: string[] = [];
+  const probes = result.probes.filter((p) => p.reference === "builtin" && p.compared === "denocat");
+  for (const p of probes) {
+    if (p.probe !== "v" && !SET_IN_INITIAL.has(p.probe) && !(p.range[0] < p.range[1])) {
+      failures.push(`STATE ${p.probe} is constant (${p.range[0]}): the cell does not exercise the mechanism`);
+    }
+  }
+  const v = probes.find((p) => p.probe === "v")!.range;
+  if (result.id === "default/gj.mod") {
+    const peer = result.peerSpikes ?? {};
+    if (!(peer.builtin > 0) || peer.denocat !== peer.builtin) {
+      failures.push(`the junction's partner cell spikes ${JSON.stringify(peer)}: expected > 0 and equal`);
+    }
+  } else if (result.id === "default/v_clamp.mod" && v[1] !== -60) {
+    failures.push(`v reaches ${v[1]} mV: v_clamp holds it at -60`);
+  } else if (result.id === "default/v_limit.mod" && (v[0] !== -70 || v[1] !== 20)) {
+    failures.push(`v spans [${v}] mV: v_limit bounds it to [-70, 20] and the spikes reach both`);
+  }
+  return failures;
+}
 
 /** What a known difference's check found. */
 interface KnownCheck {
@@ -336,6 +372,13 @@ if (folder === undefined || folder === "") {
           if (result.spikes.denocat !== result.spikes.builtin) {
             failures.push(`${result.id} [${target} ${version}]: spikes ${JSON.stringify(result.spikes)}`);
           }
+          if (VERBOSE) {
+            console.log(
+              `  ${result.id} [${target}]: spikes ${JSON.stringify(result.spikes)}, ranges ` +
+                probes.map((p) => `${p.probe} [${p.range}]`).join(", "),
+            );
+          }
+          failures.push(...exercised(result).map((f) => `${result.id} [${target} ${version}]: ${f}`));
           const missingStates = Object.values(result.onlyIn).flat();
           if (missingStates.length > 0) {
             failures.push(`${result.id}: STATEs of only one build: ${JSON.stringify(result.onlyIn)}`);

@@ -105,6 +105,8 @@ export interface ProbeDifference {
   peak: number;
   /** The two values at the first sample (t = 0: after initialisation, before the first step). */
   first: [number, number];
+  /** The smallest and largest value of the reference trace. */
+  range: [number, number];
 }
 
 /** One mechanism's result. */
@@ -119,6 +121,8 @@ export interface CaseReport {
   onlyIn: Record<string, string[]>;
   /** Spikes per cell (by source). */
   spikes: Record<string, number>;
+  /** A gap junction's helper cells: spikes per cell (by source). */
+  peerSpikes?: Record<string, number>;
   probes: ProbeDifference[];
 }
 
@@ -204,8 +208,8 @@ export function compareTraces(
   if (a.length !== b.length || a.length === 0) {
     throw new Error(`${probe}: ${a.length} ${reference} samples, ${b.length} ${compared} samples`);
   }
-  let peak = 0;
-  for (const x of a) peak = Math.max(peak, Math.abs(x));
+  let peak = 0, min = Infinity, max = -Infinity;
+  for (const x of a) peak = Math.max(peak, Math.abs(x)), min = Math.min(min, x), max = Math.max(max, x);
   const floor = Math.max(1e-3 * peak, 1e-300);
   let maxRelative = 0, maxAbsolute = 0, at = time[0], values: [number, number] = [a[0], b[0]];
   for (let k = 0; k < a.length; k++) {
@@ -230,6 +234,7 @@ export function compareTraces(
     samples: a.length,
     peak,
     first: [a[0], b[0]],
+    range: [min, max],
   };
 }
 
@@ -404,6 +409,10 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       .filter(({ cell }) => cell.case.id === report.id && !cell.helper);
     for (const { cell, gid } of gids) {
       report.spikes[cell.source] = spikes.filter((s) => s.gid === gid).length;
+      if (cell.peer !== undefined) {
+        report.peerSpikes ??= {};
+        report.peerSpikes[cell.source] = spikes.filter((s) => s.gid === cell.peer).length;
+      }
     }
     const bySource = (source: string) => gids.find(({ cell }) => cell.source === source)?.gid;
     const pairs: [string, string][] = [];
