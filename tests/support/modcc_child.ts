@@ -121,6 +121,8 @@ export interface CaseReport {
   onlyIn: Record<string, string[]>;
   /** Spikes per cell (by source). */
   spikes: Record<string, number>;
+  /** The spike times (ms) per cell (by source). */
+  spikeTimes: Record<string, number[]>;
   /** A gap junction's helper cells: spikes per cell (by source). */
   peerSpikes?: Record<string, number>;
   probes: ProbeDifference[];
@@ -190,6 +192,41 @@ function builtinPlacement(file: MechanismInfo, builtin: MechanismInfo, name: str
     else throw new Error(`builtin ${name} has no parameter or global '${key}'`);
   }
   return { mechanism: globals.length === 0 ? name : `${name}/${globals.join(",")}`, parameters };
+}
+
+/**
+ * The differences between two mechanism_infos (of the builds `names`), one phrase each; units are
+ * compared without spaces (modcc writes "S / cm2").
+ */
+export function infoDifferences(a: MechanismInfo, b: MechanismInfo, names = ["modcc", "denocat"]): string[] {
+  const out: string[] = [];
+  if (a.kind !== b.kind) out.push(`kind ${a.kind} / ${b.kind}`);
+  for (const table of ["parameters", "globals"] as const) {
+    for (const key of new Set([...Object.keys(a[table]), ...Object.keys(b[table])])) {
+      const [x, y] = [a[table][key], b[table][key]];
+      if (x === undefined || y === undefined) out.push(`${table} ${key}: only in ${x ? names[0] : names[1]}`);
+      else {
+        for (const field of ["default", "min", "max", "units"] as const) {
+          const same = field === "units"
+            ? x.units.replace(/\s/g, "") === y.units.replace(/\s/g, "")
+            : x[field] === y[field];
+          if (!same) out.push(`${table} ${key}.${field} ${x[field]} / ${y[field]}`);
+        }
+      }
+    }
+  }
+  for (const key of new Set([...Object.keys(a.ions), ...Object.keys(b.ions)])) {
+    const [x, y] = [a.ions[key], b.ions[key]];
+    if (x === undefined || y === undefined) out.push(`ion ${key}: only in ${x ? names[0] : names[1]}`);
+    else {
+      for (const flag of Object.keys(x)) {
+        if (x[flag] !== y[flag]) out.push(`ion ${key} ${flag} ${x[flag]} / ${y[flag]}`);
+      }
+    }
+  }
+  if (a.linear !== b.linear) out.push(`linear ${a.linear} / ${b.linear}`);
+  if (a.postEvents !== b.postEvents) out.push(`post_events ${a.postEvents} / ${b.postEvents}`);
+  return out;
 }
 
 /**
@@ -319,6 +356,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       states: [...states].sort(),
       onlyIn,
       spikes: {},
+      spikeTimes: {},
       probes: [],
     });
   }
@@ -409,6 +447,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       .filter(({ cell }) => cell.case.id === report.id && !cell.helper);
     for (const { cell, gid } of gids) {
       report.spikes[cell.source] = spikes.filter((s) => s.gid === gid).length;
+      report.spikeTimes[cell.source] = spikes.filter((s) => s.gid === gid).map((s) => s.time);
       if (cell.peer !== undefined) {
         report.peerSpikes ??= {};
         report.peerSpikes[cell.source] = spikes.filter((s) => s.gid === cell.peer).length;
