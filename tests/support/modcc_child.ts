@@ -14,9 +14,9 @@
  * denocat mechanisms come from a library of `compileCatalogue`, `compiledLibrary`).
  *
  * Every cell is the same: a 20 µm cylinder of radius 3 µm in three CVs, Arbor's builtin `hh`
- * painted everywhere (unless the case says `background: false`) (so the voltage spikes and sweeps the mechanism's whole range), a threshold
- * detector at -10 mV at the middle, a current clamp there, and the probes there. Then, by the
- * mechanism's kind:
+ * painted everywhere so that the voltage spikes and sweeps the mechanism's whole range (unless the
+ * case says `background: false`), a threshold detector at -10 mV at the middle, a current clamp
+ * there, and the probes there. Then, by the mechanism's kind:
  * - density: the mechanism painted everywhere with its defaults;
  * - point: the mechanism as synapse "syn" at the middle, with two event generators (small weights
  *   early, larger ones later; the cell spikes, so POST_EVENT blocks run too);
