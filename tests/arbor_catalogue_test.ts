@@ -54,7 +54,7 @@ const HOW_TO_GET_FILES = "DENOCAT_ARBOR_MECHANISMS is not set; to run it, fetch 
   "(git clone https://github.com/arbor-sim/arbor), `git archive HEAD mechanisms | tar -x -C /tmp/arbor-src` " +
   "and set DENOCAT_ARBOR_MECHANISMS=/tmp/arbor-src/mechanisms";
 
-/** Files the importer refuses today, with the reason (its message starts so). */
+/** Files the importer refuses today, with the reason (its message, after file:line:column, says so). */
 const REFUSED: Record<string, string> = {
   "default/decay.mod": "USEION x WRITE xd (writing a concentration, the diffusive one) is not supported",
   "default/inject.mod": "USEION x WRITE xd (writing a concentration, the diffusive one) is not supported",
