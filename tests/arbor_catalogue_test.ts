@@ -55,14 +55,7 @@ const HOW_TO_GET_FILES = "DENOCAT_ARBOR_MECHANISMS is not set; to run it, fetch 
   "and set DENOCAT_ARBOR_MECHANISMS=/tmp/arbor-src/mechanisms";
 
 /** Files the importer refuses today, with the reason (its message, after file:line:column, says so). */
-const REFUSED: Record<string, string> = {
-  "default/decay.mod": "USEION x WRITE xd (writing a concentration, the diffusive one) is not supported",
-  "default/inject.mod": "USEION x WRITE xd (writing a concentration, the diffusive one) is not supported",
-  "default/inject_norm_amount.mod":
-    "USEION x WRITE xd (writing a concentration, the diffusive one) is not supported",
-  "default/inject_norm_concentration.mod":
-    "USEION x WRITE xd (writing a concentration, the diffusive one) is not supported",
-};
+const REFUSED: Record<string, string> = {};
 
 /**
  * Builtins painted beside a mechanism so that it is exercised: a calcium current (bbp's Ca_HVA) for
