@@ -58,6 +58,17 @@ const HOW_TO_GET_FILES = "DENOCAT_ARBOR_MECHANISMS is not set; to run it, fetch 
 const REFUSED: Record<string, string> = {};
 
 /**
+ * Files imported here but compared with their builtins in tests/diffusive_arbor_test.ts (on the same
+ * versions and targets): their cells need an ion that diffuses, bound to the mechanism's ion x.
+ */
+const COMPARED_IN_DIFFUSIVE_TEST = new Set([
+  "default/decay.mod",
+  "default/inject.mod",
+  "default/inject_norm_amount.mod",
+  "default/inject_norm_concentration.mod",
+]);
+
+/**
  * Builtins painted beside a mechanism so that it is exercised: a calcium current (bbp's Ca_HVA) for
  * the calcium shells, and a calcium current and shell for the calcium-activated K channels.
  */
@@ -209,6 +220,8 @@ function catalogueFiles(root: string): string[] {
 interface FileResult {
   file: string;
   refused?: string;
+  /** Imported here, compared in another test (which). */
+  elsewhere?: string;
   runs: {
     version: string;
     target: Target;
@@ -255,6 +268,10 @@ async function prepare(root: string, tmp: string) {
       continue;
     }
     if (file in REFUSED) failures.push(`${file} imports now: remove it from REFUSED`);
+    if (COMPARED_IN_DIFFUSIVE_TEST.has(file)) {
+      results.get(file)!.elsewhere = "imports; run against the builtin in tests/diffusive_arbor_test.ts";
+      continue;
+    }
     const module = join(modules, `${name}.ts`);
     await Deno.writeTextFile(module, imported.source);
     cases.push({
@@ -309,6 +326,7 @@ const describe = (p: ProbeDifference) =>
 function printTable() {
   const rows = [...results.values()].map((r) => {
     if (r.refused !== undefined) return [r.file, "refused", "", r.refused];
+    if (r.elsewhere !== undefined) return [r.file, "imported", "", r.elsewhere];
     const versions = [...new Set(r.runs.map((x) => x.version))].join(" ");
     const targets = [...new Set(r.runs.map((x) => x.target))].join(" ");
     const worst = r.runs.reduce<ProbeDifference | undefined>(
@@ -341,6 +359,7 @@ function printTable() {
   console.error(
     ["Arbor's catalogue files against their builtins:", line(header), ...rows.map(line)].join("\n") +
       `\n${results.size} files: ${[...results.values()].filter((r) => r.refused).length} refused, ` +
+      `${COMPARED_IN_DIFFUSIVE_TEST.size} imported and compared in tests/diffusive_arbor_test.ts, ` +
       `${matched} within ${TOLERANCE} on every run (2 versions × 3 targets), ` +
       `${Object.keys(KNOWN_DIFFERENCES).length} known difference(s)`,
   );

@@ -60,7 +60,7 @@ async function missingRunner(): Promise<string | undefined> {
   // A registration left by a Deno that is gone (a deleted CI folder) starts no kernel: say so.
   const deno = kernels.deno.spec?.argv?.[0];
   if (deno !== undefined && deno.includes("/") && !(await Deno.stat(deno).then(() => true, () => false))) {
-    return `the Jupyter kernel "deno" runs ${deno}, which does not exist; run "deno jupyter --install" again`;
+    return `the Jupyter kernel "deno" runs ${deno}, which does not exist; run "deno jupyter --install --force" to register this Deno`;
   }
   return undefined;
 }
