@@ -307,12 +307,7 @@ function equilibriumValues(
 ): Map<number, Node> {
   const { g, spec } = c;
   const where = `mechanism '${spec.name}'`;
-  // solved in the order equilibrium() returns the equations (modcc: the equations' order), each
-  // paired with the state it is keyed by
-  const unknowns = [
-    ...[...residuals.keys()].map((key) => spec.states.findIndex((f) => f.key === key)),
-    ...spec.states.map((_, index) => index),
-  ].filter((index, k, all) => index >= 0 && !spec.states[index].assigned && all.indexOf(index) === k);
+  const unknowns = spec.states.flatMap((f, index) => (f.assigned ? [] : [index]));
   for (const index of unknowns) {
     const key = spec.states[index].key;
     const residual = residuals.get(key);
@@ -350,7 +345,6 @@ function equilibriumValues(
     forms.map((form) => form.a),
     forms.map((form) => (form.b === null ? null : g.op("neg", form.b))),
     spec.name,
-    { rescale: true },
   );
   return new Map(unknowns.map((index, k) => [index, solution[k]]));
 }
@@ -426,13 +420,7 @@ export function advanceOutputs(
   const moved = new Map(
     [...others.keys()].map((input) => [input, g.op("add", g.input(input), g.constant(1))]),
   );
-  // The implicit and sequential methods take the states in the order derivative() returns them
-  // (modcc: the order of the derivative statements), which decides the elimination's rounding.
-  const ordered = [...result.keys()].flatMap((key) => {
-    const j = spec.states.findIndex((f) => f.key === key);
-    return integrated.includes(j) ? [j] : [];
-  });
-  const step = method === "sparse" ? sparseValues(c, result, ordered, conserve, at) : undefined;
+  const step = method === "sparse" ? sparseValues(c, result, integrated, conserve, at) : undefined;
   if (step?.converged) {
     // checked as a number: finite where the iterations converged (kernels/finite.ts's one test)
     out.checks.push({
@@ -441,20 +429,19 @@ export function advanceOutputs(
       value: g.select(step.converged, g.constant(0), g.constant(NaN)),
     });
   }
-  const values = step
+  const implicit = step
     ? step.values
     : method === "stochastic"
-    ? eulerMaruyama(c, result, ordered, at)
+    ? eulerMaruyama(c, result, integrated, at)
     : method === "linear"
-    ? linearValues(c, result, ordered, at)
+    ? linearValues(c, result, integrated, at)
     : undefined;
-  const implicit = values && new Map(ordered.map((j, k) => [j, values[k]]));
-  for (const j of integrated) {
+  for (const [position, j] of integrated.entries()) {
     const key = spec.states[j].key;
     const s = c.scope.get(key)!;
     const f = result.get(key)!;
     let value: Node;
-    if (implicit) value = implicit.get(j)!;
+    if (implicit) value = implicit[position];
     else if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
     else if (method === "direct") value = f;
     else if (opaque) {
@@ -529,7 +516,6 @@ function linearValues(c: RuleContext, result: Map<string, Node>, integrated: num
     forms.map((form) => form.a),
     forms.map((form) => (form.b === null ? null : g.op("neg", form.b))),
     spec.name,
-    { rescale: true },
   );
 }
 

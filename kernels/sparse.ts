@@ -4,8 +4,8 @@
  *
  * - the derivative G of the integrated states s is tested for linearity symbolically (every
  *   coefficient ∂Gᵢ/∂sⱼ free of the states). A **linear** system is stepped by backward Euler,
- *   (I − dt·A)·s' = s + dt·b, solved per instance by modcc's own division-free Gauss–Jordan
- *   elimination, unrolled into the graph (`solveLinear`), so that results round alike. modcc takes only
+ *   (I − dt·A)·s' = s + dt·b, solved per instance by Gaussian elimination unrolled into the graph
+ *   (no pivoting: I − dt·A of a reaction scheme is diagonally dominant). modcc takes only
  *   homogeneous linear systems (b = 0; the importer refuses the others as modcc does);
  * - a **non-linear** system takes modcc's three Newton iterations from y = s:
  *   F(y) = y − s − dt·G(y), J(y) = I − dt·∂G/∂y, y ← y − J⁻¹·F(y), with ∂G/∂y differentiated
@@ -263,110 +263,53 @@ export function derivative(g: Graph, node: Node, input: number, mechanism: strin
   return memo.get(node) ?? null;
 }
 
-/** Systems larger than this have each reduced row scaled by 1/max|entry| (modcc's normalization_limit). */
-const NORMALIZE_ABOVE = 15;
-
 /**
- * Solves M·x = r as modcc's sparse solvers do (symge's gj_reduce, read for the semantics), so that
- * the same equations round alike: division-free Gauss–Jordan elimination on the augmented matrix,
- * unrolled into the graph. Each step takes as pivot, among the rows not yet used, the row's own
- * diagonal entry (or its first entry) with the least fill-in, the last such row on a tie; every
- * other row with a term in the pivot's column becomes (pivot)·row − (row's entry)·(pivot row),
- * scaled by its largest entry above 15 states; then xⱼ = r / (the one entry left in its row).
- * With `rescale` (systems of raw rates: equilibria, method linear), a system of up to 15 states has
- * each reduced row scaled by a power of two, which changes no result where modcc's stays finite.
- * `null` entries are exact zeros (no work is printed for them); a row left without entries is a
- * singular system, refused by name.
+ * Solves M·x = r by Gaussian elimination with structural pivoting, unrolled into the graph;
+ * `null` entries are exact zeros (no work is printed for them).
  */
 export function solveLinear(
   g: Graph,
   matrix: Coefficient[][],
   rhs: Coefficient[],
   mechanism: string,
-  options: { rescale?: boolean } = {},
 ): Node[] {
   const n = rhs.length;
-  const singular = (row: number): never => {
-    throw ruleError(
-      new CompileError(
-        `mechanism '${mechanism}': the linear system of its states cannot be solved: equation ${
-          row + 1
-        } has ` +
-          `no term in any state after elimination: the system is singular`,
-      ),
-    );
-  };
-  // Sparse rows, the right-hand side in column n (always present: modcc's is a symbol).
-  const A: Map<number, Node>[] = matrix.map((row, i) => {
-    const entries = new Map<number, Node>();
-    row.forEach((entry, j) => entry && entries.set(j, entry));
-    entries.set(n, rhs[i] ?? g.constant(0));
-    return entries;
-  });
-  const columns = (row: Map<number, Node>) => [...row.keys()].sort((a, b) => a - b);
-  const pivotColumn = (r: number): number => {
-    if (A[r].has(r)) return r;
-    const first = columns(A[r]).find((c) => c < n);
-    return first ?? singular(r);
-  };
-  const fill = (row: number, column: number) => {
-    let count = 0;
-    for (let i = 0; i < n; i++) {
-      if (i === row || !A[i].has(column)) continue;
-      for (const j of A[row].keys()) if (j !== column && !A[i].has(j)) count++;
-    }
-    return count;
-  };
-  const remaining = [...Array(n).keys()];
-  while (remaining.length > 0) {
-    let best: { row: number; column: number; cost: number } | undefined;
-    for (const row of remaining) {
-      const column = pivotColumn(row);
-      const cost = fill(row, column);
-      if (best === undefined || cost <= best.cost) best = { row, column, cost };
-    }
-    const { row: p, column: c } = best!;
-    remaining.splice(remaining.indexOf(p), 1);
-    const x = A[p].get(c)!;
-    for (let i = 0; i < n; i++) {
-      if (i === p || !A[i].has(c)) continue;
-      const y = A[i].get(c)!;
-      const reduced = new Map<number, Node>();
-      for (const j of [...new Set([...A[i].keys(), ...A[p].keys()])].sort((a, b) => a - b)) {
-        if (j === c) continue;
-        const left = A[i].has(j) ? g.op("mul", x, A[i].get(j)!) : undefined;
-        const right = A[p].has(j) ? g.op("mul", y, A[p].get(j)!) : undefined;
-        reduced.set(j, left && right ? g.op("sub", left, right) : left ?? g.op("neg", right!));
+  const { sub, mul } = zeroSafe(g);
+  const M = matrix.map((row) => [...row]);
+  const r = [...rhs];
+  for (let k = 0; k < n; k++) {
+    // Structural pivoting (values are known only at run time): the row's own entry if it has
+    // one, else the first row below with a term in this column, as modcc's elimination picks.
+    if (M[k][k] === null) {
+      const p = M.findIndex((row, i) => i > k && row[k] !== null);
+      if (p > k) {
+        [M[k], M[p]] = [M[p], M[k]];
+        [r[k], r[p]] = [r[p], r[k]];
       }
-      if (n <= NORMALIZE_ABOVE && options.rescale) {
-        // A power of two times the row: exact, so every result is modcc's to the bit wherever
-        // modcc's own arithmetic stays in range, and it stays in range where modcc's would not
-        // (division-free elimination multiplies magnitudes: raw rates overflow in a dozen steps).
-        const largest = [...reduced.values()].map((e) => g.op("abs", e)).reduce((a, b) => g.op("max", a, b));
-        const scale = g.select(
-          g.op("and", g.op("gt", largest, g.constant(0)), g.op("lt", largest, g.constant(Infinity))),
-          g.op("pow", g.constant(2), g.op("neg", g.op("floor", g.op("log2", largest)))),
-          g.constant(1),
-        );
-        for (const [j, e] of reduced) reduced.set(j, g.op("mul", e, scale));
-      } else if (n > NORMALIZE_ABOVE) {
-        // modcc: multiply the row by safeinv(max |entry|), safeinv(m) = 1 + m == 1 ? 1/ε : 1/m
-        const largest = [...reduced.values()].map((e) => g.op("abs", e)).reduce((a, b) => g.op("max", a, b));
-        const inverse = g.select(
-          g.op("eq", g.op("add", g.constant(1), largest), g.constant(1)),
-          g.constant(1 / Number.EPSILON),
-          g.op("div", g.constant(1), largest),
-        );
-        for (const [j, e] of reduced) reduced.set(j, g.op("mul", e, inverse));
-      }
-      A[i] = reduced;
+    }
+    const pivot = M[k][k];
+    if (pivot === null) {
+      throw ruleError(
+        new CompileError(
+          `mechanism '${mechanism}': the linear system of its states cannot be solved: state ${k + 1} has ` +
+            `no term in its own state after elimination, nor does any row below it: the system is singular`,
+        ),
+      );
+    }
+    for (let i = k + 1; i < n; i++) {
+      if (M[i][k] === null) continue;
+      const factor = g.op("div", M[i][k]!, pivot);
+      for (let j = k + 1; j < n; j++) M[i][j] = sub(M[i][j], mul(factor, M[k][j]));
+      r[i] = sub(r[i], mul(factor, r[k]));
+      M[i][k] = null;
     }
   }
   const x: Node[] = new Array(n);
-  A.forEach((row, i) => {
-    const column = columns(row).find((j) => j < n) ?? singular(i);
-    x[column] = g.op("div", row.get(n)!, row.get(column)!);
-  });
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = r[i];
+    for (let j = i + 1; j < n; j++) sum = sub(sum, mul(M[i][j], x[j]));
+    x[i] = g.op("div", sum ?? g.constant(0), M[i][i]!);
+  }
   return x;
 }
 
@@ -478,5 +421,5 @@ export function steadyState(g: Graph, system: SparseSystem): Node[] {
   const matrix: Coefficient[][] = forms!.map((form) => [...form.a]);
   const rhs: Coefficient[] = forms!.map((form) => neg(form.b));
   conserveRows(g, matrix, rhs, system.conserve!);
-  return solveLinear(g, matrix, rhs, system.mechanism, { rescale: true });
+  return solveLinear(g, matrix, rhs, system.mechanism);
 }

@@ -252,18 +252,16 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
     ]);
   }
   if (equilibrium) {
-    // in the block's order: the equations are solved in the order they are returned (as modcc does)
     const residuals = [...equilibrium.resolved.rates.entries()]
+      .sort((a, b) => stateOrder.indexOf(a[0]) - stateOrder.indexOf(b[0]))
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
     emit(equilibrium, "equilibrium", "StateValues", residuals, true);
   }
   if (derivative && solved?.method === "direct") {
     emit(derivative, "derivative", "StateValues", outputsOf(derivative, ["state", "stored"]));
   } else if (derivative) {
-    // sparse, linear and stochastic steps take the states in the order returned: the block's (modcc's)
-    const ordered = solved?.method === "cnexp" || solved?.method === "euler";
     const rates = [...derivative.resolved.rates.entries()]
-      .sort((a, b) => ordered ? stateOrder.indexOf(a[0]) - stateOrder.indexOf(b[0]) : 0)
+      .sort((a, b) => stateOrder.indexOf(a[0]) - stateOrder.indexOf(b[0]))
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
     emit(derivative, "derivative", "StateValues", [...rates, ...outputsOf(derivative, ["stored"])], true);
   }
