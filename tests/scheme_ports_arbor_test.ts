@@ -1,5 +1,5 @@
 // The two ports of examples/catalogue/ that use the scheme API against Arbor's builtins, in one
-// real Arbor simulation (tests/support/scheme_ports_child.ts) per target, js and native:
+// real Arbor simulation (tests/support/scheme_ports_child.ts) per target, js, native and compiled:
 // - NaV (nav.ts, allen's twelve-state sodium channel: method "sparse", conserve, equilibrium());
 // - CaDynamics_E2 (cadynamics.ts, bbp's calcium shell: a state written to the ion as cai, reading
 //   ica, with bbp's Ca_HVA supplying the calcium current).
@@ -59,7 +59,7 @@ const format = (worst: Record<string, number>) =>
 onNewestArbor(
   "scheme ports: examples/catalogue NaV (sparse, conserve, equilibrium) and CaDynamics_E2 (cai written) match Arbor's builtins",
   async (site) => {
-    for (const target of ["js", "native"]) {
+    for (const target of ["js", "native", "compiled"]) {
       const run = await runDenoProgram([join(ROOT, "tests/support/scheme_ports_child.ts")], {
         env: arborEnv(site.site, { SCHEME_PORTS_TARGET: target }),
       });
