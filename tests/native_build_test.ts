@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { type Catalogue, catalogue, defineMechanism, Host } from "../mod.ts";
 import { emitCatalogue } from "../catalogue/emit.ts";
 import { planModule } from "../catalogue/planned.ts";
-import { includedHeaders } from "../catalogue/build.ts";
+import { compilerCommand, includedHeaders } from "../catalogue/build.ts";
 import { nativeSource } from "../catalogue/native.ts";
 import { findZig } from "../platform/toolchain.ts";
 
@@ -153,6 +153,43 @@ Deno.test("with the NaN check, clang still vectorizes every split compute loop o
     for (const line of computeLoops) {
       assert.ok(vectorized.has(line), `line ${line} (${lines[line - 1].trim()}) vectorizes:\n${stderr}`);
     }
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("x86-64-v4 builds vectorize hh's loops 8 doubles wide (compilerCommand's -mprefer-vector-width=512)", async () => {
+  if (Deno.build.arch !== "x86_64") return; // the flag and the remark's widths are x86's
+  const planned = await planModule(join(root, "examples/catalogue/hh.ts"));
+  const code = emitCatalogue(planned, { name: "hh_v4", checkFinite: true, cpu: "x86-64-v4" });
+  const folder = await Deno.makeTempDir({ prefix: "denocat-native-build-" });
+  try {
+    const source = join(folder, "hh_v4.c");
+    await Deno.writeTextFile(source, code);
+    // The command every compiled catalogue and native target uses, asked for the vectorizer's remarks.
+    const [program, ...args] = compilerCommand(
+      source,
+      join(folder, "hh_v4.so"),
+      "0.7",
+      await findZig(),
+      undefined,
+      undefined,
+      "x86-64-v4",
+    );
+    const output = await new Deno.Command(program, {
+      args: [...args, "-Rpass=loop-vectorize", "-Wno-everything"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.ok(output.success, stderr);
+    const widths = [
+      ...stderr.matchAll(/hh_v4\.c:\d+:\d+: remark: vectorized loop \(vectorization width: (\d+)/g),
+    ]
+      .map((m) => Number(m[1]));
+    // init, advance and current: three compute loops at least (clang's tuning for x86-64-v4 alone gives 4).
+    assert.ok(widths.length >= 3, `clang vectorized ${widths.length} loops:\n${stderr}`);
+    assert.deepEqual(widths.filter((w) => w !== 8), [], `every loop 8 doubles wide:\n${stderr}`);
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
