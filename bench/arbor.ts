@@ -46,7 +46,8 @@ const HEADERS: Record<string, string> = {
   js: "pointwise js",
   native: "pointwise native",
   avx2: "native AVX2",
-  compiled: "compiled",
+  compiled: "compiled baseline",
+  compiled_native: "compiled native",
 };
 
 const args = [...Deno.args];
@@ -75,31 +76,64 @@ if (sites.length === 0) {
   Deno.exit(0);
 }
 
+/** The vector features /proc/cpuinfo may list, widest last (x86_64, then aarch64). */
+const VECTOR_FLAGS = [
+  "sse2",
+  "sse3",
+  "ssse3",
+  "sse4_1",
+  "sse4_2",
+  "avx",
+  "avx2",
+  "fma",
+  "avx512f",
+  "avx512dq",
+  "avx512cd",
+  "avx512bw",
+  "avx512vl",
+  "avx512ifma",
+  "avx512vbmi",
+  "asimd",
+  "sve",
+  "sve2",
+];
+
+/** The CPU's model, cores, vector width and vector features, and the load average. */
 function machine(): string {
-  let model = "unknown CPU", simd = "no AVX2";
+  let model = "unknown CPU", simd = "no AVX2", features = "unknown";
   try {
     const info = Deno.readTextFileSync("/proc/cpuinfo");
     model = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
-    const flags = info.match(/^flags\s*:(.*)$/m)?.[1] ?? "";
-    simd = /\bavx512f\b/.test(flags) ? "AVX-512" : /\bavx2\b/.test(flags) ? "AVX2 (no AVX-512)" : simd;
+    const flags = new Set((info.match(/^(?:flags|Features)\s*:(.*)$/m)?.[1] ?? "").trim().split(/\s+/));
+    simd = flags.has("avx512f")
+      ? "AVX-512 (8 doubles per vector)"
+      : flags.has("avx2")
+      ? "AVX2 (4 doubles per vector)"
+      : flags.has("asimd")
+      ? `NEON (2 doubles per vector)${flags.has("sve") ? ", SVE" : ""}`
+      : "SSE2 (2 doubles per vector)";
+    features = VECTOR_FLAGS.filter((flag) => flags.has(flag)).join(" ") || "none listed";
   } catch {
     // not Linux: the model stays unknown
   }
   const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
-  return `${model}, ${navigator.hardwareConcurrency} cores, ${simd}, load average ${load}`;
+  return `${model}, ${navigator.hardwareConcurrency} cores, ${simd}; vector features: ${features}; ` +
+    `load average ${load}`;
 }
 
 const scalar: ArborSite | undefined = sites.find((site) => site.label === "0.11") ?? newestSite();
 const simd = simdSite();
 const simdEnv = Deno.env.get("DENOCAT_ARBOR_SIMD_SITE");
-const builds: { name: string; site?: string; skipped?: string }[] = [
+const builds: { kind: BuildKind; name: string; site?: string; skipped?: string }[] = [
   {
+    kind: "scalar",
     name: scalar?.label === "0.11"
       ? "scalar (Arbor 0.11 of DENOCAT_ARBOR_SITES)"
       : `scalar? (Arbor ${scalar?.label}: no 0.11 build found)`,
     site: scalar?.site,
   },
-  simd !== undefined ? { name: "vectorized (DENOCAT_ARBOR_SIMD_SITE)", site: simd } : {
+  simd !== undefined ? { kind: "vectorized", name: "vectorized (DENOCAT_ARBOR_SIMD_SITE)", site: simd } : {
+    kind: "vectorized",
     name: "vectorized (DENOCAT_ARBOR_SIMD_SITE)",
     skipped: simdEnv === undefined || simdEnv === ""
       ? "DENOCAT_ARBOR_SIMD_SITE is not set (point it at the site-packages of an Arbor built with ARB_VECTORIZE=ON; docs/install.md)"
@@ -187,10 +221,86 @@ function printTable(build: string, report: ChildReport): void {
     "raw hooks: examples/hh.ts; pointwise: examples/catalogue/hh.ts on the js and the native target " +
       '(catalogue({ target: "native" }): cpu native, NaN check on; native AVX2: cpu "x86-64-v3", the ' +
       "vector width of Arbor's haswell build); compiled: the same file through compileCatalogue " +
-      "(--cpu baseline).",
+      "(--cpu baseline; compiled native: --cpu native).",
   );
   for (const error of errors) console.log(`  FAILED ${error}`);
   failures.push(...errors.map((error) => `${build}: ${error}`));
+}
+
+/** Which Arbor build a table is of. */
+type BuildKind = "scalar" | "vectorized";
+const reports = new Map<BuildKind, ChildReport>();
+
+/**
+ * Issue 32's goals: the largest accepted ratio denocat / builtin, per Arbor build, size and
+ * variant (keys of {@link HEADERS}).
+ */
+const GOALS: { goal: string; build: BuildKind; cvs: number[]; keys: string[]; limit: number }[] = [
+  {
+    goal: "1 CV, every native path",
+    build: "scalar",
+    cvs: [1],
+    keys: ["native", "avx2", "compiled_native", "compiled"],
+    limit: 1.05,
+  },
+  {
+    goal: "1 CV, every native path",
+    build: "vectorized",
+    cvs: [1],
+    keys: ["native", "avx2", "compiled_native", "compiled"],
+    limit: 1.05,
+  },
+  {
+    goal: "at scale, vs vectorized Arbor",
+    build: "vectorized",
+    cvs: [1024, 16384],
+    keys: ["native", "compiled_native"],
+    limit: 1.0,
+  },
+  { goal: "compiled baseline vs scalar", build: "scalar", cvs: [1, 1024], keys: ["compiled"], limit: 1.0 },
+  { goal: "js target at scale", build: "scalar", cvs: [1024], keys: ["js"], limit: 1.25 },
+  { goal: "js target on 1 CV", build: "scalar", cvs: [1], keys: ["js"], limit: 3.0 },
+];
+
+/** The goals of {@link GOALS} with this run's ratios: met or not (printed, never asserted). */
+function printGoals(): void {
+  console.log(
+    `\nissue 32's goals, this run${
+      smoke ? " (--smoke: 20 ms runs, sizes 1 and 64 only; not a measurement)" : ""
+    }:`,
+  );
+  console.log(
+    "goal".padEnd(32) + "Arbor".padEnd(12) + "CVs".padStart(6) + "  " + "variant".padEnd(18) +
+      "ratio".padStart(8) + "limit".padStart(8) + "  verdict",
+  );
+  for (const { goal, build, cvs, keys, limit } of GOALS) {
+    const report = reports.get(build);
+    for (const n of cvs) {
+      const size = report?.sizes.find((size) => size.cvs === n);
+      for (const key of keys) {
+        const builtin = size?.results.builtin.best, best = size?.results[key]?.best;
+        const known = report?.variants.some((variant) => variant.key === key) ?? true;
+        if (!known) continue; // e.g. native AVX2 on a CPU without AVX2
+        const ratio = builtin !== undefined && best !== undefined ? best / builtin : undefined;
+        const verdict = report === undefined
+          ? "not run (no such Arbor build)"
+          : size === undefined
+          ? "not in this run"
+          : ratio === undefined
+          ? "FAILED"
+          : ratio <= limit
+          ? "met"
+          : "NOT MET";
+        console.log(
+          goal.padEnd(32) + build.padEnd(12) + String(n).padStart(6) + "  " +
+            (HEADERS[key] ?? key).padEnd(18) +
+            (ratio === undefined ? "-" : `${ratio.toFixed(3)}x`).padStart(8) +
+            `${limit.toFixed(2)}x`.padStart(8) +
+            `  ${verdict}`,
+        );
+      }
+    }
+  }
 }
 
 for (const build of builds) {
@@ -206,7 +316,9 @@ for (const build of builds) {
     continue;
   }
   printTable(build.name, report);
+  reports.set(build.kind, report);
 }
+printGoals();
 
 if (failures.length > 0) {
   console.log(`\nbench:arbor: ${failures.length} failure(s)`);

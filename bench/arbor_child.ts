@@ -1,7 +1,8 @@
 /**
  * The child of bench/arbor.ts: one process, one real Arbor (the one on `PYTHONPATH`). Times the
  * TypeScript `hh` variants (raw hooks; pointwise on the js target, the native target with
- * `cpu: "native"` and, on x86-64 with AVX2, `cpu: "x86-64-v3"`; compiled with `--cpu baseline`)
+ * `cpu: "native"` and, on x86-64 with AVX2, `cpu: "x86-64-v3"`; compiled with `--cpu baseline` and
+ * with `--cpu native`)
  * against Arbor's builtin `hh` in this process and prints one line
  * `BENCH_RESULT <json>` ({@link ChildReport}) on stdout.
  *
@@ -103,23 +104,31 @@ const variants: { key: string; label: string; add: () => Promise<string> }[] = [
       { mechanisms: [PointwiseHH], target: "native", cpu: "x86-64-v3" },
     )]
     : []),
-  {
-    key: "compiled",
-    label: "compiled catalogue (--cpu baseline)",
+  compiled("compiled", "compiled catalogue (--cpu baseline)", "baseline", "cc_"),
+  compiled("compiled_native", "compiled catalogue (--cpu native)", "native", "ccn_"),
+];
+
+/** A variant compiled by `compileCatalogue` for `cpu`, loaded with `arbor.load_catalogue` under `prefix`. */
+function compiled(key: string, label: string, cpu: string, prefix: string) {
+  return {
+    key,
+    label,
     add: async () => {
-      const compiled = await compileCatalogue(new URL("../examples/catalogue/hh.ts", import.meta.url), {
+      const built = await compileCatalogue(new URL("../examples/catalogue/hh.ts", import.meta.url), {
         out: folder,
+        name: `hh_${cpu}`,
+        cpu,
         abi: arb.abi,
         progress: false,
       });
-      const loaded = arb.arbor.callMethod("load_catalogue", compiled.libraries[0].path);
+      const loaded = arb.arbor.callMethod("load_catalogue", built.libraries[0].path);
       const target = props.get("catalogue");
-      target.callMethod("extend", loaded, "cc_").dispose();
+      target.callMethod("extend", loaded, prefix).dispose();
       props.set("catalogue", target);
-      return "cc_hh";
+      return `${prefix}hh`;
     },
-  },
-];
+  };
+}
 
 const mechanisms = new Map<string, string>([["builtin", "hh"]]);
 const buildErrors = new Map<string, string>();
