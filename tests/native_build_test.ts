@@ -114,49 +114,55 @@ Deno.test("the native target's cache key covers every header the generated C inc
   }
 });
 
-Deno.test("with the NaN check, clang still vectorizes every split compute loop of hh (x86-64-v3)", async () => {
-  if (Deno.build.arch !== "x86_64") return; // the remark names x86 vector widths; aarch64 is NEON
-  const planned = await planModule(join(root, "examples/catalogue/hh.ts"));
-  const code = emitCatalogue(planned, { name: "hh_checked", checkFinite: true, cpu: "x86-64-v3" });
-  const folder = await Deno.makeTempDir({ prefix: "denocat-native-build-" });
-  try {
-    const source = join(folder, "hh_checked.c");
-    await Deno.writeTextFile(source, code);
-    const output = await new Deno.Command(await findZig(), {
-      args: [
-        "cc",
-        "-O3",
-        "-mcpu=x86_64_v3",
-        "-ffp-contract=off",
-        "-std=c11",
-        `-I${join(root, "c")}`,
-        "-DDENOCAT_COMPILED_ABI=7",
-        "-Rpass=loop-vectorize",
-        "-Wno-everything",
-        "-c",
-        source,
-        "-o",
-        join(folder, "hh_checked.o"),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.ok(output.success, stderr);
-    const vectorized = new Set(
-      [...stderr.matchAll(/hh_checked\.c:(\d+):\d+: remark: vectorized loop/g)].map((m) => Number(m[1])),
-    );
-    // The compute loop of a checked split block is the line after its flag.
-    const lines = code.split("\n");
-    const computeLoops = lines.flatMap((line, k) => (line.trim() === "uint64_t dc_bad = 0;" ? [k + 2] : []));
-    assert.equal(computeLoops.length, 3, "init, advance and current are split and checked");
-    for (const line of computeLoops) {
-      assert.ok(vectorized.has(line), `line ${line} (${lines[line - 1].trim()}) vectorizes:\n${stderr}`);
+for (const checkFinite of [true, false]) {
+  // Unchecked, a split block joins its results as the checked one does (kernels/c.ts, DC_KEEP).
+  const flag = checkFinite ? "dc_bad" : "dc_join";
+  Deno.test(`${checkFinite ? "with" : "without"} the NaN check, clang vectorizes every split compute loop of hh, which ORs its ${flag} (x86-64-v3)`, async () => {
+    if (Deno.build.arch !== "x86_64") return; // the remark names x86 vector widths; aarch64 is NEON
+    const planned = await planModule(join(root, "examples/catalogue/hh.ts"));
+    const code = emitCatalogue(planned, { name: "hh_checked", checkFinite, cpu: "x86-64-v3" });
+    const folder = await Deno.makeTempDir({ prefix: "denocat-native-build-" });
+    try {
+      const source = join(folder, "hh_checked.c");
+      await Deno.writeTextFile(source, code);
+      const output = await new Deno.Command(await findZig(), {
+        args: [
+          "cc",
+          "-O3",
+          "-mcpu=x86_64_v3",
+          "-ffp-contract=off",
+          "-std=c11",
+          `-I${join(root, "c")}`,
+          "-DDENOCAT_COMPILED_ABI=7",
+          "-Rpass=loop-vectorize",
+          "-Wno-everything",
+          "-c",
+          source,
+          "-o",
+          join(folder, "hh_checked.o"),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.ok(output.success, stderr);
+      const vectorized = new Set(
+        [...stderr.matchAll(/hh_checked\.c:(\d+):\d+: remark: vectorized loop/g)].map((m) => Number(m[1])),
+      );
+      // The compute loop of a split block is the line after its flag.
+      const lines = code.split("\n");
+      const declared = `uint64_t ${flag} = 0;`;
+      const computeLoops = lines.flatMap((line, k) => (line.trim() === declared ? [k + 2] : []));
+      assert.equal(computeLoops.length, 3, `init, advance and current are split, each with its ${flag}`);
+      assert.equal(lines.filter((line) => line.trim().startsWith(`${flag} |= dc_nonfinite_bits(`)).length, 3);
+      for (const line of computeLoops) {
+        assert.ok(vectorized.has(line), `line ${line} (${lines[line - 1].trim()}) vectorizes:\n${stderr}`);
+      }
+    } finally {
+      await Deno.remove(folder, { recursive: true });
     }
-  } finally {
-    await Deno.remove(folder, { recursive: true });
-  }
-});
+  });
+}
 
 Deno.test("x86-64-v4 builds vectorize hh's loops 8 doubles wide (compilerCommand's -mprefer-vector-width=512)", async () => {
   if (Deno.build.arch !== "x86_64") return; // the flag and the remark's widths are x86's
