@@ -119,6 +119,7 @@ function machine(): string {
       : flags.has("asimd")
       ? `NEON (2 doubles per vector)${flags.has("sve") ? ", SVE" : ""}`
       : "SSE2 (2 doubles per vector)";
+    if (flags.has("pni")) flags.add("sse3"); // /proc/cpuinfo's name of SSE3
     features = VECTOR_FLAGS.filter((flag) => flags.has(flag)).join(" ") || "none listed";
   } catch {
     // not Linux: the model stays unknown
