@@ -1,7 +1,8 @@
 /**
  * The child of bench/arbor.ts: one process, one real Arbor (the one on `PYTHONPATH`). Times the
  * TypeScript `hh` variants (raw hooks; pointwise on the js target, the native target with
- * `cpu: "native"` and, on x86-64 with AVX2, `cpu: "x86-64-v3"`; compiled with `--cpu baseline`)
+ * `cpu: "native"` and, on x86-64 with AVX2, `cpu: "x86-64-v3"`; compiled with `--cpu baseline` and
+ * with `--cpu native`)
  * against Arbor's builtin `hh` in this process and prints one line
  * `BENCH_RESULT <json>` ({@link ChildReport}) on stdout.
  *
@@ -15,6 +16,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { loadArbor } from "../arbor/mod.ts";
 import { type Catalogue, catalogue, type CatalogueOptions, compileCatalogue } from "../mod.ts";
 import { kw, type PyObject, tuple } from "../ffi/python/mod.ts";
@@ -29,14 +31,22 @@ export interface ChildConfig {
   repeats: number;
   /** Time step (ms). */
   dt: number;
+  /**
+   * Which time `best` is the minimum of: `"cpu"`, the CPU time this process used during the run
+   * (`process.cpuUsage`, user + system: what the run cost, without the time it waited for a core
+   * on a loaded machine), or `"wall"`, the wall-clock time.
+   */
+  clock: "cpu" | "wall";
 }
 
 /** One variant at one size: best time, or why it did not run. */
 export interface VariantResult {
-  /** Best wall-clock ms of one run of `ms` simulated ms. */
+  /** Best ms of one run of `ms` simulated ms, by the clock of `ChildConfig.clock`. */
   best?: number;
-  /** Every timed run (ms). */
+  /** Every timed run, wall-clock (ms). */
   times?: number[];
+  /** Every timed run, CPU time of this process (ms). */
+  cpuTimes?: number[];
   /** Largest |V - V_builtin| over all CVs at the last sample, divided by the largest |V_builtin| there. */
   relDiff?: number;
   /** The same, absolute (mV). */
@@ -103,23 +113,31 @@ const variants: { key: string; label: string; add: () => Promise<string> }[] = [
       { mechanisms: [PointwiseHH], target: "native", cpu: "x86-64-v3" },
     )]
     : []),
-  {
-    key: "compiled",
-    label: "compiled catalogue (--cpu baseline)",
+  compiled("compiled", "compiled catalogue (--cpu baseline)", "baseline", "cc_"),
+  compiled("compiled_native", "compiled catalogue (--cpu native)", "native", "ccn_"),
+];
+
+/** A variant compiled by `compileCatalogue` for `cpu`, loaded with `arbor.load_catalogue` under `prefix`. */
+function compiled(key: string, label: string, cpu: string, prefix: string) {
+  return {
+    key,
+    label,
     add: async () => {
-      const compiled = await compileCatalogue(new URL("../examples/catalogue/hh.ts", import.meta.url), {
+      const built = await compileCatalogue(new URL("../examples/catalogue/hh.ts", import.meta.url), {
         out: folder,
+        name: `hh_${cpu}`,
+        cpu,
         abi: arb.abi,
         progress: false,
       });
-      const loaded = arb.arbor.callMethod("load_catalogue", compiled.libraries[0].path);
+      const loaded = arb.arbor.callMethod("load_catalogue", built.libraries[0].path);
       const target = props.get("catalogue");
-      target.callMethod("extend", loaded, "cc_").dispose();
+      target.callMethod("extend", loaded, prefix).dispose();
       props.set("catalogue", target);
-      return "cc_hh";
+      return `${prefix}hh`;
     },
-  },
-];
+  };
+}
 
 const mechanisms = new Map<string, string>([["builtin", "hh"]]);
 const buildErrors = new Map<string, string>();
@@ -197,7 +215,7 @@ for (const { cvs, ms } of config.sizes) {
       arb.run(made.sim, Math.min(ms / 4, 25), dt); // warm up the JIT and the caches
       made.sim.callMethod("reset").dispose();
       sims.set(key, made);
-      results[key] = { times: [] };
+      results[key] = { times: [], cpuTimes: [] };
     } catch (error) {
       results[key] = { error: `simulation: ${message(error)}` };
       log(`${cvs} CVs, ${key}: ${message(error)}`);
@@ -211,9 +229,13 @@ for (const { cvs, ms } of config.sizes) {
       if (sim === undefined) continue;
       try {
         if (round > 0) sim.callMethod("reset").dispose();
+        const cpuStart = process.cpuUsage();
         const start = performance.now();
         arb.run(sim, ms, dt);
-        results[key].times!.push(performance.now() - start);
+        const wall = performance.now() - start;
+        const cpu = process.cpuUsage(cpuStart);
+        results[key].times!.push(wall);
+        results[key].cpuTimes!.push((cpu.user + cpu.system) / 1000);
       } catch (error) {
         results[key] = { error: `run: ${message(error)}` };
         sims.delete(key);
@@ -232,7 +254,8 @@ for (const { cvs, ms } of config.sizes) {
   const reference = voltages.get("builtin");
   for (const [key, v] of voltages) {
     const result = results[key];
-    if (result.times !== undefined) result.best = Math.min(...result.times);
+    const times = config.clock === "cpu" ? result.cpuTimes : result.times;
+    if (times !== undefined) result.best = Math.min(...times);
     if (key === "builtin" || reference === undefined) continue;
     if (v.length !== reference.length) {
       results[key] = { error: `samples: ${v.length} CVs, the builtin ${reference.length}` };
