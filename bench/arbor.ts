@@ -22,7 +22,10 @@
  * wall-clock instead. Below the tables, issue 32's goals with this run's ratios (printed, met or
  * not; never asserted).
  *
- * `--smoke` (for CI): the same checks on 1 and 64 CVs, 20 ms, two runs each (seconds). Without
+ * Then the same for allen's NaV (a twelve-state implicit KINETIC scheme) against
+ * examples/catalogue/nav.ts, on 1 and 1024 CVs (200 and 20 ms), with issue 31's goal for it.
+ *
+ * `--smoke` (for CI): the same checks on 1 and 64 CVs, 20 ms (NaV 5 ms), two runs each. Without
  * real Arbor it prints how to get it and exits 0 (1 under DENOCAT_REQUIRE_ARBOR=1, as the tests
  * do); without DENOCAT_ARBOR_SIMD_SITE the vectorized table says it was skipped and why.
  *
@@ -167,9 +170,9 @@ console.log(
 const childPath = fileURLToPath(new URL("./arbor_child.ts", import.meta.url));
 const failures: string[] = [];
 
-async function runChild(site: string): Promise<ChildReport | string> {
+async function runChild(site: string, childConfig: ChildConfig = config): Promise<ChildReport | string> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", childPath, JSON.stringify(config)],
+    args: ["run", "--allow-all", childPath, JSON.stringify(childConfig)],
     env: arborEnv(site),
     stdout: "piped",
     stderr: "inherit",
@@ -184,7 +187,7 @@ async function runChild(site: string): Promise<ChildReport | string> {
   return JSON.parse(line.slice("BENCH_RESULT ".length)) as ChildReport;
 }
 
-function printTable(build: string, report: ChildReport): void {
+function printTable(build: string, report: ChildReport, note = HH_NOTE): void {
   const variants = report.variants.filter(({ key }) => key !== "builtin");
   const headers = variants.map(({ key, label }) => HEADERS[key] ?? label);
   const widths = headers.map((h) => Math.max(h.length, 8) + 2);
@@ -228,15 +231,17 @@ function printTable(build: string, report: ChildReport): void {
     "ratio: denocat ms / builtin ms for the same simulated time (below 1x: faster than the builtin). " +
       "max rel dV: largest |V - V_builtin| over all CVs at the end, over the largest |V_builtin|.",
   );
-  console.log(
-    "raw hooks: examples/hh.ts; pointwise: examples/catalogue/hh.ts on the js and the native target " +
-      '(catalogue({ target: "native" }): cpu native, NaN check on; native AVX2: cpu "x86-64-v3", the ' +
-      "vector width of Arbor's haswell build); compiled: the same file through compileCatalogue " +
-      "(--cpu baseline; compiled native: --cpu native).",
-  );
+  console.log(note);
   for (const error of errors) console.log(`  FAILED ${error}`);
   failures.push(...errors.map((error) => `${build}: ${error}`));
 }
+
+/** What the columns of the hh tables are. */
+const HH_NOTE =
+  "raw hooks: examples/hh.ts; pointwise: examples/catalogue/hh.ts on the js and the native target " +
+  '(catalogue({ target: "native" }): cpu native, NaN check on; native AVX2: cpu "x86-64-v3", the ' +
+  "vector width of Arbor's haswell build); compiled: the same file through compileCatalogue " +
+  "(--cpu baseline; compiled native: --cpu native).";
 
 /** Which Arbor build a table is of. */
 type BuildKind = "scalar" | "vectorized";
@@ -330,6 +335,42 @@ for (const build of builds) {
   reports.set(build.kind, report);
 }
 printGoals();
+
+// Issue 31's implicit KINETIC channel: allen's NaV (twelve states, method sparse) against the
+// port examples/catalogue/nav.ts, painted with pas on the same branch.
+const navConfig: ChildConfig = {
+  ...config,
+  model: "nav",
+  sizes: smoke ? [{ cvs: 1, ms: 5 }, { cvs: 64, ms: 5 }] : [{ cvs: 1, ms: 200 }, { cvs: 1024, ms: 20 }],
+};
+const NAV_NOTE =
+  "pointwise: examples/catalogue/nav.ts (method sparse: backward Euler over its twelve states, " +
+  "solved per instance) against allen's NaV, each painted with pas; columns as in the hh tables.";
+console.log(
+  `\nNaV (issue 31: an implicit KINETIC channel within 1.1x of Arbor's builtin at 1024 CVs on the native target)`,
+);
+for (const build of builds) {
+  if (build.skipped !== undefined || build.site === undefined) continue;
+  console.error(`bench:arbor: running NaV on ${build.name}`);
+  const report = await runChild(build.site, navConfig);
+  if (typeof report === "string") {
+    console.log(`\n${build.name}, NaV: FAILED: ${report}`);
+    failures.push(`${build.name}, NaV: ${report}`);
+    continue;
+  }
+  printTable(`${build.name}, NaV`, report, NAV_NOTE);
+  const size = report.sizes.find((size) => size.cvs === 1024);
+  const builtin = size?.results.builtin.best, native = size?.results.native?.best;
+  if (builtin !== undefined && native !== undefined) {
+    const ratio = native / builtin;
+    console.log(
+      `issue 31's goal, ${build.kind} Arbor, 1024 CVs: NaV native ${
+        ratio.toFixed(3)
+      }x of the builtin, limit 1.10x: ` +
+        (ratio <= 1.1 ? "met" : "NOT MET"),
+    );
+  }
+}
 
 if (failures.length > 0) {
   console.log(`\nbench:arbor: ${failures.length} failure(s)`);

@@ -22,6 +22,7 @@ import { type Catalogue, catalogue, type CatalogueOptions, compileCatalogue } fr
 import { kw, type PyObject, tuple } from "../ffi/python/mod.ts";
 import { HH } from "../examples/hh.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
+import { NaV } from "../examples/catalogue/nav.ts";
 
 /** What the parent asks for (the first argument, as JSON). */
 export interface ChildConfig {
@@ -37,6 +38,12 @@ export interface ChildConfig {
    * on a loaded machine), or `"wall"`, the wall-clock time.
    */
   clock: "cpu" | "wall";
+  /**
+   * The mechanism timed: `"hh"` (default; Arbor's `hh`), or `"nav"`: allen's twelve-state Markov
+   * `NaV` (an implicit KINETIC scheme, method sparse) against examples/catalogue/nav.ts, painted with
+   * `pas`. The NaV model has no raw-hook variant.
+   */
+  model?: "hh" | "nav";
 }
 
 /** One variant at one size: best time, or why it did not run. */
@@ -85,7 +92,23 @@ function hasAvx2(): boolean {
   }
 }
 
-/** The variants: key, label, and how to add its `hh` to `props` (returns the mechanism name). */
+/** The timed model: its builtin, its pointwise port, the port's file, and what else is painted. */
+const MODEL = config.model === "nav"
+  ? {
+    builtin: "allen::NaV",
+    name: "NaV",
+    port: NaV,
+    file: "../examples/catalogue/nav.ts",
+    beside: ["pas"],
+  }
+  : { builtin: "hh", name: "hh", port: PointwiseHH, file: "../examples/catalogue/hh.ts", beside: [] };
+if (config.model === "nav") {
+  const target = props.get("catalogue");
+  target.callMethod("extend", arb.call("allen_catalogue"), "allen::").dispose();
+  props.set("catalogue", target);
+}
+
+/** The variants: key, label, and how to add its mechanism to `props` (returns its name there). */
 const folder = await Deno.makeTempDir({ prefix: "denocat-bench-arbor-" });
 const catalogues: Catalogue[] = [];
 /** A variant whose catalogue `catalogue()` makes, added to Arbor's catalogue under `prefix`. */
@@ -97,20 +120,22 @@ function live(key: string, label: string, prefix: string, options: Omit<Catalogu
       const cat = await catalogue({ ...options, abi: arb.abi });
       catalogues.push(cat);
       arb.extendCatalogue(props, cat, prefix);
-      return `${prefix}hh`;
+      return `${prefix}${MODEL.name}`;
     },
   };
 }
 const variants: { key: string; label: string; add: () => Promise<string> }[] = [
-  live("raw", "raw hooks (examples/hh.ts)", "raw_", { mechanisms: [HH] }),
-  live("js", "pointwise, js target", "js_", { mechanisms: [PointwiseHH], target: "js" }),
-  live("native", "pointwise, native target", "nat_", { mechanisms: [PointwiseHH], target: "native" }),
+  ...(config.model === "nav"
+    ? []
+    : [live("raw", "raw hooks (examples/hh.ts)", "raw_", { mechanisms: [HH] })]),
+  live("js", "pointwise, js target", "js_", { mechanisms: [MODEL.port], target: "js" }),
+  live("native", "pointwise, native target", "nat_", { mechanisms: [MODEL.port], target: "native" }),
   ...(hasAvx2()
     ? [live(
       "avx2",
       'pointwise, native target, cpu "x86-64-v3" (AVX2, as the vectorized Arbor)',
       "avx2_",
-      { mechanisms: [PointwiseHH], target: "native", cpu: "x86-64-v3" },
+      { mechanisms: [MODEL.port], target: "native", cpu: "x86-64-v3" },
     )]
     : []),
   compiled("compiled", "compiled catalogue (--cpu baseline)", "baseline", "cc_"),
@@ -123,9 +148,9 @@ function compiled(key: string, label: string, cpu: string, prefix: string) {
     key,
     label,
     add: async () => {
-      const built = await compileCatalogue(new URL("../examples/catalogue/hh.ts", import.meta.url), {
+      const built = await compileCatalogue(new URL(MODEL.file, import.meta.url), {
         out: folder,
-        name: `hh_${cpu}`,
+        name: `${MODEL.name.toLowerCase()}_${cpu}`,
         cpu,
         abi: arb.abi,
         progress: false,
@@ -134,12 +159,12 @@ function compiled(key: string, label: string, cpu: string, prefix: string) {
       const target = props.get("catalogue");
       target.callMethod("extend", loaded, prefix).dispose();
       props.set("catalogue", target);
-      return `${prefix}hh`;
+      return `${prefix}${MODEL.name}`;
     },
   };
 }
 
-const mechanisms = new Map<string, string>([["builtin", "hh"]]);
+const mechanisms = new Map<string, string>([["builtin", MODEL.builtin]]);
 const buildErrors = new Map<string, string>();
 for (const variant of variants) {
   try {
@@ -161,8 +186,9 @@ function simulation(mechanism: string, cvs: number, ms: number): { sim: PyObject
     kw({ tag: 1 }),
   );
   const labels = arb.call("label_dict", { start: "(location 0 0)" });
-  const decor = arb.decor()
-    .setProperty({ Vm: -65 })
+  const decor = arb.decor().setProperty({ Vm: -65 });
+  for (const other of MODEL.beside) decor.paint("(all)", arb.call("density", other));
+  decor
     .paint("(all)", arb.call("density", mechanism))
     .stimulus('"start"', arb.iclamp(0, 1e9, cvs === 1 ? 0.05 : 2), "clamp");
   const cell = arb.cableCell(arb.call("morphology", tree), decor, labels, {
@@ -195,7 +221,7 @@ const report: ChildReport = {
   vectorize: Boolean(arborConfig.vectorize),
   arch: String(arborConfig.arch),
   variants: [
-    { key: "builtin", label: "Arbor builtin hh" },
+    { key: "builtin", label: `Arbor builtin ${MODEL.builtin}` },
     ...variants.map(({ key, label }) => ({ key, label })),
   ],
   sizes: [],
