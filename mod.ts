@@ -79,6 +79,7 @@ export {
   type CurrentValues,
   CustomMechanism,
   type DeclaredMechanism,
+  type InitialValues,
   type Ion,
   type IonNamedViews,
   type IonScope,

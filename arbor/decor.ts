@@ -62,7 +62,7 @@ export class Decor {
     return this.#keep(this.#decor.callMethod("set_property", kw(this.#arb.properties(properties))));
   }
 
-  /** `decor.set_ion(ion, int_con=, ext_con=, rev_pot=, method=)`: cell-wide ion defaults. */
+  /** `decor.set_ion(ion, int_con=, ext_con=, rev_pot=, diff=, method=)`: cell-wide ion defaults. */
   setIon(ion: string, values: IonValues): this {
     return this.#keep(this.#decor.callMethod("set_ion", ion, kw(this.#arb.ionValues(values))));
   }

@@ -21,6 +21,8 @@ export interface RecipeMethods {
   connectionsOn?(gid: number): PyObject[] | PyObject;
   /** Event generators of `gid`. */
   eventGenerators?(gid: number): PyObject[] | PyObject;
+  /** Gap junctions onto `gid` (`arbor.gap_junction_connection`s; the cells must share a cell group). */
+  gapJunctionsOn?(gid: number): PyObject[] | PyObject;
 }
 
 // The per-gid methods read a cache when there is one: Arbor calls recipe methods from its worker threads
@@ -77,6 +79,7 @@ export function defineRecipe(py: Python, arbor: PyObject, methods: RecipeMethods
     probes: methods.probes,
     connections_on: methods.connectionsOn,
     event_generators: methods.eventGenerators,
+    gap_junctions_on: methods.gapJunctionsOn,
   };
   const helpers = recipeHelpers(py);
   // Values, not JavaScript: Python functions that any thread may call.

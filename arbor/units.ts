@@ -29,6 +29,11 @@ export interface IonValues {
   ext_con?: number;
   /** Reversal potential (mV). */
   rev_pot?: number;
+  /**
+   * Diffusivity (m²/s, Arbor ≥ 0.10): the ion's diffusive concentration Xd then diffuses, and the
+   * mechanisms that use it (`useDiffConcentration`) may be placed.
+   */
+  diff?: number;
   /** Valence (properties only). */
   valence?: number;
   /** A reversal-potential mechanism (`arbor.mechanism("nernst/na")`), passed unchanged. */
@@ -42,7 +47,12 @@ const PROPERTY_UNITS: Record<keyof CableProperties, string> = {
   // arbor.units names the kelvin Kelvin (0.10 and later; 0.9 has no units)
   tempK: "Kelvin",
 };
-const ION_UNITS: Record<string, string | undefined> = { int_con: "mM", ext_con: "mM", rev_pot: "mV" };
+const ION_UNITS: Record<string, string | undefined> = {
+  int_con: "mM",
+  ext_con: "mM",
+  rev_pot: "mV",
+  diff: "m2/s",
+};
 
 /** `value` in Arbor's documented unit, checked: a finite number. */
 export function checkNumber(value: unknown, what: string): number {
@@ -97,7 +107,7 @@ export function ionKeywordValues(units: PyObject | undefined, values: IonValues)
       const unit = ION_UNITS[name];
       if (unit === undefined) {
         throw new TypeError(
-          `unknown ion value '${name}': use int_con (mM), ext_con (mM), rev_pot (mV), valence or method`,
+          `unknown ion value '${name}': use int_con (mM), ext_con (mM), rev_pot (mV), diff (m²/s), valence or method`,
         );
       }
       out[name] = quantity(units, checkNumber(value, name), unit);

@@ -1,7 +1,8 @@
 /**
  * The child of bench/arbor.ts: one process, one real Arbor (the one on `PYTHONPATH`). Times the
  * TypeScript `hh` variants (raw hooks; pointwise on the js target, the native target with
- * `cpu: "native"` and, on x86-64 with AVX2, `cpu: "x86-64-v3"`; compiled with `--cpu baseline`)
+ * `cpu: "native"` and, on x86-64 with AVX2, `cpu: "x86-64-v3"`; compiled with `--cpu baseline` and
+ * with `--cpu native`)
  * against Arbor's builtin `hh` in this process and prints one line
  * `BENCH_RESULT <json>` ({@link ChildReport}) on stdout.
  *
@@ -15,11 +16,13 @@
  *
  * @module
  */
+import process from "node:process";
 import { loadArbor } from "../arbor/mod.ts";
 import { type Catalogue, catalogue, type CatalogueOptions, compileCatalogue } from "../mod.ts";
 import { kw, type PyObject, tuple } from "../ffi/python/mod.ts";
 import { HH } from "../examples/hh.ts";
 import { PointwiseHH } from "../examples/catalogue/hh.ts";
+import { NaV } from "../examples/catalogue/nav.ts";
 
 /** What the parent asks for (the first argument, as JSON). */
 export interface ChildConfig {
@@ -29,14 +32,28 @@ export interface ChildConfig {
   repeats: number;
   /** Time step (ms). */
   dt: number;
+  /**
+   * Which time `best` is the minimum of: `"cpu"`, the CPU time this process used during the run
+   * (`process.cpuUsage`, user + system: what the run cost, without the time it waited for a core
+   * on a loaded machine), or `"wall"`, the wall-clock time.
+   */
+  clock: "cpu" | "wall";
+  /**
+   * The mechanism timed: `"hh"` (default; Arbor's `hh`), or `"nav"`: allen's twelve-state Markov
+   * `NaV` (an implicit KINETIC scheme, method sparse) against examples/catalogue/nav.ts, painted with
+   * `pas`. The NaV model has no raw-hook variant.
+   */
+  model?: "hh" | "nav";
 }
 
 /** One variant at one size: best time, or why it did not run. */
 export interface VariantResult {
-  /** Best wall-clock ms of one run of `ms` simulated ms. */
+  /** Best ms of one run of `ms` simulated ms, by the clock of `ChildConfig.clock`. */
   best?: number;
-  /** Every timed run (ms). */
+  /** Every timed run, wall-clock (ms). */
   times?: number[];
+  /** Every timed run, CPU time of this process (ms). */
+  cpuTimes?: number[];
   /** Largest |V - V_builtin| over all CVs at the last sample, divided by the largest |V_builtin| there. */
   relDiff?: number;
   /** The same, absolute (mV). */
@@ -75,7 +92,23 @@ function hasAvx2(): boolean {
   }
 }
 
-/** The variants: key, label, and how to add its `hh` to `props` (returns the mechanism name). */
+/** The timed model: its builtin, its pointwise port, the port's file, and what else is painted. */
+const MODEL = config.model === "nav"
+  ? {
+    builtin: "allen::NaV",
+    name: "NaV",
+    port: NaV,
+    file: "../examples/catalogue/nav.ts",
+    beside: ["pas"],
+  }
+  : { builtin: "hh", name: "hh", port: PointwiseHH, file: "../examples/catalogue/hh.ts", beside: [] };
+if (config.model === "nav") {
+  const target = props.get("catalogue");
+  target.callMethod("extend", arb.call("allen_catalogue"), "allen::").dispose();
+  props.set("catalogue", target);
+}
+
+/** The variants: key, label, and how to add its mechanism to `props` (returns its name there). */
 const folder = await Deno.makeTempDir({ prefix: "denocat-bench-arbor-" });
 const catalogues: Catalogue[] = [];
 /** A variant whose catalogue `catalogue()` makes, added to Arbor's catalogue under `prefix`. */
@@ -87,41 +120,51 @@ function live(key: string, label: string, prefix: string, options: Omit<Catalogu
       const cat = await catalogue({ ...options, abi: arb.abi });
       catalogues.push(cat);
       arb.extendCatalogue(props, cat, prefix);
-      return `${prefix}hh`;
+      return `${prefix}${MODEL.name}`;
     },
   };
 }
 const variants: { key: string; label: string; add: () => Promise<string> }[] = [
-  live("raw", "raw hooks (examples/hh.ts)", "raw_", { mechanisms: [HH] }),
-  live("js", "pointwise, js target", "js_", { mechanisms: [PointwiseHH], target: "js" }),
-  live("native", "pointwise, native target", "nat_", { mechanisms: [PointwiseHH], target: "native" }),
+  ...(config.model === "nav"
+    ? []
+    : [live("raw", "raw hooks (examples/hh.ts)", "raw_", { mechanisms: [HH] })]),
+  live("js", "pointwise, js target", "js_", { mechanisms: [MODEL.port], target: "js" }),
+  live("native", "pointwise, native target", "nat_", { mechanisms: [MODEL.port], target: "native" }),
   ...(hasAvx2()
     ? [live(
       "avx2",
       'pointwise, native target, cpu "x86-64-v3" (AVX2, as the vectorized Arbor)',
       "avx2_",
-      { mechanisms: [PointwiseHH], target: "native", cpu: "x86-64-v3" },
+      { mechanisms: [MODEL.port], target: "native", cpu: "x86-64-v3" },
     )]
     : []),
-  {
-    key: "compiled",
-    label: "compiled catalogue (--cpu baseline)",
+  compiled("compiled", "compiled catalogue (--cpu baseline)", "baseline", "cc_"),
+  compiled("compiled_native", "compiled catalogue (--cpu native)", "native", "ccn_"),
+];
+
+/** A variant compiled by `compileCatalogue` for `cpu`, loaded with `arbor.load_catalogue` under `prefix`. */
+function compiled(key: string, label: string, cpu: string, prefix: string) {
+  return {
+    key,
+    label,
     add: async () => {
-      const compiled = await compileCatalogue(new URL("../examples/catalogue/hh.ts", import.meta.url), {
+      const built = await compileCatalogue(new URL(MODEL.file, import.meta.url), {
         out: folder,
+        name: `${MODEL.name.toLowerCase()}_${cpu}`,
+        cpu,
         abi: arb.abi,
         progress: false,
       });
-      const loaded = arb.arbor.callMethod("load_catalogue", compiled.libraries[0].path);
+      const loaded = arb.arbor.callMethod("load_catalogue", built.libraries[0].path);
       const target = props.get("catalogue");
-      target.callMethod("extend", loaded, "cc_").dispose();
+      target.callMethod("extend", loaded, prefix).dispose();
       props.set("catalogue", target);
-      return "cc_hh";
+      return `${prefix}${MODEL.name}`;
     },
-  },
-];
+  };
+}
 
-const mechanisms = new Map<string, string>([["builtin", "hh"]]);
+const mechanisms = new Map<string, string>([["builtin", MODEL.builtin]]);
 const buildErrors = new Map<string, string>();
 for (const variant of variants) {
   try {
@@ -143,8 +186,9 @@ function simulation(mechanism: string, cvs: number, ms: number): { sim: PyObject
     kw({ tag: 1 }),
   );
   const labels = arb.call("label_dict", { start: "(location 0 0)" });
-  const decor = arb.decor()
-    .setProperty({ Vm: -65 })
+  const decor = arb.decor().setProperty({ Vm: -65 });
+  for (const other of MODEL.beside) decor.paint("(all)", arb.call("density", other));
+  decor
     .paint("(all)", arb.call("density", mechanism))
     .stimulus('"start"', arb.iclamp(0, 1e9, cvs === 1 ? 0.05 : 2), "clamp");
   const cell = arb.cableCell(arb.call("morphology", tree), decor, labels, {
@@ -177,7 +221,7 @@ const report: ChildReport = {
   vectorize: Boolean(arborConfig.vectorize),
   arch: String(arborConfig.arch),
   variants: [
-    { key: "builtin", label: "Arbor builtin hh" },
+    { key: "builtin", label: `Arbor builtin ${MODEL.builtin}` },
     ...variants.map(({ key, label }) => ({ key, label })),
   ],
   sizes: [],
@@ -197,7 +241,7 @@ for (const { cvs, ms } of config.sizes) {
       arb.run(made.sim, Math.min(ms / 4, 25), dt); // warm up the JIT and the caches
       made.sim.callMethod("reset").dispose();
       sims.set(key, made);
-      results[key] = { times: [] };
+      results[key] = { times: [], cpuTimes: [] };
     } catch (error) {
       results[key] = { error: `simulation: ${message(error)}` };
       log(`${cvs} CVs, ${key}: ${message(error)}`);
@@ -211,9 +255,13 @@ for (const { cvs, ms } of config.sizes) {
       if (sim === undefined) continue;
       try {
         if (round > 0) sim.callMethod("reset").dispose();
+        const cpuStart = process.cpuUsage();
         const start = performance.now();
         arb.run(sim, ms, dt);
-        results[key].times!.push(performance.now() - start);
+        const wall = performance.now() - start;
+        const cpu = process.cpuUsage(cpuStart);
+        results[key].times!.push(wall);
+        results[key].cpuTimes!.push((cpu.user + cpu.system) / 1000);
       } catch (error) {
         results[key] = { error: `run: ${message(error)}` };
         sims.delete(key);
@@ -232,7 +280,8 @@ for (const { cvs, ms } of config.sizes) {
   const reference = voltages.get("builtin");
   for (const [key, v] of voltages) {
     const result = results[key];
-    if (result.times !== undefined) result.best = Math.min(...result.times);
+    const times = config.clock === "cpu" ? result.cpuTimes : result.times;
+    if (times !== undefined) result.best = Math.min(...times);
     if (key === "builtin" || reference === undefined) continue;
     if (v.length !== reference.length) {
       results[key] = { error: `samples: ${v.length} CVs, the builtin ${reference.length}` };

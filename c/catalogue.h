@@ -313,6 +313,10 @@ static inline __attribute__((always_inline, unused)) uint64_t dc_nonfinite_bits(
   return u;
 }
 
+/* Keeps a value computed and otherwise unused: the join of an unchecked split block (kernels/c.ts),
+ * which makes clang interleave the long chains of its results; no instruction is emitted. */
+#define DC_KEEP(x) __asm__("" ::"r"(x))
+
 /* Stand-ins of one element for absent optional arrays (read with index mask 0). */
 static const arb_value_type DC_UNUSED dc_no_values[1] = {0.0};
 static const arb_index_type DC_UNUSED dc_no_indices[1] = {0};

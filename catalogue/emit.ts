@@ -44,6 +44,7 @@ import type { FieldSpec } from "../ffi/spec.ts";
 import { cComment as comment, cHookName, cNumber, cString, printCHook } from "../kernels/c.ts";
 import { failureTemplateC } from "../kernels/finite.ts";
 import type { MathMode } from "./cpu.ts";
+import { X86_VECTOR_WIDTH } from "./build.ts";
 import type { PlannedCatalogue, PlannedMechanism } from "./planned.ts";
 
 export { cString };
@@ -211,6 +212,7 @@ export function emitCatalogue(t: PlannedCatalogue, options: EmitOptions): string
     ` *`,
     ` * Build once per Arbor ABI family (Arbor cannot tell them apart, docs/abi.md 1.2):`,
     ` *   zig cc -O3 -mcpu=<cpu> -shared -fPIC -ffp-contract=off -std=c11 -I<denocat>/c -DDENOCAT_COMPILED_ABI=7 \\`,
+    ` *     [${X86_VECTOR_WIDTH} on x86_64] \\`,
     ` *     ${comment(options.name)}.c -o ${comment(options.name)}_abi07.so -lm      (Arbor 0.11, 0.12)`,
     ` *   ... -DDENOCAT_COMPILED_ABI=6 ... -o ${comment(options.name)}_abi06.so   (Arbor 0.9, 0.10)`,
     ` *`,

@@ -291,6 +291,35 @@ export function postorder(
   return out;
 }
 
+/**
+ * The value of `node` with JavaScript's semantics, its inputs given by `input` (by index), or
+ * `undefined` where it holds what only a run knows (a user's call, its fields, an argument). The
+ * plan's own checks evaluate equations at sample points with it (kernels/sparse.ts).
+ *
+ * @example
+ * ```ts
+ * const g = new Graph();
+ * evaluate(g.op("add", g.input(0), g.constant(1)), () => 2); // 3
+ * ```
+ */
+export function evaluate(
+  node: Node,
+  input: (index: number) => number,
+  memo = new Map<Node, number | boolean | undefined>(),
+): number | boolean | undefined {
+  for (const n of postorder([node], (m) => memo.has(m))) {
+    const args = operands(n).map((a) => memo.get(a));
+    let out: number | boolean | undefined;
+    if (n.kind === "const") out = n.value;
+    else if (n.kind === "input") out = input(n.input);
+    else if (n.kind !== "op" || n.op === "defined" || args.some((a) => a === undefined)) out = undefined;
+    else if (n.op === "select") out = args[0] ? args[1] : args[2];
+    else out = (OPS[n.op].js as (...a: unknown[]) => number | boolean)(...args);
+    memo.set(n, out);
+  }
+  return memo.get(node);
+}
+
 /** The input indices a node depends on (memoised per call site through `memo`). */
 export function dependencies(node: Node, memo = new Map<Node, Set<number>>()): Set<number> {
   for (const n of postorder([node], (m) => memo.has(m))) {

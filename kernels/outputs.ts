@@ -19,6 +19,11 @@
  *    ABI 0.6 is scaled by 10·weight for every kind;
  *  - reversalPotential: eX is assigned, unweighted;
  *  - concentrations: density writers add weight·c, point writers add c unweighted;
+ *  - the diffusive concentration Xd (`xd`, an ion with useDiffConcentration), as modcc's
+ *    printer writes it: derivative() integrates it as a state (cnexp or euler) and current()
+ *    sets it, and both add weight·(new − old) to Arbor's Xd, the old value being the one the
+ *    instance read (a point mechanism's weight is 1 here, not 1000/area); initial(),
+ *    onEvent() and concentrations() assign it, unweighted;
  *  - onEvent / onPostEvent: the states returned replace the old values, the others stay.
  *
  * An opaque kernel's result is a field per key it may return (kernels/graph.ts): the same rules
@@ -41,18 +46,30 @@ import { cnexpStep, linearCoefficients } from "./cnexp.ts";
 import {
   allowedKeys,
   type ConservationLaw,
+  diffusiveKeys,
   type IntegrationMethod,
   ionScopeNames,
   type KernelName,
 } from "./rules.ts";
-import { affineForm, type Conservation, solveLinear, sparseStep } from "./sparse.ts";
+import {
+  affineForm,
+  type Conservation,
+  NEWTON_TOLERANCE,
+  solveLinear,
+  type SparseStep,
+  sparseStep,
+} from "./sparse.ts";
 import { CompileError, ruleError } from "./source.ts";
 
 /** An array a hook writes. */
 export type Target =
   | { array: "state"; index: number }
   | { array: "vec_i" | "vec_g" | "vec_v" }
-  | { array: "ion"; ion: number; field: "current" | "conductance" | "reversal" | "internal" | "external" };
+  | {
+    array: "ion";
+    ion: number;
+    field: "current" | "conductance" | "reversal" | "internal" | "external" | "diffusive";
+  };
 
 /** One write per instance (or event). Optional targets may be absent (then nothing is written). */
 export interface Store {
@@ -123,12 +140,72 @@ export function concentrationsWeighted(kind: MechanismSpec["kind"]): boolean {
   return kind !== "point";
 }
 
+/**
+ * The diffusive concentrations a kernel's result holds, by ion: the ion's position in
+ * `spec.ions`, the scope key (`xd`) and the value returned.
+ */
+function diffusiveResults(
+  spec: MechanismSpec,
+  result: Map<string, Node> | undefined,
+): { ion: number; key: string; value: Node }[] {
+  const keys = new Set(diffusiveKeys(spec));
+  return spec.ions.flatMap((ion, j) => {
+    const key = ionScopeNames(ion.name).diffusive;
+    const value = result?.get(key);
+    return keys.has(key) && value !== undefined ? [{ ion: j, key, value }] : [];
+  });
+}
+
+/**
+ * Xd assigned (init, apply_events, write_ions), unweighted, as modcc writes it there: a path
+ * that returns none leaves Arbor's value.
+ */
+function diffusiveAssignments(
+  c: RuleContext,
+  kernel: KernelName,
+  result: Map<string, Node> | undefined,
+): Outputs {
+  const out: Outputs = { checks: [], stores: [] };
+  for (const { ion, key, value: returned } of diffusiveResults(c.spec, result)) {
+    const value = c.g.replaceUndef(returned, c.scope.get(key)!);
+    out.checks.push({ kernel, what: key, value });
+    out.stores.push({ target: { array: "ion", ion, field: "diffusive" }, mode: "set", value });
+  }
+  return out;
+}
+
+/**
+ * Xd changed in advance_state or compute_currents: Arbor's value gets weight·(new − old) added,
+ * `old` being the value the instance read (modcc: `xd -= Xd[n]; Xd[n] = fma(w, xd, Xd[n])`), with
+ * the weight of concentrations (density: the covered fraction; point: 1).
+ */
+function diffusiveChange(c: RuleContext, ion: number, key: string, value: Node): Store {
+  const { g, spec } = c;
+  const change = g.op("sub", value, c.scope.get(key)!);
+  return {
+    target: { array: "ion", ion, field: "diffusive" },
+    mode: "add",
+    value: concentrationsWeighted(spec.kind) ? g.op("mul", c.weight, change) : change,
+  };
+}
+
 /** What the checks of compute_currents' results name (the non-finite error says it). */
 export const CURRENT_CHECKS = {
   current: "the current",
   conductance: "the conductance",
   scaledCurrent: "the current times its weight",
   scaledConductance: "the conductance times its weight",
+} as const;
+
+/**
+ * What the checks of method sparse name: a state of the implicit step (said after its name: a
+ * singular system gives a non-finite state), and the convergence of a non-linear step (NaN where
+ * the last Newton correction exceeds kernels/sparse.ts's NEWTON_TOLERANCE of a state).
+ */
+export const SPARSE_CHECKS = {
+  state: " from the implicit step of method sparse (is its system singular here?)",
+  newton: `the convergence of modcc's three Newton iterations of method sparse (NaN: their last correction ` +
+    `exceeds ${NEWTON_TOLERANCE} of a state; a smaller dt helps)`,
 } as const;
 
 /** How a check and an error name kernel result `key` (a state, a current term, an ion value). */
@@ -182,7 +259,39 @@ export function initOutputs(
       value: f.assigned ? value : g.op("mul", value, c.multiplicity),
     });
   });
+  if (result) out.stores.push(...initialIonStores(c, result, out));
+  const xd = diffusiveAssignments(c, "initial", result);
+  out.checks.push(...xd.checks);
+  out.stores.push(...xd.stores);
   return out;
+}
+
+/**
+ * The ion values initial() returns, stored as modcc's init stores an INITIAL's writes: an ion
+ * current is added to the ion's current density with compute_currents' weight and unit (no
+ * conductance, no membrane current), a written reversal potential is assigned. Arbor zeroes the
+ * currents before the first step, so such a current is seen only by the INITIAL of mechanisms
+ * initialised after it (Arbor's reset runs every init twice).
+ */
+function initialIonStores(c: RuleContext, result: Map<string, Node>, out: Outputs): Store[] {
+  const { g, spec } = c;
+  const unit = currentScale(spec.kind);
+  const scale = unit === 1 ? c.weight : g.op("mul", g.constant(unit), c.weight);
+  return spec.ions.flatMap((ion, j): Store[] => {
+    const names = ionScopeNames(ion.name);
+    const stores: Store[] = [];
+    if (result.has(names.current)) {
+      const value = g.op("mul", scale, g.replaceUndef(result.get(names.current)!, g.constant(0)));
+      out.checks.push({ kernel: "initial", what: `${names.current} times its weight`, value });
+      stores.push({ target: { array: "ion", ion: j, field: "current" }, mode: "add", value });
+    }
+    if (ion.flags & ION_FLAG.writeRevPotential && result.has(names.reversal)) {
+      const value = g.replaceUndef(result.get(names.reversal)!, c.scope.get(names.reversal)!);
+      out.checks.push({ kernel: "initial", what: names.reversal, value });
+      stores.push({ target: { array: "ion", ion: j, field: "reversal" }, mode: "set", value });
+    }
+    return stores;
+  });
 }
 
 /**
@@ -272,29 +381,60 @@ export function advanceOutputs(
   const where = `mechanism '${spec.name}'`;
   // An opaque kernel's result: whether a state is returned is known when it runs.
   const opaque = [...result.values()].some((n) => n.kind === "field");
+  const diffusive = diffusiveResults(spec, result);
   for (const key of result.keys()) {
-    const field = spec.states.find((f) => f.key === key)!;
-    if (field.assigned || opaque) continue;
+    const field = spec.states.find((f) => f.key === key);
+    if (field?.assigned || opaque) continue;
     if (result.get(key)!.mayBeUndef) {
       throw ruleError(
         new CompileError(
-          `${where}: derivative() leaves state '${key}' undefined on some path (a key left out, or a let ` +
-            `never assigned) (${at}); return every integrated state on every path`,
+          `${where}: derivative() leaves ${
+            field ? "state " : ""
+          }'${key}' undefined on some path (a key left ` +
+            `out, or a let never assigned) (${at}); return every integrated state on every path`,
         ),
       );
     }
   }
+  if (
+    diffusive.length > 0 && (method === "sparse" || method === "stochastic" || opaque && method === "cnexp")
+  ) {
+    throw ruleError(
+      new CompileError(
+        `${where}: derivative() integrates the diffusive concentration ${
+          diffusive.map((d) => `'${d.key}'`).join(", ")
+        } (${at}), which ${
+          opaque
+            ? "needs a derivative the plan can read with method cnexp (it is called as an opaque function)"
+            : `method ${method} does not integrate`
+        }; use method "cnexp" or "euler" with a derivative written in the kernel subset`,
+      ),
+    );
+  }
   const integrated = spec.states.flatMap((f, j) => (result.has(f.key) && !f.assigned ? [j] : []));
   const dt = c.scope.get("dt")!;
   const others = new Map(integrated.map((j) => [c.index.get(spec.states[j].key)!, spec.states[j].key]));
+  // Under cnexp a state's derivative may not depend on an integrated Xd either, nor Xd's on a state.
+  const withDiffusive = new Map([...others, ...diffusive.map((d) => [c.index.get(d.key)!, d.key] as const)]);
   // Opaque: every integrated state moved by 1, for a second call (a = f(s + 1) - f(s)).
   const moved = new Map(
     [...others.keys()].map((input) => [input, g.op("add", g.input(input), g.constant(1))]),
   );
-  const implicit = method === "sparse"
-    ? sparseValues(c, result, integrated, conserve, at)
+  const step = method === "sparse" ? sparseValues(c, result, integrated, conserve, at) : undefined;
+  if (step?.converged) {
+    // checked as a number: finite where the iterations converged (kernels/finite.ts's one test)
+    out.checks.push({
+      kernel: "derivative",
+      what: SPARSE_CHECKS.newton,
+      value: g.select(step.converged, g.constant(0), g.constant(NaN)),
+    });
+  }
+  const implicit = step
+    ? step.values
     : method === "stochastic"
     ? eulerMaruyama(c, result, integrated, at)
+    : method === "linear"
+    ? linearValues(c, result, integrated, at)
     : undefined;
   for (const [position, j] of integrated.entries()) {
     const key = spec.states[j].key;
@@ -303,6 +443,7 @@ export function advanceOutputs(
     let value: Node;
     if (implicit) value = implicit[position];
     else if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
+    else if (method === "direct") value = f;
     else if (opaque) {
       const a = g.op("sub", g.substitute(f, moved), f);
       const b = g.op("sub", f, g.op("mul", a, s));
@@ -310,19 +451,72 @@ export function advanceOutputs(
       value = cnexpStep(g, s, dt, { a, b });
     } else {
       const input = c.index.get(key)!;
-      const rest = new Map([...others].filter(([k]) => k !== input));
+      const rest = new Map([...withDiffusive].filter(([k]) => k !== input));
       const coefficients = linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest });
       out.coefficients.push({ state: j, ...coefficients });
       value = cnexpStep(g, s, dt, coefficients);
     }
     // A state an opaque derivative does not return (at its first call, nor since) is kept.
     if (opaque) value = g.select(g.isDefined(f), value, s);
-    out.checks.push({ kernel: "derivative", what: resultName(spec, "derivative", key), value });
+    out.checks.push({
+      kernel: "derivative",
+      what: `${resultName(spec, "derivative", key)}${method === "sparse" ? SPARSE_CHECKS.state : ""}`,
+      value,
+    });
     out.stores.push({ target: { array: "state", index: j }, mode: "set", value });
+  }
+  // Xd integrated like a state, from the value this instance reads; its change is added to Arbor's.
+  for (const { ion, key, value: f } of diffusive) {
+    const s = c.scope.get(key)!;
+    let value: Node;
+    if (method === "euler") value = g.op("add", s, g.op("mul", dt, f));
+    else {
+      const input = c.index.get(key)!;
+      const rest = new Map([...withDiffusive].filter(([k]) => k !== input));
+      value = cnexpStep(
+        g,
+        s,
+        dt,
+        linearCoefficients(g, f, { mechanism: spec.name, key, input, others: rest }),
+      );
+    }
+    if (opaque) value = g.select(g.isDefined(f), value, s);
+    out.checks.push({ kernel: "derivative", what: key, value });
+    out.stores.push(diffusiveChange(c, ion, key, value));
   }
   out.stores.push(...assignedStores(c, result));
   out.integrated = integrated;
   return out;
+}
+
+/**
+ * method linear: the integrated states solve derivative()'s residuals = 0 (each an affine form in
+ * them, as equilibrium()'s at init), by the elimination of kernels/sparse.ts: modcc's SOLVE of a
+ * LINEAR block in BREAKPOINT.
+ */
+function linearValues(c: RuleContext, result: Map<string, Node>, integrated: number[], at: string): Node[] {
+  const { g, spec } = c;
+  const inputs = integrated.map((j) => c.index.get(spec.states[j].key)!);
+  const forms = integrated.map((j) => {
+    const key = spec.states[j].key;
+    const residual = result.get(key)!;
+    const form = residual.mayBeUndef ? undefined : affineForm(g, residual, inputs);
+    if (form === undefined) {
+      throw ruleError(
+        new CompileError(
+          `mechanism '${spec.name}': method linear needs derivative() to return, for state '${key}', a residual ` +
+            `linear in the states on every path (${at}); return lhs − rhs of a linear equation`,
+        ),
+      );
+    }
+    return form;
+  });
+  return solveLinear(
+    g,
+    forms.map((form) => form.a),
+    forms.map((form) => (form.b === null ? null : g.op("neg", form.b))),
+    spec.name,
+  );
 }
 
 /**
@@ -370,7 +564,7 @@ function sparseValues(
   integrated: number[],
   laws: readonly ConservationLaw[],
   at: string,
-): Node[] {
+): SparseStep {
   const { g, spec } = c;
   const keys = integrated.map((j) => spec.states[j].key);
   const conserve = laws.map((law): Conservation => {
@@ -401,7 +595,24 @@ function sparseValues(
     inputs: keys.map((key) => c.index.get(key)!),
     derivatives: integrated.map((j) => result.get(spec.states[j].key)!),
     conserve,
+    samples: lawSamples(c),
   }, c.scope.get("dt")!);
+}
+
+/**
+ * Where conservation laws are checked when the plan is made: four voltages, every parameter and
+ * global at its default, 1 for the other inputs (states, concentrations, ...), dt 0.025 ms.
+ */
+function lawSamples(c: RuleContext): { describe: string; input: (index: number) => number }[] {
+  const { spec } = c;
+  const defaults = new Map<number, number>();
+  for (const f of [...spec.parameters, ...spec.globals]) defaults.set(c.index.get(f.key)!, f.defaultValue);
+  defaults.set(c.index.get("dt")!, 0.025);
+  const v = c.index.get("v")!;
+  return [-80, -40, 0, 40].map((mV) => ({
+    describe: `v = ${mV} mV with the parameters at their defaults`,
+    input: (index: number) => (index === v ? mV : defaults.get(index) ?? 1),
+  }));
 }
 
 /**
@@ -418,11 +629,15 @@ export function voltageOutputs(c: RuleContext, result: Map<string, Node>): Outpu
   };
 }
 
-/** The assigned states a kernel returned, stored as they are (a path that leaves one out keeps the old value). */
-function assignedStores(c: RuleContext, result: Map<string, Node>): Store[] {
+/**
+ * The states a kernel returned that are stored as they are (a path that leaves one out keeps the
+ * old value): the assigned ones, or with `every` all of them (current(): modcc's compute_currents
+ * stores a STATE that BREAKPOINT sets, unscaled).
+ */
+function assignedStores(c: RuleContext, result: Map<string, Node>, every = false): Store[] {
   return c.spec.states.flatMap((f, index): Store[] => {
     const returned = result.get(f.key);
-    if (!f.assigned || returned === undefined) return [];
+    if (!(f.assigned || every) || returned === undefined) return [];
     const value = c.g.replaceUndef(returned, c.scope.get(f.key)!);
     return [{ target: { array: "state", index }, mode: "set", value }];
   });
@@ -474,7 +689,7 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
     stores: [
       { target: { array: "vec_i" }, mode: "add", value: scaledI },
       { target: { array: "vec_g" }, mode: "add", value: scaledG },
-      ...assignedStores(c, result),
+      ...assignedStores(c, result, true),
     ],
   };
   spec.ions.forEach((ion, j) => {
@@ -494,6 +709,11 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
       });
     }
   });
+  for (const { ion, key, value: returned } of diffusiveResults(spec, result)) {
+    const value = g.replaceUndef(returned, c.scope.get(key)!);
+    out.checks.push({ kernel: "current", what: key, value });
+    out.stores.push(diffusiveChange(c, ion, key, value));
+  }
   return out;
 }
 
@@ -536,6 +756,9 @@ export function concentrationOutputs(c: RuleContext, result: Map<string, Node>):
       });
     }
   });
+  const xd = diffusiveAssignments(c, "concentrations", result);
+  out.checks.push(...xd.checks);
+  out.stores.push(...xd.stores);
   return out;
 }
 
@@ -548,6 +771,9 @@ export function eventOutputs(c: RuleContext, kernel: KernelName, result: Map<str
     if (!f.assigned) out.checks.push({ kernel, what: resultName(c.spec, kernel, f.key), value });
     out.stores.push({ target: { array: "state", index }, mode: "set", value });
   });
+  const xd = diffusiveAssignments(c, kernel, result);
+  out.checks.push(...xd.checks);
+  out.stores.push(...xd.stores);
   return out;
 }
 

@@ -373,15 +373,18 @@ function planOf(
     ] as const
   ) {
     if (!has(kernel)) continue;
-    const lowered = kernel === "derivative" && (method === "sparse" || method === "stochastic")
-      ? solvable(
-        kernel,
-        lower(kernel),
-        method === "sparse"
-          ? "method sparse solves its states implicitly"
-          : "method stochastic splits the derivative into its drift and its white noise",
-      )
-      : lower(kernel);
+    const lowered =
+      kernel === "derivative" && (method === "sparse" || method === "stochastic" || method === "linear")
+        ? solvable(
+          kernel,
+          lower(kernel),
+          method === "sparse"
+            ? "method sparse solves its states implicitly"
+            : method === "linear"
+            ? "method linear solves its residuals for the states"
+            : "method stochastic splits the derivative into its drift and its white noise",
+        )
+        : lower(kernel);
     results[kernel] = lowered.result;
     let outputs: Outputs;
     try {

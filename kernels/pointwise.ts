@@ -102,7 +102,8 @@ export function checkPointwise(
   }
   if (kernels.includes("concentrations") && !spec.ions.some((ion) => writesConcentration(ion))) {
     throw new TypeError(
-      `${where}: a concentrations kernel needs an ion with writeIntConcentration or writeExtConcentration`,
+      `${where}: a concentrations kernel needs an ion with writeIntConcentration, writeExtConcentration ` +
+        `or useDiffConcentration`,
     );
   }
   if (
@@ -151,7 +152,8 @@ function checkConservation(spec: MechanismSpec, method: string, conserve: unknow
 }
 
 function writesConcentration(ion: IonSpec): boolean {
-  return (ion.flags & (ION_FLAG.writeIntConcentration | ION_FLAG.writeExtConcentration)) !== 0;
+  return (ion.flags &
+    (ION_FLAG.writeIntConcentration | ION_FLAG.writeExtConcentration | ION_FLAG.useDiffConcentration)) !== 0;
 }
 
 /** A kernel target: any object whose kernel methods are called with it as `this`. */

@@ -23,12 +23,23 @@ export const KERNELS_WITH_ARGUMENT: ReadonlySet<KernelName> = new Set(["onEvent"
  * (explicit), or `sparse` (backward Euler over all states at once, kernels/sparse.ts: Markov and
  * kinetic schemes, modcc's METHOD sparse) or `stochastic` (Euler–Maruyama: the derivative is
  * linear in the `@random` values, Arbor's normal white noise, each scaled by √dt; modcc's METHOD
- * stochastic).
+ * stochastic), `direct` (no integration: `derivative` returns the states' values after the step,
+ * computed from `dt` as the user wrote them; modcc's SOLVE without METHOD of a DERIVATIVE block
+ * that assigns its states), or `linear` (no integration either: `derivative` returns, for each
+ * state, a residual linear in the states, and each step the states become the solution of
+ * residual = 0, as `equilibrium` at init; modcc's SOLVE of a LINEAR block in BREAKPOINT).
  */
-export type IntegrationMethod = "cnexp" | "euler" | "sparse" | "stochastic";
+export type IntegrationMethod = "cnexp" | "euler" | "sparse" | "stochastic" | "direct" | "linear";
 
 /** Every integration method (for argument checks). */
-export const INTEGRATION_METHODS: readonly IntegrationMethod[] = ["cnexp", "euler", "sparse", "stochastic"];
+export const INTEGRATION_METHODS: readonly IntegrationMethod[] = [
+  "cnexp",
+  "euler",
+  "sparse",
+  "stochastic",
+  "direct",
+  "linear",
+];
 
 /**
  * A conservation law of a `sparse` system (NMODL's CONSERVE): the weighted sum of some states is a
@@ -68,12 +79,35 @@ export function ionScopeNames(
   return scope;
 }
 
+/**
+ * The diffusive concentrations `spec` may write (`xd` of each ion declared with
+ * useDiffConcentration, Arbor's one flag for reading and writing Xd), in ion order.
+ */
+export function diffusiveKeys(spec: MechanismSpec): string[] {
+  return spec.ions.filter((ion) => ion.flags & ION_FLAG.useDiffConcentration).map((ion) =>
+    ionScopeNames(ion.name).diffusive
+  );
+}
+
 /** Keys each kernel may return. */
 export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
   switch (kernel) {
     case "initial":
+      // NMODL's INITIAL may set an ion's current or (when written) its reversal potential; modcc
+      // stores them in init as compute_currents does (kernels/outputs.ts initOutputs), and
+      // assigns Xd.
+      return [
+        ...spec.states.map((f) => f.key),
+        ...spec.ions.map((ion) => ionScopeNames(ion.name).current),
+        ...spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
+          ionScopeNames(ion.name).reversal
+        ),
+        ...diffusiveKeys(spec),
+      ];
     case "derivative":
     case "onEvent":
+      // Xd as modcc writes it: assigned in apply_events, integrated in advance_state.
+      return [...spec.states.map((f) => f.key), ...diffusiveKeys(spec)];
     case "onPostEvent":
       return spec.states.map((f) => f.key);
     case "equilibrium":
@@ -84,13 +118,16 @@ export function allowedKeys(spec: MechanismSpec, kernel: KernelName): string[] {
         "i",
         "g",
         ...spec.ions.flatMap((ion) => [ionScopeNames(ion.name).current, ionScopeNames(ion.name).conductance]),
-        // ASSIGNED values (NMODL's BREAKPOINT may set them): stored per instance.
-        ...spec.states.filter((f) => f.assigned).map((f) => f.key),
+        // states and ASSIGNED values (NMODL's BREAKPOINT may set them): stored as they are.
+        ...spec.states.map((f) => f.key),
+        // Xd, changed in compute_currents (NMODL's `xd = ...` in BREAKPOINT)
+        ...diffusiveKeys(spec),
       ];
     case "concentrations":
       return spec.ions.flatMap((ion) => [
         ...(ion.flags & ION_FLAG.writeIntConcentration ? [ionScopeNames(ion.name).internal] : []),
         ...(ion.flags & ION_FLAG.writeExtConcentration ? [ionScopeNames(ion.name).external] : []),
+        ...(ion.flags & ION_FLAG.useDiffConcentration ? [ionScopeNames(ion.name).diffusive] : []),
       ]);
     case "voltage":
       return ["v"];

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { dependencies, type Graph, type Node, postorder } from "./graph.ts";
+import { dependencies, evaluate, type Graph, type Node, postorder } from "./graph.ts";
 import { CompileError, ruleError } from "./source.ts";
 
 /** A coefficient; `null` is an exact zero (never printed as `0 * x`, which is NaN for x = ∞). */
@@ -51,6 +51,72 @@ export interface SparseSystem {
   derivatives: readonly Node[];
   /** Conservation laws (CONSERVE), if any. */
   conserve?: readonly Conservation[];
+  /**
+   * Input values at which the laws are checked against the derivatives when the plan is made
+   * (say, a few voltages with the parameters at their defaults), each described for the error.
+   */
+  samples?: readonly { describe: string; input: (index: number) => number }[];
+}
+
+/** What a step gives: the states after it, and (Newton) whether its iterations converged. */
+export interface SparseStep {
+  /** The states after the step, in the system's order. */
+  values: Node[];
+  /**
+   * Non-linear systems: true where the last of modcc's three Newton corrections is within
+   * {@link NEWTON_TOLERANCE} of every state (relative to the state before and after the step).
+   */
+  converged?: Node;
+}
+
+/**
+ * The relative size of the last Newton correction above which a non-linear step has not
+ * converged. modcc takes three iterations and never checks; denocat refuses the result instead.
+ */
+export const NEWTON_TOLERANCE = 1e-6;
+
+/**
+ * Checks that each law is conserved by the derivatives' linear forms, Σᵢ cᵢ·aᵢⱼ = 0 for every
+ * state j (up to rounding), at each of the system's sample points; a scheme that breaks a law it
+ * declares is refused with where it breaks.
+ */
+function checkConserved(system: SparseSystem, forms: readonly AffineForm[]): void {
+  for (const law of system.conserve ?? []) {
+    const named = law.terms.map((t) =>
+      `${t.coefficient === 1 ? "" : `${t.coefficient}·`}${system.keys[t.state]}`
+    );
+    for (const sample of system.samples ?? []) {
+      const memo = new Map<Node, number | boolean | undefined>();
+      for (let j = 0; j < system.keys.length; j++) {
+        let sum = 0, size = 0, known = true;
+        for (const { state, coefficient } of law.terms) {
+          const a = forms[state].a[j];
+          const value = a === null ? 0 : evaluate(a, sample.input, memo);
+          if (typeof value !== "number" || !Number.isFinite(value)) known = false;
+          else (sum += coefficient * value, size += Math.abs(coefficient * value));
+        }
+        if (known && Math.abs(sum) > 1e-9 * size) {
+          throw ruleError(
+            new CompileError(
+              `mechanism '${system.mechanism}': its derivatives do not conserve the law ${
+                named.join(" + ")
+              } = ` +
+                `${
+                  law.total.kind === "const" ? law.total.value : "its total"
+                } it declares: at ${sample.describe}, ` +
+                `the weighted sum of their rates changes by ${
+                  Number(sum.toPrecision(3))
+                } per unit of state ` +
+                `'${
+                  system.keys[j]
+                }'; in a scheme that conserves it every reaction moves amount between the ` +
+                `summed states only: fix the law (conserve) or the rates`,
+            ),
+          );
+        }
+      }
+    }
+  }
 }
 
 function zeroSafe(g: Graph) {
@@ -272,10 +338,11 @@ function linearForms(g: Graph, system: SparseSystem): AffineForm[] | undefined {
  * The states after one backward-Euler step of length `dt` (see the module documentation): a
  * linear solve, or three Newton iterations for a non-linear system.
  */
-export function sparseStep(g: Graph, system: SparseSystem, dt: Node): Node[] {
+export function sparseStep(g: Graph, system: SparseSystem, dt: Node): SparseStep {
   const states = system.inputs.map((k) => g.input(k));
   const forms = linearForms(g, system);
   if (forms !== undefined) {
+    checkConserved(system, forms);
     const matrix: Coefficient[][] = forms.map((form, i) =>
       form.a.map((c, j) => {
         const scaled = c && g.op("mul", c, dt);
@@ -288,7 +355,7 @@ export function sparseStep(g: Graph, system: SparseSystem, dt: Node): Node[] {
       form.b ? g.op("add", states[i], g.op("mul", form.b, dt)) : states[i]
     );
     conserveRows(g, matrix, rhs, system.conserve ?? []);
-    return solveLinear(g, matrix, rhs, system.mechanism);
+    return { values: solveLinear(g, matrix, rhs, system.mechanism) };
   }
   if ((system.conserve ?? []).length > 0) {
     throw ruleError(
@@ -303,6 +370,7 @@ export function sparseStep(g: Graph, system: SparseSystem, dt: Node): Node[] {
     system.inputs.map((input) => derivative(g, f, input, system.mechanism))
   );
   let y = states;
+  let corrections: Node[] = [];
   for (let iteration = 0; iteration < 3; iteration++) {
     const at = new Map(system.inputs.map((input, j) => [input, y[j]]));
     const memo = new Map<Node, Node>();
@@ -316,10 +384,18 @@ export function sparseStep(g: Graph, system: SparseSystem, dt: Node): Node[] {
           : scaled && g.op("neg", scaled);
       })
     );
-    const delta = solveLinear(g, J, F, system.mechanism);
-    y = y.map((yi, i) => g.op("sub", yi, delta[i]));
+    corrections = solveLinear(g, J, F, system.mechanism);
+    y = y.map((yi, i) => g.op("sub", yi, corrections[i]));
   }
-  return y;
+  // |δᵢ| ≤ tolerance·(|yᵢ| + |sᵢ|) for every state (false for a NaN correction too)
+  const converged = corrections.map((delta, i) =>
+    g.op(
+      "le",
+      g.op("abs", delta),
+      g.op("mul", g.constant(NEWTON_TOLERANCE), g.op("add", g.op("abs", y[i]), g.op("abs", states[i]))),
+    )
+  ).reduce((all, ok) => g.op("and", all, ok));
+  return { values: y, converged };
 }
 
 /**
@@ -341,6 +417,7 @@ export function steadyState(g: Graph, system: SparseSystem): Node[] {
     fail("needs a conservation law (CONSERVE): without one it is not unique");
   }
   const { neg } = zeroSafe(g);
+  checkConserved(system, forms!);
   const matrix: Coefficient[][] = forms!.map((form) => [...form.a]);
   const rhs: Coefficient[] = forms!.map((form) => neg(form.b));
   conserveRows(g, matrix, rhs, system.conserve!);

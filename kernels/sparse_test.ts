@@ -1,21 +1,9 @@
 import assert from "node:assert/strict";
-import { Graph, type Node, OPS, postorder } from "./graph.ts";
+import { evaluate as evaluateNode, Graph, type Node } from "./graph.ts";
 import { affineForm, derivative, solveLinear, sparseStep, steadyState } from "./sparse.ts";
 
 /** Evaluates a node with JavaScript semantics; inputs by index. */
-function evaluate(node: Node, inputs: readonly number[]): number {
-  const memo = new Map<Node, number | boolean>();
-  for (const n of postorder([node], (m) => memo.has(m))) {
-    let out: number | boolean;
-    if (n.kind === "const") out = n.value;
-    else if (n.kind === "input") out = inputs[n.input];
-    else if (n.kind !== "op" || n.op === "defined") throw new Error(`cannot evaluate ${n.kind}`);
-    else if (n.op === "select") out = memo.get(n.args[0]) ? memo.get(n.args[1])! : memo.get(n.args[2])!;
-    else out = (OPS[n.op].js as (...a: unknown[]) => number | boolean)(...n.args.map((a) => memo.get(a)!));
-    memo.set(n, out);
-  }
-  return memo.get(node) as number;
-}
+const evaluate = (node: Node, inputs: readonly number[]) => evaluateNode(node, (k) => inputs[k]) as number;
 
 // Inputs: 0 = C, 1 = O, 2 = I (states), 3 = kf, 4 = kb, 5 = dt
 const C = 0, O = 1, I = 2, KF = 3, KB = 4, DT = 5;
@@ -49,7 +37,7 @@ Deno.test("sparse: a reaction scheme is linear and homogeneous; a product of sta
 Deno.test("sparse: a linear step is backward Euler, solved exactly", () => {
   const g = new Graph();
   const system = scheme(g);
-  const next = sparseStep(g, system, g.input(DT));
+  const next = sparseStep(g, system, g.input(DT)).values;
   const [c, o, i, kf, kb, dt] = [0.2, 0.3, 0.5, 2, 3, 0.1];
   const values = [c, o, i, kf, kb, dt];
   const x = next.map((n) => evaluate(n, values));
@@ -72,7 +60,7 @@ Deno.test("sparse: a conservation law replaces the row of its first state", () =
     }],
   };
   const values = [0.25, 0.25, 0.25, 2, 3, 0.1]; // states sum to 0.75: the law makes the step sum to 1
-  const x = sparseStep(g, system, g.input(DT)).map((n) => evaluate(n, values));
+  const x = sparseStep(g, system, g.input(DT)).values.map((n) => evaluate(n, values));
   assert.ok(Math.abs(x[0] + x[1] + x[2] - 1) < 1e-15);
   const steady = steadyState(g, system).map((n) => evaluate(n, values));
   // kf*C = kb*O and kb*O = kf*I, sum 1
@@ -92,7 +80,7 @@ Deno.test("sparse: a non-linear system takes modcc's three Newton iterations", (
     keys: ["s"],
     inputs: [0],
     derivatives: [g.op("neg", g.op("mul", s, s))],
-  }, dt);
+  }, dt).values;
   let y = 1;
   for (let k = 0; k < 3; k++) y -= (y - 1 + 0.5 * y * y) / (1 + 0.5 * 2 * y);
   assert.ok(Math.abs(evaluate(next[0], [1, 0.5]) - y) < 1e-15);

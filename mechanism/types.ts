@@ -9,7 +9,7 @@ import type { HookFunction } from "../ffi/trampoline.ts";
 import type { HookName } from "../ffi/layout.ts";
 import type { EventBatch, IonViews } from "../ffi/ppack.ts";
 import type { MechanismSpec } from "../ffi/spec.ts";
-import type { ConservationLaw } from "../kernels/rules.ts";
+import type { ConservationLaw, IntegrationMethod } from "../kernels/rules.ts";
 
 /** Marker type of an `@ion` field: the field's name is the ion's name. */
 export type Ion = { readonly ion: unique symbol };
@@ -125,24 +125,59 @@ export type Scope<M = unknown> =
   & { readonly [K in KeysOfType<M, number>]: number }
   & IonScope<KeysOfType<M, Ion>>;
 
-/** State values a kernel returns (`initial`, `derivative`, `onEvent`, `onPostEvent`). */
-export type StateValues<M = unknown> = { [K in KeysOfType<M, number>]?: number };
+/**
+ * State values a kernel returns (`initial`, `derivative`, `onEvent`, `onPostEvent`), and `Xd`,
+ * the diffusive concentration (mM) of an ion declared with `useDiffConcentration` (Arbor ≥ 0.10):
+ * `derivative` integrates it like a state and adds weight·(new − old) to Arbor's Xd; `initial`
+ * and `onEvent` assign it (`onPostEvent` may not return it), as modcc writes NMODL's `WRITE xd`.
+ *
+ * @example
+ * ```ts
+ * import { ion, type Ion, mechanism, parameter, PointwiseMechanism, type Scope } from "../mod.ts";
+ * // Arbor's default `decay`: xd' = -tau·xd
+ * @mechanism({ name: "decay", kind: "density", method: "cnexp" })
+ * class Decay extends PointwiseMechanism {
+ *   @parameter({ default: 5 }) tau!: number;
+ *   @ion({ readRevPotential: false, useDiffConcentration: true }) x!: Ion;
+ *   override derivative(x: Scope<Decay>) {
+ *     return { xd: -x.tau * x.xd };
+ *   }
+ * }
+ * ```
+ */
+export type StateValues<M = unknown> =
+  & { [K in KeysOfType<M, number>]?: number }
+  & { [K in `${KeysOfType<M, Ion>}d`]?: number };
+
+/**
+ * What `initial` returns: state values, and optionally ion values NMODL's INITIAL may set, stored
+ * in init as modcc does: `iX` added to the ion's current density with the weight rules of
+ * `current` (Arbor zeroes it before the first step: only the INITIAL of mechanisms initialised
+ * later reads it), and `eX` of an ion whose reversal potential the mechanism writes.
+ */
+export type InitialValues<M = unknown> =
+  & StateValues<M>
+  & { [K in `i${KeysOfType<M, Ion>}` | `e${KeysOfType<M, Ion>}`]?: number };
 
 /**
  * What `current` returns: `i` (non-specific current), `iX` per ion, and optionally the
  * conductances dI/dV `g` and `gX`. Density: mA/cm² and S/cm²; point and gap junction: nA and µS.
  * Without any conductance, dI/dV is taken by a 1 µV forward difference. It may also return
- * states declared `assigned: true` (stored as they are; NMODL's ASSIGNED values set in
- * BREAKPOINT); any other field is refused when the catalogue is made.
+ * states (stored as they are, unscaled, after the currents: NMODL's STATE and ASSIGNED values set
+ * in BREAKPOINT, as modcc's compute_currents stores them); any other field is refused when the
+ * catalogue is made.
  */
 export type CurrentValues<M = unknown> =
   & { i?: number; g?: number }
-  & { [K in `i${KeysOfType<M, Ion>}` | `g${KeysOfType<M, Ion>}`]?: number }
+  & { [K in `i${KeysOfType<M, Ion>}` | `g${KeysOfType<M, Ion>}` | `${KeysOfType<M, Ion>}d`]?: number }
   & { [K in KeysOfType<M, number>]?: number };
 
-/** What `concentrations` returns: `Xi`/`Xo` per written ion (mM), added with the weight rules. */
+/**
+ * What `concentrations` returns: `Xi`/`Xo` per written ion (mM), added with the weight rules, and
+ * `Xd` (mM, an ion with `useDiffConcentration`), assigned as modcc's write_ions does.
+ */
 export type ConcentrationValues<M = unknown> = {
-  [K in `${KeysOfType<M, Ion>}i` | `${KeysOfType<M, Ion>}o`]?: number;
+  [K in `${KeysOfType<M, Ion>}i` | `${KeysOfType<M, Ion>}o` | `${KeysOfType<M, Ion>}d`]?: number;
 };
 
 /** What `voltage` returns: the membrane voltage (mV) a voltage process assigns, or nothing to leave it. */
@@ -174,8 +209,11 @@ export type ReversalValues<M = unknown> = { [K in `e${KeysOfType<M, Ion>}`]?: nu
  * ```
  */
 export abstract class PointwiseMechanism {
-  /** Initial state values (states left out start from their defaults); runs at every init. */
-  initial?(x: Scope): StateValues;
+  /**
+   * Initial state values (states left out start from their defaults), and optionally ion values
+   * (see {@link InitialValues}); runs at every init.
+   */
+  initial?(x: Scope): InitialValues;
   /**
    * Initial states as the solution of linear equations (NMODL's LINEAR block, or a kinetic scheme
    * at STEADYSTATE): for each state, a residual that is 0 at the solution, linear in the states.
@@ -213,9 +251,12 @@ export interface MechanismOptions {
    * for s' = a·s + b), `"euler"` (explicit), or `"sparse"` (backward Euler over all states at
    * once: kinetic and Markov schemes; a non-linear system takes three Newton iterations, as modcc),
    * or `"stochastic"` (Euler–Maruyama: the derivative is linear in its `@random` white noise, each
-   * value scaled by √dt, as modcc's METHOD stochastic).
+   * value scaled by √dt, as modcc's METHOD stochastic), `"direct"` (`derivative` returns the
+   * states' values after the step, computed from `x.dt`; modcc's SOLVE without METHOD), or
+   * `"linear"` (`derivative` returns a residual per state, linear in the states; each step the
+   * states become the solution; modcc's SOLVE of a LINEAR block in BREAKPOINT).
    */
-  method?: "cnexp" | "euler" | "sparse" | "stochastic";
+  method?: IntegrationMethod;
   /**
    * Method `"sparse"`: conservation laws, each replacing the equation of its first state in the
    * implicit step (NMODL's CONSERVE), e.g. `[{ sum: ["C", "O", "I"], equals: 1 }]`.

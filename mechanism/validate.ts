@@ -47,7 +47,11 @@ export interface IonOptions {
   readIntConcentration?: boolean;
   /** Reads Xo (needed on ABI 0.7 to have the array at all). */
   readExtConcentration?: boolean;
-  /** Uses the diffusive concentration Xd. */
+  /**
+   * Reads and writes the diffusive concentration Xd (`x.<ion>d`, Arbor ≥ 0.10, an ion whose
+   * diffusivity is set): `derivative` may integrate it, `current` change it (both add
+   * weight·(new − old)), `initial`, `onEvent` and `concentrations` assign it.
+   */
   useDiffConcentration?: boolean;
   /** Writes eX (reversal-potential mechanisms). */
   writeRevPotential?: boolean;

@@ -41,7 +41,9 @@ export type Statement =
   /** LINEAR: `~ lhs = rhs`. */
   | { kind: "linear"; lhs: Expr; rhs: Expr; at: Position }
   /** KINETIC: `CONSERVE a + b + ... = total`. */
-  | { kind: "conserve"; terms: StoichTerm[]; total: Expr; at: Position };
+  | { kind: "conserve"; terms: StoichTerm[]; total: Expr; at: Position }
+  /** KINETIC: `COMPARTMENT volume { states }`. */
+  | { kind: "compartment"; volume: Expr; states: string[]; at: Position };
 
 /** A block with a body: INITIAL, BREAKPOINT, DERIVATIVE, KINETIC, LINEAR, PROCEDURE, FUNCTION, NET_RECEIVE. */
 export interface Body {

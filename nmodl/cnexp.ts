@@ -50,7 +50,12 @@ function nonlinear(e: Expr, x: string): { at: Position; why: string } | undefine
 
 /** Refuses what modcc's cnexp would not integrate as denocat's plan does (see the module doc). */
 export function checkCnexp(file: NmodlFile, symbols: Symbols, body: Body): void {
-  const states = new Set([...symbols.byName.values()].filter((s) => s.role === "state").map((s) => s.name));
+  // The diffusive concentration a DERIVATIVE integrates is a state here (modcc updates it in place too).
+  const states = new Set(
+    [...symbols.byName.values()].filter((s) => s.role === "state" || s.role === "diffusive").map((s) =>
+      s.name
+    ),
+  );
   const fail = (at: Position, construct: string, advice: string): never => {
     throw new NmodlError(construct, file.file, at.line, at.column, advice);
   };

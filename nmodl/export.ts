@@ -302,6 +302,36 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   if (plan.conserve && plan.conserve.length > 0) {
     refuse("CONSERVE laws of a sparse system are not exported yet (modcc takes CONSERVE only in KINETIC)");
   }
+  if (has("derivative") && (plan.method === "direct" || plan.method === "linear")) {
+    refuse(
+      `method ${plan.method} is not exported yet (NMODL would need a SOLVE without METHOD of a ` +
+        `${plan.method === "linear" ? "LINEAR block" : "DERIVATIVE block that assigns its states"})`,
+    );
+  }
+  // Every key a kernel returns must be one the printer below writes: anything else (Xd, ion values
+  // set by initial(), a STATE set by current()) is refused rather than left out of the file.
+  const stateKeys = spec.states.map((f) => f.key);
+  const assignedKeys = spec.states.filter((f) => f.assigned).map((f) => f.key);
+  const ionKeys = (pick: (n: ReturnType<typeof ionScopeNames>) => string[]) =>
+    spec.ions.flatMap((ion) => pick(ionScopeNames(ion.name)));
+  const written: Partial<Record<KernelName, string[]>> = {
+    initial: stateKeys,
+    derivative: stateKeys,
+    onEvent: stateKeys,
+    onPostEvent: stateKeys,
+    current: ["i", "g", ...ionKeys((n) => [n.current, n.conductance]), ...assignedKeys],
+    reversalPotential: ionKeys((n) => [n.reversal]),
+    concentrations: ionKeys((n) => [n.internal, n.external]),
+  };
+  for (const [kernel, result] of Object.entries(results) as [KernelName, Map<string, Node>][]) {
+    const extra = [...result.keys()].find((key) => !(written[kernel] ?? []).includes(key));
+    if (extra !== undefined) {
+      refuse(
+        `${kernel}() returns '${extra}', which the export does not write yet` +
+          (stateKeys.includes(extra) ? " (a STATE set in BREAKPOINT)" : ""),
+      );
+    }
+  }
 
   // Names: every declared name must be an NMODL identifier that is not a keyword.
   const fields: [string, FieldSpec][] = [

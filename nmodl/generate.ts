@@ -42,6 +42,7 @@ const IMPORTS = [
   "ConcentrationValues",
   "CurrentValues",
   "global",
+  "InitialValues",
   "Ion",
   "ion",
   "mechanism",
@@ -57,6 +58,7 @@ const IMPORTS = [
 const TYPE_IMPORTS = new Set([
   "ConcentrationValues",
   "CurrentValues",
+  "InitialValues",
   "Ion",
   "ReversalValues",
   "Scope",
@@ -82,6 +84,7 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   const stem = file.file.replace(/^.*[\\/]/, "").replace(/\.mod$/, "");
   const name = options.name ?? (stem || file.neuron.name);
   const solved = solvedDerivative(file);
+  notes.push(...solved?.notes ?? []);
   const taken = new Set<string>([...TAKEN_WORDS, ...IMPORTS]);
   const className = uniqueName(
     identifier(file.neuron.name.charAt(0).toUpperCase() + file.neuron.name.slice(1)),
@@ -139,7 +142,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
   const initial = kernel("initial", initialBody);
   const equilibrium = solvedInitially ? kernel("equilibrium", solvedInitially.body) : undefined;
   if (solved?.method === "cnexp") checkCnexp(file, symbols, solved.body);
-  const derivative = solved ? kernel("derivative", solved.body) : undefined;
+  const derivative = solved
+    ? kernel(solved.method === "direct" ? "step" : "derivative", solved.body)
+    : undefined;
   if (!solved && file.derivatives.length) {
     notes.push(`no SOLVE names DERIVATIVE ${file.derivatives[0].name}: it is left out`);
   }
@@ -238,7 +243,13 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       const v = initial.resolved.kernelVars.get(parameter)!;
       return [field, { k: "var", v }, v];
     });
-    emit(initial, "initial", "StateValues", [...outputsOf(initial, ["state", "stored"]), ...kept]);
+    // An ion current or written reversal potential INITIAL sets is stored in init, as modcc does.
+    const ionValues = outputsOf(initial, ["current", "reversal"]);
+    emit(initial, "initial", ionValues.length ? "InitialValues" : "StateValues", [
+      ...outputsOf(initial, ["state", "stored", "diffusive"]),
+      ...kept,
+      ...ionValues,
+    ]);
   }
   if (equilibrium) {
     const residuals = [...equilibrium.resolved.rates.entries()]
@@ -246,7 +257,9 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
     emit(equilibrium, "equilibrium", "StateValues", residuals, true);
   }
-  if (derivative) {
+  if (derivative && solved?.method === "direct") {
+    emit(derivative, "derivative", "StateValues", outputsOf(derivative, ["state", "stored"]));
+  } else if (derivative) {
     const rates = [...derivative.resolved.rates.entries()]
       .sort((a, b) => stateOrder.indexOf(a[0]) - stateOrder.indexOf(b[0]))
       .map(([state, v]): [string, RExpr, Var] => [field(state), { k: "var", v }, v]);
@@ -267,10 +280,10 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
         "Arbor's reversal-potential mechanisms write eX only: split it into two mechanisms",
       );
     }
-    const stored = outputsOf(current, ["stored"]);
+    const stored = outputsOf(current, ["state", "stored"]);
     if (stored.length > 0) {
       throw new NmodlError(
-        `the reversal-potential mechanism sets the ASSIGNED ${
+        `the reversal-potential mechanism sets the STATE or ASSIGNED ${
           stored.map((o) => o[2].nmodl).join(", ")
         } in BREAKPOINT`,
         file.file,
@@ -308,11 +321,11 @@ export function generateMechanism(file: NmodlFile, options: GenerateOptions): Ge
           new Set(functionNames.values()),
           notes,
         ),
-        ...outputsOf(current, ["stored"]),
+        ...outputsOf(current, ["state", "stored", "diffusive"]),
       ],
     );
   }
-  if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored"]));
+  if (onEvent) emit(onEvent, "onEvent", "StateValues", outputsOf(onEvent, ["state", "stored", "diffusive"]));
   if (onPostEvent) {
     emit(onPostEvent, "onPostEvent", "StateValues", outputsOf(onPostEvent, ["state", "stored"]));
   }
@@ -646,7 +659,7 @@ function fields(file: NmodlFile, symbols: Symbols, comments: PlacedComments, use
       ion.writesConcentration.internal ? "writeIntConcentration: true" : "",
       ion.writesConcentration.external ? "writeExtConcentration: true" : "",
       ion.writesRev ? "writeRevPotential: true" : "",
-      ion.readDiff ? "useDiffConcentration: true" : "",
+      ion.readDiff || ion.writesDiff ? "useDiffConcentration: true" : "",
       ion.readValence ? "readValence: true" : "",
       ion.valence !== undefined ? `verifyValence: true, expectedValence: ${ion.valence}` : "",
     ];

@@ -9,6 +9,12 @@
  *   statements come last, one per species, in modcc's order (by name);
  * - `CONSERVE a + b + ... = total` becomes a conservation law of method sparse (the total must be
  *   a number);
+ * - `COMPARTMENT volume { A B }` scales the species as modcc's sparse solvers do, which differs
+ *   between linear and non-linear schemes (modcc/solvers.cpp): in a **non-linear** scheme each
+ *   species' derivative is divided by its volume (NEURON's meaning, volume·A' = flux); in a
+ *   **linear** one each species enters the reaction rates divided by its volume (modcc scales the
+ *   matrix column), and a CONSERVE weighs each species by its volume. Linear means what modcc's
+ *   linear_test says of every assignment at the top of the rewritten block;
  * - a LINEAR block, solved in INITIAL, gives one residual `lhs − rhs` per equation, the i-th
  *   equation labelled by the i-th STATE: the equilibrium() kernel solves them all at once;
  * - a KINETIC block at STEADYSTATE gives its derivatives as residuals, with the row of each law's
@@ -33,6 +39,8 @@ export interface RewrittenScheme {
   laws: { terms: ConservationTerm[]; total: number; at: Position }[];
   /** The species that have a derivative, in order. */
   species: string[];
+  /** What a reader of the import should know (how COMPARTMENT was applied). */
+  notes: string[];
 }
 
 const number = (value: number, at: Position): Expr => ({ kind: "number", value, text: String(value), at });
@@ -70,11 +78,17 @@ function namesOf(file: NmodlFile, body: Body): Set<string> {
   return taken;
 }
 
-/** `kf·A^2·B`: a rate constant times the species of one side, each to its coefficient. */
-function massAction(rate: Expr, side: StoichTerm[]): Expr {
+/**
+ * `kf·A^2·B`: a rate constant times the species of one side, each to its coefficient; a species
+ * in `scaled` enters as `A / volume` (a linear scheme's COMPARTMENT, as modcc reads it).
+ */
+function massAction(rate: Expr, side: StoichTerm[], scaled: ReadonlyMap<string, string> = new Map()): Expr {
   let out = rate;
   for (const term of side) {
-    const species = name(term.name, term.at);
+    const volume = scaled.get(term.name);
+    const species = volume === undefined
+      ? name(term.name, term.at)
+      : binary("/", name(term.name, term.at), name(volume, term.at), term.at);
     const factor = term.coefficient === 1
       ? species
       : binary("^", species, number(term.coefficient, term.at), term.at);
@@ -83,24 +97,64 @@ function massAction(rate: Expr, side: StoichTerm[]): Expr {
   return out;
 }
 
-/** The value of a CONSERVE total, which must be a number (or arithmetic of numbers). */
-function constantValue(e: Expr, file: NmodlFile, at: Position): number {
+/**
+ * The value of a CONSERVE total (or of the volume of a species a CONSERVE sums), which must be a
+ * number (or arithmetic of numbers).
+ */
+function constantValue(e: Expr, file: NmodlFile, at: Position, what: "total" | "volume" = "total"): number {
   const fail = (): never => {
     throw new NmodlError(
-      "a CONSERVE total that is not a number",
+      what === "total"
+        ? "a CONSERVE total that is not a number"
+        : "a CONSERVE over a species whose COMPARTMENT volume is not a number",
       file.file,
       at.line,
       at.column,
-      "write the total as a number: a conservation law of denocat holds a constant",
+      what === "total"
+        ? "write the total as a number: a conservation law of denocat holds a constant"
+        : "modcc weighs the species by its volume in the law, and a conservation law of denocat holds constants: give the volume as a number",
     );
   };
   if (e.kind === "number") return e.value;
-  if (e.kind === "unary" && e.op === "-") return -constantValue(e.operand, file, at);
+  if (e.kind === "unary" && e.op === "-") return -constantValue(e.operand, file, at, what);
   if (e.kind === "binary" && ["+", "-", "*", "/"].includes(e.op)) {
-    const a = constantValue(e.left, file, at), b = constantValue(e.right, file, at);
+    const a = constantValue(e.left, file, at, what), b = constantValue(e.right, file, at, what);
     return e.op === "+" ? a + b : e.op === "-" ? a - b : e.op === "*" ? a * b : a / b;
   }
   return fail();
+}
+
+/**
+ * How modcc's linear_test classes `e` in the `states`: 0 free of them, 1 linear, 2 not linear.
+ * Names are not expanded (modcc tests each assignment's own right-hand side).
+ */
+function order(e: Expr, states: ReadonlySet<string>): 0 | 1 | 2 {
+  switch (e.kind) {
+    case "number":
+      return 0;
+    case "name":
+      return states.has(e.name) ? 1 : 0;
+    case "unary":
+      return e.op === "-" ? order(e.operand, states) : order(e.operand, states) === 0 ? 0 : 2;
+    case "binary": {
+      const a = order(e.left, states), b = order(e.right, states);
+      if (e.op === "+" || e.op === "-") return Math.max(a, b) as 0 | 1 | 2;
+      if (e.op === "*") return a === 0 ? b : b === 0 ? a : 2;
+      if (e.op === "/") return b === 0 ? a : 2;
+      return a === 0 && b === 0 ? 0 : 2;
+    }
+    case "call":
+      return e.args.every((arg) => order(arg, states) === 0) ? 0 : 2;
+  }
+}
+
+/** Whether `e` reads one of `names`. */
+function reads(e: Expr, names: ReadonlySet<string>): boolean {
+  if (e.kind === "name") return names.has(e.name);
+  if (e.kind === "unary") return reads(e.operand, names);
+  if (e.kind === "binary") return reads(e.left, names) || reads(e.right, names);
+  if (e.kind === "call") return e.args.some((arg) => reads(arg, names));
+  return false;
 }
 
 /**
@@ -120,9 +174,11 @@ export function rewriteKinetic(file: NmodlFile, body: Body): RewrittenScheme {
   const terms = new Map<string, Expr>();
   const nested = (list: Statement[]): void => {
     for (const s of list) {
-      if (s.kind === "reaction" || s.kind === "conserve" || s.kind === "linear") {
+      if (s.kind === "reaction" || s.kind === "conserve" || s.kind === "linear" || s.kind === "compartment") {
         throw new NmodlError(
-          `a ${s.kind === "linear" ? "linear equation" : s.kind} inside an if block`,
+          `a ${
+            s.kind === "linear" ? "linear equation" : s.kind === "compartment" ? "COMPARTMENT" : s.kind
+          } inside an if block`,
           file.file,
           s.at.line,
           s.at.column,
@@ -132,8 +188,58 @@ export function rewriteKinetic(file: NmodlFile, body: Body): RewrittenScheme {
       if (s.kind === "if") (nested(s.then), nested(s.otherwise));
     }
   };
+  const fail = (construct: string, at: Position, advice: string): never => {
+    throw new NmodlError(construct, file.file, at.line, at.column, advice);
+  };
+  // COMPARTMENT: each species' volume (a LOCAL set where the statement stands), and whether the
+  // scheme is linear, which decides how modcc applies it (see the module documentation).
+  const volumes = new Map<string, { local: string; value: Expr; at: Position }>();
+  const species = new Set<string>();
+  for (const s of body.statements) {
+    if (s.kind === "reaction") { for (const t of [...s.lhs, ...s.rhs]) species.add(t.name); }
+  }
+  let reactionsSeen = false;
+  for (const s of body.statements) {
+    if (s.kind === "reaction") reactionsSeen = true;
+    if (s.kind !== "compartment") continue;
+    for (const state of s.states) {
+      if (!species.has(state)) {
+        fail(
+          `COMPARTMENT of ${state} is not supported`,
+          s.at,
+          `${state} is no species of a reaction here (modcc refuses it too)`,
+        );
+      }
+      if (reactionsSeen) {
+        fail(
+          `COMPARTMENT after a reaction is not supported`,
+          s.at,
+          "write the COMPARTMENT statements before the reactions",
+        );
+      }
+    }
+  }
+  const stateNames = new Set(file.states.map((d) => d.name));
+  const linear = body.statements.every((s) =>
+    s.kind === "assign" || s.kind === "derivative"
+      ? order(s.value, stateNames) < 2
+      : s.kind === "reaction"
+      ? order(binary("-", massAction(s.forward, s.lhs), massAction(s.backward, s.rhs), s.at), stateNames) < 2
+      : true
+  );
   for (const s of body.statements) {
     if (s.kind === "if") nested([...s.then, ...s.otherwise]);
+    if (s.kind === "compartment") {
+      const local = fresh("volume");
+      statements.push({ kind: "local", names: [local], at: s.at }, {
+        kind: "assign",
+        target: local,
+        value: s.volume,
+        at: s.at,
+      });
+      for (const state of s.states) volumes.set(state, { local, value: s.volume, at: s.at });
+      continue;
+    }
     if (s.kind === "linear") {
       throw new NmodlError(
         "a linear equation (~ ... = ...) in a KINETIC block",
@@ -145,7 +251,14 @@ export function rewriteKinetic(file: NmodlFile, body: Body): RewrittenScheme {
     }
     if (s.kind === "conserve") {
       laws.push({
-        terms: s.terms.map((t) => ({ name: t.name, coefficient: t.coefficient })),
+        // modcc weighs a species in a COMPARTMENT by its volume (which must then be a number)
+        terms: s.terms.map((t) => ({
+          name: t.name,
+          coefficient: t.coefficient *
+            (volumes.has(t.name)
+              ? constantValue(volumes.get(t.name)!.value, file, volumes.get(t.name)!.at, "volume")
+              : 1),
+        })),
         total: constantValue(s.total, file, s.at),
         at: s.at,
       });
@@ -156,7 +269,13 @@ export function rewriteKinetic(file: NmodlFile, body: Body): RewrittenScheme {
       continue;
     }
     const rate = fresh("rate");
-    const net = binary("-", massAction(s.forward, s.lhs), massAction(s.backward, s.rhs), s.at);
+    const scaled = new Map(linear ? [...volumes].map(([state, v]) => [state, v.local]) : []);
+    const net = binary(
+      "-",
+      massAction(s.forward, s.lhs, scaled),
+      massAction(s.backward, s.rhs, scaled),
+      s.at,
+    );
     statements.push({ kind: "local", names: [rate], at: s.at }, {
       kind: "assign",
       target: rate,
@@ -183,11 +302,37 @@ export function rewriteKinetic(file: NmodlFile, body: Body): RewrittenScheme {
     }
   }
   // modcc keeps the sums in a map by name: the derivatives come in that order.
-  const species = [...terms.keys()].sort();
-  for (const state of species) {
-    statements.push({ kind: "derivative", state, value: terms.get(state)!, at: terms.get(state)!.at });
+  const ordered = [...terms.keys()].sort();
+  for (const state of ordered) {
+    const rate = terms.get(state)!;
+    const volume = linear ? undefined : volumes.get(state);
+    const value = volume === undefined ? rate : binary("/", rate, name(volume.local, rate.at), rate.at);
+    statements.push({ kind: "derivative", state, value, at: rate.at });
   }
-  return { body: { ...body, statements }, laws, species };
+  if (linear && volumes.size > 0) {
+    // a linear scheme's species in a COMPARTMENT enter the rates scaled: other reads would not be
+    const scaledNames = new Set(volumes.keys());
+    const other = body.statements.find((s) =>
+      (s.kind === "assign" || s.kind === "derivative") && reads(s.value, scaledNames)
+    );
+    if (other) {
+      fail(
+        "a read of a species in a COMPARTMENT outside the reactions of a linear scheme",
+        other.at,
+        "modcc scales such a species only where the reactions use it; compute the value from the reactions' rates",
+      );
+    }
+  }
+  const notes = volumes.size === 0 ? [] : [
+    `COMPARTMENT in KINETIC ${body.name}: the scheme is ${
+      linear ? "linear" : "not linear"
+    }, so, as modcc's ` +
+    (linear
+      ? "sparse solver does, each species in a COMPARTMENT enters the reaction rates divided by its volume " +
+        "(NEURON divides its derivative instead)"
+      : "Newton iterations do, each such species' derivative is divided by its volume"),
+  ];
+  return { body: { ...body, statements }, laws, species: ordered, notes };
 }
 
 /**

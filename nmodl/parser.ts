@@ -465,6 +465,32 @@ class Parser {
     if (Object.hasOwn(REFUSED_STATEMENTS, word) && word !== "LOCAL") {
       this.fail(token, `${word} is not supported`, REFUSED_STATEMENTS[word]);
     }
+    if (word === "COMPARTMENT") {
+      this.next();
+      const volume = this.expression();
+      if (this.is(",")) {
+        this.fail(
+          this.peek,
+          "COMPARTMENT with an index is not supported",
+          "arrays are not supported; give each state its own COMPARTMENT",
+        );
+      }
+      this.expect("{", "COMPARTMENT");
+      const states: string[] = [];
+      while (!this.is("}")) {
+        const state = this.next();
+        if (state.kind !== "name") {
+          this.fail(
+            state,
+            `${this.describe(state)} in COMPARTMENT`,
+            "list the states it scales: { A B ... }",
+          );
+        }
+        states.push(state.text);
+      }
+      this.next();
+      return { kind: "compartment", volume, states, at };
+    }
     if (word === "CONSERVE") {
       this.next();
       const terms = this.stoichTerms("CONSERVE", true);

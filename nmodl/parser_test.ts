@@ -6,6 +6,8 @@ import { importNmodl, NmodlError } from "./mod.ts";
 import { generator } from "../tests/support/random.ts";
 
 const MINIMAL = "NEURON { SUFFIX leak NONSPECIFIC_CURRENT i RANGE g }\nPARAMETER { g = 0.001 (S/cm2) }\n";
+/** MINIMAL with two states and a KINETIC k solved with METHOD sparse (the block itself follows on line 6). */
+const SCHEME = `${MINIMAL}STATE { a b }\nBREAKPOINT { SOLVE k METHOD sparse\ni = 0 }\n`;
 
 Deno.test("NEURON: SUFFIX, POINT_PROCESS, USEION READ/WRITE/VALENCE, RANGE, GLOBAL, NONSPECIFIC_CURRENT", () => {
   const tree = parseNmodl(
@@ -146,11 +148,46 @@ const errors: [string, string, number, number, RegExp][] = [
     /statements after SOLVE l in INITIAL/,
   ],
   [
-    "COMPARTMENT",
-    `${MINIMAL}STATE { a }\nKINETIC k { COMPARTMENT 2 { a } }`,
-    4,
+    "COMPARTMENT with an index",
+    `${SCHEME}KINETIC k { COMPARTMENT i, 2 {a} }`,
+    6,
+    26,
+    /COMPARTMENT with an index is not supported/,
+  ],
+  [
+    "COMPARTMENT after a reaction",
+    `${SCHEME}KINETIC k { ~ a <-> b (1, 2)\nCOMPARTMENT 2 {a} }`,
+    7,
+    1,
+    /COMPARTMENT after a reaction is not supported: write the COMPARTMENT statements before the reactions/,
+  ],
+  [
+    "COMPARTMENT of a name no reaction changes",
+    `${SCHEME}KINETIC k { COMPARTMENT 2 {q}\n~ a <-> b (1, 2) }`,
+    6,
     13,
-    /COMPARTMENT is not supported/,
+    /COMPARTMENT of q is not supported: q is no species of a reaction here \(modcc refuses it too\)/,
+  ],
+  [
+    "a CONSERVE over a species whose COMPARTMENT volume is not a number",
+    `${SCHEME}KINETIC k { COMPARTMENT g {a}\n~ a <-> b (1, 2)\nCONSERVE a + b = 1 }`,
+    6,
+    13,
+    /a CONSERVE over a species whose COMPARTMENT volume is not a number/,
+  ],
+  [
+    "a read of a COMPARTMENT species outside the reactions of a linear scheme",
+    `${SCHEME}KINETIC k { LOCAL q\nCOMPARTMENT 2 {a}\nq = 2*a\n~ a <-> b (q, 2) }`,
+    8,
+    1,
+    /a read of a species in a COMPARTMENT outside the reactions of a linear scheme/,
+  ],
+  [
+    "COMPARTMENT outside a KINETIC block",
+    `${MINIMAL}STATE { a }\nBREAKPOINT { SOLVE d METHOD cnexp\ni = 0 }\nDERIVATIVE d { COMPARTMENT 2 {a}\na' = -a }`,
+    6,
+    16,
+    /COMPARTMENT in DERIVATIVE/,
   ],
   ["VERBATIM", `${MINIMAL}VERBATIM\nint x;\nENDVERBATIM`, 3, 1, /VERBATIM is not supported/],
   ["POINTER", "NEURON { SUFFIX p POINTER q }", 1, 19, /POINTER is not supported/],
@@ -176,7 +213,7 @@ const errors: [string, string, number, number, RegExp][] = [
     `${MINIMAL}STATE { m }\nBREAKPOINT { SOLVE d }\nDERIVATIVE d { m' = -m }`,
     4,
     14,
-    /SOLVE d METHOD \(none\) is not supported: modcc refuses/,
+    /SOLVE d without METHOD is not supported: DERIVATIVE d has a derivative \(modcc refuses it too/,
   ],
   [
     "METHOD derivimplicit",
@@ -190,7 +227,7 @@ const errors: [string, string, number, number, RegExp][] = [
     `${MINIMAL}BREAKPOINT { SOLVE d METHOD cnexp }`,
     3,
     14,
-    /no DERIVATIVE or KINETIC d/,
+    /no DERIVATIVE, KINETIC or LINEAR d/,
   ],
   ["the time t", `${MINIMAL}BREAKPOINT { i = g*t }`, 3, 20, /time t is not supported/],
   [
@@ -203,18 +240,18 @@ const errors: [string, string, number, number, RegExp][] = [
   ["an unknown function", `${MINIMAL}BREAKPOINT { i = erf(g) }`, 3, 18, /unknown function 'erf'/],
   ["an undeclared name", `${MINIMAL}BREAKPOINT { i = g*q }`, 3, 20, /undeclared name 'q'/],
   [
-    "a STATE set in BREAKPOINT",
-    `${MINIMAL}STATE { m }\nBREAKPOINT { m = 1 i = 0 }`,
-    4,
-    14,
-    /assignment to m in BREAKPOINT: BREAKPOINT cannot change states/,
-  ],
-  [
-    "an assignment to v",
-    `${MINIMAL}BREAKPOINT { v = 1 }`,
+    "a STATE set in a VOLTAGE_PROCESS's BREAKPOINT",
+    "NEURON { VOLTAGE_PROCESS vp }\nSTATE { m }\nBREAKPOINT { m = 1 v = -65 }",
     3,
     14,
-    /assignment to v in BREAKPOINT: 'v' is read from the simulator/,
+    /assignment to m in BREAKPOINT: a VOLTAGE_PROCESS's BREAKPOINT may only set v/,
+  ],
+  [
+    "an assignment to celsius",
+    `${MINIMAL}BREAKPOINT { celsius = 1 }`,
+    3,
+    14,
+    /assignment to celsius in BREAKPOINT: 'celsius' is read from the simulator/,
   ],
   [
     "a parameter set in BREAKPOINT",
@@ -231,11 +268,18 @@ const errors: [string, string, number, number, RegExp][] = [
     /WRITE cai \(writing a concentration that is not a STATE\) is not supported: declare cai in the STATE block/,
   ],
   [
-    "USEION WRITE xd",
-    "NEURON { SUFFIX c USEION x WRITE xd }",
+    "the diffusive concentration assigned in DERIVATIVE",
+    "NEURON { SUFFIX c USEION x WRITE xd }\nBREAKPOINT { SOLVE d METHOD cnexp }\nDERIVATIVE d { xd = 1 }",
+    3,
+    16,
+    /the assignment to xd in DERIVATIVE: integrate it as xd' = \.\.\. instead/,
+  ],
+  [
+    "the diffusive concentration declared a STATE",
+    "NEURON { SUFFIX c USEION x WRITE xd }\nSTATE { xd }",
     1,
     19,
-    /WRITE xd \(writing a concentration, the diffusive one\) is not supported/,
+    /STATE xd, the diffusive concentration of ion x: Arbor's Xd is not a STATE/,
   ],
   [
     "a reversal potential and a current",

@@ -8,7 +8,8 @@
 
 /** Top-level blocks the importer refuses, and why. */
 export const REFUSED_BLOCKS: Record<string, string> = {
-  NONLINEAR: "rewrite the system as explicit assignments",
+  NONLINEAR:
+    "modcc has no NONLINEAR blocks either; rewrite the system as explicit assignments or a KINETIC scheme",
   DISCRETE: "Arbor has no DISCRETE blocks",
   PARTIAL: "Arbor has no PARTIAL blocks",
   DEFINE: "replace the macro by its value (it is usually an array size; arrays are not supported either)",
@@ -31,8 +32,6 @@ export const REFUSED_STATEMENTS: Record<string, string> = {
   FROM: "loops cannot be translated into kernels; unroll it",
   WHILE: "loops cannot be translated into kernels; unroll it",
   FOR_NETCONS: "Arbor has no FOR_NETCONS",
-  COMPARTMENT:
-    "the volume scaling of KINETIC schemes is not supported yet; leave it out only if every volume is 1",
   LONGITUDINAL_DIFFUSION: "Arbor has no LONGITUDINAL_DIFFUSION",
   WATCH: "Arbor has no WATCH statements",
   VERBATIM: "its C code cannot be translated; rewrite it in NMODL",

@@ -18,6 +18,7 @@ export type Context =
   | "initial"
   | "equilibrium"
   | "derivative"
+  | "step"
   | "current"
   | "onEvent"
   | "onPostEvent"
@@ -140,6 +141,7 @@ export class Resolver {
       initial: "INITIAL",
       equilibrium: "the equilibrium INITIAL solves",
       derivative: "DERIVATIVE",
+      step: "DERIVATIVE (solved without METHOD)",
       current: "BREAKPOINT",
       onEvent: "NET_RECEIVE",
       onPostEvent: "POST_EVENT",
@@ -212,11 +214,17 @@ export class Resolver {
           this.fail(
             s.at,
             `the derivative ${s.state}' in ${this.where}`,
-            "write derivatives in the DERIVATIVE block that BREAKPOINT solves",
+            this.context === "step"
+              ? "modcc refuses a derivative in a block solved without METHOD too; give METHOD cnexp or sparse"
+              : "write derivatives in the DERIVATIVE block that BREAKPOINT solves",
           );
         }
         const symbol = this.symbols.byName.get(s.state);
-        if (symbol?.role !== "state") {
+        // modcc integrates the diffusive concentration it writes (decay.mod: xd' = -tau*xd) as a state.
+        if (symbol?.role === "diffusive" && this.context === "equilibrium") {
+          this.fail(s.at, `the diffusive concentration ${s.state} in ${this.where}`, "solve for STATEs only");
+        }
+        if (symbol?.role !== "state" && symbol?.role !== "diffusive") {
           this.fail(
             s.at,
             `the derivative ${s.state}'`,
@@ -263,6 +271,12 @@ export class Resolver {
           comments: [...comments, `TABLE (line ${s.at.line}) ignored: values are computed exactly.`],
         });
         return;
+      case "compartment":
+        return this.fail(
+          s.at,
+          `COMPARTMENT in ${this.where}`,
+          "COMPARTMENT scales the species of a KINETIC scheme solved with METHOD sparse; move it there",
+        );
       case "conserve":
       case "reaction":
       case "linear":
@@ -376,20 +390,46 @@ export class Resolver {
       case "voltage":
         break;
       case "builtin":
+        if (name === "v" && this.context !== "function") {
+          // A LIF's reset outside a VOLTAGE_PROCESS: modcc accepts it as a local of the block
+          // (later reads in the block see it); the membrane voltage is not changed.
+          this.note(
+            `${this.where} assigns v: as in modcc, the value is local to ${this.where} (later reads there ` +
+              "see it) and the membrane voltage is not reset; only a VOLTAGE_PROCESS sets v",
+          );
+          break;
+        }
+        return refuse(
+          `'${name}' is read from the simulator (modcc keeps such an assignment local to its block, ` +
+            `changing nothing in Arbor); assign a LOCAL instead`,
+        );
       case "ionRead":
-        return refuse(`'${name}' is read from the simulator; assign a LOCAL instead`);
+        return refuse(
+          `'${name}' is read from the simulator (modcc keeps such an assignment local to its block, ` +
+            `changing nothing in Arbor); assign a LOCAL instead`,
+        );
       case "constant":
         return refuse(`'${name}' is a constant`);
       case "noise":
         return refuse(`'${name}' is white noise, drawn by Arbor; assign a LOCAL instead`);
       case "state":
+        // (a DERIVATIVE solved without METHOD, "step", assigns its states: modcc's direct solver)
         if (this.context === "derivative") refuse(`write the derivative ${name}' = ... instead`);
         if (this.context === "equilibrium") {
           refuse("the equilibrium solves for the states; assign a LOCAL instead");
         }
-        if (this.context === "current") {
+        // modcc's compute_currents stores a STATE BREAKPOINT sets; a voltage process sets only v
+        if (this.context === "current" && this.file.neuron.kind === "voltage") {
           refuse(
-            "BREAKPOINT cannot change states (Arbor's compute_currents does not); set it in INITIAL or NET_RECEIVE",
+            "a VOLTAGE_PROCESS's BREAKPOINT may only set v, as modcc requires; set it in INITIAL",
+          );
+        }
+        break;
+      case "diffusive":
+        if (this.context === "derivative") refuse(`integrate it as ${name}' = ... instead`);
+        if (this.context === "equilibrium" || this.context === "onPostEvent") {
+          refuse(
+            "the diffusive concentration is written in INITIAL, NET_RECEIVE and BREAKPOINT, and integrated in DERIVATIVE",
           );
         }
         break;
@@ -418,10 +458,18 @@ export class Resolver {
         );
         break;
       case "current":
-        if (this.context !== "current") refuse("currents are set in BREAKPOINT");
+        // modcc stores an ion current INITIAL sets (in init); a NONSPECIFIC_CURRENT there is a local it drops
+        if (this.context === "initial" && symbol!.role === "current" && symbol!.ion === undefined) {
+          refuse("modcc keeps it local to INITIAL, where it changes nothing; assign a LOCAL instead");
+        }
+        if (this.context !== "current" && this.context !== "initial") {
+          refuse("currents are set in BREAKPOINT");
+        }
         break;
       case "reversal":
-        if (this.context !== "current") refuse("reversal potentials are set in BREAKPOINT");
+        if (this.context !== "current" && this.context !== "initial") {
+          refuse("reversal potentials are set in BREAKPOINT or INITIAL");
+        }
         break;
       case "temporary":
         break;
@@ -436,7 +484,7 @@ export class Resolver {
     const kept = this.symbols.initialParameters.get(name);
     const scopeRead = kept && this.context !== "initial"
       ? `${this.scope}.${kept.field}`
-      : symbol.role === "builtin" || symbol.role === "ionRead"
+      : symbol.role === "builtin" || symbol.role === "ionRead" || symbol.role === "diffusive"
       ? `${this.scope}.${symbol.scope}`
       : symbol.role === "state" || symbol.role === "stored" || symbol.role === "parameter" ||
           symbol.role === "global" || symbol.role === "noise"

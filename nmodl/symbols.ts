@@ -11,7 +11,7 @@ import type { Body, Declaration, NmodlFile, Position, Statement } from "./ast.ts
 import { NmodlError } from "./error.ts";
 import { linearBody, rewriteKinetic, type RewrittenScheme, steadyStateBody } from "./kinetic.ts";
 import { ionViewNames, RESERVED_PPACK_NAMES } from "../ffi/ppack.ts";
-import { ionScopeNames, KERNEL_NAMES } from "../kernels/rules.ts";
+import { type IntegrationMethod, ionScopeNames, KERNEL_NAMES } from "../kernels/rules.ts";
 
 /** One ion the mechanism uses, with the flags of `@ion`. */
 export interface IonUse {
@@ -28,6 +28,11 @@ export interface IonUse {
   readValence: boolean;
   /** Diffusive concentration `xd` read. */
   readDiff?: boolean;
+  /**
+   * Diffusive concentration `xd` written (Arbor's Xd): assigned in BREAKPOINT, INITIAL or
+   * NET_RECEIVE, or integrated by `xd' = ...` in DERIVATIVE, as modcc writes it.
+   */
+  writesDiff?: boolean;
   /**
    * Concentrations written through a STATE of the same name (CaDynamics' `cai`): modcc's state that
    * shadows the ion's value, which write_ions adds to it. By field (`internal`, `external`), the STATE.
@@ -46,6 +51,7 @@ export type Symbol =
   | { role: "temporary"; name: string; declaration: Declaration }
   | { role: "builtin"; name: string; scope: string }
   | { role: "ionRead"; name: string; scope: string; ion: string }
+  | { role: "diffusive"; name: string; scope: string; ion: string }
   | { role: "current"; name: string; ion?: string }
   | { role: "reversal"; name: string; ion: string }
   | { role: "constant"; name: string; value: number; unit: string; at: Position };
@@ -206,15 +212,22 @@ export function classify(file: NmodlFile): Symbols {
         byName.set(write, { role: "current", name: write, ion: use.name });
       } else if ((write === names.internal || write === names.external) && stateNamed(write)) {
         ion.writesConcentration[write === names.internal ? "internal" : "external"] = write;
-      } else if (write === names.internal || write === names.external || write === names.diffusive) {
+      } else if (write === names.diffusive) {
+        if (stateNamed(write)) {
+          fail(
+            `STATE ${write}, the diffusive concentration of ion ${use.name}`,
+            use.at,
+            `Arbor's Xd is not a STATE: integrate it as ${write}' = ... in DERIVATIVE without declaring it`,
+          );
+        }
+        // Xd: read and written by its own name (x.xd), as modcc does (kernels/outputs.ts).
+        ion.writesDiff = true;
+        byName.set(write, { role: "diffusive", name: write, scope: names.diffusive, ion: use.name });
+      } else if (write === names.internal || write === names.external) {
         fail(
-          `USEION ${use.name} WRITE ${write} (writing a concentration${
-            write === names.diffusive ? ", the diffusive one" : " that is not a STATE"
-          }) is not supported`,
+          `USEION ${use.name} WRITE ${write} (writing a concentration that is not a STATE) is not supported`,
           use.at,
-          write === names.diffusive
-            ? "the importer writes Xi and Xo through a STATE of the same name; write the diffusive mechanism in TypeScript"
-            : `declare ${write} in the STATE block (the concentration is then integrated per instance and added to the ion, as modcc does), or write the mechanism in TypeScript (a concentrations kernel)`,
+          `declare ${write} in the STATE block (the concentration is then integrated per instance and added to the ion, as modcc does), or write the mechanism in TypeScript (a concentrations kernel)`,
         );
       } else if (write === names.reversal) {
         ion.writesRev = true;
@@ -249,7 +262,8 @@ export function classify(file: NmodlFile): Symbols {
   const owned = (name: string) => {
     const s = byName.get(name);
     return s !== undefined &&
-      (s.role === "builtin" || s.role === "ionRead" || s.role === "current" || s.role === "reversal");
+      (s.role === "builtin" || s.role === "ionRead" || s.role === "current" || s.role === "reversal" ||
+        s.role === "diffusive");
   };
   for (const p of file.parameters) {
     if (owned(p.name)) continue;
@@ -323,12 +337,17 @@ export function classify(file: NmodlFile): Symbols {
 export interface SolvedScheme {
   /** `state' = ...` statements (a KINETIC block rewritten by nmodl/kinetic.ts). */
   body: Body;
-  /** The integration method (modcc's: cnexp, sparse, stochastic; the importer also takes euler). */
-  method: "cnexp" | "euler" | "sparse" | "stochastic";
+  /**
+   * The integration method (modcc's: cnexp, sparse, stochastic, and direct for a SOLVE without
+   * METHOD; the importer also takes euler).
+   */
+  method: IntegrationMethod;
   /** CONSERVE laws (method sparse). */
   laws: RewrittenScheme["laws"];
   /** Whether it was a KINETIC block. */
   kinetic: boolean;
+  /** What the rewrite of a KINETIC block tells the reader (nmodl/kinetic.ts). */
+  notes?: string[];
 }
 
 /** The body BREAKPOINT's SOLVE statement names, in derivative form, or undefined. */
@@ -352,13 +371,23 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
   const kinetic = file.kinetics.find((d) => d.name === solve.block);
   const derivative = file.derivatives.find((d) => d.name === solve.block);
   if (kinetic === undefined && derivative === undefined) {
-    const linear = file.linears.some((d) => d.name === solve.block);
-    fail(
-      `SOLVE ${solve.block}`,
-      linear
-        ? `LINEAR ${solve.block} is solved in INITIAL (its solution is a set of initial states), not in BREAKPOINT`
-        : `there is no DERIVATIVE or KINETIC ${solve.block}`,
-    );
+    const linear = file.linears.find((d) => d.name === solve.block);
+    if (linear === undefined) {
+      fail(`SOLVE ${solve.block}`, `there is no DERIVATIVE, KINETIC or LINEAR ${solve.block}`);
+    }
+    if (solve.method !== "") {
+      fail(
+        `SOLVE ${solve.block} METHOD ${solve.method}`,
+        "a LINEAR block is solved without METHOD, as modcc reads it",
+      );
+    }
+    // modcc's linear solver: each step the states solve the block's equations
+    return {
+      body: linearBody(file, linear!, file.states.map((d) => d.name)),
+      method: "linear",
+      laws: [],
+      kinetic: false,
+    };
   }
   const method = solve.method;
   if (method === "stochastic") {
@@ -379,12 +408,28 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
       "modcc solves white noise only with METHOD stochastic",
     );
   }
+  if (method === "") {
+    // modcc's direct solver: a DERIVATIVE block without derivatives runs as written each step,
+    // its assignments setting the states; any derivative (a KINETIC block is all derivatives)
+    // is modcc's error "has a derivative expression but no METHOD was specified".
+    const written = kinetic
+      ? kinetic.statements.find((s) => s.kind === "reaction")
+      : findDerivative(derivative!.statements);
+    if (written) {
+      fail(
+        `SOLVE ${solve.block} without METHOD is not supported`,
+        `${kinetic ? "KINETIC" : "DERIVATIVE"} ${solve.block} has ${
+          kinetic ? "reactions" : "a derivative"
+        } ` +
+          "(modcc refuses it too: a block solved without METHOD may only assign its states); give METHOD cnexp or sparse",
+      );
+    }
+    return { body: derivative!, method: "direct", laws: [], kinetic: false };
+  }
   if (method !== "cnexp" && method !== "euler" && method !== "sparse") {
     return fail(
-      `SOLVE ${solve.block} METHOD ${method || "(none)"} is not supported`,
-      method === ""
-        ? "modcc refuses a DERIVATIVE or KINETIC block solved without METHOD too; give METHOD cnexp or sparse"
-        : "Arbor accepts cnexp, sparse and stochastic; the importer translates cnexp, sparse (and euler)",
+      `SOLVE ${solve.block} METHOD ${method} is not supported`,
+      "Arbor accepts cnexp, sparse and stochastic; the importer translates cnexp, sparse (and euler)",
     );
   }
   if (kinetic) {
@@ -396,7 +441,7 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
         scheme.laws[0].at,
       );
     }
-    return { body: scheme.body, method, laws: scheme.laws, kinetic: true };
+    return { body: scheme.body, method, laws: scheme.laws, kinetic: true, notes: scheme.notes };
   }
   const conserve = derivative!.statements.find((s) => s.kind === "conserve");
   if (conserve) {
@@ -407,6 +452,18 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
     );
   }
   return { body: derivative!, method, laws: [], kinetic: false };
+}
+
+/** The first `x' = ...` statement of `statements`, inside IF branches too. */
+function findDerivative(statements: readonly Statement[]): Statement | undefined {
+  for (const s of statements) {
+    if (s.kind === "derivative") return s;
+    if (s.kind === "if") {
+      const inside = findDerivative(s.then) ?? findDerivative(s.otherwise);
+      if (inside) return inside;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -142,6 +142,28 @@ perArborVersion(
 );
 
 perArborVersion(
+  "arb.recipe's gapJunctionsOn joins two cells: the unclamped one spikes only when joined",
+  async (site) => {
+    const [joined, apart] = [
+      await child(site.site, "gap-junction:0.05"),
+      await child(site.site, "gap-junction:0"),
+    ];
+    assert.ok(joined.ok, joined.stderr);
+    assert.ok(apart.ok, apart.stderr);
+    assert.ok(apart.report.spikes[0] >= 1, `the clamped cell spikes: ${JSON.stringify(apart.report)}`);
+    assert.equal(apart.report.spikes[1], 0, "with weight 0 the other cell does not spike");
+    assert.ok(
+      apart.report.vMax[1] < -60,
+      `with weight 0 the other cell stays at rest: ${apart.report.vMax[1]}`,
+    );
+    assert.ok(
+      joined.report.spikes[1] >= 1,
+      `joined, the other cell spikes too: ${JSON.stringify(joined.report)}`,
+    );
+  },
+);
+
+perArborVersion(
   "a native catalogue runs on 4 Arbor threads like JS on one, and its NaN error reaches TypeScript",
   async (site) => {
     const run = await child(site.site, "native:4");

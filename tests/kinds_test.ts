@@ -282,6 +282,86 @@ Deno.test("voltage process, pointwise: voltage() assigns v in compute_currents, 
   );
 });
 
+// ---- ion values set by initial() (NMODL's INITIAL writing ica or eX, as modcc stores them) -----------
+
+Deno.test("initial() may set an ion current and a written eX: stored in init as modcc does; js and native alike", async () => {
+  // A channel whose initial() sets ica (added with compute_currents' weight and unit, 10·weight
+  // for density), a reversal-potential mechanism whose initial() sets eca, and a reader that
+  // records, in its own initial(), the ica and eca Arbor's second init round shows it: Arbor (and
+  // the host) initialise mechanisms of a kind in the order of their names, so the reader is named
+  // to come after the source; currents are zeroed between the rounds, so it sees this round's ica.
+  const source = defineMechanism({ name: "ica_a_source", ions: { ca: {} } }, {
+    initial: () => ({ ica: 2.5 }),
+    current: (x) => ({ ica: 0 * x.v }),
+  });
+  const nernst = defineMechanism({
+    name: "eca_init",
+    kind: "reversalPotential",
+    ions: { ca: { writeRevPotential: true } },
+  }, {
+    initial: () => ({ eca: 42 }),
+    reversalPotential: () => ({ eca: 50 }),
+  });
+  const reader = defineMechanism({
+    name: "ica_b_reader",
+    ions: { ca: { readRevPotential: true } },
+    states: { seenI: {}, seenE: {} },
+  }, {
+    initial: (x) => ({ seenI: x.ica, seenE: x.eca }),
+  });
+  for (const target of await targetsHere()) {
+    const cat = await catalogue({ mechanisms: [source, nernst, reader], target });
+    try {
+      using host = await Host.create({ catalogues: [cat] });
+      host.setCvs({ count: 1, areaUm2: area }).addNeuronIons();
+      host.place("eca_init");
+      host.place("ica_a_source", { cvs: [0] });
+      const r = host.place("ica_b_reader", { cvs: [0] });
+      const seenI = host.probeState(r, "seenI", 0), seenE = host.probeState(r, "seenE", 0);
+      const { probes } = host.run({ until: 0.05, dt: 0.025 });
+      assert.equal(probes[seenI][0], 2.5, `${target}: the reader's INITIAL sees the source's ica (mA/cm²)`);
+      assert.equal(probes[seenE][0], 42, `${target}: eX set by initial()`);
+    } finally {
+      cat.close();
+    }
+  }
+  // eX only where the mechanism writes it
+  const bad = defineMechanism({ name: "bad_init", ions: { ca: {} } }, { initial: () => ({ eca: 1 }) });
+  await assert.rejects(
+    () => catalogue({ mechanisms: [bad] }),
+    /initial\(\) returned 'eca', which is not one of ica/,
+  );
+});
+
+Deno.test("current() may return a state: stored as it is after the currents (NMODL's STATE set in BREAKPOINT); js and native alike", async () => {
+  // s grows by 1/ms (euler) and current() caps it at 0.1: the cap holds in the stored state.
+  const capped = defineMechanism({
+    name: "capped",
+    kind: "density",
+    method: "euler",
+    states: { s: {} },
+  }, {
+    derivative: () => ({ s: 1 }),
+    current: (x) => ({ i: 0 * x.v + x.s, g: 0, s: x.s > 0.1 ? 0.1 : x.s }),
+  });
+  for (const target of await targetsHere()) {
+    const cat = await catalogue({ mechanisms: [capped], target });
+    try {
+      using host = await Host.create({ catalogues: [cat] });
+      host.setCvs({ count: 1, areaUm2: area });
+      const r = host.place("capped", { cvs: [0] });
+      const s = host.probeState(r, "s", 0);
+      const { probes } = host.run({ until: 0.5, dt: 0.025 });
+      // samples are taken after compute_currents (as in Arbor): the capped value; without the
+      // store, s would reach 0.5
+      assert.ok(probes[s].every((value) => value <= 0.1), `${target}: ${probes[s]}`);
+      assert.equal(probes[s].at(-1), 0.1, `${target}: the cap holds`);
+    } finally {
+      cat.close();
+    }
+  }
+});
+
 // ---- post events ----------------------------------------------------------------------------------
 
 for (const api of ["raw", "pointwise"] as const) {

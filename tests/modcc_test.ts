@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importNmodl, type ImportResult } from "../nmodl/mod.ts";
-import type { ChildReport, ChildSpec, MechanismInfo } from "./support/modcc_child.ts";
+import { type ChildReport, type ChildSpec, infoDifferences } from "./support/modcc_child.ts";
 import { arborEnv, buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
 import { corpusFiles } from "./support/nmodl_corpus.ts";
 import { denoCommand } from "./support/deno.ts";
@@ -46,13 +46,18 @@ const EXPECTED: Record<string, Outcome> = {
   [`${DATA}/bpderiv.mod`]: "compared",
   [`${DATA}/cachan.mod`]: "compared",
   [`${DATA}/cadecay.mod`]: "compared",
+  [`${DATA}/complin.mod`]: "compared",
+  [`${DATA}/compnl.mod`]: "compared",
+  [`${DATA}/direct.mod`]: "compared",
   [`${DATA}/eulerleak.mod`]: "refused by modcc",
   [`${DATA}/exp2syn.mod`]: "refused by modcc",
   [`${DATA}/expsyn.mod`]: "compared after normalising",
   [`${DATA}/hh.mod`]: "refused by modcc",
   [`${DATA}/initonly.mod`]: "compared",
   [`${DATA}/kin3.mod`]: "compared",
+  [`${DATA}/lifreset.mod`]: "compared",
   [`${DATA}/lin3.mod`]: "compared",
+  [`${DATA}/linbp.mod`]: "compared",
   [`${DATA}/nainst.mod`]: "compared",
   [`${DATA}/napslow.mod`]: "compared",
   [`${DATA}/nonlinear.mod`]: "compared",
@@ -60,6 +65,7 @@ const EXPECTED: Record<string, Outcome> = {
   [`${DATA}/postsyn.mod`]: "compared",
   [`${DATA}/reversal.mod`]: "compared",
   [`${DATA}/sigleak.mod`]: "compared",
+  [`${DATA}/statebp.mod`]: "compared",
   [`${DATA}/vwindow.mod`]: "compared",
   // Debian's neuron demos.
   "/usr/share/nrn/demo/release/cabpump.mod": "refused by both",
@@ -93,10 +99,15 @@ const INFO_DIFFERENCES: Record<string, string[]> = {
   [`${DATA}/bpderiv.mod`]: [],
   [`${DATA}/cachan.mod`]: [],
   [`${DATA}/cadecay.mod`]: [],
+  [`${DATA}/complin.mod`]: [],
+  [`${DATA}/compnl.mod`]: [],
+  [`${DATA}/direct.mod`]: [],
   [`${DATA}/expsyn.mod`]: ["linear true / false"],
   [`${DATA}/initonly.mod`]: ["linear true / false"],
   [`${DATA}/kin3.mod`]: [],
+  [`${DATA}/lifreset.mod`]: ["linear true / false"],
   [`${DATA}/lin3.mod`]: [],
+  [`${DATA}/linbp.mod`]: [],
   [`${DATA}/nainst.mod`]: [],
   [`${DATA}/napslow.mod`]: [],
   [`${DATA}/nonlinear.mod`]: ["linear true / false"],
@@ -104,6 +115,7 @@ const INFO_DIFFERENCES: Record<string, string[]> = {
   [`${DATA}/postsyn.mod`]: [],
   [`${DATA}/reversal.mod`]: ["ion x read_rev_pot true / false", "linear true / false"],
   [`${DATA}/sigleak.mod`]: ["linear true / false"],
+  [`${DATA}/statebp.mod`]: [],
   [`${DATA}/vwindow.mod`]: [],
 };
 
@@ -274,38 +286,6 @@ async function runChild(spec: ChildSpec, tmp: string): Promise<ChildReport> {
   const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
   if (!out.success) throw new Error(`the ${spec.target} child failed:\n${stdout}\n${stderr}`);
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as ChildReport;
-}
-
-/** The differences between two mechanism_infos, one phrase each. */
-function infoDifferences(a: MechanismInfo, b: MechanismInfo): string[] {
-  const out: string[] = [];
-  if (a.kind !== b.kind) out.push(`kind ${a.kind} / ${b.kind}`);
-  for (const table of ["parameters", "globals"] as const) {
-    for (const key of new Set([...Object.keys(a[table]), ...Object.keys(b[table])])) {
-      const [x, y] = [a[table][key], b[table][key]];
-      if (x === undefined || y === undefined) out.push(`${table} ${key}: only in ${x ? "modcc" : "denocat"}`);
-      else {
-        for (const field of ["default", "min", "max", "units"] as const) {
-          const same = field === "units"
-            ? x.units.replace(/\s/g, "") === y.units.replace(/\s/g, "")
-            : x[field] === y[field];
-          if (!same) out.push(`${table} ${key}.${field} ${x[field]} / ${y[field]}`);
-        }
-      }
-    }
-  }
-  for (const key of new Set([...Object.keys(a.ions), ...Object.keys(b.ions)])) {
-    const [x, y] = [a.ions[key], b.ions[key]];
-    if (x === undefined || y === undefined) out.push(`ion ${key}: only in ${x ? "modcc" : "denocat"}`);
-    else {
-      for (const flag of Object.keys(x)) {
-        if (x[flag] !== y[flag]) out.push(`ion ${key} ${flag} ${x[flag]} / ${y[flag]}`);
-      }
-    }
-  }
-  if (a.linear !== b.linear) out.push(`linear ${a.linear} / ${b.linear}`);
-  if (a.postEvents !== b.postEvents) out.push(`post_events ${a.postEvents} / ${b.postEvents}`);
-  return out;
 }
 
 realTest(

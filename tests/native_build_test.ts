@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { type Catalogue, catalogue, defineMechanism, Host } from "../mod.ts";
 import { emitCatalogue } from "../catalogue/emit.ts";
 import { planModule } from "../catalogue/planned.ts";
-import { includedHeaders } from "../catalogue/build.ts";
+import { compilerCommand, includedHeaders } from "../catalogue/build.ts";
 import { nativeSource } from "../catalogue/native.ts";
 import { findZig } from "../platform/toolchain.ts";
 
@@ -114,45 +114,88 @@ Deno.test("the native target's cache key covers every header the generated C inc
   }
 });
 
-Deno.test("with the NaN check, clang still vectorizes every split compute loop of hh (x86-64-v3)", async () => {
-  if (Deno.build.arch !== "x86_64") return; // the remark names x86 vector widths; aarch64 is NEON
+for (const checkFinite of [true, false]) {
+  // Unchecked, a split block joins its results as the checked one does (kernels/c.ts, DC_KEEP).
+  const flag = checkFinite ? "dc_bad" : "dc_join";
+  Deno.test(`${checkFinite ? "with" : "without"} the NaN check, clang vectorizes every split compute loop of hh, which ORs its ${flag} (x86-64-v3)`, async () => {
+    if (Deno.build.arch !== "x86_64") return; // the remark names x86 vector widths; aarch64 is NEON
+    const planned = await planModule(join(root, "examples/catalogue/hh.ts"));
+    const code = emitCatalogue(planned, { name: "hh_checked", checkFinite, cpu: "x86-64-v3" });
+    const folder = await Deno.makeTempDir({ prefix: "denocat-native-build-" });
+    try {
+      const source = join(folder, "hh_checked.c");
+      await Deno.writeTextFile(source, code);
+      const output = await new Deno.Command(await findZig(), {
+        args: [
+          "cc",
+          "-O3",
+          "-mcpu=x86_64_v3",
+          "-ffp-contract=off",
+          "-std=c11",
+          `-I${join(root, "c")}`,
+          "-DDENOCAT_COMPILED_ABI=7",
+          "-Rpass=loop-vectorize",
+          "-Wno-everything",
+          "-c",
+          source,
+          "-o",
+          join(folder, "hh_checked.o"),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.ok(output.success, stderr);
+      const vectorized = new Set(
+        [...stderr.matchAll(/hh_checked\.c:(\d+):\d+: remark: vectorized loop/g)].map((m) => Number(m[1])),
+      );
+      // The compute loop of a split block is the line after its flag.
+      const lines = code.split("\n");
+      const declared = `uint64_t ${flag} = 0;`;
+      const computeLoops = lines.flatMap((line, k) => (line.trim() === declared ? [k + 2] : []));
+      assert.equal(computeLoops.length, 3, `init, advance and current are split, each with its ${flag}`);
+      assert.equal(lines.filter((line) => line.trim().startsWith(`${flag} |= dc_nonfinite_bits(`)).length, 3);
+      for (const line of computeLoops) {
+        assert.ok(vectorized.has(line), `line ${line} (${lines[line - 1].trim()}) vectorizes:\n${stderr}`);
+      }
+    } finally {
+      await Deno.remove(folder, { recursive: true });
+    }
+  });
+}
+
+Deno.test("x86-64-v4 builds vectorize hh's loops 8 doubles wide (compilerCommand's -mprefer-vector-width=512)", async () => {
+  if (Deno.build.arch !== "x86_64") return; // the flag and the remark's widths are x86's
   const planned = await planModule(join(root, "examples/catalogue/hh.ts"));
-  const code = emitCatalogue(planned, { name: "hh_checked", checkFinite: true, cpu: "x86-64-v3" });
+  const code = emitCatalogue(planned, { name: "hh_v4", checkFinite: true, cpu: "x86-64-v4" });
   const folder = await Deno.makeTempDir({ prefix: "denocat-native-build-" });
   try {
-    const source = join(folder, "hh_checked.c");
+    const source = join(folder, "hh_v4.c");
     await Deno.writeTextFile(source, code);
-    const output = await new Deno.Command(await findZig(), {
-      args: [
-        "cc",
-        "-O3",
-        "-mcpu=x86_64_v3",
-        "-ffp-contract=off",
-        "-std=c11",
-        `-I${join(root, "c")}`,
-        "-DDENOCAT_COMPILED_ABI=7",
-        "-Rpass=loop-vectorize",
-        "-Wno-everything",
-        "-c",
-        source,
-        "-o",
-        join(folder, "hh_checked.o"),
-      ],
+    // The command every compiled catalogue and native target uses, asked for the vectorizer's remarks.
+    const [program, ...args] = compilerCommand(
+      source,
+      join(folder, "hh_v4.so"),
+      "0.7",
+      await findZig(),
+      undefined,
+      undefined,
+      "x86-64-v4",
+    );
+    const output = await new Deno.Command(program, {
+      args: [...args, "-Rpass=loop-vectorize", "-Wno-everything"],
       stdout: "piped",
       stderr: "piped",
     }).output();
     const stderr = new TextDecoder().decode(output.stderr);
     assert.ok(output.success, stderr);
-    const vectorized = new Set(
-      [...stderr.matchAll(/hh_checked\.c:(\d+):\d+: remark: vectorized loop/g)].map((m) => Number(m[1])),
-    );
-    // The compute loop of a checked split block is the line after its flag.
-    const lines = code.split("\n");
-    const computeLoops = lines.flatMap((line, k) => (line.trim() === "uint64_t dc_bad = 0;" ? [k + 2] : []));
-    assert.equal(computeLoops.length, 3, "init, advance and current are split and checked");
-    for (const line of computeLoops) {
-      assert.ok(vectorized.has(line), `line ${line} (${lines[line - 1].trim()}) vectorizes:\n${stderr}`);
-    }
+    const widths = [
+      ...stderr.matchAll(/hh_v4\.c:\d+:\d+: remark: vectorized loop \(vectorization width: (\d+)/g),
+    ]
+      .map((m) => Number(m[1]));
+    // init, advance and current: three compute loops at least (clang's tuning for x86-64-v4 alone gives 4).
+    assert.ok(widths.length >= 3, `clang vectorized ${widths.length} loops:\n${stderr}`);
+    assert.deepEqual(widths.filter((w) => w !== 8), [], `every loop 8 doubles wide:\n${stderr}`);
   } finally {
     await Deno.remove(folder, { recursive: true });
   }

@@ -37,9 +37,13 @@ const TOLERANCE = 1e-9;
 /** Mechanisms that cannot be exported (by class name for examples, file for data), and why. */
 const REFUSED: Record<string, string> = {
   "examples/catalogue/nav.ts NaV": "a steady-state initial (equilibrium()) is not exported yet",
+  "tests/data/nmodl/direct.mod": "method direct is not exported yet",
   "tests/data/nmodl/eulerleak.mod": "modcc has no METHOD euler",
   "tests/data/nmodl/kin3.mod": "a steady-state initial (equilibrium()) is not exported yet",
   "tests/data/nmodl/lin3.mod": "a steady-state initial (equilibrium()) is not exported yet",
+  "tests/data/nmodl/linbp.mod": "method linear is not exported yet",
+  "tests/data/nmodl/statebp.mod":
+    "current() returns 'n', which the export does not write yet (a STATE set in BREAKPOINT)",
   "tests/data/nmodl/vwindow.mod": "voltage processes (voltage()) are not exported yet",
 };
 
@@ -49,6 +53,7 @@ const REFUSED: Record<string, string> = {
  * conductance, the coefficient of v, is the kernel's: the same current up to rounding, another graph.
  */
 const ROUND_TRIP_DIFFERS: Record<string, string> = {
+  "tests/data/nmodl/lifreset.mod": "a current of the reset local v (not G*(v - X)) written as G*v + r",
   "tests/data/nmodl/napslow.mod": "nonlinear current written as G*v + r",
   "tests/data/nmodl/nonlinear.mod": "nonlinear current written as G*v + r",
   "tests/data/nmodl/sigleak.mod": "nonlinear current written as G*v + r",

@@ -46,15 +46,21 @@ async function missingRunner(): Promise<string | undefined> {
       client.text.trim().split("\n").at(-1);
   }
   const specs = await output(RUNNER_PYTHON, ["-m", "jupyter", "kernelspec", "list", "--json"]);
-  let names: string[] = [];
+  let kernels: Record<string, { spec?: { argv?: string[] } }> = {};
   try {
-    names = Object.keys(JSON.parse(specs.stdout).kernelspecs ?? {});
+    kernels = JSON.parse(specs.stdout).kernelspecs ?? {};
   } catch {
     return `"jupyter kernelspec list --json" printed no JSON: ${specs.text.trim().slice(0, 200)}`;
   }
+  const names = Object.keys(kernels);
   if (!names.includes("deno")) {
     return `no Jupyter kernel named "deno" is registered (found: ${names.join(", ") || "none"}); ` +
       `run "deno jupyter --install"`;
+  }
+  // A registration left by a Deno that is gone (a deleted CI folder) starts no kernel: say so.
+  const deno = kernels.deno.spec?.argv?.[0];
+  if (deno !== undefined && deno.includes("/") && !(await Deno.stat(deno).then(() => true, () => false))) {
+    return `the Jupyter kernel "deno" runs ${deno}, which does not exist; run "deno jupyter --install --force" to register this Deno`;
   }
   return undefined;
 }

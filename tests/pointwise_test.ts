@@ -171,7 +171,7 @@ Deno.test("declarations that cannot work are refused when declared", () => {
   );
   throwsLike(
     () => defineMechanism({ name: "d", ions: { ca: {} } }, { concentrations: () => ({}) }),
-    /a concentrations kernel needs an ion with writeIntConcentration or writeExtConcentration/,
+    /a concentrations kernel needs an ion with writeIntConcentration, writeExtConcentration or useDiffConcentration/,
   );
   throwsLike(
     () => defineMechanism({ name: "d", kind: "point" }, { onPostEvent: () => ({}) }),
@@ -270,7 +270,7 @@ Deno.test("a kernel with console.log runs as the user's function, prints, and sa
   );
 });
 
-Deno.test("planned hooks allocate nothing per step: density, point with events, ion writer (V8 collections do not grow)", async () => {
+Deno.test("planned hooks allocate nothing per step: density, point with events, ion writer, js and native targets (V8 collections do not grow)", async () => {
   const probe = new URL("./support/allocation_probe.ts", import.meta.url).pathname;
   const collections = async (steps: number, mode = "") => {
     const output = await denoCommand(["run", "-A", "--v8-flags=--trace-gc", probe, String(steps), mode], {
@@ -292,8 +292,18 @@ Deno.test("planned hooks allocate nothing per step: density, point with events, 
   assert.ok(long - short <= 3, `${short} collections for 1000 steps, ${long} for 20000`);
   const fallbackShort = await collections(1_000, "fallback");
   const fallbackLong = await collections(20_000, "fallback");
+  let nativeNote = "";
+  if ((await targetsHere()).includes("native")) {
+    const nativeShort = await collections(1_000, "native");
+    const nativeLong = await collections(20_000, "native");
+    assert.ok(
+      nativeLong - nativeShort <= 3,
+      `native: ${nativeShort} collections for 1000 steps, ${nativeLong} for 20000`,
+    );
+    nativeNote = `; native target: ${nativeShort} -> ${nativeLong}`;
+  }
   console.log(
-    `  planned: ${short} -> ${long} collections; user's function (fallback): ${fallbackShort} -> ${fallbackLong}`,
+    `  planned: ${short} -> ${long} collections; user's function (fallback): ${fallbackShort} -> ${fallbackLong}${nativeNote}`,
   );
 });
 

@@ -1,5 +1,5 @@
 // The two ports of examples/catalogue/ that use the scheme API against Arbor's builtins, in one
-// real Arbor simulation (tests/support/scheme_ports_child.ts) per target, js and native:
+// real Arbor simulation (tests/support/scheme_ports_child.ts) per target, js, native and compiled:
 // - NaV (nav.ts, allen's twelve-state sodium channel: method "sparse", conserve, equilibrium());
 // - CaDynamics_E2 (cadynamics.ts, bbp's calcium shell: a state written to the ion as cai, reading
 //   ica, with bbp's Ca_HVA supplying the calcium current).
@@ -7,9 +7,9 @@
 // compareTraces' relative measure over 40 ms at dt 0.025; the spikes must be the same.
 //
 // NaV's initial state is checked on its own against the exact solution of NaV.mod's LINEAR block
-// (a rational Gaussian elimination here, of a matrix built from a table of the scheme's reactions,
-// not from the port's code): the port's is exact to round-off, the builtin's (modcc's compiled
-// solve of the same equations) is off by up to a few 1e-9 relative. That difference, amplified by
+// (a rational Gaussian elimination in tests/support/nav_linear.ts, of a matrix built from a table
+// of the scheme's reactions, not from the port's code): the port's is exact to round-off, the
+// builtin's (modcc's compiled solve of the same equations) is off by up to a few 1e-9 relative. That difference, amplified by
 // the spikes, is all that separates the two cells afterwards: NaV's tolerance is proportional to it.
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -17,106 +17,13 @@ import { arborEnv, onNewestArbor } from "./support/real_arbor.ts";
 import { ROOT, runDenoProgram } from "./support/subprocess.ts";
 import { compareTraces } from "./support/modcc_child.ts";
 import type { CellTraces, SchemeReport } from "./support/scheme_ports_child.ts";
-
-const STATES = ["C1", "C2", "C3", "C4", "C5", "O", "I1", "I2", "I3", "I4", "I5", "I6"];
-
-/**
- * NaV.mod's LINEAR block `seqinitial` as a matrix A and right-hand side r (A·s = r, states in
- * STATES order) at voltage v and temperature factor qt, with the builtin's default parameters:
- * the balance (inflow − outflow) of every state but I6, whose row is the conservation law. Built
- * from the list of reactions, then with NaV.mod's one departure from the scheme: I3's equation
- * takes the flow from I4 with bi3, where the reaction I3 ⇌ I4 has b13.
- */
-function navLinearSystem(v: number, qt: number): { A: number[][]; r: number[] } {
-  const [Con, Coff, Oon, Ooff, alpha, beta, gamma, delta] = [0.01, 40, 8, 0.05, 400, 12, 250, 60];
-  const [alfac, btfac, x1, x2] = [2.51, 5.32, 24, -24];
-  const ibtf = 1 / btfac;
-  const f04 = qt * alpha * Math.exp(v / x1), b01 = qt * beta * Math.exp(v / x2);
-  const f14 = alfac * f04, b11 = b01 * ibtf;
-  const fi = [qt * Con], bi = [qt * Coff];
-  for (let k = 1; k < 5; k++) {
-    fi.push(fi[k - 1] * alfac);
-    bi.push(bi[k - 1] * ibtf);
-  }
-  const [f0O, b0O, fin, bin] = [qt * gamma, qt * delta, qt * Oon, qt * Ooff];
-  const reactions: [string, string, number, number][] = [
-    ["C1", "C2", 4 * f04, b01],
-    ["C2", "C3", 3 * f04, 2 * b01],
-    ["C3", "C4", 2 * f04, 3 * b01],
-    ["C4", "C5", f04, 4 * b01],
-    ["C5", "O", f0O, b0O],
-    ["O", "I6", fin, bin],
-    ["I1", "I2", 4 * f14, b11],
-    ["I2", "I3", 3 * f14, 2 * b11],
-    ["I3", "I4", 2 * f14, 3 * b11],
-    ["I4", "I5", f14, 4 * b11],
-    ["I5", "I6", f0O, b0O],
-    ...[1, 2, 3, 4, 5].map((k): [string, string, number, number] => [`C${k}`, `I${k}`, fi[k - 1], bi[k - 1]]),
-  ];
-  const at = (s: string) => STATES.indexOf(s);
-  const A = STATES.map(() => STATES.map(() => 0));
-  for (const [from, to, forward, backward] of reactions) {
-    A[at(from)][at(from)] -= forward;
-    A[at(to)][at(from)] += forward;
-    A[at(to)][at(to)] -= backward;
-    A[at(from)][at(to)] += backward;
-  }
-  A[at("I3")][at("I4")] = bi[2];
-  A[at("I6")] = STATES.map(() => 1);
-  return { A, r: STATES.map((s) => (s === "I6" ? 1 : 0)) };
-}
-
-/** A rational number p/q (q > 0, lowest terms). */
-type Rational = [bigint, bigint];
-const babs = (a: bigint) => (a < 0n ? -a : a);
-function reduce([p, q]: Rational): Rational {
-  if (q < 0n) [p, q] = [-p, -q];
-  let [a, b] = [babs(p), q];
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a === 0n ? [0n, 1n] : [p / a, q / a];
-}
-/** The double `x` exactly. */
-function exact(x: number): Rational {
-  let scale = 0n;
-  while (!Number.isInteger(x)) [x, scale] = [x * 2, scale + 1n]; // exact: doubling only moves the exponent
-  return reduce([BigInt(x), 1n << scale]);
-}
-/** p/q rounded to a double (80 bits of quotient, then one rounding). */
-function toDouble([p, q]: Rational): number {
-  const shift = 80 + q.toString(2).length - babs(p).toString(2).length;
-  const quotient = shift >= 0 ? (p << BigInt(shift)) / q : p / (q << BigInt(-shift));
-  return Number(quotient) * 2 ** -shift;
-}
-
-/** The exact solution of A·s = r for double entries (Gauss–Jordan over the rationals), rounded. */
-function solveExactly(A: number[][], r: number[]): number[] {
-  const n = r.length;
-  const M = A.map((row, i) => [...row, r[i]].map(exact));
-  for (let k = 0; k < n; k++) {
-    const p = M.findIndex((row, i) => i >= k && row[k][0] !== 0n);
-    [M[k], M[p]] = [M[p], M[k]];
-    for (let i = 0; i < n; i++) {
-      if (i === k || M[i][k][0] === 0n) continue;
-      const f = reduce([M[i][k][0] * M[k][k][1], M[i][k][1] * M[k][k][0]]);
-      for (let j = k; j <= n; j++) {
-        const [a, b] = [M[i][j], M[k][j]];
-        M[i][j] = reduce([a[0] * f[1] * b[1] - f[0] * b[0] * a[1], a[1] * f[1] * b[1]]);
-      }
-    }
-  }
-  return M.map((row, i) => toDouble(reduce([row[n][0] * row[i][1], row[n][1] * row[i][0]])));
-}
-
-/** Largest |(A·s − r)ᵢ| / Σⱼ |Aᵢⱼ·sⱼ|: each equation's residual against the size of its terms. */
-function scaledResidual(A: number[][], r: number[], s: number[]): number {
-  return Math.max(...A.map((row, i) => {
-    const terms = row.map((a, j) => a * s[j]);
-    return Math.abs(terms.reduce((x, y) => x + y) - r[i]) / terms.reduce((x, y) => x + Math.abs(y), 0);
-  }));
-}
-
-const worstRelative = (a: number[], b: number[]) =>
-  Math.max(...a.map((x, k) => Math.abs(x - b[k]) / Math.abs(b[k])));
+import {
+  NAV_STATES as STATES,
+  navLinearSystem,
+  scaledResidual,
+  solveExactly,
+  worstRelative,
+} from "./support/nav_linear.ts";
 
 /** Every probe of the port's cell against the builtin's: the worst relative difference of each. */
 function compareCells(builtin: CellTraces, port: CellTraces): Record<string, number> {
@@ -152,7 +59,7 @@ const format = (worst: Record<string, number>) =>
 onNewestArbor(
   "scheme ports: examples/catalogue NaV (sparse, conserve, equilibrium) and CaDynamics_E2 (cai written) match Arbor's builtins",
   async (site) => {
-    for (const target of ["js", "native"]) {
+    for (const target of ["js", "native", "compiled"]) {
       const run = await runDenoProgram([join(ROOT, "tests/support/scheme_ports_child.ts")], {
         env: arborEnv(site.site, { SCHEME_PORTS_TARGET: target }),
       });

@@ -1,7 +1,9 @@
 // method "sparse" and the equilibrium() kernel on the host, js and native targets: a three-state
 // Markov channel under a voltage clamp against a reference written here in plain JavaScript
 // (backward Euler with the conservation law replacing C's row, solved by Cramer's rule), a
-// non-linear state against modcc's three Newton iterations, and the refusals.
+// non-linear state against modcc's three Newton iterations, and the refusals; method "direct" (a
+// derivative that returns the states after the step) against the same update written here, and
+// method "linear" (residuals solved each step) against their closed-form solution.
 import assert from "node:assert/strict";
 import { type Catalogue, catalogue, CompileError, defineMechanism, runCell } from "../mod.ts";
 
@@ -91,6 +93,89 @@ for (const target of ["js", "native"] as const) {
     }
   });
 }
+
+Deno.test("direct: derivative() returns the states after the step, read as the kernel wrote it (js and native)", async () => {
+  // modcc's SOLVE without METHOD: the kernel's own exponential update, then a cap on the state.
+  const relax = defineMechanism({
+    name: "relax_direct",
+    kind: "density",
+    method: "direct",
+    parameters: { tau: { default: 0.7 }, target: { default: 2 } },
+    states: { s: {} },
+  }, {
+    initial: () => ({ s: 0 }),
+    derivative(x) {
+      const s = x.s + (1 - Math.exp(-x.dt / x.tau)) * (x.target - x.s);
+      return { s: s > 1.5 ? 1.5 : s };
+    },
+  });
+  const traces: Float64Array[] = [];
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [relax], target });
+    try {
+      const run = await runCell({
+        areaUm2: 500,
+        density: [{ mechanism: "relax_direct" }],
+        probes: ["relax_direct.s"],
+        dt: 0.1,
+        until: 2,
+      }, { catalogues: [cat] });
+      traces.push(run.traces["relax_direct.s"]);
+    } finally {
+      cat.close();
+    }
+  }
+  // (native may round differently in the last bit: C's exp and fused multiply-adds)
+  traces.forEach((trace, t) => {
+    let s = 0;
+    for (let n = 1; n < trace.length; n++) {
+      s = Math.min(1.5, s + (1 - Math.exp(-0.1 / 0.7)) * (2 - s));
+      assert.ok(Math.abs(trace[n] - s) <= 2e-15, `${["js", "native"][t]}, step ${n}: ${trace[n]} vs ${s}`);
+    }
+    assert.equal(trace[trace.length - 1], 1.5, "the cap the kernel wrote holds");
+  });
+});
+
+Deno.test("linear: each step the states solve derivative()'s residuals (js and native)", async () => {
+  // modcc's SOLVE of a LINEAR block in BREAKPOINT: O = a/(a + b) at the clamped voltage, C = 1 − O.
+  const gate = defineMechanism({
+    name: "gate_linear",
+    kind: "density",
+    method: "linear",
+    states: { C: {}, O: {} },
+  }, {
+    initial: () => ({ C: 1, O: 0 }),
+    derivative(x) {
+      const a = 0.1 * Math.exp(x.v / 15), b = 0.3 * Math.exp(-x.v / 20);
+      return { C: a * x.C - b * x.O, O: x.C + x.O - 1 };
+    },
+  });
+  for (const target of ["js", "native"] as const) {
+    const cat = await catalogue({ mechanisms: [gate], target });
+    try {
+      for (const v of [-60, 10]) {
+        const run = await runCell({
+          areaUm2: 500,
+          vInit: v,
+          density: [{ mechanism: "gate_linear" }],
+          vclamps: [{ start: 0, duration: 1e9, voltage: v }],
+          probes: ["gate_linear.C", "gate_linear.O"],
+          dt: 0.025,
+          until: 0.1,
+        }, { catalogues: [cat] });
+        const a = 0.1 * Math.exp(v / 15), b = 0.3 * Math.exp(-v / 20);
+        const O = run.traces["gate_linear.O"], C = run.traces["gate_linear.C"];
+        assert.equal(O[0], 0, "init leaves the states as initial() set them");
+        for (let n = 1; n < O.length; n++) {
+          assert.ok(Math.abs(O[n] - a / (a + b)) <= 1e-15, `${target}, v ${v}, step ${n}: O ${O[n]}`);
+          assert.ok(Math.abs(C[n] - b / (a + b)) <= 1e-15, `${target}, v ${v}, step ${n}: C ${C[n]}`);
+        }
+      }
+    } finally {
+      cat.close();
+    }
+  }
+});
 
 Deno.test("sparse: a non-linear state takes modcc's three Newton iterations (js and native agree)", async () => {
   const square = defineMechanism({
@@ -191,6 +276,65 @@ Deno.test("sparse: bad conservation laws and kernels that cannot be solved are r
     /method sparse solves its states implicitly, so derivative\(\) must be a kernel the plan can read, and it is not/,
   );
 });
+
+Deno.test("sparse: a scheme that breaks the law it declares is refused when the plan is made", async () => {
+  // C ⇌ O plus a leak out of O: C + O is not conserved, whatever the law says
+  const leaky = defineMechanism({
+    name: "leaky",
+    method: "sparse",
+    conserve: [{ sum: ["C", "O"], equals: 1 }],
+    parameters: { leak: { default: 0.1 } },
+    states: { C: {}, O: {} },
+  }, {
+    derivative: (x) => ({ C: x.O - x.C, O: x.C - x.O - x.leak * x.O }),
+  });
+  await assert.rejects(
+    catalogue({ mechanisms: [leaky], target: "js" }),
+    /mechanism 'leaky': its derivatives do not conserve the law C \+ O = 1 it declares: at v = -80 mV with the parameters at their defaults, the weighted sum of their rates changes by -0\.1 per unit of state 'O'/,
+  );
+});
+
+for (const target of ["js", "native"] as const) {
+  Deno.test(`sparse: a singular step and Newton iterations that do not converge stop the run, naming the instance and CV (${target})`, async () => {
+    // s' = k·s: I − dt·k is 0 at k = 1/dt (a singular step)
+    const singular = defineMechanism({
+      name: "singular",
+      method: "sparse",
+      parameters: { k: { default: 40 } },
+      states: { s: {} },
+    }, {
+      initial: () => ({ s: 1 }),
+      derivative: (x) => ({ s: x.k * x.s }),
+    });
+    // s' = −k·s³ from s = 1 with dt·k = 250: three Newton iterations are far from the root
+    const stiff = defineMechanism({
+      name: "stiff",
+      method: "sparse",
+      parameters: { k: { default: 1e4 } },
+      states: { s: {} },
+    }, {
+      initial: () => ({ s: 1 }),
+      derivative: (x) => ({ s: -x.k * x.s * x.s * x.s }),
+    });
+    const cat = await catalogue({ mechanisms: [singular, stiff], target });
+    try {
+      const run = (mechanism: string) =>
+        runCell({ cvs: 2, areaUm2: 500, density: [{ mechanism, cvs: [1] }], dt: 0.025, until: 0.1 }, {
+          catalogues: [cat],
+        });
+      await assert.rejects(
+        run("singular"),
+        /mechanism 'singular': derivative\(\) gave (-?Infinity|NaN) for state 's' from the implicit step of method sparse \(is its system singular here\?\) at instance 0 \(CV 1\)/,
+      );
+      await assert.rejects(
+        run("stiff"),
+        /mechanism 'stiff': derivative\(\) gave NaN for the convergence of modcc's three Newton iterations of method sparse \(NaN: their last correction exceeds 0\.000001 of a state; a smaller dt helps\) at instance 0 \(CV 1\)/,
+      );
+    } finally {
+      cat.close();
+    }
+  });
+}
 
 Deno.test("stochastic: Euler–Maruyama with Arbor's white noise, s' = s + f·dt + l·√dt·W (js and native agree)", async () => {
   const ou = defineMechanism({

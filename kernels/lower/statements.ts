@@ -349,11 +349,15 @@ export class Lowerer extends CallLowerer {
       } else this.fail(body, property, "a method or accessor in the returned object");
       if (!scope.allowed.includes(key)) {
         const where = this.src.where(body.module, property);
+        // Xd of an ion without useDiffConcentration: the flag that lets a kernel read it also lets it write it.
+        const flag = scope.unrequested?.get(key)?.includes("useDiffConcentration")
+          ? `; a diffusive concentration is written only with useDiffConcentration: true on its ion`
+          : "";
         throw ruleError(
           new CompileError(
             `mechanism '${scope.mechanism}': ${scope.kernel}() returned '${key}', which is not one of ${
               scope.allowed.join(", ") || "(nothing)"
-            } (${where.text})`,
+            }${flag} (${where.text})`,
             body.module.display,
             where.line,
             where.column,

@@ -1,5 +1,5 @@
 // Runs pointwise mechanisms on the host for a number of steps (`deno run -A --v8-flags=--trace-gc
-// allocation_probe.ts <steps> [fallback]`), so that a test can count V8's garbage collections:
+// allocation_probe.ts <steps> [fallback|native]`), so that a test can count V8's garbage collections:
 // hooks that allocate nothing per step add none as the step count grows. It covers a density
 // mechanism that reads and writes ion currents (hh), a point mechanism that takes an event every
 // step, and a mechanism that writes an ion concentration.
@@ -8,6 +8,9 @@ import { PointwiseHH } from "../../examples/catalogue/hh.ts";
 
 const steps = Number(Deno.args[0]);
 const fallback = Deno.args[1] === "fallback";
+// native: the same mechanisms on the native target (the hooks are C; what allocates per step there
+// would be the host's crossings and the failure check around them).
+const native = Deno.args[1] === "native";
 let calls = 0;
 // The same leak as a plan can express it, and as it cannot (the closure counter makes it fall back).
 const leak = fallback
@@ -21,8 +24,11 @@ const synapse = defineMechanism({ name: "syn", kind: "point", states: { gs: {} }
 const calcium = defineMechanism({ name: "cadyn", ions: { ca: { writeIntConcentration: true } } }, {
   concentrations: (x) => ({ cai: 5e-5 * (1 + Math.exp(x.v / 100)) }),
 });
-// What it measures is the JS target.
-const cat = await catalogue({ mechanisms: [PointwiseHH, leak, synapse, calcium], target: "js" });
+// What it measures is the JS target, or the native one.
+const cat = await catalogue({
+  mechanisms: [PointwiseHH, leak, synapse, calcium],
+  target: native ? "native" : "js",
+});
 using host = await Host.create({ catalogues: [cat] });
 const cvs = 64;
 const all = Array.from({ length: cvs }, (_, k) => k);

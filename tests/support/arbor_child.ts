@@ -13,6 +13,8 @@
  *   `sim.run`) or "script" (py.exec of a whole Python script that builds and runs everything);
  *   reports the error that reached TypeScript.
  * - "hook-error": a TypeScript hook that throws on its 10th call; reports the error `arb.run` threw.
+ * - "gap-junction:<weight>": two `hh` cells joined by Arbor's builtin `gj` through the recipe's
+ *   `gapJunctionsOn` with <weight>, only cell 0 clamped; reports each cell's spikes and largest v.
  * - "scenario:<module>": runs `main()` of an examples/arbor module (which checks its own physics).
  * - "mpi:<how>": `arb.mpi()` (needs an Arbor built with MPI), the network over the ranks, and an end by
  *   <how> = "ok", "exit" (Deno.exit) or "throw" (an uncaught error); "mpi4py" imports mpi4py.MPI first
@@ -280,6 +282,39 @@ async function hookError() {
   }
 }
 
+/** Mode "gap-junction:<weight>": the recipe's gapJunctionsOn joins two cells. */
+function gapJunction(weight: number) {
+  const arb = loadArbor(abi ? { abi } : {});
+  const morphology = arb.call("morphology", cylinders(arb, [1]));
+  const labels = arb.call("label_dict", { soma: "(tag 1)", mid: "(location 0 0.5)" });
+  const recipe = arb.recipe({
+    numCells: 2,
+    cellDescription: (gid) => {
+      const decor = arb.decor()
+        .setProperty({ Vm: -65 })
+        .paint('"soma"', arb.call("density", "hh"))
+        .place('"mid"', arb.thresholdDetector(-10), "detector")
+        .place('"mid"', arb.call("junction", "gj"), "gj");
+      if (gid === 0) decor.stimulus('"mid"', arb.iclamp(5, 20, 0.1), "clamp");
+      return arb.cableCell(morphology, decor, labels, { discretization: "(fixed-per-branch 1)" });
+    },
+    gapJunctionsOn: (gid) => [
+      arb.call("gap_junction_connection", arb.call("cell_global_label", 1 - gid, "gj"), "gj", weight),
+    ],
+    probes: () => [arb.probe("cable_probe_membrane_voltage", ['"mid"'], "Um")],
+    globalProperties: arb.call("neuron_cable_properties"),
+  });
+  const sim = arb.simulation(recipe);
+  arb.recordSpikes(sim);
+  const handles = [0, 1].map((gid) => arb.sample(sim, gid, { index: 0, tag: "Um" }, 0.025));
+  arb.run(sim, 30, 0.025);
+  const spikes = arb.spikes(sim);
+  return {
+    spikes: [0, 1].map((gid) => spikes.filter((s) => s.gid === gid).length),
+    vMax: handles.map((h) => Math.max(...arb.samples(sim, h).value)),
+  };
+}
+
 /** Mode "scenario:<module>": one of examples/arbor's scenarios, whose main() checks its own physics. */
 async function scenario(module: string) {
   const { main } = await import(new URL(`../../${module}`, import.meta.url).href);
@@ -294,6 +329,8 @@ const report: unknown = mode === "helpers"
   ? await scenario(mode.slice("scenario:".length))
   : mode === "hook-error"
   ? await hookError()
+  : mode.startsWith("gap-junction:")
+  ? gapJunction(Number(mode.split(":")[1]))
   : mode.startsWith("native")
   ? await native(Number(mode.split(":")[1]))
   : mode.startsWith("mpi")

@@ -8,18 +8,28 @@
  * Input: `MODCC_SPEC`, the path of a {@link ChildSpec} JSON file. Run it with the environment of
  * `arborEnv(site)` (tests/support/real_arbor.ts).
  *
+ * tests/arbor_catalogue_test.ts uses it without modcc (no `modccCatalogue`: Arbor's builtins are
+ * the reference, looked up in the properties' catalogue, which holds Arbor's default catalogue
+ * and its allen and bbp catalogues as `allen::` and `bbp::`), and with the target "compiled" (the
+ * denocat mechanisms come from a library of `compileCatalogue`, `compiledLibrary`).
+ *
  * Every cell is the same: a 20 µm cylinder of radius 3 µm in three CVs, Arbor's builtin `hh`
- * painted everywhere (so the voltage spikes and sweeps the mechanism's whole range), a threshold
- * detector at -10 mV at the middle, a current clamp there, and the probes there. Then, by the
- * mechanism's kind:
+ * painted everywhere so that the voltage spikes and sweeps the mechanism's whole range (unless the
+ * case says `background: false`), a threshold detector at -10 mV at the middle, a current clamp
+ * there, and the probes there. Then, by the mechanism's kind:
  * - density: the mechanism painted everywhere with its defaults;
  * - point: the mechanism as synapse "syn" at the middle, with two event generators (small weights
  *   early, larger ones later; the cell spikes, so POST_EVENT blocks run too);
+ * - gap junction: the mechanism as junction "gj" at the middle of the cell and of a second cell
+ *   without the current clamp, joined by a gap junction of weight {@link JUNCTION_WEIGHT} (the
+ *   second cell is a helper: not probed, not compared);
+ * - voltage process: the mechanism painted everywhere as a voltage process;
  * - reversal potential: the mechanism as the method of the ion it writes (bound to `na` when its
  *   ion is not one of the cell's).
  * Probes: the membrane voltage, and every STATE that both builds declare
  * (`cable_probe_density_state`, `cable_probe_point_state`; none for a reversal potential
- * mechanism).
+ * mechanism, a voltage process or a gap junction). A case's `extras` (builtins that supply
+ * what the mechanism reads, such as a calcium current) are painted on each of its cells.
  *
  * @module
  */
@@ -38,16 +48,26 @@ export interface ChildCase {
   module: string;
   /** The class it exports. */
   className: string;
-  /** An Arbor builtin with the same physics, compared too (parameters set to the file's defaults). */
+  /**
+   * An Arbor builtin with the same physics, compared too (with modcc: parameters set to the
+   * file's defaults; without modcc, where the builtin is the reference built from the same file,
+   * with its own defaults). A name of the allen or bbp catalogue takes its prefix: "allen::NaV".
+   */
   builtin?: string;
+  /** false: no background `hh` (for the file of Arbor's `hh` itself, which cannot be painted twice). */
+  background?: boolean;
+  /** Builtin density mechanisms painted on every cell of the case (e.g. a calcium current). */
+  extras?: { mechanism: string; parameters: Record<string, number> }[];
 }
 
 /** What the child runs. */
 export interface ChildSpec {
-  /** The catalogue `arbor-build-catalogue` built from the same files. */
-  modccCatalogue: string;
-  /** denocat's target for the imported classes. */
-  target: CatalogueTarget;
+  /** The catalogue `arbor-build-catalogue` built from the same files (none: no modcc cells). */
+  modccCatalogue?: string;
+  /** denocat's target for the imported classes, or "compiled": `compiledLibrary`. */
+  target: CatalogueTarget | "compiled";
+  /** The library of `compileCatalogue` that holds every case (target "compiled" only). */
+  compiledLibrary?: string;
   /** The mechanisms. */
   cases: ChildCase[];
   /** Simulated time and step (ms). */
@@ -83,6 +103,10 @@ export interface ProbeDifference {
   /** Samples compared, and the trace's largest |value|. */
   samples: number;
   peak: number;
+  /** The two values at the first sample (t = 0: after initialisation, before the first step). */
+  first: [number, number];
+  /** The smallest and largest value of the reference trace. */
+  range: [number, number];
 }
 
 /** One mechanism's result. */
@@ -90,13 +114,17 @@ export interface CaseReport {
   id: string;
   name: string;
   kind: string;
-  /** The mechanism_info of each build (modcc, denocat, and the builtin if any). */
+  /** The mechanism_info of each build (modcc if any, denocat, and the builtin if any). */
   info: Record<string, MechanismInfo>;
   /** The STATEs compared, and those only one build declares (with the build). */
   states: string[];
   onlyIn: Record<string, string[]>;
   /** Spikes per cell (by source). */
   spikes: Record<string, number>;
+  /** The spike times (ms) per cell (by source). */
+  spikeTimes: Record<string, number[]>;
+  /** A gap junction's helper cells: spikes per cell (by source). */
+  peerSpikes?: Record<string, number>;
   probes: ProbeDifference[];
 }
 
@@ -131,11 +159,17 @@ interface Cell {
   case: ChildCase;
   source: string;
   mechanism: string;
-  kind: "density" | "point" | "reversal" | "voltage";
+  kind: "density" | "point" | "reversal" | "voltage" | "junction";
   /** Parameters, and the name with `/global=value` suffixes (builtins get the file's defaults). */
   parameters: Record<string, number>;
   ion?: { ion: string; bound: string };
+  /** A gap junction's partner cell (gid), and whether this cell is that helper (no clamp, not compared). */
+  peer?: number;
+  helper?: boolean;
 }
+
+/** The weight of the gap junction between a junction mechanism's two cells. */
+export const JUNCTION_WEIGHT = 0.05;
 
 const CELL_IONS = ["na", "k", "ca"];
 
@@ -144,6 +178,7 @@ function kindOf(info: MechanismInfo): Cell["kind"] {
   if (info.kind.startsWith("point")) return "point";
   if (info.kind.startsWith("reversal")) return "reversal";
   if (info.kind.startsWith("voltage")) return "voltage";
+  if (info.kind.startsWith("gap junction")) return "junction";
   throw new Error(`unsupported mechanism kind '${info.kind}'`);
 }
 
@@ -157,6 +192,41 @@ function builtinPlacement(file: MechanismInfo, builtin: MechanismInfo, name: str
     else throw new Error(`builtin ${name} has no parameter or global '${key}'`);
   }
   return { mechanism: globals.length === 0 ? name : `${name}/${globals.join(",")}`, parameters };
+}
+
+/**
+ * The differences between two mechanism_infos (of the builds `names`), one phrase each; units are
+ * compared without spaces (modcc writes "S / cm2").
+ */
+export function infoDifferences(a: MechanismInfo, b: MechanismInfo, names = ["modcc", "denocat"]): string[] {
+  const out: string[] = [];
+  if (a.kind !== b.kind) out.push(`kind ${a.kind} / ${b.kind}`);
+  for (const table of ["parameters", "globals"] as const) {
+    for (const key of new Set([...Object.keys(a[table]), ...Object.keys(b[table])])) {
+      const [x, y] = [a[table][key], b[table][key]];
+      if (x === undefined || y === undefined) out.push(`${table} ${key}: only in ${x ? names[0] : names[1]}`);
+      else {
+        for (const field of ["default", "min", "max", "units"] as const) {
+          const same = field === "units"
+            ? x.units.replace(/\s/g, "") === y.units.replace(/\s/g, "")
+            : x[field] === y[field];
+          if (!same) out.push(`${table} ${key}.${field} ${x[field]} / ${y[field]}`);
+        }
+      }
+    }
+  }
+  for (const key of new Set([...Object.keys(a.ions), ...Object.keys(b.ions)])) {
+    const [x, y] = [a.ions[key], b.ions[key]];
+    if (x === undefined || y === undefined) out.push(`ion ${key}: only in ${x ? names[0] : names[1]}`);
+    else {
+      for (const flag of Object.keys(x)) {
+        if (x[flag] !== y[flag]) out.push(`ion ${key} ${flag} ${x[flag]} / ${y[flag]}`);
+      }
+    }
+  }
+  if (a.linear !== b.linear) out.push(`linear ${a.linear} / ${b.linear}`);
+  if (a.postEvents !== b.postEvents) out.push(`post_events ${a.postEvents} / ${b.postEvents}`);
+  return out;
 }
 
 /**
@@ -175,8 +245,8 @@ export function compareTraces(
   if (a.length !== b.length || a.length === 0) {
     throw new Error(`${probe}: ${a.length} ${reference} samples, ${b.length} ${compared} samples`);
   }
-  let peak = 0;
-  for (const x of a) peak = Math.max(peak, Math.abs(x));
+  let peak = 0, min = Infinity, max = -Infinity;
+  for (const x of a) peak = Math.max(peak, Math.abs(x)), min = Math.min(min, x), max = Math.max(max, x);
   const floor = Math.max(1e-3 * peak, 1e-300);
   let maxRelative = 0, maxAbsolute = 0, at = time[0], values: [number, number] = [a[0], b[0]];
   for (let k = 0; k < a.length; k++) {
@@ -190,7 +260,19 @@ export function compareTraces(
       values = [a[k], b[k]];
     }
   }
-  return { probe, reference, compared, maxRelative, maxAbsolute, at, values, samples: a.length, peak };
+  return {
+    probe,
+    reference,
+    compared,
+    maxRelative,
+    maxAbsolute,
+    at,
+    values,
+    samples: a.length,
+    peak,
+    first: [a[0], b[0]],
+    range: [min, max],
+  };
 }
 
 async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
@@ -200,15 +282,25 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
     classes.push(module[c.className] as MechanismClass);
   }
   const started = performance.now();
-  const cat = await catalogue({ mechanisms: classes, abi: arb.abi, target: spec.target });
   const props = arb.call("neuron_cable_properties");
-  const modcc = arb.call("load_catalogue", spec.modccCatalogue);
   const target = props.get("catalogue");
-  target.callMethod("extend", modcc, "modcc::").dispose();
+  target.callMethod("extend", arb.call("allen_catalogue"), "allen::").dispose();
+  target.callMethod("extend", arb.call("bbp_catalogue"), "bbp::").dispose();
+  const modcc = spec.modccCatalogue === undefined
+    ? undefined
+    : arb.call("load_catalogue", spec.modccCatalogue);
+  if (modcc !== undefined) target.callMethod("extend", modcc, "modcc::").dispose();
+  let ours: PyObject;
+  if (spec.target === "compiled") {
+    if (spec.compiledLibrary === undefined) throw new Error("target compiled needs compiledLibrary");
+    ours = arb.call("load_catalogue", spec.compiledLibrary);
+  } else {
+    ours = arb.loadCatalogue(await catalogue({ mechanisms: classes, abi: arb.abi, target: spec.target }));
+  }
+  target.callMethod("extend", ours, "denocat::").dispose();
   props.set("catalogue", target);
-  arb.extendCatalogue(props, cat, "denocat::");
-  const ours = arb.loadCatalogue(cat);
-  const builtins = arb.call("default_catalogue");
+  // Builtins by their name in the properties' catalogue ("hh", "allen::NaV").
+  const builtins = props.get("catalogue");
   const helpers = arb.py.exec(INFO_HELPERS);
   const info = (from: PyObject, name: string) =>
     helpers.item("info").call(from, name).toJS() as unknown as MechanismInfo;
@@ -216,28 +308,45 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
   const cells: Cell[] = [];
   const reports: CaseReport[] = [];
   for (const c of spec.cases) {
-    const infos: Record<string, MechanismInfo> = { modcc: info(modcc, c.name), denocat: info(ours, c.name) };
+    const infos: Record<string, MechanismInfo> = { denocat: info(ours, c.name) };
+    if (modcc !== undefined) infos.modcc = info(modcc, c.name);
     if (c.builtin !== undefined) infos.builtin = info(builtins, c.builtin);
-    const kind = kindOf(infos.modcc);
-    const [modccStates, ourStates] = [new Set(infos.modcc.state), new Set(infos.denocat.state)];
-    // Arbor has no probe of a voltage process's state: its effect on v is compared
-    const states = kind === "reversal" || kind === "voltage"
+    // The reference: modcc's build, else the builtin.
+    const reference = modcc !== undefined ? "modcc" : "builtin";
+    if (infos[reference] === undefined) {
+      throw new Error(`${c.id}: neither modcc nor a builtin to compare with`);
+    }
+    const kind = kindOf(infos[reference]);
+    const [theirStates, ourStates] = [new Set(infos[reference].state), new Set(infos.denocat.state)];
+    // Arbor has no probe of a voltage process's or a gap junction's state: its effect on v is compared
+    const states = kind === "reversal" || kind === "voltage" || kind === "junction"
       ? []
-      : [...modccStates].filter((s) => ourStates.has(s));
+      : [...theirStates].filter((s) => ourStates.has(s));
     const onlyIn = {
-      modcc: [...modccStates].filter((s) => !ourStates.has(s)),
-      denocat: [...ourStates].filter((s) => !modccStates.has(s)),
+      [reference]: [...theirStates].filter((s) => !ourStates.has(s)),
+      denocat: [...ourStates].filter((s) => !theirStates.has(s)),
     };
     let ion: Cell["ion"];
     if (kind === "reversal") {
-      const [name] = Object.keys(infos.modcc.ions);
+      const [name] = Object.keys(infos[reference].ions);
       ion = { ion: name, bound: CELL_IONS.includes(name) ? name : "na" };
     }
-    cells.push({ case: c, source: "modcc", mechanism: `modcc::${c.name}`, kind, parameters: {}, ion });
-    cells.push({ case: c, source: "denocat", mechanism: `denocat::${c.name}`, kind, parameters: {}, ion });
+    const add = (cell: Cell) => {
+      cells.push(cell);
+      if (kind !== "junction") return;
+      // The helper half of the junction: the same mechanism on a cell without the clamp.
+      cell.peer = cells.length;
+      cells.push({ ...cell, helper: true, peer: cells.length - 1 });
+    };
+    if (modcc !== undefined) {
+      add({ case: c, source: "modcc", mechanism: `modcc::${c.name}`, kind, parameters: {}, ion });
+    }
+    add({ case: c, source: "denocat", mechanism: `denocat::${c.name}`, kind, parameters: {}, ion });
     if (c.builtin !== undefined) {
-      const placed = builtinPlacement(infos.modcc, infos.builtin, c.builtin);
-      cells.push({ case: c, source: "builtin", kind, ion, ...placed });
+      const placed = modcc !== undefined
+        ? builtinPlacement(infos.modcc, infos.builtin, c.builtin)
+        : { mechanism: c.builtin, parameters: {} };
+      add({ case: c, source: "builtin", kind, ion, ...placed });
     }
     reports.push({
       id: c.id,
@@ -247,6 +356,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       states: [...states].sort(),
       onlyIn,
       spikes: {},
+      spikeTimes: {},
       probes: [],
     });
   }
@@ -269,13 +379,17 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       const cell = cells[gid];
       const decor = arb.decor()
         .setProperty({ Vm: -65 })
-        .paint('"all"', arb.call("density", "hh"))
-        .stimulus('"mid"', arb.iclamp(5, 25, 0.12), "clamp")
         .place('"mid"', arb.thresholdDetector(-10), "detector");
+      if (cell.case.background !== false) decor.paint('"all"', arb.call("density", "hh"));
+      if (!cell.helper) decor.stimulus('"mid"', arb.iclamp(5, 25, 0.12), "clamp");
+      for (const extra of cell.case.extras ?? []) {
+        decor.paint('"all"', arb.call("density", arb.call("mechanism", extra.mechanism, extra.parameters)));
+      }
       const mechanism = arb.call("mechanism", cell.mechanism, cell.parameters);
       if (cell.kind === "density") decor.paint('"all"', arb.call("density", mechanism));
       else if (cell.kind === "point") decor.place('"mid"', arb.call("synapse", mechanism), "syn");
       else if (cell.kind === "voltage") decor.paint('"all"', arb.call("voltage_process", mechanism));
+      else if (cell.kind === "junction") decor.place('"mid"', arb.call("junction", mechanism), "gj");
       else {
         const { ion, bound } = cell.ion!;
         const rename = `${ion}=${bound}`;
@@ -289,6 +403,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
     },
     probes: (gid) => {
       const cell = cells[gid];
+      if (cell.helper) return [];
       const probes = [arb.probe("cable_probe_membrane_voltage", ['"mid"'], "v")];
       for (const state of reportOf(cell.case).states) {
         probes.push(
@@ -303,11 +418,18 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       cells[gid].kind === "point"
         ? [arb.eventGenerator("syn", 0.0004, [2, 4, 6, 8]), arb.eventGenerator("syn", 0.003, [20, 20.5, 32])]
         : [],
+    gapJunctionsOn: (gid) => {
+      const peer = cells[gid].peer;
+      if (peer === undefined) return [];
+      const label = (g: number) => arb.call("cell_global_label", g, "gj");
+      return [arb.call("gap_junction_connection", label(peer), "gj", JUNCTION_WEIGHT)];
+    },
     globalProperties: props,
   });
   const sim = arb.simulation(recipe);
   arb.recordSpikes(sim);
   const handles = cells.map((cell, gid) => {
+    if (cell.helper) return [];
     const names = ["v", ...reportOf(cell.case).states];
     return names.map((name, index) => ({
       name,
@@ -321,13 +443,23 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
     list.map(({ name, handle }) => ({ name, ...arb.samples(sim, handle) }))
   );
   for (const report of reports) {
-    const gids = cells.map((cell, gid) => ({ cell, gid })).filter(({ cell }) => cell.case.id === report.id);
+    const gids = cells.map((cell, gid) => ({ cell, gid }))
+      .filter(({ cell }) => cell.case.id === report.id && !cell.helper);
     for (const { cell, gid } of gids) {
       report.spikes[cell.source] = spikes.filter((s) => s.gid === gid).length;
+      report.spikeTimes[cell.source] = spikes.filter((s) => s.gid === gid).map((s) => s.time);
+      if (cell.peer !== undefined) {
+        report.peerSpikes ??= {};
+        report.peerSpikes[cell.source] = spikes.filter((s) => s.gid === cell.peer).length;
+      }
     }
     const bySource = (source: string) => gids.find(({ cell }) => cell.source === source)?.gid;
-    const pairs: [string, string][] = [["modcc", "denocat"]];
-    if (bySource("builtin") !== undefined) pairs.push(["builtin", "denocat"], ["builtin", "modcc"]);
+    const pairs: [string, string][] = [];
+    if (bySource("modcc") !== undefined) pairs.push(["modcc", "denocat"]);
+    if (bySource("builtin") !== undefined) pairs.push(["builtin", "denocat"]);
+    if (bySource("builtin") !== undefined && bySource("modcc") !== undefined) {
+      pairs.push(["builtin", "modcc"]);
+    }
     for (const [reference, compared] of pairs) {
       const a = traces[bySource(reference)!], b = traces[bySource(compared)!];
       for (let k = 0; k < a.length; k++) {

@@ -10,14 +10,16 @@
  * and a threshold detector there at -10 mV. Probes at the middle: the voltage, every state of the
  * mechanism, and for CaDynamics_E2 the calcium ion's internal concentration and current density.
  *
- * Input: `SCHEME_PORTS_TARGET`, denocat's target for the ports ("js" or "native"). Run it with the
+ * Input: `SCHEME_PORTS_TARGET`, denocat's target for the ports ("js", "native", or "compiled": a
+ * compiled catalogue of the two modules loaded with Arbor's load_catalogue). Run it with the
  * environment of `arborEnv(site)` (tests/support/real_arbor.ts). Prints one {@link SchemeReport}
  * as JSON, the last line of stdout.
  *
  * @module
  */
 import { loadArbor } from "../../arbor/mod.ts";
-import { catalogue, type CatalogueTarget } from "../../mod.ts";
+import { join } from "node:path";
+import { catalogue, type CatalogueTarget, compileCatalogue } from "../../mod.ts";
 import { kw } from "../../ffi/python/mod.ts";
 import { NaV } from "../../examples/catalogue/nav.ts";
 import { CaDynamicsE2 } from "../../examples/catalogue/cadynamics.ts";
@@ -61,15 +63,40 @@ interface Cell {
   calcium: boolean;
 }
 
-async function run(target: CatalogueTarget): Promise<SchemeReport> {
+async function run(target: CatalogueTarget | "compiled"): Promise<SchemeReport> {
   const arb = loadArbor();
-  const ours = await catalogue({ mechanisms: [NaV, CaDynamicsE2], abi: arb.abi, target });
   const props = arb.call("neuron_cable_properties");
   const cat = props.get("catalogue");
   cat.callMethod("extend", arb.call("allen_catalogue"), "allen::").dispose();
   cat.callMethod("extend", arb.call("bbp_catalogue"), "bbp::").dispose();
-  props.set("catalogue", cat);
-  arb.extendCatalogue(props, ours, "denocat::");
+  let folder: string | undefined;
+  if (target === "compiled") {
+    // a compiled catalogue of the two example modules, loaded as Arbor loads any catalogue
+    folder = await Deno.makeTempDir({ prefix: "denocat-scheme-ports-" });
+    const index = join(folder, "index.ts");
+    await Deno.writeTextFile(
+      index,
+      ["nav.ts", "cadynamics.ts"].map((f) =>
+        `import "${new URL(`../../examples/catalogue/${f}`, import.meta.url).href}";\n`
+      )
+        .join(""),
+    );
+    const compiled = await compileCatalogue(index, {
+      out: join(folder, "out"),
+      abi: arb.abi,
+      progress: false,
+    });
+    cat.callMethod("extend", arb.arbor.callMethod("load_catalogue", compiled.libraries[0].path), "denocat::")
+      .dispose();
+    props.set("catalogue", cat);
+  } else {
+    props.set("catalogue", cat);
+    arb.extendCatalogue(
+      props,
+      await catalogue({ mechanisms: [NaV, CaDynamicsE2], abi: arb.abi, target }),
+      "denocat::",
+    );
+  }
 
   const cells: Cell[] = [
     { name: "NaV", source: "builtin", mechanism: "allen::NaV", probes: NAV_PROBES, calcium: false },
@@ -157,10 +184,11 @@ async function run(target: CatalogueTarget): Promise<SchemeReport> {
       traces,
     });
   });
+  if (folder !== undefined) await Deno.remove(folder, { recursive: true });
   return report;
 }
 
 if (import.meta.main) {
-  const target = (Deno.env.get("SCHEME_PORTS_TARGET") ?? "js") as CatalogueTarget;
+  const target = (Deno.env.get("SCHEME_PORTS_TARGET") ?? "js") as CatalogueTarget | "compiled";
   console.log(JSON.stringify(await run(target)));
 }
