@@ -21,11 +21,16 @@ import {
   type CurrentValues,
   CustomMechanism,
   defineMechanism,
+  type InitialValues,
+  type Ion,
+  ion,
   mechanism,
   parameter,
   PointwiseMechanism,
   type PPack,
   type Scope,
+  state,
+  type StateValues,
 } from "../mod.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -243,6 +248,29 @@ class Expm1Export extends PointwiseMechanism {
   }
 }
 
+/** An ion current set by initial(): a value the printer does not write yet. */
+@mechanism({ name: "ioninit_export", kind: "density" })
+class IonInitExport extends PointwiseMechanism {
+  @ion()
+  ca!: Ion;
+  override initial(_x: Scope<IonInitExport>): InitialValues<IonInitExport> {
+    return { ica: 1 };
+  }
+  override current(x: Scope<IonInitExport>): CurrentValues<IonInitExport> {
+    return { ica: 0.001 * (x.v - 120), gca: 0.001 };
+  }
+}
+
+/** A state updated by the kernel itself (method direct). */
+@mechanism({ name: "direct_export", kind: "density", method: "direct" })
+class DirectExport extends PointwiseMechanism {
+  @state()
+  s!: number;
+  override derivative(x: Scope<DirectExport>): StateValues<DirectExport> {
+    return { s: x.s * Math.exp(-x.dt) };
+  }
+}
+
 /** A unit NMODL cannot spell, in a mechanism that exports. */
 @mechanism({ name: "micro_export", kind: "density" })
 class MicroExport extends PointwiseMechanism {
@@ -272,6 +300,14 @@ Deno.test("export: raw hooks, opaque kernels, keywords and unknown functions are
   await assert.rejects(
     exportNmodl(OpaqueExport),
     /'opaque_export' as NMODL: kernel current\(\) runs as your own JavaScript function/,
+  );
+  await assert.rejects(
+    exportNmodl(IonInitExport),
+    /'ioninit_export' as NMODL: initial\(\) returns 'ica', which the export does not write yet/,
+  );
+  await assert.rejects(
+    exportNmodl(DirectExport),
+    /'direct_export' as NMODL: method direct is not exported yet/,
   );
   const micro = await exportNmodl(MicroExport);
   assert.match(micro.text, /: Note: the unit of 'gbar' \('µS\/cm2'\) is not one NMODL can spell: left out/);
