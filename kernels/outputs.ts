@@ -259,10 +259,10 @@ export function initOutputs(
       value: f.assigned ? value : g.op("mul", value, c.multiplicity),
     });
   });
-  if (result) out.stores.push(...initialIonStores(c, result, out));
-  const xd = diffusiveAssignments(c, "initial", result);
-  out.checks.push(...xd.checks);
-  out.stores.push(...xd.stores);
+  for (const more of [initialIonOutputs(c, result), diffusiveAssignments(c, "initial", result)]) {
+    out.checks.push(...more.checks);
+    out.stores.push(...more.stores);
+  }
   return out;
 }
 
@@ -273,25 +273,31 @@ export function initOutputs(
  * currents before the first step, so such a current is seen only by the INITIAL of mechanisms
  * initialised after it (Arbor's reset runs every init twice).
  */
-function initialIonStores(c: RuleContext, result: Map<string, Node>, out: Outputs): Store[] {
+function initialIonOutputs(c: RuleContext, result: Map<string, Node> | undefined): Outputs {
   const { g, spec } = c;
-  const unit = currentScale(spec.kind);
-  const scale = unit === 1 ? c.weight : g.op("mul", g.constant(unit), c.weight);
-  return spec.ions.flatMap((ion, j): Store[] => {
+  const out: Outputs = { checks: [], stores: [] };
+  if (result === undefined) return out;
+  const scale = currentWeight(c);
+  spec.ions.forEach((ion, j) => {
     const names = ionScopeNames(ion.name);
-    const stores: Store[] = [];
     if (result.has(names.current)) {
       const value = g.op("mul", scale, g.replaceUndef(result.get(names.current)!, g.constant(0)));
       out.checks.push({ kernel: "initial", what: `${names.current} times its weight`, value });
-      stores.push({ target: { array: "ion", ion: j, field: "current" }, mode: "add", value });
+      out.stores.push({ target: { array: "ion", ion: j, field: "current" }, mode: "add", value });
     }
     if (ion.flags & ION_FLAG.writeRevPotential && result.has(names.reversal)) {
       const value = g.replaceUndef(result.get(names.reversal)!, c.scope.get(names.reversal)!);
       out.checks.push({ kernel: "initial", what: names.reversal, value });
-      stores.push({ target: { array: "ion", ion: j, field: "reversal" }, mode: "set", value });
+      out.stores.push({ target: { array: "ion", ion: j, field: "reversal" }, mode: "set", value });
     }
-    return stores;
   });
+  return out;
+}
+
+/** The factor of a current (and conductance) of `c`'s mechanism in Arbor's arrays: unit × weight. */
+function currentWeight(c: RuleContext): Node {
+  const unit = currentScale(c.spec.kind);
+  return unit === 1 ? c.weight : c.g.op("mul", c.g.constant(unit), c.weight);
 }
 
 /**
@@ -674,8 +680,7 @@ export function currentOutputs(c: RuleContext, result: Map<string, Node>): Outpu
   );
   const G = g.select(given, sum(g, conductances.map(value)), forwardDifference(c, I, given));
   const ionConductanceScale = g.op("mul", g.constant(OUTPUT_UNITS.ionConductanceScale), c.weight);
-  const unit = currentScale(spec.kind);
-  const scale = unit === 1 ? c.weight : g.op("mul", g.constant(unit), c.weight);
+  const scale = currentWeight(c);
   const scaledI = g.op("mul", scale, I);
   const scaledG = g.op("mul", scale, G);
   const out: Outputs = {
