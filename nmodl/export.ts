@@ -24,7 +24,7 @@ import { ION_FLAG } from "../ffi/layout.ts";
 import type { FieldSpec } from "../ffi/spec.ts";
 import { dependencies, type Graph, type Node, operands, postorder } from "../kernels/graph.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
-import { schedule, type Spelling } from "../kernels/print.ts";
+import { INFIX, schedule, type Spelling } from "../kernels/print.ts";
 import { ionScopeNames, type KernelName } from "../kernels/rules.ts";
 import { currentReadScale } from "../kernels/outputs.ts";
 import { declarationOf, declaredClasses, planNow } from "../mechanism/declare.ts";
@@ -127,20 +127,8 @@ const FUNCTIONS: Record<NmodlDialect, Partial<Record<string, string>>> = {
   },
 };
 
-const INFIX_NMODL: Partial<Record<string, string>> = {
-  add: "+",
-  sub: "-",
-  mul: "*",
-  div: "/",
-  lt: "<",
-  le: "<=",
-  gt: ">",
-  ge: ">=",
-  eq: "==",
-  ne: "!=",
-  and: "&&",
-  or: "||",
-};
+/** NMODL's infix spellings: those JavaScript and C share, and == and != for equality. */
+const INFIX_NMODL: Partial<Record<string, string>> = { ...INFIX, eq: "==", ne: "!=" };
 
 /**
  * Exports a `@mechanism` class or a `defineMechanism` declaration (planned now, from its source) as one NMODL file ({@link printNmodl}

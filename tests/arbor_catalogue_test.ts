@@ -19,22 +19,18 @@
 // derived from it. A summary table (file, targets, versions, worst difference) goes to stderr.
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { importNmodl } from "../nmodl/mod.ts";
 import { compileCatalogue } from "../mod.ts";
 import {
   type CaseReport,
   type ChildCase,
-  type ChildReport,
-  type ChildSpec,
   infoDifferences,
   type ProbeDifference,
+  runModccChild,
 } from "./support/modcc_child.ts";
 import { NAV_STATES, navLinearSystem, solveExactly, worstRelative } from "./support/nav_linear.ts";
-import { arborEnv, type ArborSite, arborSites, noArbor, realTest } from "./support/real_arbor.ts";
-import { denoCommand } from "./support/deno.ts";
+import { arborSites, noArbor, realTest } from "./support/real_arbor.ts";
 
-const CHILD = fileURLToPath(new URL("./support/modcc_child.ts", import.meta.url));
 /** The catalogues of the 46 files (folders of Arbor's `mechanisms`), and the builtins' prefixes. */
 const CATALOGUES = { default: "", allen: "allen::", bbp: "bbp::" } as const;
 type CatalogueName = keyof typeof CATALOGUES;
@@ -300,22 +296,6 @@ async function prepare(root: string, tmp: string) {
 let prepared: Promise<{ cases: ChildCase[]; compiledLibrary: string }> | undefined;
 let tmp: string | undefined;
 
-async function runChild(site: ArborSite, spec: ChildSpec, dir: string): Promise<ChildReport> {
-  const path = join(dir, `spec-${site.label}-${spec.target}.json`);
-  await Deno.writeTextFile(path, JSON.stringify(spec));
-  const out = await denoCommand(["run", "-A", "--no-lock", CHILD], {
-    env: arborEnv(site.site, { MODCC_SPEC: path }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
-  if (!out.success) {
-    throw new Error(`the ${spec.target} child (Arbor ${site.label}) failed:\n${stdout}\n${stderr}`);
-  }
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as ChildReport;
-}
-
 const describe = (p: ProbeDifference) =>
   `${p.probe} ${p.maxRelative.toExponential(2)} (abs ${p.maxAbsolute.toExponential(2)} at ${
     p.at.toFixed(3)
@@ -394,7 +374,7 @@ if (folder === undefined || folder === "") {
       const failures: string[] = [];
       for (const target of TARGETS) {
         const started = performance.now();
-        const report = await runChild(site!, {
+        const report = await runModccChild(site!.site, `${site!.label}-${target}`, {
           target,
           compiledLibrary: target === "compiled" ? compiledLibrary : undefined,
           cases,

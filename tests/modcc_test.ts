@@ -18,14 +18,12 @@ import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importNmodl, type ImportResult } from "../nmodl/mod.ts";
-import { type ChildReport, type ChildSpec, infoDifferences } from "./support/modcc_child.ts";
-import { arborEnv, buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
+import { infoDifferences, runModccChild } from "./support/modcc_child.ts";
+import { buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
 import { corpusFiles } from "./support/nmodl_corpus.ts";
-import { denoCommand } from "./support/deno.ts";
 
 const DATA = "tests/data/nmodl";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CHILD = fileURLToPath(new URL("./support/modcc_child.ts", import.meta.url));
 /** The largest relative difference (see the top of this file) a matching trace may have. */
 const TOLERANCE = 1e-9;
 const TARGETS = ["js", "native"] as const;
@@ -275,19 +273,6 @@ async function buildModccCatalogue(compared: Entry[], tmp: string): Promise<stri
   return await buildWithModcc(mods, tmp);
 }
 
-async function runChild(spec: ChildSpec, tmp: string): Promise<ChildReport> {
-  const path = join(tmp, `spec-${spec.target}.json`);
-  await Deno.writeTextFile(path, JSON.stringify(spec));
-  const out = await denoCommand(["run", "-A", "--no-lock", CHILD], {
-    env: arborEnv(site!.site, { MODCC_SPEC: path }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
-  if (!out.success) throw new Error(`the ${spec.target} child failed:\n${stdout}\n${stderr}`);
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as ChildReport;
-}
-
 realTest(
   "modcc: denocat's NMODL import runs as modcc's build of the same files in Arbor 0.11",
   missing,
@@ -346,7 +331,9 @@ realTest(
       const buildSeconds = (performance.now() - buildStart) / 1000;
       const childStart = performance.now();
       const reports = await Promise.all(
-        TARGETS.map((target) => runChild({ modccCatalogue, target, cases, tfinal: 40, dt: 0.025 }, tmp)),
+        TARGETS.map((target) =>
+          runModccChild(site!.site, target, { modccCatalogue, target, cases, tfinal: 40, dt: 0.025 }, tmp)
+        ),
       );
       const childSeconds = (performance.now() - childStart) / 1000;
 

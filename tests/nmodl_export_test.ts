@@ -14,8 +14,8 @@ import { importNmodl } from "../nmodl/mod.ts";
 import { declaredClasses, planNow } from "../mechanism/declare.ts";
 import { printCHook } from "../kernels/c.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
-import type { ChildReport, ChildSpec } from "./support/modcc_child.ts";
-import { arborEnv, buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
+import { runModccChild } from "./support/modcc_child.ts";
+import { buildWithModcc, modccBuild, realTest } from "./support/real_arbor.ts";
 import { denoCommand } from "./support/deno.ts";
 import {
   type CurrentValues,
@@ -34,7 +34,6 @@ import {
 } from "../mod.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CHILD = fileURLToPath(new URL("./support/modcc_child.ts", import.meta.url));
 const EXAMPLES = join(ROOT, "examples/catalogue");
 const DATA = join(ROOT, "tests/data/nmodl");
 const TOLERANCE = 1e-9;
@@ -320,21 +319,6 @@ Deno.test("export: raw hooks, opaque kernels, keywords and unknown functions are
 
 const { site, missing } = modccBuild();
 
-async function runChild(spec: ChildSpec, tmp: string, label: string): Promise<ChildReport> {
-  const path = join(tmp, `spec-${label}.json`);
-  await Deno.writeTextFile(path, JSON.stringify(spec));
-  const out = await denoCommand(["run", "-A", "--no-lock", CHILD], {
-    env: arborEnv(site!.site, { MODCC_SPEC: path }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  if (!out.success) {
-    throw new Error(`the child failed:\n${decoder.decode(out.stdout)}\n${decoder.decode(out.stderr)}`);
-  }
-  return JSON.parse(decoder.decode(out.stdout).trim().split("\n").at(-1)!) as ChildReport;
-}
-
 realTest(
   "export: every exported mechanism, built by modcc, runs as the TypeScript one in Arbor 0.11 (≤ 1e-9)",
   missing,
@@ -352,7 +336,9 @@ realTest(
         const folder = join(tmp, `build-${label}`);
         await Deno.mkdir(folder);
         const modccCatalogue = await buildWithModcc(mods, folder);
-        const report = await runChild(
+        const report = await runModccChild(
+          site!.site,
+          label,
           {
             modccCatalogue,
             target: "native",
@@ -366,7 +352,6 @@ realTest(
             dt: 0.025,
           },
           tmp,
-          label,
         );
         for (const c of report.cases) {
           compared++;

@@ -33,10 +33,13 @@
  *
  * @module
  */
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Arbor, loadArbor } from "../../arbor/mod.ts";
 import { catalogue, type CatalogueTarget, type MechanismClass } from "../../mod.ts";
 import { kw, type PyObject } from "../../ffi/python/mod.ts";
+import { denoCommand } from "./deno.ts";
+import { arborEnv } from "./real_arbor.ts";
 
 /** One mechanism to compare. */
 export interface ChildCase {
@@ -234,6 +237,30 @@ export function infoDifferences(a: MechanismInfo, b: MechanismInfo, names = ["mo
  * |a − b| / max(|a|, |b|, floor), floor = 1e-3 · max |a| (at least 1e-300), so values near 0 are
  * compared against a thousandth of the trace's scale instead of themselves.
  */
+/**
+ * Runs this file as a child under the real Arbor of `site` (a site-packages folder) with `spec`,
+ * written into `dir` as `spec-<label>.json`, and returns its report; `label` also names the child
+ * in the error when it fails.
+ */
+export async function runModccChild(
+  site: string,
+  label: string,
+  spec: ChildSpec,
+  dir: string,
+): Promise<ChildReport> {
+  const path = join(dir, `spec-${label}.json`);
+  await Deno.writeTextFile(path, JSON.stringify(spec));
+  const out = await denoCommand(["run", "-A", "--no-lock", fileURLToPath(import.meta.url)], {
+    env: arborEnv(site, { MODCC_SPEC: path }),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
+  if (!out.success) throw new Error(`the ${label} child failed:\n${stdout}\n${stderr}`);
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as ChildReport;
+}
+
 export function compareTraces(
   probe: string,
   reference: string,
