@@ -502,3 +502,19 @@ Deno.test("POST_EVENT(time) becomes onPostEvent with hasPostEvents", async () =>
     /override onPostEvent\(x: Scope<P>, time: number\): StateValues<P> \{\n\s+const w = x\.w \* Math\.exp\(-time\);/,
   );
 });
+
+Deno.test("SOLVE without METHOD of a block that only assigns its states runs it each step (method direct)", async () => {
+  // a DERIVATIVE block and a KINETIC block without reactions: modcc's direct solver runs either as written
+  for (const block of ["DERIVATIVE", "KINETIC"]) {
+    const { source } = await importNmodl(
+      `${MINIMAL}STATE { a }\nBREAKPOINT { SOLVE k\ni = g*a }\n${block} k { a = a + dt }`,
+      { file: "step.mod", format: false },
+    );
+    assert.match(source, /method: "direct"/, block);
+    assert.match(
+      source,
+      /derivative\(x: Scope<Leak>\): StateValues<Leak> \{\s*const a = x\.a \+ x\.dt;\s*return \{ a \};/,
+      block,
+    );
+  }
+});

@@ -424,7 +424,13 @@ export function solvedDerivative(file: NmodlFile): SolvedScheme | undefined {
           "(modcc refuses it too: a block solved without METHOD may only assign its states); give METHOD cnexp or sparse",
       );
     }
-    return { body: derivative!, method: "direct", laws: [], kinetic: false };
+    // (a KINETIC block without reactions is its statements, as modcc's kinetic rewrite leaves it)
+    return {
+      body: kinetic ? rewriteKinetic(file, kinetic).body : derivative!,
+      method: "direct",
+      laws: [],
+      kinetic: false,
+    };
   }
   if (method !== "cnexp" && method !== "euler" && method !== "sparse") {
     return fail(
