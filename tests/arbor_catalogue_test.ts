@@ -8,7 +8,7 @@
 // both cells must spike at the same times (≤ 1e-9 ms), each mechanism must act in the run
 // (exercised()), and the two mechanism_infos must agree (INFO_DIFFERENCES pins where they differ).
 //
-// The files come from Arbor's source and are not part of this repository nor of ../shared: set
+// The files come from Arbor's source and are not part of this repository nor of the prebuilt Arbor archives: set
 // DENOCAT_ARBOR_MECHANISMS to the `mechanisms` folder of an Arbor checkout (HOW_TO_GET_FILES).
 // Without it the test is listed as skipped, also under DENOCAT_REQUIRE_ARBOR=1 (CI has no Arbor
 // source); with it, a missing Arbor skips (or under DENOCAT_REQUIRE_ARBOR=1 fails) as every
@@ -349,7 +349,8 @@ const title =
   "Arbor's 46 default, allen and bbp catalogue files import and match their builtins on js, native, compiled";
 
 if (folder === undefined || folder === "") {
-  // Not a real-Arbor skip: the sources are not in ../shared, so DENOCAT_REQUIRE_ARBOR does not require them.
+  // Not a real-Arbor skip: the sources are not in the prebuilt Arbor archives, so DENOCAT_REQUIRE_ARBOR does
+  // not require them.
   Deno.test({
     name: `[Arbor] ${title} (skipped: DENOCAT_ARBOR_MECHANISMS is not set)`,
     ignore: true,
