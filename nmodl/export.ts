@@ -25,7 +25,7 @@ import type { FieldSpec } from "../ffi/spec.ts";
 import { dependencies, type Graph, type Node, operands, postorder } from "../kernels/graph.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { INFIX, schedule, type Spelling } from "../kernels/print.ts";
-import { ionScopeNames, type KernelName } from "../kernels/rules.ts";
+import { type ConservationLaw, ionScopeNames, type KernelName } from "../kernels/rules.ts";
 import { currentReadScale } from "../kernels/outputs.ts";
 import { declarationOf, declaredClasses, planNow } from "../mechanism/declare.ts";
 import type { DeclaredMechanism } from "../mechanism/types.ts";
@@ -271,29 +271,29 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   const results = plan.results;
   const has = (k: KernelName) => results[k] !== undefined;
   if (has("voltage")) refuse("voltage processes (voltage()) are not exported yet");
-  if (has("equilibrium")) {
-    refuse(
-      "a steady-state initial (equilibrium()) is not exported yet: NMODL would need it as a SOLVE STEADYSTATE",
-    );
-  }
-  if (dialect === "arbor" && plan.method === "euler" && has("derivative")) {
-    refuse("method euler: modcc has no METHOD euler (it integrates with cnexp, sparse or stochastic)");
-  }
+  const method = has("derivative") ? plan.method : undefined;
+  const conserve = method === "sparse" ? plan.conserve ?? [] : [];
   if (dialect === "neuron") {
     if (has("onPostEvent")) refuse("POST_EVENT: NEURON has no POST_EVENT block (Arbor only)");
-    if (plan.method === "stochastic") refuse("method stochastic: NEURON's nocmodl has no WHITE_NOISE");
+    if (method === "stochastic") refuse("method stochastic: NEURON's nocmodl has no WHITE_NOISE");
     if (spec.kind === "gap_junction") refuse("gap junctions: NEURON has no JUNCTION_PROCESS");
     if (spec.kind === "reversal_potential") {
       refuse("reversal potential mechanisms are Arbor's (NEURON has none)");
     }
+    // What is exported for modcc below but has no NEURON comparison in the tests yet.
+    if (conserve.length > 0) {
+      refuse(
+        "CONSERVE: NEURON takes it only among a KINETIC block's reactions, and the plan holds derivatives",
+      );
+    }
+    if (has("equilibrium")) refuse("a steady-state initial (equilibrium()) is not exported for NEURON yet");
+    if (method === "direct" || method === "linear") refuse(`method ${method} is not exported for NEURON yet`);
   }
-  if (plan.conserve && plan.conserve.length > 0) {
-    refuse("CONSERVE laws of a sparse system are not exported yet (modcc takes CONSERVE only in KINETIC)");
-  }
-  if (has("derivative") && (plan.method === "direct" || plan.method === "linear")) {
-    refuse(
-      `method ${plan.method} is not exported yet (NMODL would need a SOLVE without METHOD of a ` +
-        `${plan.method === "linear" ? "LINEAR block" : "DERIVATIVE block that assigns its states"})`,
+  // modcc has no METHOD euler: its step s = s + dt·s' is written out and solved without METHOD.
+  const euler = dialect === "arbor" && method === "euler";
+  if (euler) {
+    notes.push(
+      "METHOD euler, which modcc lacks, is written as its step (s = s + dt*(s')) in a DERIVATIVE block solved without METHOD",
     );
   }
   // Every key a kernel returns must be one the printer below writes: anything else (Xd, ion values
@@ -307,17 +307,15 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     derivative: stateKeys,
     onEvent: stateKeys,
     onPostEvent: stateKeys,
-    current: ["i", "g", ...ionKeys((n) => [n.current, n.conductance]), ...assignedKeys],
+    equilibrium: stateKeys.filter((key) => !assignedKeys.includes(key)),
+    current: ["i", "g", ...ionKeys((n) => [n.current, n.conductance]), ...stateKeys],
     reversalPotential: ionKeys((n) => [n.reversal]),
     concentrations: ionKeys((n) => [n.internal, n.external]),
   };
   for (const [kernel, result] of Object.entries(results) as [KernelName, Map<string, Node>][]) {
     const extra = [...result.keys()].find((key) => !(written[kernel] ?? []).includes(key));
     if (extra !== undefined) {
-      refuse(
-        `${kernel}() returns '${extra}', which the export does not write yet` +
-          (stateKeys.includes(extra) ? " (a STATE set in BREAKPOINT)" : ""),
-      );
+      refuse(`${kernel}() returns '${extra}', which the export does not write yet`);
     }
   }
 
@@ -352,6 +350,12 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   for (const result of Object.values(results)) {
     for (const node of result!.values()) for (const k of dependencies(node, memo)) used.add(k);
   }
+  // euler's written step reads dt.
+  const dtInput = plan.inputs.findIndex((i) => i.key === "dt");
+  if (euler) {
+    if (dtInput < 0) refuse("internal: the plan has no input dt for euler's step");
+    used.add(dtInput);
+  }
   const names = new Map<number, string>();
   const byName = new Map<string, number>();
   for (const k of [...used].sort((a, b) => a - b)) {
@@ -382,6 +386,7 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   let tempPrefix = "t";
   while ([...allNames].some((n) => new RegExp(`^${tempPrefix}\\d+$`).test(n))) tempPrefix += "_";
   const blockName = fresh("states");
+  const equilibriumName = fresh("equilibrium");
   const weightName = fresh("weight_");
   const timeName = fresh("time_");
 
@@ -491,6 +496,22 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     return out;
   };
 
+  /**
+   * A LINEAR block's equations, one per state: `~ L = R` for a residual L − R, else `~ r = 0`,
+   * what depends on the solved states written inline (modcc's linear_rewrite reads coefficients
+   * off the equations).
+   */
+  const equationLines = (equations: { value: Node }[], onState: (n: Node) => boolean): string[] => {
+    const sides = equations.map(({ value }) =>
+      value.kind === "op" && value.op === "sub" ? value.args : [value, g.constant(0)]
+    );
+    return body(
+      sides.flat(),
+      onState,
+      (of) => sides.map(([left, right]) => `~ ${of(left)} = ${of(right)}`),
+    );
+  };
+
   const states = spec.states.map((f, index) => ({
     f,
     index,
@@ -533,8 +554,30 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     }
   }
 
-  // DERIVATIVE.
+  // equilibrium(): a LINEAR block solved at the end of INITIAL (after the ASSIGNED values it reads
+  // are set), one equation per state it solves for.
+  const equilibrium: string[] = [];
+  if (results.equilibrium) {
+    const result = results.equilibrium;
+    const unknowns = states.filter((s) => !s.f.assigned).map((s) => ({
+      s,
+      value: defined(
+        "equilibrium",
+        s.f.key,
+        result.get(s.f.key) ?? refuse(
+          `equilibrium() gives no equation for state '${s.f.key}'`,
+        ),
+      ),
+    }));
+    equilibrium.push(...equationLines(unknowns, dependsOn(new Set(unknowns.map((u) => u.s.input)))));
+    initial.push(`SOLVE ${equilibriumName}`);
+  }
+
+  // The block BREAKPOINT solves: DERIVATIVE (cnexp, sparse, stochastic; without METHOD, the new
+  // values assigned, for direct and euler's written step), KINETIC (sparse with CONSERVE: modcc
+  // takes CONSERVE only there, and keeps its derivative statements as written), LINEAR (linear).
   const derivative: string[] = [];
+  let solvedBlock = { kind: "DERIVATIVE", solve: `SOLVE ${blockName} METHOD ${method}` };
   if (results.derivative) {
     const result = results.derivative;
     const equations = states.filter((s) => integrated.has(s.input)).map((s) => ({
@@ -547,17 +590,63 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     }));
     const solved = new Set([...integrated, ...randomInputs]);
     const onState = dependsOn(solved);
-    const assignedRoots = new Set(assigned.map((a) => a.value));
-    derivative.push(
-      ...body(
-        [...equations.map((e) => e.value), ...assigned.map((a) => a.value)],
-        (n) => onState(n) && !assignedRoots.has(n),
-        (of) => [
-          ...equations.map((e) => `${e.s.f.name}' = ${of(e.value)}`),
-          ...assigned.map((a) => `${a.s.f.name} = ${of(a.value)}`),
-        ],
-      ),
-    );
+    if (method === "direct" || euler) {
+      // Statements run in order: every new value is computed (a LOCAL, as roots are) before the
+      // first state is assigned, so each reads the values at the start of the step.
+      const entries = [
+        ...equations.map((e) => ({
+          s: e.s,
+          value: euler ? g.op("add", g.input(e.s.input), g.op("mul", g.input(dtInput), e.value)) : e.value,
+        })),
+        ...assigned,
+      ];
+      const before = new Set<number>();
+      for (const e of entries) {
+        if (e.value.kind === "input" && before.has(e.value.input) && e.value.input !== e.s.input) {
+          refuse(
+            `derivative() gives '${e.s.f.key}' the value '${
+              plan.inputs[e.value.input].key
+            }' had before the step, ` +
+              `which the block assigns first`,
+          );
+        }
+        before.add(e.s.input);
+      }
+      solvedBlock = { kind: "DERIVATIVE", solve: `SOLVE ${blockName}` };
+      derivative.push(
+        ...body(
+          entries.map((e) => e.value),
+          () => false,
+          (of) => entries.map((e) => `${e.s.f.name} = ${of(e.value)}`),
+        ),
+      );
+    } else if (method === "linear") {
+      if (assigned.length > 0) {
+        refuse(
+          `derivative() returns the ASSIGNED '${
+            assigned[0].s.f.key
+          }' with method linear, which a LINEAR block cannot set`,
+        );
+      }
+      solvedBlock = { kind: "LINEAR", solve: `SOLVE ${blockName}` };
+      derivative.push(...equationLines(equations, onState));
+    } else {
+      const assignedRoots = new Set(assigned.map((a) => a.value));
+      derivative.push(
+        ...body(
+          [...equations.map((e) => e.value), ...assigned.map((a) => a.value)],
+          (n) => onState(n) && !assignedRoots.has(n),
+          (of) => [
+            ...equations.map((e) => `${e.s.f.name}' = ${of(e.value)}`),
+            ...assigned.map((a) => `${a.s.f.name} = ${of(a.value)}`),
+          ],
+        ),
+      );
+      if (conserve.length > 0) {
+        solvedBlock = { kind: "KINETIC", solve: solvedBlock.solve };
+        for (const law of conserve) derivative.push(conserveLine(law, spec, refuse));
+      }
+    }
   }
 
   // BREAKPOINT: currents (written so that modcc's conductance, the coefficient of v in each
@@ -625,6 +714,13 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         );
       }
       const G = defined("current", p.conductance, given!, g.constant(0));
+      if (G.kind === "input" && states.some((s) => s.input === G.input && result.has(s.f.key))) {
+        // modcc evaluates the conductance after the whole block, when current() has set it anew
+        refuse(
+          `current() returns the state '${plan.inputs[G.input].key}' itself as ${p.conductance} and sets ` +
+            `'${plan.inputs[G.input].key}': modcc takes the conductance after the block, from the new value`,
+        );
+      }
       // modcc's conductance is the coefficient of v in the current's equation, the locals held
       // constant: written as G*(v - X) when the kernel's current has that form, else G*v + r.
       const form = conductanceForm(g, current, G, vInput);
@@ -641,8 +737,15 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         currentLines.push((of) => [`${p.name} = ${of(G)}*v + ${of(r)}`]);
       }
     }
+    // States and ASSIGNED values set here come after the currents, which read the values before.
     for (const s of states) {
-      if (!s.f.assigned || !result.has(s.f.key)) continue;
+      if (!result.has(s.f.key)) continue;
+      if (dialect === "neuron" && !s.f.assigned) {
+        refuse(
+          `current() sets the STATE '${s.f.key}': NEURON runs BREAKPOINT twice a step (for the conductance), ` +
+            `so it would be set twice`,
+        );
+      }
       const value = defined("current", s.f.key, result.get(s.f.key)!, g.input(s.input));
       currentRoots.push(value);
       currentLines.push((of) => [`${s.f.name} = ${of(value)}`]);
@@ -677,7 +780,7 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     }
   }
   if (currentRoots.length > 0 || results.derivative) {
-    const solve = results.derivative ? [`SOLVE ${blockName} METHOD ${plan.method}`] : [];
+    const solve = results.derivative ? [solvedBlock.solve] : [];
     const lines = currentRoots.length > 0
       ? body(
         currentRoots,
@@ -809,10 +912,36 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   if (spec.randoms.length > 0) block("WHITE_NOISE", spec.randoms);
   block("INITIAL", initial);
   block("BREAKPOINT", breakpoint);
-  if (results.derivative) block(`DERIVATIVE ${blockName}`, derivative);
+  if (equilibrium.length > 0) block(`LINEAR ${equilibriumName}`, equilibrium);
+  if (results.derivative) block(`${solvedBlock.kind} ${blockName}`, derivative);
   if (netReceive) block(`NET_RECEIVE(${weightName})`, netReceive);
   if (postEvent) block(`POST_EVENT(${timeName})`, postEvent);
   return { name: spec.name, file: `${spec.name}.mod`, text: out.join("\n").trimEnd() + "\n", notes };
+}
+
+/**
+ * A conservation law as modcc's CONSERVE: integer weights written before their state (`2A`), the
+ * first state first (its row is the one the law replaces, in modcc as in kernels/sparse.ts).
+ */
+function conserveLine(
+  law: ConservationLaw,
+  spec: MechanismPlan["spec"],
+  refuse: (reason: string) => never,
+): string {
+  const terms = Array.isArray(law.sum)
+    ? (law.sum as readonly string[]).map((key) => [key, 1] as const)
+    : Object.entries(law.sum as Record<string, number>);
+  const text = terms.map(([key, weight], k) => {
+    const name = spec.states.find((f) => f.key === key)?.name ?? key;
+    if (!Number.isInteger(weight) || weight === 0) {
+      refuse(`CONSERVE weighs '${key}' by ${weight}: NMODL's CONSERVE takes whole numbers only`);
+    }
+    const size = Math.abs(weight) === 1 ? "" : String(Math.abs(weight));
+    return `${k === 0 ? (weight < 0 ? "-" : "") : weight < 0 ? " - " : " + "}${size}${name}`;
+  }).join("");
+  const total = nmodlNumber(law.equals);
+  if (total === undefined) refuse(`CONSERVE's total ${law.equals} is not a number NMODL can spell`);
+  return `CONSERVE ${text} = ${total}`;
 }
 
 /**
