@@ -25,6 +25,7 @@ import type { FieldSpec } from "../ffi/spec.ts";
 import { dependencies, type Graph, type Node, operands, postorder } from "../kernels/graph.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { INFIX, schedule, type Spelling } from "../kernels/print.ts";
+import { affineForm } from "../kernels/sparse.ts";
 import { type ConservationLaw, ionScopeNames, type KernelName } from "../kernels/rules.ts";
 import { currentReadScale } from "../kernels/outputs.ts";
 import { declarationOf, declaredClasses, planNow } from "../mechanism/declare.ts";
@@ -280,14 +281,9 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     if (spec.kind === "reversal_potential") {
       refuse("reversal potential mechanisms are Arbor's (NEURON has none)");
     }
-    // What is exported for modcc below but has no NEURON comparison in the tests yet.
-    if (conserve.length > 0) {
-      refuse(
-        "CONSERVE: NEURON takes it only among a KINETIC block's reactions, and the plan holds derivatives",
-      );
+    if (method === "direct") {
+      refuse("method direct: nocmodl refuses a DERIVATIVE block without derivative equations");
     }
-    if (has("equilibrium")) refuse("a steady-state initial (equilibrium()) is not exported for NEURON yet");
-    if (method === "direct" || method === "linear") refuse(`method ${method} is not exported for NEURON yet`);
   }
   // modcc has no METHOD euler: its step s = s + dt·s' is written out and solved without METHOD.
   const euler = dialect === "arbor" && method === "euler";
@@ -498,13 +494,34 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
 
   /**
    * A LINEAR block's equations, one per state: `~ L = R` for a residual L − R, else `~ r = 0`,
-   * what depends on the solved states written inline (modcc's linear_rewrite reads coefficients
-   * off the equations).
+   * what depends on the solved states (`solved`, inputs) written inline (modcc's linear_rewrite
+   * reads coefficients off the equations). nocmodl takes no state inside parentheses: for NEURON
+   * each equation is its affine form `~ a1*s1 + a2*s2 ... = −b`, the coefficients LOCALs.
    */
-  const equationLines = (equations: { value: Node }[], onState: (n: Node) => boolean): string[] => {
+  const equationLines = (equations: { value: Node }[], solved: readonly number[]): string[] => {
+    if (dialect === "neuron") {
+      const forms = equations.map(({ value }) =>
+        affineForm(g, value, solved) ?? refuse("an equation of a LINEAR block is not linear in its states")
+      );
+      const rhs = forms.map((form) => (form.b === null ? g.constant(0) : g.op("neg", form.b)));
+      const roots = [...forms.flatMap((form) => form.a.filter((a): a is Node => a !== null)), ...rhs];
+      return body(roots, () => false, (of) =>
+        forms.map((form, k) => {
+          const terms = form.a.flatMap((a, j) => {
+            if (a === null) return [];
+            const coefficient = of(a);
+            return [
+              `${coefficient.startsWith("-") ? `(${coefficient})` : coefficient}*${names.get(solved[j])}`,
+            ];
+          });
+          if (terms.length === 0) refuse("an equation of a LINEAR block reads none of its states");
+          return `~ ${terms.join(" + ")} = ${of(rhs[k])}`;
+        }));
+    }
     const sides = equations.map(({ value }) =>
       value.kind === "op" && value.op === "sub" ? value.args : [value, g.constant(0)]
     );
+    const onState = dependsOn(new Set(solved));
     return body(
       sides.flat(),
       onState,
@@ -569,7 +586,7 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         ),
       ),
     }));
-    equilibrium.push(...equationLines(unknowns, dependsOn(new Set(unknowns.map((u) => u.s.input)))));
+    equilibrium.push(...equationLines(unknowns, unknowns.map((u) => u.s.input)));
     initial.push(`SOLVE ${equilibriumName}`);
   }
 
@@ -629,7 +646,7 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         );
       }
       solvedBlock = { kind: "LINEAR", solve: `SOLVE ${blockName}` };
-      derivative.push(...equationLines(equations, onState));
+      derivative.push(...equationLines(equations, [...integrated]));
     } else {
       const assignedRoots = new Set(assigned.map((a) => a.value));
       derivative.push(
@@ -642,9 +659,30 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
           ],
         ),
       );
-      if (conserve.length > 0) {
+      if (conserve.length > 0 && dialect === "arbor") {
         solvedBlock = { kind: "KINETIC", solve: solvedBlock.solve };
         for (const law of conserve) derivative.push(conserveLine(law, spec, refuse));
+      } else if (method === "sparse" && dialect === "neuron") {
+        // nocmodl takes METHOD sparse for KINETIC reactions only, and integrates no derivative
+        // statement there. Its derivimplicit is the same backward Euler step, exact in one Newton
+        // iteration when the system is linear; so a linear system only, its CONSERVE laws (which the
+        // derivatives conserve: checked when the plan is made) left out.
+        const inputs = [...integrated];
+        if (equations.some((e) => affineForm(g, e.value, inputs) === undefined)) {
+          refuse(
+            "method sparse of a system not linear in its states: NEURON's derivimplicit takes one Newton iteration a step",
+          );
+        }
+        solvedBlock = { kind: "DERIVATIVE", solve: `SOLVE ${blockName} METHOD derivimplicit` };
+        notes.push(
+          `method sparse written as METHOD derivimplicit: the same backward Euler step for this linear system` +
+            (conserve.length > 0
+              ? `; ${
+                conserve.map((law) => conserveLine(law, spec, refuse)).join(", ")
+              } left out, as NEURON ` +
+                `takes CONSERVE only among a KINETIC block's reactions (the derivatives conserve it)`
+              : ""),
+        );
       }
     }
   }

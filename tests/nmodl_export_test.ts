@@ -202,11 +202,11 @@ Deno.test("export: denocat export refuses a folder holding a file it did not wri
       /holds a file denocat export did not write \(mine\.mod\)/,
     );
     assert.equal(await Deno.readTextFile(join(out, "mine.mod")), "NEURON { SUFFIX mine }\n");
-    const nav = await run(join(EXAMPLES, "nav.ts"), "-o", join(tmp, "nav"), "--dialect", "neuron");
-    assert.equal(nav.code, 1);
+    const nernst = await run(join(EXAMPLES, "nernst.ts"), "-o", join(tmp, "nernst"), "--dialect", "neuron");
+    assert.equal(nernst.code, 1);
     assert.match(
-      new TextDecoder().decode(nav.stderr),
-      /refused: NaV: .*CONSERVE: NEURON takes it only among/,
+      new TextDecoder().decode(nernst.stderr),
+      /refused: Nernst: .*reversal potential mechanisms are Arbor's/,
     );
     const usage = await run(join(EXAMPLES, "expsyn.ts"), "-o", out, "--dialect", "fortran");
     assert.equal(usage.code, 2);
@@ -277,6 +277,16 @@ class StateConductanceExport extends PointwiseMechanism {
   }
 }
 
+/** A sparse system not linear in its states. */
+@mechanism({ name: "square_export", kind: "density", method: "sparse" })
+class SquareExport extends PointwiseMechanism {
+  @state()
+  a!: number;
+  override derivative(x: Scope<SquareExport>): StateValues<SquareExport> {
+    return { a: -x.a * x.a };
+  }
+}
+
 /** A conservation law with a weight NMODL's CONSERVE cannot spell. */
 @mechanism({
   name: "halfweight_export",
@@ -340,6 +350,11 @@ Deno.test("export: raw hooks, opaque kernels, keywords and unknown functions are
     exportNmodl(StateConductanceExport, { dialect: "neuron" }),
     /current\(\) sets the STATE 'n': NEURON runs BREAKPOINT twice a step/,
   );
+  await assert.rejects(
+    exportNmodl(SquareExport, { dialect: "neuron" }),
+    /method sparse of a system not linear in its states: NEURON's derivimplicit takes one Newton iteration a step/,
+  );
+  assert.match((await exportNmodl(SquareExport)).text, /SOLVE states METHOD sparse/);
   await assert.rejects(
     exportNmodl(HalfWeightExport),
     /CONSERVE weighs 'a' by 0\.5: NMODL's CONSERVE takes whole numbers only/,
@@ -432,7 +447,32 @@ realTest(
 );
 
 /** .mod files of tests/data/nmodl written for NEURON (the examples of NEURON and python3-nmodl). */
-const NEURON_FILES = ["exp2syn.mod", "expsyn.mod", "hh.mod", "passive.mod"];
+/**
+ * NEURON files whose original is not the exact solution denocat computes, with the bound and why.
+ * kin3.mod starts at STEADYSTATE sparse: NEURON's scopmath (_ss_sparse) takes the state there by
+ * its own iteration, whose result is 3.5e-6 (relative, state I at t = 0) from the solution of the
+ * steady-state equations, which modcc solves exactly (denocat's import matches modcc's to 8e-14)
+ * and the export writes as a LINEAR block.
+ */
+const NEURON_LOOSER: Record<string, number> = { kin3_x: 1e-5 };
+/**
+ * Files written for modcc, which NEURON takes with these names declared (modcc refuses v, and ion
+ * variables, in ASSIGNED): the test adds the block to the original, not to the file it imports.
+ */
+const NEURON_DECLARE: Record<string, string> = {
+  "kin3.mod": "ASSIGNED { v (mV) ek (mV) ik (mA/cm2) }",
+  "lin3.mod": "ASSIGNED { v (mV) celsius (degC) ek (mV) ik (mA/cm2) }",
+  "linbp.mod": "ASSIGNED { v (mV) ek (mV) ik (mA/cm2) }",
+};
+const NEURON_FILES = [
+  "exp2syn.mod",
+  "expsyn.mod",
+  "hh.mod",
+  "kin3.mod",
+  "lin3.mod",
+  "linbp.mod",
+  "passive.mod",
+];
 const NEURON_CHILD = fileURLToPath(new URL("./support/neuron_child.py", import.meta.url));
 const SYSTEM_PYTHON = "/usr/bin/python3";
 
@@ -524,7 +564,8 @@ realTest(
         const text = await Deno.readTextFile(join(DATA, file));
         await Deno.writeTextFile(
           join(original, `${name}.mod`),
-          text.replace(/\b(SUFFIX|POINT_PROCESS)\s+\w+/, `$1 ${name}`),
+          text.replace(/\b(SUFFIX|POINT_PROCESS)\s+\w+/, `$1 ${name}`) +
+            (NEURON_DECLARE[file] ? `\n${NEURON_DECLARE[file]}\n` : ""),
         );
         const imported = await importNmodl(text, { file, name, format: false });
         const module = join(tmp, `${name}.ts`);
@@ -554,7 +595,7 @@ realTest(
       };
       const [a, b] = [await run(original), await run(exported)];
       const failures: string[] = [];
-      let worst = 0, worstAt = "", probes = 0;
+      let worst = 0, worstAt = "", probes = 0, looser = 0;
       const time = Float64Array.from(a.time);
       for (const c of cases) {
         // Not a comparison of flat lines: the cell spikes, and every state moves.
@@ -573,15 +614,19 @@ realTest(
             Float64Array.from(b.cases[c.name][probe]),
           );
           probes++;
-          if (d.maxRelative > worst) worst = d.maxRelative, worstAt = `${c.name} ${probe}`;
-          if (!(d.maxRelative <= TOLERANCE)) {
+          if (NEURON_LOOSER[c.name] !== undefined) looser = Math.max(looser, d.maxRelative);
+          else if (d.maxRelative > worst) worst = d.maxRelative, worstAt = `${c.name} ${probe}`;
+          if (!(d.maxRelative <= (NEURON_LOOSER[c.name] ?? TOLERANCE))) {
             failures.push(`${c.name} ${probe}: ${d.maxRelative.toExponential(3)} at ${d.at} ms ${d.values}`);
           }
         }
       }
       console.log(
         `NEURON, original vs export --dialect neuron: ${cases.length} mechanisms, ${probes} traces, worst relative ` +
-          `difference ${worst.toExponential(3)} (${worstAt})`,
+          `difference ${
+            worst.toExponential(3)
+          } (${worstAt}); kin3_x, whose original starts at NEURON's iterated ` +
+          `STEADYSTATE: ${looser.toExponential(3)} (bound ${NEURON_LOOSER.kin3_x})`,
       );
       assert.deepEqual(failures, []);
     } finally {
