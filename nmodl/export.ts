@@ -25,7 +25,7 @@ import type { FieldSpec } from "../ffi/spec.ts";
 import { dependencies, type Graph, type Node, operands, postorder } from "../kernels/graph.ts";
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { INFIX, schedule, type Spelling } from "../kernels/print.ts";
-import { ionScopeNames, type KernelName } from "../kernels/rules.ts";
+import { diffusiveKeys, ionScopeNames, type KernelName } from "../kernels/rules.ts";
 import { currentReadScale } from "../kernels/outputs.ts";
 import { declarationOf, declaredClasses, planNow } from "../mechanism/declare.ts";
 import type { DeclaredMechanism } from "../mechanism/types.ts";
@@ -270,7 +270,6 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   const notes: string[] = [];
   const results = plan.results;
   const has = (k: KernelName) => results[k] !== undefined;
-  if (has("voltage")) refuse("voltage processes (voltage()) are not exported yet");
   if (has("equilibrium")) {
     refuse(
       "a steady-state initial (equilibrium()) is not exported yet: NMODL would need it as a SOLVE STEADYSTATE",
@@ -283,6 +282,9 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     if (has("onPostEvent")) refuse("POST_EVENT: NEURON has no POST_EVENT block (Arbor only)");
     if (plan.method === "stochastic") refuse("method stochastic: NEURON's nocmodl has no WHITE_NOISE");
     if (spec.kind === "gap_junction") refuse("gap junctions: NEURON has no JUNCTION_PROCESS");
+    if (spec.kind === "voltage" || has("voltage")) {
+      refuse("voltage processes: NEURON has no VOLTAGE_PROCESS (a mechanism there cannot set v)");
+    }
     if (spec.kind === "reversal_potential") {
       refuse("reversal potential mechanisms are Arbor's (NEURON has none)");
     }
@@ -296,27 +298,42 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         `${plan.method === "linear" ? "LINEAR block" : "DERIVATIVE block that assigns its states"})`,
     );
   }
-  // Every key a kernel returns must be one the printer below writes: anything else (Xd, ion values
-  // set by initial(), a STATE set by current()) is refused rather than left out of the file.
+  // Every key a kernel returns must be one the printer below writes: anything else (a STATE set
+  // by current()) is refused rather than left out of the file.
   const stateKeys = spec.states.map((f) => f.key);
   const assignedKeys = spec.states.filter((f) => f.assigned).map((f) => f.key);
   const ionKeys = (pick: (n: ReturnType<typeof ionScopeNames>) => string[]) =>
     spec.ions.flatMap((ion) => pick(ionScopeNames(ion.name)));
+  // Xd (`xd`): assigned in INITIAL, NET_RECEIVE and BREAKPOINT, integrated in DERIVATIVE (modcc).
+  const xdKeys = diffusiveKeys(spec);
   const written: Partial<Record<KernelName, string[]>> = {
-    initial: stateKeys,
-    derivative: stateKeys,
-    onEvent: stateKeys,
+    // INITIAL may set an ion current and a written reversal potential (modcc stores them in init).
+    initial: [
+      ...stateKeys,
+      ...ionKeys((n) => [n.current]),
+      ...spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
+        ionScopeNames(ion.name).reversal
+      ),
+      ...xdKeys,
+    ],
+    derivative: [...stateKeys, ...xdKeys],
+    onEvent: [...stateKeys, ...xdKeys],
     onPostEvent: stateKeys,
-    current: ["i", "g", ...ionKeys((n) => [n.current, n.conductance]), ...assignedKeys],
+    current: ["i", "g", ...ionKeys((n) => [n.current, n.conductance]), ...assignedKeys, ...xdKeys],
     reversalPotential: ionKeys((n) => [n.reversal]),
     concentrations: ionKeys((n) => [n.internal, n.external]),
+    voltage: ["v"],
   };
   for (const [kernel, result] of Object.entries(results) as [KernelName, Map<string, Node>][]) {
     const extra = [...result.keys()].find((key) => !(written[kernel] ?? []).includes(key));
     if (extra !== undefined) {
       refuse(
         `${kernel}() returns '${extra}', which the export does not write yet` +
-          (stateKeys.includes(extra) ? " (a STATE set in BREAKPOINT)" : ""),
+          (stateKeys.includes(extra) ? " (a STATE set in BREAKPOINT)" : "") +
+          (kernel === "concentrations" && xdKeys.includes(extra)
+            ? " (NMODL has no block that assigns Xd after the currents, as concentrations() does: " +
+              "BREAKPOINT's xd = ... adds the change weighted; return it from current() to export it)"
+            : ""),
       );
     }
   }
@@ -513,21 +530,52 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     );
   };
 
-  // INITIAL: every state the kernel returns, the others from their defaults.
+  // The input of an ion's scope value (`xd`, `eca`), for what a path that leaves it out keeps.
+  const ionInput = (j: number, field: string) =>
+    plan.inputs.findIndex((i) => i.source.of === "ion" && i.source.ion === j && i.source.field === field);
+  const kept = (j: number, field: string) => {
+    const k = ionInput(j, field);
+    return k === -1 ? undefined : g.input(k);
+  };
+
+  // INITIAL: every state the kernel returns, the others from their defaults; then the ion values
+  // it sets (a current is added to the ion's in init, a reversal potential and Xd assigned, as
+  // modcc's init stores an INITIAL's writes).
   const initial: string[] = [];
   {
     const result = results.initial ?? new Map<string, Node>();
     const entries = states.map((s) => {
       const given = result.get(s.f.key);
       const fallback = g.constant(s.f.defaultValue);
-      return { s, value: given === undefined ? fallback : defined("initial", s.f.key, given, fallback) };
+      return {
+        name: s.f.name,
+        value: given === undefined ? fallback : defined("initial", s.f.key, given, fallback),
+      };
+    });
+    spec.ions.forEach((ion, j) => {
+      const n = ionScopeNames(ion.name);
+      const current = result.get(n.current);
+      if (current !== undefined) {
+        entries.push({ name: n.current, value: defined("initial", n.current, current, g.constant(0)) });
+      }
+      const reversal = result.get(n.reversal);
+      if (reversal !== undefined) {
+        entries.push({
+          name: n.reversal,
+          value: defined("initial", n.reversal, reversal, kept(j, "reversal")),
+        });
+      }
+      const xd = result.get(n.diffusive);
+      if (xd !== undefined && xdKeys.includes(n.diffusive)) {
+        entries.push({ name: n.diffusive, value: defined("initial", n.diffusive, xd, kept(j, "diffusive")) });
+      }
     });
     if (entries.length > 0) {
       initial.push(
         ...body(
           entries.map((e) => e.value),
           () => false,
-          (of) => entries.map((e) => `${e.s.f.name} = ${of(e.value)}`),
+          (of) => entries.map((e) => `${e.name} = ${of(e.value)}`),
         ),
       );
     }
@@ -538,14 +586,23 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   if (results.derivative) {
     const result = results.derivative;
     const equations = states.filter((s) => integrated.has(s.input)).map((s) => ({
-      s,
+      name: s.f.name,
       value: defined("derivative", s.f.key, result.get(s.f.key)!),
     }));
+    // Xd integrated as a state (modcc: xd' = ... in DERIVATIVE, the change added weighted).
+    const xdInputs: number[] = [];
+    spec.ions.forEach((ion, j) => {
+      const key = ionScopeNames(ion.name).diffusive;
+      const rate = result.get(key);
+      if (rate === undefined || !xdKeys.includes(key)) return;
+      equations.push({ name: key, value: defined("derivative", key, rate) });
+      xdInputs.push(ionInput(j, "diffusive"));
+    });
     const assigned = states.filter((s) => s.f.assigned && result.has(s.f.key)).map((s) => ({
       s,
       value: defined("derivative", s.f.key, result.get(s.f.key)!),
     }));
-    const solved = new Set([...integrated, ...randomInputs]);
+    const solved = new Set([...integrated, ...randomInputs, ...xdInputs]);
     const onState = dependsOn(solved);
     const assignedRoots = new Set(assigned.map((a) => a.value));
     derivative.push(
@@ -553,7 +610,7 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         [...equations.map((e) => e.value), ...assigned.map((a) => a.value)],
         (n) => onState(n) && !assignedRoots.has(n),
         (of) => [
-          ...equations.map((e) => `${e.s.f.name}' = ${of(e.value)}`),
+          ...equations.map((e) => `${e.name}' = ${of(e.value)}`),
           ...assigned.map((a) => `${a.s.f.name} = ${of(a.value)}`),
         ],
       ),
@@ -641,12 +698,31 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         currentLines.push((of) => [`${p.name} = ${of(G)}*v + ${of(r)}`]);
       }
     }
+    // Xd set in BREAKPOINT: modcc adds the change from the value read, weighted (kernels/outputs.ts).
+    spec.ions.forEach((ion, j) => {
+      const key = ionScopeNames(ion.name).diffusive;
+      if (!result.has(key) || !xdKeys.includes(key)) return;
+      const value = defined("current", key, result.get(key)!, kept(j, "diffusive"));
+      currentRoots.push(value);
+      currentLines.push((of) => [`${key} = ${of(value)}`]);
+    });
     for (const s of states) {
       if (!s.f.assigned || !result.has(s.f.key)) continue;
       const value = defined("current", s.f.key, result.get(s.f.key)!, g.input(s.input));
       currentRoots.push(value);
       currentLines.push((of) => [`${s.f.name} = ${of(value)}`]);
     }
+  }
+  if (results.voltage) {
+    // A VOLTAGE_PROCESS assigns v in BREAKPOINT (modcc writes it back to the membrane voltage).
+    const value = defined(
+      "voltage",
+      "v",
+      results.voltage.get("v")!,
+      vInput === -1 ? undefined : g.input(vInput),
+    );
+    currentRoots.push(value);
+    currentLines.push((of) => [`v = ${of(value)}`]);
   }
   if (results.reversalPotential) {
     const result = results.reversalPotential;
@@ -695,13 +771,19 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     const result = results[kernel]!;
     argName = arg;
     const entries = states.filter((s) => result.has(s.f.key)).map((s) => ({
-      s,
+      name: s.f.name,
       value: defined(kernel, s.f.key, result.get(s.f.key)!, g.input(s.input)),
     }));
+    // Xd assigned in NET_RECEIVE (modcc's apply_events), unweighted.
+    spec.ions.forEach((ion, j) => {
+      const key = ionScopeNames(ion.name).diffusive;
+      if (!result.has(key) || !xdKeys.includes(key)) return;
+      entries.push({ name: key, value: defined(kernel, key, result.get(key)!, kept(j, "diffusive")) });
+    });
     const lines = body(
       entries.map((e) => e.value),
       () => false,
-      (of) => entries.map((e) => `${e.s.f.name} = ${of(e.value)}`),
+      (of) => entries.map((e) => `${e.name} = ${of(e.value)}`),
     );
     argName = "";
     return lines;
@@ -719,18 +801,28 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   }[spec.kind];
   const neuron: string[] = [kindLine];
   if (nonspecific) neuron.push("NONSPECIFIC_CURRENT i");
+  const revWriters: string[] = [], otherWrites: string[] = [];
   spec.ions.forEach((ion, j) => {
     const n = ionScopeNames(ion.name);
     const read: string[] = [];
     if (ion.flags & ION_FLAG.readRevPotential) read.push(n.reversal);
     if (ion.flags & ION_FLAG.readIntConcentration) read.push(n.internal);
     if (ion.flags & ION_FLAG.readExtConcentration) read.push(n.external);
-    if (ion.flags & ION_FLAG.useDiffConcentration) read.push(n.diffusive);
+    // Xd: WRITE xd when a kernel sets it (modcc then reads it too), else READ xd.
+    const setsXd = Object.values(results).some((r) => r!.has(n.diffusive));
+    if (ion.flags & ION_FLAG.useDiffConcentration && !setsXd) read.push(n.diffusive);
     const currentInput = plan.inputs.findIndex((i) =>
       i.source.of === "ion" && i.source.ion === j && i.source.field === "current"
     );
     if (used.has(currentInput)) read.push(n.current);
     const written = [...(writes.get(j) ?? [])];
+    // What INITIAL sets: an ion current and a written reversal potential (Xd below).
+    for (const name of [n.current, n.reversal]) {
+      if (results.initial?.has(name) && !written.includes(name)) written.push(name);
+    }
+    if (ion.flags & ION_FLAG.useDiffConcentration && setsXd) written.push(n.diffusive);
+    if (written.includes(n.reversal)) revWriters.push(n.reversal);
+    otherWrites.push(...written.filter((w) => [n.current, n.internal, n.external].includes(w)));
     if (ion.flags & ION_FLAG.writeIntConcentration && !written.includes(n.internal)) written.push(n.internal);
     if (ion.flags & ION_FLAG.writeExtConcentration && !written.includes(n.external)) written.push(n.external);
     if (ion.flags & ION_FLAG.writeRevPotential && !written.includes(n.reversal)) written.push(n.reversal);
@@ -745,6 +837,22 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     } else if (ion.flags & ION_FLAG.verifyValence) line += ` VALENCE ${ion.expectedValence}`;
     neuron.push(line);
   });
+  // modcc makes a mechanism that writes eX a reversal-potential mechanism, which may write nothing else.
+  if (dialect === "arbor" && revWriters.length > 0) {
+    const why = spec.kind === "point"
+      ? "it is a point mechanism"
+      : otherWrites.length > 0 || nonspecific
+      ? `it also writes ${[...otherWrites, ...(nonspecific ? ["i"] : [])].join(", ")}`
+      : spec.states.some((f) => !f.assigned)
+      ? `it also has STATEs (${spec.states.filter((f) => !f.assigned).map((f) => f.name).join(", ")})`
+      : undefined;
+    if (why !== undefined) {
+      refuse(
+        `it writes ${revWriters.join(", ")} and ${why}: modcc takes a mechanism that writes a reversal ` +
+          `potential as a reversal-potential mechanism, which writes nothing else and has no STATE`,
+      );
+    }
+  }
   const range = [
     ...spec.parameters.map((f) => f.name),
     ...spec.states.filter((f) => f.assigned).map((f) => f.name),
