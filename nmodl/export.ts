@@ -492,7 +492,23 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     });
     const out: string[] = [];
     const after = lines(s.of);
-    if (s.temps.length > 0) out.push(`LOCAL ${s.temps.map((t) => t.name).join(", ")}`);
+    // A value that is a variable itself (`b = a`) reads the value before the block: when a line
+    // before it assigns that variable (`a = weight_`), the old value is kept in a LOCAL first.
+    const assignedBefore = new Set<string>();
+    const kept: { name: string; code: string }[] = [];
+    for (let k = 0; k < after.length; k++) {
+      const m = /^(\w+) = (\w+)$/.exec(after[k]);
+      if (m && assignedBefore.has(m[2])) {
+        const name = `${tempPrefix}${s.temps.length + kept.length}`;
+        kept.push({ name, code: m[2] });
+        after[k] = `${m[1]} = ${name}`;
+      }
+      const target = /^(\w+) = /.exec(after[k]);
+      if (target) assignedBefore.add(target[1]);
+    }
+    const locals = [...kept.map((t) => t.name), ...s.temps.map((t) => t.name)];
+    if (locals.length > 0) out.push(`LOCAL ${locals.join(", ")}`);
+    for (const t of kept) out.push(`${t.name} = ${t.code}`);
     for (const t of s.temps) {
       if (t.statements) out.push(...t.statements);
       else out.push(`${t.name} = ${t.code}`);

@@ -328,6 +328,59 @@ class RevCurExport extends PointwiseMechanism {
   }
 }
 
+/** Xd set in INITIAL, NET_RECEIVE and BREAKPOINT, and read by the current: USEION x WRITE xd. */
+@mechanism({ name: "xdall_export", kind: "point" })
+class XdAllExport extends PointwiseMechanism {
+  @ion({ useDiffConcentration: true, readRevPotential: false })
+  x!: Ion;
+  @parameter({ default: 0.3 })
+  gain!: number;
+  @parameter({ unit: "mV", default: -65 })
+  e!: number;
+  @state()
+  s!: number;
+  override initial(_x: Scope<XdAllExport>): InitialValues<XdAllExport> {
+    return { s: 1, xd: 0.25 };
+  }
+  override onEvent(x: Scope<XdAllExport>, w: number): StateValues<XdAllExport> {
+    return { s: x.s + w, xd: x.xd + x.gain * w };
+  }
+  override current(x: Scope<XdAllExport>): CurrentValues<XdAllExport> {
+    const g = 0.001 * x.xd;
+    return { i: g * (x.v - x.e), g, xd: x.xd * 0.99 };
+  }
+}
+
+/** Xd read and not set: USEION x READ xd. */
+@mechanism({ name: "xdread_export", kind: "density" })
+class XdReadExport extends PointwiseMechanism {
+  @ion({ useDiffConcentration: true, readRevPotential: false })
+  x!: Ion;
+  @parameter({ unit: "mV", default: -65 })
+  e!: number;
+  override current(x: Scope<XdReadExport>): CurrentValues<XdReadExport> {
+    const g = 0.001 * x.xd;
+    return { i: g * (x.v - x.e), g };
+  }
+}
+
+/** NET_RECEIVE sets a, then b to the old a: the old value is kept in a LOCAL before a changes. */
+@mechanism({ name: "shift_export", kind: "point" })
+class ShiftExport extends PointwiseMechanism {
+  @state()
+  a!: number;
+  @state()
+  b!: number;
+  @parameter({ unit: "mV", default: 0 })
+  e!: number;
+  override onEvent(x: Scope<ShiftExport>, w: number): StateValues<ShiftExport> {
+    return { a: w, b: x.a };
+  }
+  override current(x: Scope<ShiftExport>): CurrentValues<ShiftExport> {
+    return { i: (x.a + x.b) * (x.v - x.e), g: x.a + x.b };
+  }
+}
+
 /** A voltage process: v clamped from above. NEURON has no VOLTAGE_PROCESS. */
 @mechanism({ name: "vceil_export", kind: "voltage" })
 class VCeilExport extends PointwiseMechanism {
@@ -424,7 +477,7 @@ async function roundTrip(cls: abstract new () => unknown, tmp: string) {
   return { exported, same: canonical(a!) === canonical(b!) };
 }
 
-Deno.test("export: ion values initial() sets are printed in INITIAL, v of a voltage process in BREAKPOINT; both round-trip", async () => {
+Deno.test("export: ion values initial() sets (INITIAL), Xd in every block, a voltage process, an old value kept in a LOCAL: each round-trips", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "denocat-export-init-" });
   try {
     const initialOf = (text: string) => /INITIAL \{\n([^}]*)\}/.exec(text)![1];
@@ -436,6 +489,18 @@ Deno.test("export: ion values initial() sets are printed in INITIAL, v of a volt
     assert.ok(rev.same, rev.exported.text);
     assert.match(rev.exported.text, /USEION ca READ cai WRITE eca\n/);
     assert.match(initialOf(rev.exported.text), /\beca = /);
+    const xdAll = await roundTrip(XdAllExport, tmp);
+    assert.ok(xdAll.same, xdAll.exported.text);
+    assert.match(xdAll.exported.text, /USEION x WRITE xd\n/);
+    assert.match(initialOf(xdAll.exported.text), /\bxd = 0\.25\n/);
+    assert.match(xdAll.exported.text, /NET_RECEIVE\(weight_\) \{[^}]*\n {4}xd = /);
+    assert.match(xdAll.exported.text, /BREAKPOINT \{[^}]*\n {4}xd = /);
+    const xdRead = await roundTrip(XdReadExport, tmp);
+    assert.ok(xdRead.same, xdRead.exported.text);
+    assert.match(xdRead.exported.text, /USEION x READ xd\n/);
+    const shift = await roundTrip(ShiftExport, tmp);
+    assert.ok(shift.same, shift.exported.text);
+    assert.match(shift.exported.text, /LOCAL t0\n {4}t0 = a\n {4}a = weight_\n {4}b = t0\n/);
     const vceil = await roundTrip(VCeilExport, tmp);
     assert.ok(vceil.same, vceil.exported.text);
     assert.match(vceil.exported.text, /VOLTAGE_PROCESS vceil_export\n/);
@@ -451,30 +516,36 @@ const { site, missing, bin } = modccBuild();
 // the first step (a current INITIAL adds is seen only by the INITIAL of mechanisms initialised after
 // it), so a run shows nothing of it. What is checked: modcc compiles the export, and its init stores
 // the current (added, weighted) and the reversal potential (assigned) as kernels/outputs.ts does.
-realTest("export: modcc compiles the ion values INITIAL sets into init", missing, async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "denocat-export-init-modcc-" });
-  try {
-    const out = join(tmp, "out");
-    await Deno.mkdir(out);
-    const init: Record<string, string> = {};
-    for (const cls of [IonInitExport, RevInitExport]) {
-      const { text, file, name } = await exportNmodl(cls);
-      await Deno.writeTextFile(join(tmp, file), text);
-      const run = await new Deno.Command(join(bin!, "modcc"), {
-        args: ["-t", "cpu", "-N", "arb", "-c", "t", "-o", out, join(tmp, file)],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(run.success, new TextDecoder().decode(run.stderr));
-      const cpp = await Deno.readTextFile(join(out, `${name}_cpu.cpp`));
-      init[name] = /static void init\(arb_mechanism_ppack\* pp\) \{([^]*?)\n\}/.exec(cpp)![1];
+// The Xd, shift and voltage mechanisms here are checked by their round trip and modcc's build; the
+// files of tests/data/nmodl run in real Arbor above.
+realTest(
+  "export: modcc compiles the test mechanisms above, and the ion values INITIAL sets into init",
+  missing,
+  async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "denocat-export-init-modcc-" });
+    try {
+      const out = join(tmp, "out");
+      await Deno.mkdir(out);
+      const init: Record<string, string> = {};
+      for (const cls of [IonInitExport, RevInitExport, XdAllExport, XdReadExport, ShiftExport, VCeilExport]) {
+        const { text, file, name } = await exportNmodl(cls);
+        await Deno.writeTextFile(join(tmp, file), text);
+        const run = await new Deno.Command(join(bin!, "modcc"), {
+          args: ["-t", "cpu", "-N", "arb", "-c", "t", "-o", out, join(tmp, file)],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.ok(run.success, new TextDecoder().decode(run.stderr));
+        const cpp = await Deno.readTextFile(join(out, `${name}_cpu.cpp`));
+        init[name] = /static void init\(arb_mechanism_ppack\* pp\) \{([^]*?)\n\}/.exec(cpp)![1];
+      }
+      assert.match(init.ioninit_export, /ion_ca\.current_density\[[^\]]*\] = fma\(/, "init adds ica");
+      assert.match(init.revinit_export, /ion_ca\.reversal_potential\[[^\]]*\] = /, "init assigns eca");
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
     }
-    assert.match(init.ioninit_export, /ion_ca\.current_density\[[^\]]*\] = fma\(/, "init adds ica");
-    assert.match(init.revinit_export, /ion_ca\.reversal_potential\[[^\]]*\] = /, "init assigns eca");
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
-});
+  },
+);
 
 realTest(
   "export: every exported mechanism, built by modcc, runs as the TypeScript one in Arbor 0.11 (≤ 1e-9)",
