@@ -26,7 +26,7 @@ import { dependencies, type Graph, type Node, operands, postorder } from "../ker
 import type { MechanismPlan } from "../kernels/plan.ts";
 import { INFIX, schedule, type Spelling } from "../kernels/print.ts";
 import { affineForm } from "../kernels/sparse.ts";
-import { type ConservationLaw, ionScopeNames, type KernelName } from "../kernels/rules.ts";
+import { type ConservationLaw, diffusiveKeys, ionScopeNames, type KernelName } from "../kernels/rules.ts";
 import { currentReadScale } from "../kernels/outputs.ts";
 import { declarationOf, declaredClasses, planNow } from "../mechanism/declare.ts";
 import type { DeclaredMechanism } from "../mechanism/types.ts";
@@ -271,13 +271,15 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   const notes: string[] = [];
   const results = plan.results;
   const has = (k: KernelName) => results[k] !== undefined;
-  if (has("voltage")) refuse("voltage processes (voltage()) are not exported yet");
   const method = has("derivative") ? plan.method : undefined;
   const conserve = method === "sparse" ? plan.conserve ?? [] : [];
   if (dialect === "neuron") {
     if (has("onPostEvent")) refuse("POST_EVENT: NEURON has no POST_EVENT block (Arbor only)");
     if (method === "stochastic") refuse("method stochastic: NEURON's nocmodl has no WHITE_NOISE");
     if (spec.kind === "gap_junction") refuse("gap junctions: NEURON has no JUNCTION_PROCESS");
+    if (spec.kind === "voltage" || has("voltage")) {
+      refuse("voltage processes: NEURON has no VOLTAGE_PROCESS (a mechanism there cannot set v)");
+    }
     if (spec.kind === "reversal_potential") {
       refuse("reversal potential mechanisms are Arbor's (NEURON has none)");
     }
@@ -292,26 +294,43 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
       "METHOD euler, which modcc lacks, is written as its step (s = s + dt*(s')) in a DERIVATIVE block solved without METHOD",
     );
   }
-  // Every key a kernel returns must be one the printer below writes: anything else (Xd, ion values
-  // set by initial(), a STATE set by current()) is refused rather than left out of the file.
+  // Every key a kernel returns must be one the printer below writes: anything else (a STATE set
+  // by current()) is refused rather than left out of the file.
   const stateKeys = spec.states.map((f) => f.key);
   const assignedKeys = spec.states.filter((f) => f.assigned).map((f) => f.key);
   const ionKeys = (pick: (n: ReturnType<typeof ionScopeNames>) => string[]) =>
     spec.ions.flatMap((ion) => pick(ionScopeNames(ion.name)));
+  // Xd (`xd`): assigned in INITIAL, NET_RECEIVE and BREAKPOINT, integrated in DERIVATIVE (modcc).
+  const xdKeys = diffusiveKeys(spec);
   const written: Partial<Record<KernelName, string[]>> = {
-    initial: stateKeys,
-    derivative: stateKeys,
-    onEvent: stateKeys,
+    // INITIAL may set an ion current and a written reversal potential (modcc stores them in init).
+    initial: [
+      ...stateKeys,
+      ...ionKeys((n) => [n.current]),
+      ...spec.ions.filter((ion) => ion.flags & ION_FLAG.writeRevPotential).map((ion) =>
+        ionScopeNames(ion.name).reversal
+      ),
+      ...xdKeys,
+    ],
+    derivative: [...stateKeys, ...xdKeys],
+    onEvent: [...stateKeys, ...xdKeys],
     onPostEvent: stateKeys,
     equilibrium: stateKeys.filter((key) => !assignedKeys.includes(key)),
-    current: ["i", "g", ...ionKeys((n) => [n.current, n.conductance]), ...stateKeys],
+    current: ["i", "g", ...ionKeys((n) => [n.current, n.conductance]), ...stateKeys, ...xdKeys],
     reversalPotential: ionKeys((n) => [n.reversal]),
     concentrations: ionKeys((n) => [n.internal, n.external]),
+    voltage: ["v"],
   };
   for (const [kernel, result] of Object.entries(results) as [KernelName, Map<string, Node>][]) {
     const extra = [...result.keys()].find((key) => !(written[kernel] ?? []).includes(key));
     if (extra !== undefined) {
-      refuse(`${kernel}() returns '${extra}', which the export does not write yet`);
+      refuse(
+        `${kernel}() returns '${extra}', which the export does not write yet` +
+          (kernel === "concentrations" && xdKeys.includes(extra)
+            ? " (NMODL has no block that assigns Xd after the currents, as concentrations() does: " +
+              "BREAKPOINT's xd = ... adds the change weighted; return it from current() to export it)"
+            : ""),
+      );
     }
   }
 
@@ -476,7 +495,23 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     });
     const out: string[] = [];
     const after = lines(s.of);
-    if (s.temps.length > 0) out.push(`LOCAL ${s.temps.map((t) => t.name).join(", ")}`);
+    // A value that is a variable itself (`b = a`) reads the value before the block: when a line
+    // before it assigns that variable (`a = weight_`), the old value is kept in a LOCAL first.
+    const assignedBefore = new Set<string>();
+    const kept: { name: string; code: string }[] = [];
+    for (let k = 0; k < after.length; k++) {
+      const m = /^(\w+) = (\w+)$/.exec(after[k]);
+      if (m && assignedBefore.has(m[2])) {
+        const name = `${tempPrefix}${s.temps.length + kept.length}`;
+        kept.push({ name, code: m[2] });
+        after[k] = `${m[1]} = ${name}`;
+      }
+      const target = /^(\w+) = /.exec(after[k]);
+      if (target) assignedBefore.add(target[1]);
+    }
+    const locals = [...kept.map((t) => t.name), ...s.temps.map((t) => t.name)];
+    if (locals.length > 0) out.push(`LOCAL ${locals.join(", ")}`);
+    for (const t of kept) out.push(`${t.name} = ${t.code}`);
     for (const t of s.temps) {
       if (t.statements) out.push(...t.statements);
       else out.push(`${t.name} = ${t.code}`);
@@ -551,21 +586,52 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     );
   };
 
-  // INITIAL: every state the kernel returns, the others from their defaults.
+  // The input of an ion's scope value (`xd`, `eca`), for what a path that leaves it out keeps.
+  const ionInput = (j: number, field: string) =>
+    plan.inputs.findIndex((i) => i.source.of === "ion" && i.source.ion === j && i.source.field === field);
+  const kept = (j: number, field: string) => {
+    const k = ionInput(j, field);
+    return k === -1 ? undefined : g.input(k);
+  };
+
+  // INITIAL: every state the kernel returns, the others from their defaults; then the ion values
+  // it sets (a current is added to the ion's in init, a reversal potential and Xd assigned, as
+  // modcc's init stores an INITIAL's writes).
   const initial: string[] = [];
   {
     const result = results.initial ?? new Map<string, Node>();
     const entries = states.map((s) => {
       const given = result.get(s.f.key);
       const fallback = g.constant(s.f.defaultValue);
-      return { s, value: given === undefined ? fallback : defined("initial", s.f.key, given, fallback) };
+      return {
+        name: s.f.name,
+        value: given === undefined ? fallback : defined("initial", s.f.key, given, fallback),
+      };
+    });
+    spec.ions.forEach((ion, j) => {
+      const n = ionScopeNames(ion.name);
+      const current = result.get(n.current);
+      if (current !== undefined) {
+        entries.push({ name: n.current, value: defined("initial", n.current, current, g.constant(0)) });
+      }
+      const reversal = result.get(n.reversal);
+      if (reversal !== undefined) {
+        entries.push({
+          name: n.reversal,
+          value: defined("initial", n.reversal, reversal, kept(j, "reversal")),
+        });
+      }
+      const xd = result.get(n.diffusive);
+      if (xd !== undefined && xdKeys.includes(n.diffusive)) {
+        entries.push({ name: n.diffusive, value: defined("initial", n.diffusive, xd, kept(j, "diffusive")) });
+      }
     });
     if (entries.length > 0) {
       initial.push(
         ...body(
           entries.map((e) => e.value),
           () => false,
-          (of) => entries.map((e) => `${e.s.f.name} = ${of(e.value)}`),
+          (of) => entries.map((e) => `${e.name} = ${of(e.value)}`),
         ),
       );
     }
@@ -598,43 +664,46 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   if (results.derivative) {
     const result = results.derivative;
     const equations = states.filter((s) => integrated.has(s.input)).map((s) => ({
-      s,
+      name: s.f.name,
+      input: s.input,
       value: defined("derivative", s.f.key, result.get(s.f.key)!),
     }));
+    // Xd integrated as a state (modcc: xd' = ... in DERIVATIVE, the change added weighted).
+    const xdInputs: number[] = [];
+    spec.ions.forEach((ion, j) => {
+      const key = ionScopeNames(ion.name).diffusive;
+      const rate = result.get(key);
+      if (rate === undefined || !xdKeys.includes(key)) return;
+      equations.push({ name: key, input: ionInput(j, "diffusive"), value: defined("derivative", key, rate) });
+      xdInputs.push(ionInput(j, "diffusive"));
+    });
     const assigned = states.filter((s) => s.f.assigned && result.has(s.f.key)).map((s) => ({
       s,
       value: defined("derivative", s.f.key, result.get(s.f.key)!),
     }));
-    const solved = new Set([...integrated, ...randomInputs]);
+    const solved = new Set([...integrated, ...randomInputs, ...xdInputs]);
     const onState = dependsOn(solved);
     if (method === "direct" || euler) {
-      // Statements run in order: every new value is computed (a LOCAL, as roots are) before the
-      // first state is assigned, so each reads the values at the start of the step.
+      // Statements run in order: every new value is computed (a LOCAL, as roots are, or kept by
+      // body() when it is a variable the block assigns first) before the first state is assigned,
+      // so each reads the values at the start of the step.
+      if (xdInputs.length > 0) {
+        refuse(`derivative() integrates Xd with method ${plan.method}, which is not exported yet`);
+      }
       const entries = [
         ...equations.map((e) => ({
-          s: e.s,
-          value: euler ? g.op("add", g.input(e.s.input), g.op("mul", g.input(dtInput), e.value)) : e.value,
+          name: e.name,
+          input: e.input,
+          value: euler ? g.op("add", g.input(e.input), g.op("mul", g.input(dtInput), e.value)) : e.value,
         })),
-        ...assigned,
+        ...assigned.map((a) => ({ name: a.s.f.name, input: a.s.input, value: a.value })),
       ];
-      const before = new Set<number>();
-      for (const e of entries) {
-        if (e.value.kind === "input" && before.has(e.value.input) && e.value.input !== e.s.input) {
-          refuse(
-            `derivative() gives '${e.s.f.key}' the value '${
-              plan.inputs[e.value.input].key
-            }' had before the step, ` +
-              `which the block assigns first`,
-          );
-        }
-        before.add(e.s.input);
-      }
       solvedBlock = { kind: "DERIVATIVE", solve: `SOLVE ${blockName}` };
       derivative.push(
         ...body(
           entries.map((e) => e.value),
           () => false,
-          (of) => entries.map((e) => `${e.s.f.name} = ${of(e.value)}`),
+          (of) => entries.map((e) => `${e.name} = ${of(e.value)}`),
         ),
       );
     } else if (method === "linear") {
@@ -645,6 +714,9 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
           }' with method linear, which a LINEAR block cannot set`,
         );
       }
+      if (xdInputs.length > 0) {
+        refuse("derivative() integrates Xd with method linear, which is not exported yet");
+      }
       solvedBlock = { kind: "LINEAR", solve: `SOLVE ${blockName}` };
       derivative.push(...equationLines(equations, [...integrated]));
     } else {
@@ -654,7 +726,7 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
           [...equations.map((e) => e.value), ...assigned.map((a) => a.value)],
           (n) => onState(n) && !assignedRoots.has(n),
           (of) => [
-            ...equations.map((e) => `${e.s.f.name}' = ${of(e.value)}`),
+            ...equations.map((e) => `${e.name}' = ${of(e.value)}`),
             ...assigned.map((a) => `${a.s.f.name} = ${of(a.value)}`),
           ],
         ),
@@ -775,6 +847,14 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
         currentLines.push((of) => [`${p.name} = ${of(G)}*v + ${of(r)}`]);
       }
     }
+    // Xd set in BREAKPOINT: modcc adds the change from the value read, weighted (kernels/outputs.ts).
+    spec.ions.forEach((ion, j) => {
+      const key = ionScopeNames(ion.name).diffusive;
+      if (!result.has(key) || !xdKeys.includes(key)) return;
+      const value = defined("current", key, result.get(key)!, kept(j, "diffusive"));
+      currentRoots.push(value);
+      currentLines.push((of) => [`${key} = ${of(value)}`]);
+    });
     // States and ASSIGNED values set here come after the currents, which read the values before.
     for (const s of states) {
       if (!result.has(s.f.key)) continue;
@@ -788,6 +868,17 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
       currentRoots.push(value);
       currentLines.push((of) => [`${s.f.name} = ${of(value)}`]);
     }
+  }
+  if (results.voltage) {
+    // A VOLTAGE_PROCESS assigns v in BREAKPOINT (modcc writes it back to the membrane voltage).
+    const value = defined(
+      "voltage",
+      "v",
+      results.voltage.get("v")!,
+      vInput === -1 ? undefined : g.input(vInput),
+    );
+    currentRoots.push(value);
+    currentLines.push((of) => [`v = ${of(value)}`]);
   }
   if (results.reversalPotential) {
     const result = results.reversalPotential;
@@ -836,13 +927,19 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     const result = results[kernel]!;
     argName = arg;
     const entries = states.filter((s) => result.has(s.f.key)).map((s) => ({
-      s,
+      name: s.f.name,
       value: defined(kernel, s.f.key, result.get(s.f.key)!, g.input(s.input)),
     }));
+    // Xd assigned in NET_RECEIVE (modcc's apply_events), unweighted.
+    spec.ions.forEach((ion, j) => {
+      const key = ionScopeNames(ion.name).diffusive;
+      if (!result.has(key) || !xdKeys.includes(key)) return;
+      entries.push({ name: key, value: defined(kernel, key, result.get(key)!, kept(j, "diffusive")) });
+    });
     const lines = body(
       entries.map((e) => e.value),
       () => false,
-      (of) => entries.map((e) => `${e.s.f.name} = ${of(e.value)}`),
+      (of) => entries.map((e) => `${e.name} = ${of(e.value)}`),
     );
     argName = "";
     return lines;
@@ -860,18 +957,28 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
   }[spec.kind];
   const neuron: string[] = [kindLine];
   if (nonspecific) neuron.push("NONSPECIFIC_CURRENT i");
+  const revWriters: string[] = [], otherWrites: string[] = [];
   spec.ions.forEach((ion, j) => {
     const n = ionScopeNames(ion.name);
     const read: string[] = [];
     if (ion.flags & ION_FLAG.readRevPotential) read.push(n.reversal);
     if (ion.flags & ION_FLAG.readIntConcentration) read.push(n.internal);
     if (ion.flags & ION_FLAG.readExtConcentration) read.push(n.external);
-    if (ion.flags & ION_FLAG.useDiffConcentration) read.push(n.diffusive);
+    // Xd: WRITE xd when a kernel sets it (modcc then reads it too), else READ xd.
+    const setsXd = Object.values(results).some((r) => r!.has(n.diffusive));
+    if (ion.flags & ION_FLAG.useDiffConcentration && !setsXd) read.push(n.diffusive);
     const currentInput = plan.inputs.findIndex((i) =>
       i.source.of === "ion" && i.source.ion === j && i.source.field === "current"
     );
     if (used.has(currentInput)) read.push(n.current);
     const written = [...(writes.get(j) ?? [])];
+    // What INITIAL sets: an ion current and a written reversal potential (Xd below).
+    for (const name of [n.current, n.reversal]) {
+      if (results.initial?.has(name) && !written.includes(name)) written.push(name);
+    }
+    if (ion.flags & ION_FLAG.useDiffConcentration && setsXd) written.push(n.diffusive);
+    if (written.includes(n.reversal)) revWriters.push(n.reversal);
+    otherWrites.push(...written.filter((w) => [n.current, n.internal, n.external].includes(w)));
     if (ion.flags & ION_FLAG.writeIntConcentration && !written.includes(n.internal)) written.push(n.internal);
     if (ion.flags & ION_FLAG.writeExtConcentration && !written.includes(n.external)) written.push(n.external);
     if (ion.flags & ION_FLAG.writeRevPotential && !written.includes(n.reversal)) written.push(n.reversal);
@@ -886,6 +993,22 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
     } else if (ion.flags & ION_FLAG.verifyValence) line += ` VALENCE ${ion.expectedValence}`;
     neuron.push(line);
   });
+  // modcc makes a mechanism that writes eX a reversal-potential mechanism, which may write nothing else.
+  if (dialect === "arbor" && revWriters.length > 0) {
+    const why = spec.kind === "point"
+      ? "it is a point mechanism"
+      : otherWrites.length > 0 || nonspecific
+      ? `it also writes ${[...otherWrites, ...(nonspecific ? ["i"] : [])].join(", ")}`
+      : spec.states.some((f) => !f.assigned)
+      ? `it also has STATEs (${spec.states.filter((f) => !f.assigned).map((f) => f.name).join(", ")})`
+      : undefined;
+    if (why !== undefined) {
+      refuse(
+        `it writes ${revWriters.join(", ")} and ${why}: modcc takes a mechanism that writes a reversal ` +
+          `potential as a reversal-potential mechanism, which writes nothing else and has no STATE`,
+      );
+    }
+  }
   const range = [
     ...spec.parameters.map((f) => f.name),
     ...spec.states.filter((f) => f.assigned).map((f) => f.name),

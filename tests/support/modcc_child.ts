@@ -28,8 +28,12 @@
  *   ion is not one of the cell's).
  * Probes: the membrane voltage, and every STATE that both builds declare
  * (`cable_probe_density_state`, `cable_probe_point_state`; none for a reversal potential
- * mechanism, a voltage process or a gap junction). A case's `extras` (builtins that supply
- * what the mechanism reads, such as a calcium current) are painted on each of its cells.
+ * mechanism, a voltage process or a gap junction), and, for a case with `xd` (a mechanism that
+ * reads or writes the diffusive concentration), Xd at the middle (`cable_probe_ion_diff_concentration`,
+ * probe "xd"; the ion bound to sodium, whose diffusivity is set on the case's cells; a density
+ * mechanism's cells also get Arbor's builtin `inject` as the synapse, with the events above). A case's
+ * `extras` (builtins that supply what the mechanism reads, such as a calcium current) are painted
+ * on each of its cells.
  *
  * @module
  */
@@ -61,6 +65,14 @@ export interface ChildCase {
   background?: boolean;
   /** Builtin density mechanisms painted on every cell of the case (e.g. a calcium current). */
   extras?: { mechanism: string; parameters: Record<string, number> }[];
+  /**
+   * The ion whose diffusive concentration Xd the mechanism reads or writes: bound to sodium when
+   * it is not one of the cell's ions (`name/x=na`), the ion's diffusivity set to
+   * {@link XD_DIFFUSIVITY} on the case's cells, and Xd probed at the middle (probe "xd").
+   */
+  xd?: string;
+  /** Parameters set on the mechanism in the modcc and denocat cells alike (none: the file's defaults). */
+  parameters?: Record<string, number>;
 }
 
 /** What the child runs. */
@@ -170,6 +182,9 @@ interface Cell {
   peer?: number;
   helper?: boolean;
 }
+
+/** The diffusivity (m²/s) of the ion of a case's `xd` (as Arbor's python/example/diffusion.py sets it). */
+export const XD_DIFFUSIVITY = 0.005;
 
 /** The weight of the gap junction between a junction mechanism's two cells. */
 export const JUNCTION_WEIGHT = 0.05;
@@ -365,10 +380,27 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       cell.peer = cells.length;
       cells.push({ ...cell, helper: true, peer: cells.length - 1 });
     };
+    // Xd of an ion the cell does not have: bound to sodium (Arbor's diffusion example's ion).
+    const xdBound = c.xd === undefined ? undefined : CELL_IONS.includes(c.xd) ? c.xd : "na";
+    const rename = c.xd !== undefined && xdBound !== c.xd ? `/${c.xd}=${xdBound}` : "";
     if (modcc !== undefined) {
-      add({ case: c, source: "modcc", mechanism: `modcc::${c.name}`, kind, parameters: {}, ion });
+      add({
+        case: c,
+        source: "modcc",
+        mechanism: `modcc::${c.name}${rename}`,
+        kind,
+        parameters: { ...c.parameters },
+        ion,
+      });
     }
-    add({ case: c, source: "denocat", mechanism: `denocat::${c.name}`, kind, parameters: {}, ion });
+    add({
+      case: c,
+      source: "denocat",
+      mechanism: `denocat::${c.name}${rename}`,
+      kind,
+      parameters: { ...c.parameters },
+      ion,
+    });
     if (c.builtin !== undefined) {
       const placed = modcc !== undefined
         ? builtinPlacement(infos.modcc, infos.builtin, c.builtin)
@@ -408,6 +440,14 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
         .setProperty({ Vm: -65 })
         .place('"mid"', arb.thresholdDetector(-10), "detector");
       if (cell.case.background !== false) decor.paint('"all"', arb.call("density", "hh"));
+      if (cell.case.xd !== undefined) {
+        const bound = CELL_IONS.includes(cell.case.xd) ? cell.case.xd : "na";
+        decor.setIon(bound, { diff: XD_DIFFUSIVITY });
+        // A density mechanism of Xd gets something to act on: Arbor's builtin inject as the synapse.
+        if (cell.kind === "density") {
+          decor.place('"mid"', arb.call("synapse", arb.call("mechanism", `inject/x=${bound}`, {})), "syn");
+        }
+      }
       if (!cell.helper) decor.stimulus('"mid"', arb.iclamp(5, 25, 0.12), "clamp");
       for (const extra of cell.case.extras ?? []) {
         decor.paint('"all"', arb.call("density", arb.call("mechanism", extra.mechanism, extra.parameters)));
@@ -432,17 +472,23 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       const cell = cells[gid];
       if (cell.helper) return [];
       const probes = [arb.probe("cable_probe_membrane_voltage", ['"mid"'], "v")];
+      if (cell.case.xd !== undefined) {
+        const bound = CELL_IONS.includes(cell.case.xd) ? cell.case.xd : "na";
+        probes.push(arb.probe("cable_probe_ion_diff_concentration", ['"mid"', bound], "xd"));
+      }
+      // By the name without `/global=value` (an ion renamed for Xd stays: it names another mechanism).
+      const probed = cell.case.xd === undefined ? cell.mechanism.split("/")[0] : cell.mechanism;
       for (const state of reportOf(cell.case).states) {
         probes.push(
           cell.kind === "point"
-            ? arb.probe("cable_probe_point_state", ["syn", cell.mechanism.split("/")[0], state], state)
-            : arb.probe("cable_probe_density_state", ['"mid"', cell.mechanism.split("/")[0], state], state),
+            ? arb.probe("cable_probe_point_state", ["syn", probed, state], state)
+            : arb.probe("cable_probe_density_state", ['"mid"', probed, state], state),
         );
       }
       return probes;
     },
     eventGenerators: (gid) =>
-      cells[gid].kind === "point"
+      cells[gid].kind === "point" || cells[gid].kind === "density" && cells[gid].case.xd !== undefined
         ? [arb.eventGenerator("syn", 0.0004, [2, 4, 6, 8]), arb.eventGenerator("syn", 0.003, [20, 20.5, 32])]
         : [],
     gapJunctionsOn: (gid) => {
@@ -457,7 +503,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
   arb.recordSpikes(sim);
   const handles = cells.map((cell, gid) => {
     if (cell.helper) return [];
-    const names = ["v", ...reportOf(cell.case).states];
+    const names = ["v", ...(cell.case.xd !== undefined ? ["xd"] : []), ...reportOf(cell.case).states];
     return names.map((name, index) => ({
       name,
       handle: arb.sample(sim, gid, { index, tag: name }, spec.dt),
