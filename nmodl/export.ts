@@ -294,8 +294,8 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
       "METHOD euler, which modcc lacks, is written as its step (s = s + dt*(s')) in a DERIVATIVE block solved without METHOD",
     );
   }
-  // Every key a kernel returns must be one the printer below writes: anything else (a STATE set
-  // by current()) is refused rather than left out of the file.
+  // Every key a kernel returns must be one the printer below writes: anything else (Xd set by
+  // concentrations()) is refused rather than left out of the file.
   const stateKeys = spec.states.map((f) => f.key);
   const assignedKeys = spec.states.filter((f) => f.assigned).map((f) => f.key);
   const ionKeys = (pick: (n: ReturnType<typeof ionScopeNames>) => string[]) =>

@@ -383,24 +383,16 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
     // Xd of an ion the cell does not have: bound to sodium (Arbor's diffusion example's ion).
     const xdBound = c.xd === undefined ? undefined : CELL_IONS.includes(c.xd) ? c.xd : "na";
     const rename = c.xd !== undefined && xdBound !== c.xd ? `/${c.xd}=${xdBound}` : "";
-    if (modcc !== undefined) {
+    for (const source of modcc !== undefined ? ["modcc", "denocat"] as const : ["denocat"] as const) {
       add({
         case: c,
-        source: "modcc",
-        mechanism: `modcc::${c.name}${rename}`,
+        source,
+        mechanism: `${source}::${c.name}${rename}`,
         kind,
         parameters: { ...c.parameters },
         ion,
       });
     }
-    add({
-      case: c,
-      source: "denocat",
-      mechanism: `denocat::${c.name}${rename}`,
-      kind,
-      parameters: { ...c.parameters },
-      ion,
-    });
     if (c.builtin !== undefined) {
       const placed = modcc !== undefined
         ? builtinPlacement(infos.modcc, infos.builtin, c.builtin)
