@@ -65,7 +65,8 @@ const NOT_RUN: Record<string, string> = {
   "tests/data/nmodl/stochastic/noise.mod":
     "two cells of one simulation draw different white noise (the stream follows the cell and the " +
     "mechanism's place in it), so the traces differ whatever the equations; " +
-    "tests/stochastic_arbor_test.ts runs modcc's and denocat's builds in simulations of their own",
+    "tests/stochastic_arbor_test.ts runs this export, built by modcc, beside denocat's import in simulations " +
+    "of their own (and modcc's build of the original)",
 };
 
 /**
