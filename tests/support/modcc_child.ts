@@ -186,6 +186,14 @@ interface Cell {
 /** The diffusivity (m²/s) of the ion of a case's `xd` (as Arbor's python/example/diffusion.py sets it). */
 export const XD_DIFFUSIVITY = 0.005;
 
+/**
+ * The cell's ion that a mechanism's ion `name` is bound to (a reversal potential's ion, Xd's): its
+ * own when the cell has it, else sodium (`mechanism/name=na`).
+ */
+function boundIon(name: string): string {
+  return CELL_IONS.includes(name) ? name : "na";
+}
+
 /** The weight of the gap junction between a junction mechanism's two cells. */
 export const JUNCTION_WEIGHT = 0.05;
 
@@ -371,7 +379,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
     let ion: Cell["ion"];
     if (kind === "reversal") {
       const [name] = Object.keys(infos[reference].ions);
-      ion = { ion: name, bound: CELL_IONS.includes(name) ? name : "na" };
+      ion = { ion: name, bound: boundIon(name) };
     }
     const add = (cell: Cell) => {
       cells.push(cell);
@@ -380,8 +388,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       cell.peer = cells.length;
       cells.push({ ...cell, helper: true, peer: cells.length - 1 });
     };
-    // Xd of an ion the cell does not have: bound to sodium (Arbor's diffusion example's ion).
-    const xdBound = c.xd === undefined ? undefined : CELL_IONS.includes(c.xd) ? c.xd : "na";
+    const xdBound = c.xd === undefined ? undefined : boundIon(c.xd);
     const rename = c.xd !== undefined && xdBound !== c.xd ? `/${c.xd}=${xdBound}` : "";
     for (const source of modcc !== undefined ? ["modcc", "denocat"] as const : ["denocat"] as const) {
       add({
@@ -433,7 +440,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
         .place('"mid"', arb.thresholdDetector(-10), "detector");
       if (cell.case.background !== false) decor.paint('"all"', arb.call("density", "hh"));
       if (cell.case.xd !== undefined) {
-        const bound = CELL_IONS.includes(cell.case.xd) ? cell.case.xd : "na";
+        const bound = boundIon(cell.case.xd);
         decor.setIon(bound, { diff: XD_DIFFUSIVITY });
         // A density mechanism of Xd gets something to act on: Arbor's builtin inject as the synapse.
         if (cell.kind === "density") {
@@ -465,7 +472,7 @@ async function run(arb: Arbor, spec: ChildSpec): Promise<ChildReport> {
       if (cell.helper) return [];
       const probes = [arb.probe("cable_probe_membrane_voltage", ['"mid"'], "v")];
       if (cell.case.xd !== undefined) {
-        const bound = CELL_IONS.includes(cell.case.xd) ? cell.case.xd : "na";
+        const bound = boundIon(cell.case.xd);
         probes.push(arb.probe("cable_probe_ion_diff_concentration", ['"mid"', bound], "xd"));
       }
       // By the name without `/global=value` (an ion renamed for Xd stays: it names another mechanism).
