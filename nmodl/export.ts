@@ -674,8 +674,9 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
       const key = ionScopeNames(ion.name).diffusive;
       const rate = result.get(key);
       if (rate === undefined || !xdKeys.includes(key)) return;
-      equations.push({ name: key, input: ionInput(j, "diffusive"), value: defined("derivative", key, rate) });
-      xdInputs.push(ionInput(j, "diffusive"));
+      const input = ionInput(j, "diffusive");
+      equations.push({ name: key, input, value: defined("derivative", key, rate) });
+      xdInputs.push(input);
     });
     const assigned = states.filter((s) => s.f.assigned && result.has(s.f.key)).map((s) => ({
       s,
@@ -693,10 +694,9 @@ export function printNmodl(plan: MechanismPlan, options: ExportOptions = {}): Ex
       const entries = [
         ...equations.map((e) => ({
           name: e.name,
-          input: e.input,
           value: euler ? g.op("add", g.input(e.input), g.op("mul", g.input(dtInput), e.value)) : e.value,
         })),
-        ...assigned.map((a) => ({ name: a.s.f.name, input: a.s.input, value: a.value })),
+        ...assigned.map((a) => ({ name: a.s.f.name, value: a.value })),
       ];
       solvedBlock = { kind: "DERIVATIVE", solve: `SOLVE ${blockName}` };
       derivative.push(
